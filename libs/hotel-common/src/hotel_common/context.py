@@ -1,0 +1,10 @@
+"""Per-task context: the request id, correlation id and causing event of the work in hand.
+
+Logs read them, and events created in a request or a handler carry them on.
+"""
+
+from contextvars import ContextVar
+
+request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
+causation_id: ContextVar[str | None] = ContextVar("causation_id", default=None)

@@ -1,0 +1,34 @@
+"""Events published by transfer-service."""
+
+from datetime import datetime
+from typing import ClassVar
+
+from hotel_common.contracts.reservations import GuestContact
+from hotel_common.events.envelope import IntegrationEvent
+
+
+class TransferAssigned(IntegrationEvent):
+    event_type: ClassVar[str] = "transfer.assigned"
+
+    transfer_id: str
+    reservation_id: str
+    confirmation_number: str
+    guest: GuestContact
+    pickup_place: str
+    destination: str
+    pickup_time: datetime  # the agreed meeting time (UTC)
+    driver_on_site_at: datetime  # 30 min earlier (manual 000 §6.3)
+    flight_number: str | None = None
+    driver_name: str
+    driver_phone: str
+    vehicle_plate: str
+    vehicle_description: str
+    property_timezone: str
+
+
+class TransferCancelled(IntegrationEvent):
+    event_type: ClassVar[str] = "transfer.cancelled"
+
+    transfer_id: str
+    reservation_id: str
+    reason: str

@@ -1,0 +1,245 @@
+"""RabbitMQ bus (aio-pika): durable topic exchange, one durable queue per consuming service,
+persistent messages with publisher confirms, ack after the handler's commit, retry queues with
+growing delay, then a dead-letter queue. Names follow STYLE.md: `<service>`,
+`<service>.retry.<ms>`, `<service>.dlq`, all under an optional namespace prefix.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustConnection,
+)
+
+from hotel_common.events.bus import Handler
+from hotel_common.events.dispatch import Subscriptions
+from hotel_common.events.envelope import Envelope
+
+log = logging.getLogger(__name__)
+
+ATTEMPT_HEADER = "x-attempt"
+
+
+class RabbitBus:
+    def __init__(
+        self,
+        url: str,
+        service: str,
+        *,
+        namespace: str = "",
+        retry_delays: Sequence[float] = (1.0, 5.0, 30.0),
+        prefetch: int = 16,
+    ) -> None:
+        self.url = url
+        self.service = service
+        self.retry_delays = list(retry_delays)
+        self.prefetch = prefetch
+        self.subscriptions = Subscriptions()
+        self.exchange_name = f"{namespace}hotel.events"
+        self.queue_name = f"{namespace}{service}"
+        self.dlq_name = f"{self.queue_name}.dlq"
+        self._conn: AbstractRobustConnection | None = None
+        self._channel: AbstractChannel | None = None
+        self._exchange: AbstractExchange | None = None
+        self._queue: AbstractQueue | None = None
+        self._connecting: asyncio.Task[None] | None = None
+
+    def subscribe(self, event_type: str, handler: Handler) -> None:
+        self.subscriptions.add(event_type, handler)
+
+    def _retry_queue(self, attempt: int) -> str:
+        return f"{self.queue_name}.retry.{int(self.retry_delays[attempt - 1] * 1000)}"
+
+    # -- lifecycle -------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Connect in the background: a service starts (and keeps its outbox) with the broker down."""
+        self._connecting = asyncio.create_task(self._connect_forever())
+
+    async def _connect_forever(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                await self._connect()
+                return
+            except Exception as exc:  # broker down or refusing: try again, never give up
+                log.warning("broker unreachable, retrying", extra={"error": str(exc)})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    async def _connect(self) -> None:
+        conn = await aio_pika.connect_robust(self.url, reconnect_interval=1.0)
+        try:
+            channel = await conn.channel(publisher_confirms=True)
+            await channel.set_qos(prefetch_count=self.prefetch)
+            exchange = await channel.declare_exchange(
+                self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
+            )
+            if self.subscriptions.event_types:
+                queue = await channel.declare_queue(self.queue_name, durable=True)
+                for key in self.subscriptions.event_types:
+                    await queue.bind(exchange, routing_key=key)
+                for attempt in range(1, len(self.retry_delays) + 1):
+                    await channel.declare_queue(
+                        self._retry_queue(attempt),
+                        durable=True,
+                        arguments={
+                            "x-message-ttl": int(self.retry_delays[attempt - 1] * 1000),
+                            "x-dead-letter-exchange": "",
+                            "x-dead-letter-routing-key": self.queue_name,
+                        },
+                    )
+                await channel.declare_queue(self.dlq_name, durable=True)
+                await queue.consume(self._on_message, no_ack=False)
+                self._queue = queue
+        except BaseException:
+            await conn.close()
+            raise
+        self._conn, self._channel, self._exchange = conn, channel, exchange
+        log.info("connected to broker", extra={"queue": self.queue_name})
+
+    async def close(self) -> None:
+        if self._connecting:
+            self._connecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._connecting
+        if self._conn:
+            await self._conn.close()
+        self._conn = self._channel = self._exchange = self._queue = None
+
+    # -- publishing ------------------------------------------------------------------------
+    async def publish(self, envelopes: Sequence[Envelope]) -> None:
+        if self._exchange is None or self._conn is None or self._conn.is_closed:
+            raise ConnectionError("not connected to the broker")
+        exchange = self._exchange
+        # All in flight at once; each await returns on the broker's confirm.
+        await asyncio.gather(
+            *(exchange.publish(self._message(e), routing_key=e.type) for e in envelopes)
+        )
+
+    @staticmethod
+    def _message(envelope: Envelope, attempt: int = 0) -> aio_pika.Message:
+        return aio_pika.Message(
+            envelope.to_bytes(),
+            content_type="application/json",
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,  # not the default: say it
+            message_id=envelope.id,
+            type=envelope.type,
+            correlation_id=envelope.correlation_id,
+            headers={ATTEMPT_HEADER: attempt},
+        )
+
+    async def _send_to_queue(self, queue: str, envelope: Envelope, attempt: int) -> None:
+        assert self._channel is not None
+        await self._channel.default_exchange.publish(
+            self._message(envelope, attempt), routing_key=queue
+        )
+
+    # -- consuming -------------------------------------------------------------------------
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        try:
+            envelope = Envelope.from_bytes(message.body)
+        except Exception:
+            log.error("unreadable message parked", extra={"message_id": message.message_id})
+            assert self._channel is not None
+            await self._channel.default_exchange.publish(
+                aio_pika.Message(message.body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                routing_key=self.dlq_name,
+            )
+            await message.ack()
+            return
+        attempt = int(_header(message, ATTEMPT_HEADER, 0))
+        try:
+            await self.subscriptions.dispatch(envelope)
+        except Exception:
+            nxt = attempt + 1
+            target = self._retry_queue(nxt) if nxt <= len(self.retry_delays) else self.dlq_name
+            log.warning(
+                "handler failed",
+                exc_info=True,
+                extra={"event_id": envelope.id, "attempt": nxt, "moved_to": target},
+            )
+            try:
+                await self._send_to_queue(target, envelope, nxt)
+            except Exception:
+                # Could not park it: leave it unacked so the broker redelivers it later.
+                log.exception("could not move failed message; requeueing")
+                await message.nack(requeue=True)
+                return
+        await message.ack()
+
+    # -- operations ------------------------------------------------------------------------
+    async def ready(self) -> bool:
+        if self._conn is None or self._conn.is_closed or self._channel is None:
+            return False
+        if not self.subscriptions.event_types:
+            return True
+        try:
+            channel = await self._channel.get_underlay_channel()
+            ok = await asyncio.wait_for(
+                channel.queue_declare(self.queue_name, passive=True), timeout=2
+            )
+        except Exception:
+            return False
+        return bool(ok.consumer_count)
+
+    async def _drain_dlq(self) -> list[AbstractIncomingMessage]:
+        assert self._channel is not None
+        dlq = await self._channel.get_queue(self.dlq_name)
+        taken = []
+        while (msg := await dlq.get(no_ack=False, fail=False)) is not None:
+            taken.append(msg)
+        return taken
+
+    async def dead_letters(self) -> list[Envelope]:
+        if self._channel is None:
+            return []
+        taken = await self._drain_dlq()
+        out = []
+        for msg in taken:
+            with contextlib.suppress(Exception):
+                out.append(Envelope.from_bytes(msg.body))
+            await msg.nack(requeue=True)
+        return out
+
+    async def replay_dead_letters(self) -> int:
+        if self._channel is None:
+            raise ConnectionError("not connected to the broker")
+        taken = await self._drain_dlq()
+        for msg in taken:
+            await self._channel.default_exchange.publish(
+                aio_pika.Message(
+                    msg.body,
+                    content_type="application/json",
+                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                    headers={ATTEMPT_HEADER: 0},
+                ),
+                routing_key=self.queue_name,
+            )
+            await msg.ack()
+        return len(taken)
+
+    async def delete_everything(self) -> None:
+        """Remove this service's queues and the exchange (test clean-up)."""
+        if self._channel is None:
+            return
+        names = [self.queue_name, self.dlq_name] + [
+            self._retry_queue(a) for a in range(1, len(self.retry_delays) + 1)
+        ]
+        channel = await self._channel.get_underlay_channel()
+        for name in names:
+            with contextlib.suppress(Exception):
+                await channel.queue_delete(name)
+        with contextlib.suppress(Exception):
+            await channel.exchange_delete(self.exchange_name)
+
+
+def _header(message: AbstractIncomingMessage, name: str, default: Any) -> Any:
+    return (message.headers or {}).get(name, default)

@@ -1,0 +1,50 @@
+"""JSON-lines logging carrying the request and correlation ids."""
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from hotel_common import context
+
+_RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "service": getattr(record, "service", self.service),
+            "logger": record.name,
+            "msg": record.getMessage(),
+            "request_id": context.request_id.get(),
+            "correlation_id": context.correlation_id.get(),
+        }
+        entry.update({k: v for k, v in vars(record).items() if k not in _RESERVED})
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+def setup_logging(service: str, level: str = "INFO", as_json: bool = True) -> None:
+    """Configure the root logger once per process (later calls only adjust the level)."""
+    root = logging.getLogger()
+    root.setLevel(level)
+    if any(getattr(h, "_hotel", False) for h in root.handlers):
+        return
+    handler = logging.StreamHandler(sys.stdout)
+    handler._hotel = True  # type: ignore[attr-defined]
+    handler.setFormatter(
+        JsonFormatter(service)
+        if as_json
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+    )
+    root.addHandler(handler)
+    logging.getLogger("aio_pika").setLevel("WARNING")
+    logging.getLogger("aiormq").setLevel("WARNING")

@@ -1,0 +1,39 @@
+"""Request ids: taken from X-Request-ID or made, set for logs and events, echoed back."""
+
+import uuid
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hotel_common import context
+
+REQUEST_ID = "x-request-id"
+CORRELATION_ID = "x-correlation-id"
+
+
+class RequestIdMiddleware:
+    """Pure ASGI (no BaseHTTPMiddleware): it sits on every request's path."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        rid = headers.get(REQUEST_ID.encode(), b"").decode("latin-1")[:128] or str(uuid.uuid4())
+        cid = headers.get(CORRELATION_ID.encode(), b"").decode("latin-1")[:128] or rid
+        tokens = (context.request_id.set(rid), context.correlation_id.set(cid))
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                out = [(k, v) for k, v in message.get("headers", []) if k.lower() != REQUEST_ID.encode()]
+                out.append((REQUEST_ID.encode(), rid.encode("latin-1")))
+                message["headers"] = out
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            context.request_id.reset(tokens[0])
+            context.correlation_id.reset(tokens[1])

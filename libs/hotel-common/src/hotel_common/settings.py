@@ -1,0 +1,40 @@
+"""Settings every service shares, read from the environment (and `.env`)."""
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """One instance per service process; embedded mode builds them in code instead."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    service_name: str = "service"
+    environment: Literal["development", "test", "production"] = "development"
+    # SQLite by default (file, WAL); PostgreSQL as postgresql+asyncpg://...
+    database_url: str = "sqlite+aiosqlite:///./data/service.db"
+    database_pool_size: int = 10
+    # "memory" needs an in-process broker (embedded mode, tests); "rabbitmq" uses RABBITMQ_URL.
+    bus: Literal["memory", "rabbitmq"] = "memory"
+    rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    # Prefix for the exchange and queues, so test runs and tenants never share a queue.
+    bus_namespace: str = ""
+    bus_prefetch: int = 16
+    # Handler retries: delays in seconds before each new attempt, then the dead-letter queue.
+    retry_delays: list[float] = Field(default_factory=lambda: [1.0, 5.0, 30.0])
+    outbox_poll_seconds: float = 2.0
+    seed_demo: bool = False
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @model_validator(mode="after")
+    def _sane(self) -> "ServiceSettings":
+        if not self.retry_delays or any(d < 0 for d in self.retry_delays):
+            raise ValueError("retry_delays needs at least one non-negative delay")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
