@@ -17,7 +17,9 @@ SessionFactory = async_sessionmaker[AsyncSession]
 def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        return create_async_engine(
+            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        )
 
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -103,7 +105,7 @@ async def drop_database(url: str) -> None:
     if parsed.get_backend_name() != "postgresql":
         if parsed.database and parsed.database != ":memory:":
             for suffix in ("", "-wal", "-shm"):
-                Path(parsed.database + suffix).unlink(missing_ok=True)
+                Path(parsed.database + suffix).unlink(missing_ok=True)  # noqa: ASYNC240 (tiny, rare)
         return
     admin = create_async_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:

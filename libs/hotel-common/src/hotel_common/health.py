@@ -29,7 +29,9 @@ async def ready(request: Request) -> JSONResponse | dict[str, Any]:
     checks["bus"] = "ok" if await runtime.bus.ready() else "down or queue without consumer"
     if all(v == "ok" for v in checks.values()):
         return {"status": "ready", "checks": checks}
-    return problem(503, "not_ready", f"{runtime.settings.service_name} is not ready.", checks=checks)
+    return problem(
+        503, "not_ready", f"{runtime.settings.service_name} is not ready.", checks=checks
+    )
 
 
 @router.get("/admin/dead-letters")

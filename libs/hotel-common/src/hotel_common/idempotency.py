@@ -5,7 +5,6 @@ key with another body gets 422, and a retry racing the first attempt gets 409.
 import hashlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import DateTime, Text, delete
 from sqlalchemy.exc import IntegrityError
@@ -46,9 +45,9 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         if not 0 < len(key) <= 255:
-            await problem(400, "invalid_idempotency_key", "Idempotency-Key must be 1-255 characters.")(
-                scope, receive, send
-            )
+            await problem(
+                400, "invalid_idempotency_key", "Idempotency-Key must be 1-255 characters."
+            )(scope, receive, send)
             return
         body = await _read_body(receive)
         fingerprint = hashlib.sha256(
@@ -77,7 +76,9 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, replay_receive, capture)
         finally:
-            await self._finish(sessions, key.decode("latin-1"), status, content_type, b"".join(chunks))
+            await self._finish(
+                sessions, key.decode("latin-1"), status, content_type, b"".join(chunks)
+            )
 
     async def _claim(self, sessions: SessionFactory, key: str, fingerprint: str) -> ASGIApp | None:
         """Claim the key for this attempt, or return the response an earlier one decided."""
@@ -106,7 +107,9 @@ class IdempotencyMiddleware:
                     return None
             except IntegrityError:
                 continue  # a twin inserted first: read what it decided
-        return problem(409, "request_in_progress", "Concurrent requests share this Idempotency-Key.")
+        return problem(
+            409, "request_in_progress", "Concurrent requests share this Idempotency-Key."
+        )
 
     async def _finish(
         self, sessions: SessionFactory, key: str, status: int, content_type: str | None, body: bytes
@@ -131,7 +134,9 @@ def _replay(record: IdempotencyRecord) -> ASGIApp:
     ]
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": record.status_code, "headers": headers})
+        await send(
+            {"type": "http.response.start", "status": record.status_code, "headers": headers}
+        )
         await send({"type": "http.response.body", "body": body})
 
     return app
@@ -144,5 +149,3 @@ async def _read_body(receive: Receive) -> bytes:
         parts.append(message.get("body", b""))
         if not message.get("more_body"):
             return b"".join(parts)
-
-

@@ -27,7 +27,11 @@ class RequestIdMiddleware:
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                out = [(k, v) for k, v in message.get("headers", []) if k.lower() != REQUEST_ID.encode()]
+                out = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.lower() != REQUEST_ID.encode()
+                ]
                 out.append((REQUEST_ID.encode(), rid.encode("latin-1")))
                 message["headers"] = out
             await send(message)

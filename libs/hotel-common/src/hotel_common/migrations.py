@@ -41,7 +41,7 @@ def run_env(table_names: Iterable[str]) -> None:
 
     owned = frozenset(table_names) | COMMON_TABLES
 
-    def include_name(name: str | None, type_: str, _parents: dict[str, Any]) -> bool:
+    def include_name(name: str | None, type_: str, _parents: Any) -> bool:
         return type_ != "table" or name in owned
 
     def run(connection: Connection) -> None:

@@ -8,7 +8,7 @@ seed, background workers); `create_service_app` does the rest. The running piece
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,7 +63,7 @@ class ServiceSpec:
     # Called after start-up when settings.seed_demo is set; must be safe to run twice.
     seed: Callable[[Runtime], Awaitable[None]] | None = None
     # Long-running workers (e.g. a delivery loop), started after the bus, cancelled at shutdown.
-    workers: Sequence[Callable[[Runtime], Awaitable[None]]] = ()
+    workers: Sequence[Callable[[Runtime], Coroutine[Any, Any, None]]] = ()
     # Extra start-up (e.g. building an SMTP client); may fill runtime.extras.
     on_start: Callable[[Runtime], Awaitable[None]] | None = None
 

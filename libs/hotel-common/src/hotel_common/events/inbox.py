@@ -29,7 +29,9 @@ class ProcessedEvent(SQLModel, table=True):
     processed_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 
-def idempotent(sessions: SessionFactory, handler: SessionHandler, name: str | None = None) -> Handler:
+def idempotent(
+    sessions: SessionFactory, handler: SessionHandler, name: str | None = None
+) -> Handler:
     """Wrap `handler(session, envelope)` so each event takes effect once, whatever redelivers it."""
     key = name or f"{handler.__module__}.{handler.__qualname__}"
 
@@ -38,9 +40,13 @@ def idempotent(sessions: SessionFactory, handler: SessionHandler, name: str | No
         try:
             async with sessions() as session, session.begin():
                 if await session.get(ProcessedEvent, (envelope.id, key)) is not None:
-                    log.info("duplicate event ignored", extra={"event_id": envelope.id, "handler": key})
+                    log.info(
+                        "duplicate event ignored", extra={"event_id": envelope.id, "handler": key}
+                    )
                     return
-                session.add(ProcessedEvent(event_id=envelope.id, handler=key, event_type=envelope.type))
+                session.add(
+                    ProcessedEvent(event_id=envelope.id, handler=key, event_type=envelope.type)
+                )
                 await session.flush()  # claim the event first: a racing twin fails here
                 await handler(session, envelope)
         except IntegrityError:

@@ -7,8 +7,9 @@ consuming service. Each service gets its own `InMemoryBus` on that broker.
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from hotel_common.events.bus import Handler
 from hotel_common.events.dispatch import Subscriptions
@@ -67,7 +68,7 @@ class InMemoryBus:
         self._queue = self.broker.declare(self.service, set(self.subscriptions.event_types))
         self._spawn(self._consume(self._queue))
 
-    def _spawn(self, coro: "asyncio._CoroutineLike[None]") -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -115,8 +116,3 @@ class InMemoryBus:
         for envelope in parked:
             self._queue.messages.put_nowait((envelope, 0))
         return len(parked)
-
-    async def idle(self) -> None:
-        """Wait until this service's queue is drained (for tests and demos)."""
-        while self._queue and not self._queue.messages.empty():
-            await asyncio.sleep(0.01)

@@ -120,7 +120,7 @@ class OutboxRelay:
                 await session.exec(
                     update(OutboxMessage)
                     .where(col(OutboxMessage.seq).in_([r.seq for r in rows]))
-                    .values(attempts=OutboxMessage.attempts + 1)  # type: ignore[operator]
+                    .values(attempts=OutboxMessage.attempts + 1)
                 )
                 await session.commit()
                 raise

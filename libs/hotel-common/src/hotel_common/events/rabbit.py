@@ -37,11 +37,13 @@ class RabbitBus:
         namespace: str = "",
         retry_delays: Sequence[float] = (1.0, 5.0, 30.0),
         prefetch: int = 16,
+        publish_timeout: float = 10.0,
     ) -> None:
         self.url = url
         self.service = service
         self.retry_delays = list(retry_delays)
         self.prefetch = prefetch
+        self.publish_timeout = publish_timeout
         self.subscriptions = Subscriptions()
         self.exchange_name = f"{namespace}hotel.events"
         self.queue_name = f"{namespace}{service}"
@@ -60,7 +62,7 @@ class RabbitBus:
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
-        """Connect in the background: a service starts (and keeps its outbox) with the broker down."""
+        """Connect in the background: a service starts with the broker down."""
         self._connecting = asyncio.create_task(self._connect_forever())
 
     async def _connect_forever(self) -> None:
@@ -115,13 +117,21 @@ class RabbitBus:
         self._conn = self._channel = self._exchange = self._queue = None
 
     # -- publishing ------------------------------------------------------------------------
+    def _connected(self) -> bool:
+        # A robust connection waits for reconnection inside most calls; we check first so
+        # that callers (the outbox relay, readiness) fail fast instead of hanging.
+        return self._conn is not None and self._conn.connected.is_set()
+
     async def publish(self, envelopes: Sequence[Envelope]) -> None:
-        if self._exchange is None or self._conn is None or self._conn.is_closed:
+        if self._exchange is None or not self._connected():
             raise ConnectionError("not connected to the broker")
         exchange = self._exchange
         # All in flight at once; each await returns on the broker's confirm.
-        await asyncio.gather(
-            *(exchange.publish(self._message(e), routing_key=e.type) for e in envelopes)
+        await asyncio.wait_for(
+            asyncio.gather(
+                *(exchange.publish(self._message(e), routing_key=e.type) for e in envelopes)
+            ),
+            timeout=self.publish_timeout,
         )
 
     @staticmethod
@@ -177,15 +187,14 @@ class RabbitBus:
 
     # -- operations ------------------------------------------------------------------------
     async def ready(self) -> bool:
-        if self._conn is None or self._conn.is_closed or self._channel is None:
+        if self._channel is None or not self._connected():
             return False
         if not self.subscriptions.event_types:
             return True
         try:
-            channel = await self._channel.get_underlay_channel()
-            ok = await asyncio.wait_for(
-                channel.queue_declare(self.queue_name, passive=True), timeout=2
-            )
+            async with asyncio.timeout(2):
+                channel = await self._channel.get_underlay_channel()
+                ok = await channel.queue_declare(self.queue_name, passive=True)
         except Exception:
             return False
         return bool(ok.consumer_count)
@@ -199,8 +208,8 @@ class RabbitBus:
         return taken
 
     async def dead_letters(self) -> list[Envelope]:
-        if self._channel is None:
-            return []
+        if self._channel is None or not self._connected():
+            raise ConnectionError("not connected to the broker")
         taken = await self._drain_dlq()
         out = []
         for msg in taken:
@@ -210,7 +219,7 @@ class RabbitBus:
         return out
 
     async def replay_dead_letters(self) -> int:
-        if self._channel is None:
+        if self._channel is None or not self._connected():
             raise ConnectionError("not connected to the broker")
         taken = await self._drain_dlq()
         for msg in taken:

@@ -1,0 +1,133 @@
+"""The shared library as a service uses it: outbox, idempotent consumer, Idempotency-Key,
+problem+json errors, request ids, health - on SQLite and on PostgreSQL."""
+
+import asyncio
+
+import pytest
+from hotel_common.db import drop_database
+from hotel_common.events.envelope import Envelope
+from hotel_common.events.memory import InMemoryBroker
+from hotel_common.service import ServiceSpec, create_service_app
+from hotel_common.settings import ServiceSettings
+from hotel_common.testing import eventually, running
+from httpx import AsyncClient
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, sqlite_url: str, pg_url: str) -> str:
+    return sqlite_url if request.param == "sqlite" else pg_url
+
+
+@pytest.fixture
+async def toy(toy_spec: ServiceSpec, db_url: str):
+    broker = InMemoryBroker()
+    settings = ServiceSettings(
+        service_name="toy-service", database_url=db_url, retry_delays=[0.01, 0.02], log_json=False
+    )
+    app = create_service_app(toy_spec, settings, broker)
+    async with running(app) as client:
+        yield client, broker, app
+    await drop_database(db_url)
+
+
+async def notes(client: AsyncClient) -> list[dict]:
+    return (await client.get("/api/v1/notes")).json()
+
+
+async def test_state_change_and_its_event_commit_together_and_are_handled_once(toy) -> None:
+    client, _, _ = toy
+    r = await client.post("/api/v1/notes", json={"text": "hello"})
+    assert r.status_code == 201
+    rows = await eventually(lambda: notes(client), lambda n: len(n) == 2)
+    assert [n["text"] for n in rows] == ["hello", "echo:hello"]
+
+
+async def test_events_written_while_the_broker_is_down_arrive_when_it_is_back(toy) -> None:
+    client, broker, app = toy
+    broker.up = False
+    r = await client.post("/api/v1/notes", json={"text": "queued"})
+    assert r.status_code == 201  # the business change does not wait for the broker
+    await asyncio.sleep(0.1)
+    assert [n["text"] for n in await notes(client)] == ["queued"]
+    assert (await client.get("/admin/outbox")).json()["pending"] == 1
+    assert (await client.get("/health/ready")).status_code == 503
+
+    broker.up = True
+    app.state.runtime.relay.wake()
+    rows = await eventually(lambda: notes(client), lambda n: len(n) == 2)
+    assert rows[1]["text"] == "echo:queued"
+    assert (await client.get("/admin/outbox")).json()["pending"] == 0
+
+
+async def test_the_same_event_delivered_twice_takes_effect_once(toy) -> None:
+    client, broker, _ = toy
+    await client.post("/api/v1/notes", json={"text": "once"})
+    rows = await eventually(lambda: notes(client), lambda n: len(n) == 2)
+    event_id = rows[1]["from_event"]
+    queue = broker.queues["toy-service"]
+    again = Envelope.model_validate(
+        {"id": event_id, "type": "toy.note_written", "source": "t", "payload": {"text": "once"}}
+    )
+    queue.messages.put_nowait((again, 0))
+    queue.messages.put_nowait((again, 0))
+    await asyncio.sleep(0.2)
+    assert [n["text"] for n in await notes(client)] == ["once", "echo:once"]
+
+
+async def test_a_poison_event_is_parked_after_its_retries_and_the_rest_flows(toy) -> None:
+    client, _, _ = toy
+    await client.post("/api/v1/notes", json={"text": "poison pill"})
+    await client.post("/api/v1/notes", json={"text": "fine"})
+    parked = await eventually(
+        lambda: client.get("/admin/dead-letters"), lambda r: len(r.json()) == 1
+    )
+    assert parked.json()[0]["payload"] == {"text": "poison pill"}
+    texts = [n["text"] for n in await notes(client)]
+    assert "echo:fine" in texts and "echo:poison pill" not in texts
+
+
+async def test_idempotency_key_replays_the_first_answer_and_rejects_a_changed_body(toy) -> None:
+    client, _, _ = toy
+    key = {"Idempotency-Key": "note-1"}
+    first = await client.post("/api/v1/notes", json={"text": "a"}, headers=key)
+    again = await client.post("/api/v1/notes", json={"text": "a"}, headers=key)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    changed = await client.post("/api/v1/notes", json={"text": "b"}, headers=key)
+    assert changed.status_code == 422
+    assert changed.json()["code"] == "idempotency_key_reused"
+    assert [n["text"] for n in await notes(client) if not n["from_event"]] == ["a"]
+
+
+async def test_concurrent_retries_with_one_key_create_one_thing(toy) -> None:
+    client, _, _ = toy
+    key = {"Idempotency-Key": "burst"}
+    answers = await asyncio.gather(
+        *(client.post("/api/v1/notes", json={"text": "x"}, headers=key) for _ in range(8))
+    )
+    assert {r.status_code for r in answers} <= {201, 409}
+    assert len([n for n in await notes(client) if not n["from_event"]]) == 1
+
+
+async def test_bad_input_is_problem_json_with_field_paths_and_writes_nothing(toy) -> None:
+    client, _, _ = toy
+    r = await client.post("/api/v1/notes", json={"text": ""})
+    assert r.status_code == 422
+    assert r.headers["content-type"] == "application/problem+json"
+    body = r.json()
+    assert body["code"] == "validation_error"
+    assert body["errors"][0]["field"] == "body.text"
+    missing = await client.get("/api/v1/nowhere")
+    assert missing.status_code == 404 and missing.json()["status"] == 404
+    assert await notes(client) == []
+
+
+async def test_request_id_is_echoed_or_made(toy) -> None:
+    client, _, _ = toy
+    given = await client.get("/health/live", headers={"X-Request-ID": "abc-123"})
+    assert given.headers["x-request-id"] == "abc-123"
+    made = await client.get("/health/live")
+    assert len(made.headers["x-request-id"]) == 36
+    ready = await client.get("/health/ready")
+    assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok", "bus": "ok"}
