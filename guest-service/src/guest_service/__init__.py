@@ -1,0 +1,1 @@
+"""guest-service: guest profiles, matching of bookings to guests, stay history."""

@@ -1,0 +1,28 @@
+"""guest-service: guest profiles, matching bookings to guests, stay history."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from hotel_common.events.memory import InMemoryBroker
+from hotel_common.service import ServiceSpec, create_service_app
+
+from guest_service.api.routes import guests
+from guest_service.config import Settings
+from guest_service.handlers import subscribe
+from guest_service.seed import seed
+
+SPEC = ServiceSpec(
+    name="guest-service",
+    title="Guest service",
+    description="Guest profiles, matching of bookings to guests, and their stay history.",
+    routers=[guests.router],
+    migrations_dir=Path(__file__).parent / "migrations",
+    settings_class=Settings,
+    subscribe=subscribe,
+    seed=seed,
+)
+
+
+def create_app(settings: Settings | None = None, broker: InMemoryBroker | None = None) -> FastAPI:
+    """The service's app; with no arguments it reads Settings from the environment."""
+    return create_service_app(SPEC, settings or Settings(), broker)

@@ -1,0 +1,146 @@
+"""Guest profiles and the stays linked to them, beside their API schemas.
+
+Emails and phones are stored normalised (see `contacts`), and each is unique across profiles:
+that uniqueness is what lets concurrent bookings of one new guest end up on one profile.
+"""
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Literal, Self
+
+from hotel_common.contracts.reservations import Language
+from hotel_common.time import utcnow
+from pydantic import AfterValidator, BeforeValidator, EmailStr, StringConstraints, model_validator
+from sqlalchemy import Index, String
+from sqlmodel import Field, SQLModel
+from sqlmodel.main import SQLModelConfig
+
+from guest_service.contacts import normalise_phone
+
+TABLES = {"guests", "guest_stays"}
+NAME_MAX_LENGTH = 200
+
+Source = Literal["booking", "front_desk"]
+StayStatus = Literal["confirmed", "cancelled"]
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _strip(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _valid_phone(raw: str) -> str:
+    phone = normalise_phone(raw)
+    if phone is None:
+        raise ValueError("phone must be 6 to 15 digits with an optional leading +")
+    return phone
+
+
+# Input types: validated, then normalised the way matching compares them.
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX_LENGTH)
+]
+Email = Annotated[EmailStr, BeforeValidator(_strip), AfterValidator(str.lower)]
+Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(_valid_phone)]
+
+
+# -- guests -----------------------------------------------------------------------------------
+class GuestBase(SQLModel):
+    name: str = Field(max_length=NAME_MAX_LENGTH)
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=16)
+    # None until the guest or a booking tells us; a booking fills it, never overwrites it.
+    language: Language | None = Field(default=None, sa_type=String(8))
+
+
+class GuestCreate(GuestBase):
+    """What the front desk sends; at least one contact, or the profile could never be matched."""
+
+    model_config = SQLModelConfig(extra="forbid")
+
+    name: Name
+    email: Email | None = None
+    phone: Phone | None = None
+    language: Language | None = None
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Self:
+        if self.email is None and self.phone is None:
+            raise ValueError("give an email or a phone")
+        return self
+
+
+class GuestUpdate(SQLModel):
+    """Changes a guest may make; the email is the profile's key and is not changed here."""
+
+    model_config = SQLModelConfig(extra="forbid")
+
+    name: Name | None = None
+    phone: Phone | None = None  # null removes the phone
+    language: Language | None = None
+
+    @model_validator(mode="after")
+    def _no_null_name_or_language(self) -> Self:
+        for field in ("name", "language"):
+            if field in self.model_fields_set and getattr(self, field) is None:
+                raise ValueError(f"{field} cannot be null")
+        return self
+
+
+class Guest(GuestBase, table=True):
+    __tablename__ = "guests"
+    __table_args__ = (
+        Index("ix_guests_email", "email", unique=True),
+        Index("ix_guests_phone", "phone", unique=True),
+        Index("ix_guests_created_at_id", "created_at", "id"),  # list order and cursor
+    )
+
+    id: str = Field(default_factory=_new_id, primary_key=True, max_length=36)
+    source: Source = Field(sa_type=String(20))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class GuestPublic(GuestBase):
+    id: str
+    source: Source
+    created_at: datetime
+    updated_at: datetime
+
+
+# -- stays ------------------------------------------------------------------------------------
+class GuestStayBase(SQLModel):
+    reservation_id: str = Field(max_length=64)
+    confirmation_number: str = Field(max_length=64)
+    property_name: str = Field(max_length=200)
+    room_type_code: str = Field(max_length=32)
+    check_in: date
+    check_out: date
+    status: StayStatus = Field(default="confirmed", sa_type=String(16))
+    total_amount: int  # minor units
+    currency: str = Field(max_length=3)
+
+
+class GuestStay(GuestStayBase, table=True):
+    __tablename__ = "guest_stays"
+    # One stay per reservation: a redelivered or racing booking event cannot link it twice.
+    __table_args__ = (Index("ix_guest_stays_reservation_id", "reservation_id", unique=True),)
+
+    id: str = Field(default_factory=_new_id, primary_key=True, max_length=36)
+    guest_id: str = Field(foreign_key="guests.id", index=True, max_length=36)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class GuestStayPublic(GuestStayBase):
+    id: str
+    guest_id: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class GuestDetail(GuestPublic):
+    stays: list[GuestStayPublic]

@@ -1,0 +1,45 @@
+"""Demo guests, one Chinese-speaking and one English-speaking; safe to run twice."""
+
+import contextlib
+import uuid
+
+from hotel_common.db import transaction
+from hotel_common.service import Runtime
+from sqlalchemy.exc import IntegrityError
+
+from guest_service.models import Guest, GuestCreate
+from guest_service.profiles import find_by_email
+
+DEMO_GUESTS = [
+    GuestCreate(
+        name="王芳 (Wang Fang)",
+        email="wang.fang@example.com",
+        phone="+86 138 0013 8000",
+        language="zh-Hans",
+    ),
+    GuestCreate(
+        name="Emily Carter",
+        email="emily.carter@example.com",
+        phone="+44 7700 900123",
+        language="en",
+    ),
+]
+
+
+def demo_guest_id(email: str) -> str:
+    """Stable ids, so demo data elsewhere can refer to these guests."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"hotel-platform/guest-service/demo/{email}"))
+
+
+async def seed(runtime: Runtime) -> None:
+    # A replica seeding at the same moment wins the unique email; its rows are the same ones.
+    with contextlib.suppress(IntegrityError):
+        async with transaction(runtime.sessions) as session:
+            for demo in DEMO_GUESTS:
+                assert demo.email is not None
+                if await find_by_email(session, demo.email) is None:
+                    session.add(
+                        Guest.model_validate(
+                            demo, update={"id": demo_guest_id(demo.email), "source": "front_desk"}
+                        )
+                    )

@@ -1,0 +1,46 @@
+"""On PostgreSQL, two replicas handling bookings of one new guest at once make one profile."""
+
+import uuid
+from collections.abc import Callable
+
+import pytest
+from guest_service.config import Settings
+from guest_service.main import create_app
+from hotel_common.contracts.reservations import ReservationConfirmed
+from hotel_common.db import drop_database
+from hotel_common.events.memory import InMemoryBroker
+from hotel_common.testing import running
+
+from .conftest import GuestService
+
+PAIRS = 12
+
+
+@pytest.mark.infra
+async def test_concurrent_bookings_of_one_new_guest_make_one_profile_with_both_stays(
+    make_booking: Callable[..., ReservationConfirmed],
+) -> None:
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/test_{uuid.uuid4().hex}"
+    settings = Settings(database_url=url, retry_delays=[0.01, 0.05], log_json=False)
+    broker = InMemoryBroker()
+    try:
+        # Two replicas on one database compete for the one guest-service queue, as in production.
+        async with (
+            running(create_app(settings, broker=broker)) as client,
+            running(create_app(settings, broker=broker)),
+        ):
+            service = GuestService(client, broker)
+            emails = [f"new.guest.{i}@example.com" for i in range(PAIRS)]
+            for i, email in enumerate(emails):
+                # Same new guest, two bookings: a replica takes each, both find no profile yet.
+                service.deliver(make_booking(email=email, phone=f"+8613900000{i:03d}"))
+                service.deliver(make_booking(email=email.upper(), phone=f"+86 1390000 0{i:03d}"))
+
+            for email in emails:
+                profile = await service.profile_with_stays(email, 2)
+                assert len({s["reservation_id"] for s in profile["stays"]}) == 2
+            guests = (await client.get("/api/v1/guests", params={"limit": 200})).json()["items"]
+            assert sorted(g["email"] for g in guests) == sorted(emails)
+            assert (await client.get("/admin/dead-letters")).json() == []
+    finally:
+        await drop_database(url)

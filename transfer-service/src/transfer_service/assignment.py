@@ -1,0 +1,146 @@
+"""Giving a job a vehicle and a driver that are free for its whole window.
+
+A job holds its vehicle and driver from `driver_on_site_at` until `ends_at` plus the turnaround
+(cleaning the vehicle for the next job, manual 000 §6.1(8)); two jobs clash when those windows
+overlap. The smallest vehicle that fits is chosen, so vans stay free for groups; among free
+drivers, the one with the fewest jobs that day, to spread the work.
+
+Concurrency: on PostgreSQL the candidate vehicle rows, then the candidate driver rows, are locked
+(SELECT ... FOR UPDATE, always in id order, so two assignments never deadlock) before their jobs
+are read. A second assignment wanting the same rows waits for the first to commit, and its
+clash check, a new statement under READ COMMITTED, then sees the first one's job. SQLite
+renders no FOR UPDATE; its IMMEDIATE transactions already run one writer at a time.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from hotel_common.time import utcnow
+from sqlalchemy import ColumnElement, func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from transfer_service.models import Driver, TransferJob, Vehicle
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    vehicle: Vehicle
+    driver: Driver
+
+
+def _clashing_jobs(job: TransferJob, turnaround: timedelta) -> list[ColumnElement[bool]]:
+    """Conditions selecting the other live jobs whose window overlaps `job`'s.
+
+    The turnaround is added on our side of each comparison: no interval arithmetic in SQL.
+    """
+    return [
+        col(TransferJob.id) != job.id,
+        col(TransferJob.status) != "cancelled",
+        col(TransferJob.driver_on_site_at) < job.ends_at + turnaround,
+        col(TransferJob.ends_at) > job.driver_on_site_at - turnaround,
+    ]
+
+
+async def _free_vehicle(
+    session: AsyncSession, job: TransferJob, turnaround: timedelta
+) -> Vehicle | None:
+    fitting = (
+        await session.exec(
+            select(Vehicle)
+            .where(
+                Vehicle.status == "available",
+                col(Vehicle.seats) >= job.passengers,
+                col(Vehicle.luggage_capacity) >= job.luggage,
+            )
+            .order_by(col(Vehicle.id))
+            .with_for_update()
+        )
+    ).all()
+    if not fitting:
+        return None
+    taken = set(
+        (
+            await session.exec(
+                select(TransferJob.vehicle_id).where(
+                    col(TransferJob.vehicle_id).in_([v.id for v in fitting]),
+                    *_clashing_jobs(job, turnaround),
+                )
+            )
+        ).all()
+    )
+    free = [v for v in fitting if v.id not in taken]
+    return min(free, key=lambda v: (v.seats, v.luggage_capacity, v.id or 0), default=None)
+
+
+async def _free_driver(
+    session: AsyncSession, job: TransferJob, turnaround: timedelta
+) -> Driver | None:
+    active = (
+        await session.exec(
+            select(Driver)
+            .where(Driver.status == "active")
+            .order_by(col(Driver.id))
+            .with_for_update()
+        )
+    ).all()
+    if not active:
+        return None
+    taken = set(
+        (
+            await session.exec(
+                select(TransferJob.driver_id).where(
+                    col(TransferJob.driver_id).in_([d.id for d in active]),
+                    *_clashing_jobs(job, turnaround),
+                )
+            )
+        ).all()
+    )
+    free = [d for d in active if d.id not in taken]
+    if not free:
+        return None
+    day_load = dict(
+        (
+            await session.exec(
+                select(TransferJob.driver_id, func.count())
+                .where(
+                    col(TransferJob.driver_id).in_([d.id for d in free]),
+                    TransferJob.pickup_date == job.pickup_date,
+                    TransferJob.status != "cancelled",
+                )
+                .group_by(col(TransferJob.driver_id))
+            )
+        ).all()
+    )
+    return min(free, key=lambda d: (day_load.get(d.id, 0), d.id or 0))
+
+
+async def assign(
+    session: AsyncSession, job: TransferJob, turnaround: timedelta
+) -> Assignment | None:
+    """Assign a free vehicle and driver to `job`; None (job left `requested`) if none is free."""
+    vehicle = await _free_vehicle(session, job, turnaround)
+    driver = await _free_driver(session, job, turnaround) if vehicle is not None else None
+    if vehicle is None or driver is None:
+        log.warning(
+            "transfer left unassigned for dispatch",
+            extra={
+                "transfer_id": job.id,
+                "reservation_id": job.reservation_id,
+                "missing": "vehicle" if vehicle is None else "driver",
+                "passengers": job.passengers,
+                "luggage": job.luggage,
+                "pickup_time": job.pickup_time.isoformat(),
+            },
+        )
+        return None
+    now = utcnow()
+    job.vehicle_id, job.driver_id = vehicle.id, driver.id
+    job.status = "assigned"
+    job.assigned_at = job.updated_at = now
+    session.add(job)
+    await session.flush()
+    return Assignment(vehicle, driver)
