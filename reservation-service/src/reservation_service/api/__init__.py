@@ -1,0 +1,9 @@
+from reservation_service.api.routes import availability, properties, reservations, room_types, rooms
+
+ROUTERS = [
+    properties.router,
+    room_types.router,
+    rooms.router,
+    availability.router,
+    reservations.router,
+]

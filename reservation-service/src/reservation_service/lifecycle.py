@@ -1,0 +1,114 @@
+"""A booking's life after the request: confirm (hold rooms) and cancel (release them).
+
+Each change commits together with the event that announces it (outbox). Both actions are
+idempotent by state: repeating one that already took effect returns the booking unchanged and
+announces nothing again.
+
+Cancellation policy: the manuals allow free cancellation until 1 day before arrival (manual 000
+§1.4.2) and set no fee inside that day. Fees belong to the rate plans and policies of a later
+issue; until then every cancellation of a requested or confirmed booking is accepted and free.
+"""
+
+from hotel_common.contracts.reservations import (
+    GuestContact,
+    ReservationCancelled,
+    ReservationConfirmed,
+    TransferRequest,
+)
+from hotel_common.errors import ProblemError
+from hotel_common.events.outbox import add_event
+from hotel_common.time import utcnow
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from reservation_service import inventory
+from reservation_service.bookings import Booking, load
+from reservation_service.models import ReservationStatus
+
+
+def _guest(booking: Booking) -> GuestContact:
+    r = booking.reservation
+    return GuestContact.model_validate(
+        {
+            "name": r.guest_name,
+            "email": r.guest_email,
+            "phone": r.guest_phone,
+            "language": r.guest_language,
+        }
+    )
+
+
+def confirmed_event(booking: Booking) -> ReservationConfirmed:
+    public = booking.public()
+    transfer = public.transfer
+    return ReservationConfirmed(
+        reservation_id=public.id,
+        confirmation_number=public.confirmation_number,
+        property_name=booking.property.name,
+        property_timezone=booking.property.timezone,
+        room_type_code=public.room_type,
+        room_type_name=public.room_type_name,
+        check_in=public.check_in,
+        check_out=public.check_out,
+        guests=public.guests,
+        total_amount=public.total_amount,
+        currency=public.currency,
+        guest=_guest(booking),
+        transfer=TransferRequest(**transfer.model_dump()) if transfer else None,
+    )
+
+
+async def confirm(session: AsyncSession, reservation_id: str, source: str) -> Booking:
+    booking = await load(session, reservation_id, lock=True)
+    r = booking.reservation
+    if r.status == ReservationStatus.CONFIRMED:
+        await session.commit()  # nothing changed; ends the transaction (and its locks) now
+        return booking
+    if r.status == ReservationStatus.CANCELLED:
+        await session.rollback()
+        raise ProblemError(409, "reservation_cancelled", "A cancelled booking cannot be confirmed.")
+    if not await inventory.hold(session, r.room_type_id, r.check_in, r.check_out):
+        full = ProblemError(
+            409,
+            "no_availability",
+            f"No {booking.room_type.code} room is free on every night from "
+            f"{r.check_in.isoformat()} to {r.check_out.isoformat()}; the booking stays requested.",
+        )
+        await session.rollback()  # expires the loaded rows: read nothing from them after this
+        raise full
+    r.status = ReservationStatus.CONFIRMED
+    r.confirmed_at = r.updated_at = utcnow()
+    add_event(session, confirmed_event(booking), source)
+    await session.commit()
+    return booking
+
+
+async def cancel(
+    session: AsyncSession, reservation_id: str, reason: str | None, source: str
+) -> Booking:
+    booking = await load(session, reservation_id, lock=True)
+    r = booking.reservation
+    if r.status == ReservationStatus.CANCELLED:
+        await session.commit()
+        return booking
+    was_confirmed = r.status == ReservationStatus.CONFIRMED
+    if was_confirmed:
+        await inventory.release(session, r.room_type_id, r.check_in, r.check_out)
+    r.status = ReservationStatus.CANCELLED
+    r.cancelled_at = r.updated_at = utcnow()
+    r.cancel_reason = reason
+    add_event(
+        session,
+        ReservationCancelled(
+            reservation_id=r.id,
+            confirmation_number=r.confirmation_number,
+            property_name=booking.property.name,
+            check_in=r.check_in,
+            check_out=r.check_out,
+            reason=reason,
+            was_confirmed=was_confirmed,
+            guest=_guest(booking),
+        ),
+        source,
+    )
+    await session.commit()
+    return booking
