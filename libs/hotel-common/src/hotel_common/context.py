@@ -8,3 +8,5 @@ from contextvars import ContextVar
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 causation_id: ContextVar[str | None] = ContextVar("causation_id", default=None)
+# The service doing the work: several share one process in embedded mode.
+service: ContextVar[str | None] = ContextVar("service", default=None)

@@ -3,6 +3,7 @@ key with another body gets 422, and a retry racing the first attempt gets 409.
 """
 
 import hashlib
+import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -16,6 +17,8 @@ from hotel_common.errors import problem
 from hotel_common.time import utcnow
 
 HEADER = b"idempotency-key"
+# Headers a replay repeats besides the body; per-request ones (X-Request-ID, Date) are not.
+REPLAYED = (b"content-type", b"location", b"etag")
 STALE_AFTER = timedelta(minutes=2)  # an attempt that died mid-way may be retried after this
 
 
@@ -25,7 +28,7 @@ class IdempotencyRecord(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=255)
     fingerprint: str = Field(max_length=64)
     status_code: int | None = None
-    content_type: str | None = Field(default=None, max_length=100)
+    headers: str | None = Field(default=None, sa_type=Text)  # JSON: replayed headers (Location)
     body: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
@@ -59,16 +62,20 @@ class IdempotencyMiddleware:
             await stored(scope, receive, send)
             return
 
-        status, content_type, chunks = 500, None, []
+        status, headers, chunks = 500, [], []
 
         async def replay_receive() -> Message:
             return {"type": "http.request", "body": body, "more_body": False}
 
         async def capture(message: Message) -> None:
-            nonlocal status, content_type
+            nonlocal status, headers
             if message["type"] == "http.response.start":
                 status = message["status"]
-                content_type = dict(message.get("headers", [])).get(b"content-type", b"").decode()
+                headers = [
+                    (k.decode("latin-1"), v.decode("latin-1"))
+                    for k, v in message.get("headers", [])
+                    if k.lower() in REPLAYED
+                ]
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
             await send(message)
@@ -76,9 +83,7 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, replay_receive, capture)
         finally:
-            await self._finish(
-                sessions, key.decode("latin-1"), status, content_type, b"".join(chunks)
-            )
+            await self._finish(sessions, key.decode("latin-1"), status, headers, b"".join(chunks))
 
     async def _claim(self, sessions: SessionFactory, key: str, fingerprint: str) -> ASGIApp | None:
         """Claim the key for this attempt, or return the response an earlier one decided."""
@@ -112,7 +117,12 @@ class IdempotencyMiddleware:
         )
 
     async def _finish(
-        self, sessions: SessionFactory, key: str, status: int, content_type: str | None, body: bytes
+        self,
+        sessions: SessionFactory,
+        key: str,
+        status: int,
+        headers: list[tuple[str, str]],
+        body: bytes,
     ) -> None:
         async with transaction(sessions) as session:
             if status >= 500:  # not an answer worth repeating: let the client retry for real
@@ -121,17 +131,16 @@ class IdempotencyMiddleware:
             record = await session.get(IdempotencyRecord, key)
             if record is not None:
                 record.status_code = status
-                record.content_type = content_type
+                record.headers = json.dumps(headers)
                 record.body = body.decode("utf-8", errors="replace")
 
 
 def _replay(record: IdempotencyRecord) -> ASGIApp:
     body = (record.body or "").encode()
     headers = [
-        (b"content-type", (record.content_type or "application/json").encode()),
-        (b"content-length", str(len(body)).encode()),
-        (b"idempotent-replayed", b"true"),
+        (k.encode("latin-1"), v.encode("latin-1")) for k, v in json.loads(record.headers or "[]")
     ]
+    headers += [(b"content-length", str(len(body)).encode()), (b"idempotent-replayed", b"true")]
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await send(

@@ -20,7 +20,7 @@ class JsonFormatter(logging.Formatter):
         entry: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname,
-            "service": getattr(record, "service", self.service),
+            "service": getattr(record, "service", None) or context.service.get() or self.service,
             "logger": record.name,
             "msg": record.getMessage(),
             "request_id": context.request_id.get(),

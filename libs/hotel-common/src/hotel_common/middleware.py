@@ -13,8 +13,9 @@ CORRELATION_ID = "x-correlation-id"
 class RequestIdMiddleware:
     """Pure ASGI (no BaseHTTPMiddleware): it sits on every request's path."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, service: str | None = None) -> None:
         self.app = app
+        self.service = service
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -24,6 +25,7 @@ class RequestIdMiddleware:
         rid = headers.get(REQUEST_ID.encode(), b"").decode("latin-1")[:128] or str(uuid.uuid4())
         cid = headers.get(CORRELATION_ID.encode(), b"").decode("latin-1")[:128] or rid
         tokens = (context.request_id.set(rid), context.correlation_id.set(cid))
+        service_token = context.service.set(self.service) if self.service else None
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -41,3 +43,5 @@ class RequestIdMiddleware:
         finally:
             context.request_id.reset(tokens[0])
             context.correlation_id.reset(tokens[1])
+            if service_token is not None:
+                context.service.reset(service_token)

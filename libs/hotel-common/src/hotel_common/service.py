@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hotel_common import db, migrations
+from hotel_common import context, db, migrations
 from hotel_common.errors import install_problem_handlers
 from hotel_common.events.bus import EventBus
 from hotel_common.events.inbox import SessionHandler, idempotent
@@ -91,6 +91,8 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         setup_logging(settings.service_name, settings.log_level, settings.log_json)
+        # Tasks started below (bus consumers, relay, workers) inherit the service's name.
+        service_token = context.service.set(settings.service_name)
         await db.ensure_database(settings.database_url)
         engine = db.create_engine(settings.database_url, settings.database_pool_size)
         async with engine.begin() as conn:
@@ -116,7 +118,8 @@ def create_service_app(
         runtime.tasks = [asyncio.create_task(worker(runtime)) for worker in spec.workers]
         if settings.seed_demo and spec.seed:
             await spec.seed(runtime)
-        log.info("service started", extra={"service": settings.service_name})
+        log.info("service started")
+        context.service.reset(service_token)
         try:
             yield
         finally:
@@ -140,7 +143,7 @@ def create_service_app(
     app.state.spec = spec
     install_problem_handlers(app)
     app.add_middleware(IdempotencyMiddleware, sessions=lambda: app.state.runtime.sessions)
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(RequestIdMiddleware, service=settings.service_name)
     app.include_router(health_router)
     for router in spec.routers:
         app.include_router(router)

@@ -45,6 +45,10 @@ class RabbitBus:
         self.prefetch = prefetch
         self.publish_timeout = publish_timeout
         self.subscriptions = Subscriptions()
+        if namespace and not namespace.endswith((".", "-", "_")):
+            namespace += (
+                "."  # "test-1a2b" -> "test-1a2b.hotel.events", "test-1a2b.transfer-service"
+            )
         self.exchange_name = f"{namespace}hotel.events"
         self.queue_name = f"{namespace}{service}"
         self.dlq_name = f"{self.queue_name}.dlq"

@@ -1,0 +1,134 @@
+"""The catch-all route: every /api/v1 request goes, as it came, to the service that owns it."""
+
+import logging
+
+from hotel_common import context
+from hotel_common.errors import problem
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Scope
+
+from gateway.routes import resolve
+from gateway.upstream import Upstream, UpstreamError, UpstreamTimeout, UpstreamUnavailable
+
+log = logging.getLogger(__name__)
+
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+# Meaningful for one connection only (RFC 9110 7.6.1), plus what the gateway sets itself.
+HOP_BY_HOP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"proxy-connection",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+    }
+)
+REQUEST_DROPPED = HOP_BY_HOP | {
+    b"host",
+    b"content-length",
+    b"x-request-id",
+    b"x-forwarded-for",
+    b"x-forwarded-proto",
+    b"x-forwarded-host",
+}
+# The gateway's own server writes Date and Server; passing the service's would send them twice.
+RESPONSE_DROPPED = HOP_BY_HOP | {b"content-length", b"x-request-id", b"date", b"server"}
+NO_BODY_STATUSES = frozenset({204, 304})
+
+
+def _named_by_connection(headers: list[tuple[bytes, bytes]]) -> set[bytes]:
+    """Headers a `Connection: a, b` header marks as hop-by-hop too."""
+    return {
+        token.strip().lower()
+        for name, value in headers
+        if name.lower() == b"connection"
+        for token in value.split(b",")
+    }
+
+
+def request_headers(scope: Scope, body: bytes) -> list[tuple[bytes, bytes]]:
+    """The client's end-to-end headers plus the gateway's X-Forwarded-* and X-Request-ID."""
+    raw: list[tuple[bytes, bytes]] = scope["headers"]  # ASGI: names already lower-case
+    seen = dict(raw)
+    dropped = REQUEST_DROPPED
+    if b"connection" in seen:
+        dropped = dropped | _named_by_connection(raw)
+    out = [(name, value) for name, value in raw if name not in dropped]
+    if body or b"content-length" in seen:  # the body is whole now, even if it came chunked
+        out.append((b"content-length", str(len(body)).encode()))
+    forwarded_for = seen.get(b"x-forwarded-for")
+    if client := scope.get("client"):
+        ip = client[0].encode("latin-1")
+        forwarded_for = forwarded_for + b", " + ip if forwarded_for else ip
+    if forwarded_for:
+        out.append((b"x-forwarded-for", forwarded_for))
+    out.append((b"x-forwarded-proto", scope.get("scheme", "http").encode("latin-1")))
+    if host := seen.get(b"host"):
+        out.append((b"x-forwarded-host", host))
+    # RequestIdMiddleware has taken the client's id or made one; the service logs the same id.
+    out.append((b"x-request-id", (context.request_id.get() or "").encode("latin-1")))
+    return out
+
+
+def response_headers(
+    headers: list[tuple[bytes, bytes]], method: str, status: int, body: bytes
+) -> list[tuple[bytes, bytes]]:
+    dropped = RESPONSE_DROPPED | _named_by_connection(headers)
+    if method == "HEAD":
+        dropped = dropped - {b"content-length"}  # describes the GET body that was not sent
+    out = [(name, value) for name, value in headers if name.lower() not in dropped]
+    if method != "HEAD" and status >= 200 and status not in NO_BODY_STATUSES:
+        out.append((b"content-length", str(len(body)).encode()))
+    return out
+
+
+def failure_response(exc: UpstreamError) -> Response:
+    if isinstance(exc, UpstreamUnavailable):
+        return problem(
+            503,
+            "service_unavailable",
+            f"{exc.service} is unavailable ({exc.reason}); try again shortly.",
+            service=exc.service,
+        )
+    if isinstance(exc, UpstreamTimeout):
+        return problem(
+            504, "upstream_timeout", f"{exc.service} did not answer in time.", service=exc.service
+        )
+    return problem(502, "bad_gateway", f"{exc.service} failed ({exc.reason}).", service=exc.service)
+
+
+async def proxy(request: Request) -> Response:
+    """Starlette endpoint (no FastAPI dependency solving: it is on every request's path)."""
+    upstreams: dict[str, Upstream] = request.app.state.upstreams
+    scope = request.scope
+    path: str = scope["path"]
+    service = resolve(path)
+    if service is None:
+        return problem(404, "not_found", f"No service serves {path}.")
+    upstream = upstreams.get(service)
+    if upstream is None:
+        return failure_response(UpstreamUnavailable(service, "not running in this gateway"))
+    raw_path = scope.get("raw_path") or path.encode()
+    target = raw_path.split(b"?", 1)[0].decode("latin-1")
+    if query := scope.get("query_string"):
+        target += "?" + query.decode("latin-1")
+    method = request.method
+    try:
+        body = await request.body()
+        answer = await upstream.forward(method, target, request_headers(scope, body), body)
+    except UpstreamError as exc:
+        log.warning("upstream failed: %s", exc, extra={"upstream": exc.service})
+        return failure_response(exc)
+    except Exception as exc:  # a gateway bug must still answer as a gateway
+        log.exception("proxying to %s failed", service)
+        return failure_response(UpstreamError(upstream.name, type(exc).__name__))
+    response = Response(status_code=answer.status)
+    response.body = answer.body
+    response.raw_headers = response_headers(answer.headers, method, answer.status, answer.body)
+    return response
