@@ -8,7 +8,6 @@ from urllib.parse import urlparse
 
 import pytest
 import yaml
-
 from gateway.config import Settings as GatewaySettings
 from hotel_common.service import ServiceSpec
 

@@ -1,4 +1,4 @@
-"""The machine's PostgreSQL and RabbitMQ are part of the test bed: missing means red, not skipped."""
+"""The machine's PostgreSQL and RabbitMQ belong to the test bed: missing means red, not skipped."""
 
 import aio_pika
 import asyncpg

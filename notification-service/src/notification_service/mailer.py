@@ -1,0 +1,160 @@
+"""The email channel: where the SMTP server is, how a notice becomes a MIME message, sending."""
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from types import TracebackType
+from typing import Self
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import aiosmtplib
+from hotel_common.time import utcnow
+
+
+class PermanentFailure(Exception):
+    """Delivery can never succeed as things stand (bad address, 5xx answer): do not retry."""
+
+
+@dataclass(frozen=True)
+class SmtpTarget:
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+    use_tls: bool = False  # smtps://: TLS from the first byte
+    start_tls: bool = False  # smtp://...?starttls=true: upgrade after EHLO
+
+    @classmethod
+    def parse(cls, url: str) -> "SmtpTarget":
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError(f"smtp_url must look like smtp://host:port, not {url!r}")
+        query = parse_qs(parts.query)
+        flag = query.get("starttls", ["false"])[-1].lower()
+        if flag not in ("true", "false", "1", "0", "yes", "no"):
+            raise ValueError(f"smtp_url: starttls must be true or false, not {flag!r}")
+        try:
+            port = parts.port
+        except ValueError as exc:
+            raise ValueError(f"smtp_url has a bad port: {url!r}") from exc
+        tls = parts.scheme == "smtps"
+        return cls(
+            host=parts.hostname,
+            port=port or (465 if tls else 25),
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            use_tls=tls,
+            start_tls=flag in ("true", "1", "yes"),
+        )
+
+
+def build_message(
+    *, notification_id: str, mail_from: str, recipient: str, subject: str, body: str
+) -> EmailMessage:
+    """A UTF-8 plain-text message; raises PermanentFailure when the recipient is no address."""
+    name, sender = parseaddr(mail_from)
+    try:
+        to = Address(addr_spec=recipient.strip())
+    except (ValueError, IndexError) as exc:
+        raise PermanentFailure(f"invalid recipient address {recipient!r}") from exc
+    if not to.username or not to.domain:
+        raise PermanentFailure(f"invalid recipient address {recipient!r}")
+    msg = EmailMessage()
+    msg["From"] = Address(display_name=name, addr_spec=sender)
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(utcnow())
+    # Stable across attempts: a receiver can drop the copy a crash-and-retry may produce.
+    msg["Message-ID"] = f"<{notification_id}@{sender.rpartition('@')[2]}>"
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies
+    msg["X-Notification-Id"] = notification_id
+    msg.set_content(body, charset="utf-8")
+    return msg
+
+
+class Mailer:
+    """One SMTP connection for a batch of messages, opened on first use, reopened after a failure.
+
+    Every step is bounded by `timeout`, so a server that accepts and then stalls cannot hold
+    the sender longer than the lease on the notices it claimed.
+    """
+
+    def __init__(self, target: SmtpTarget, timeout: float) -> None:
+        self.target = target
+        self.timeout = timeout
+        self._smtp: aiosmtplib.SMTP | None = None
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, _t: type[BaseException] | None, _e: BaseException | None, _tb: TracebackType | None
+    ) -> None:
+        await self._close()
+
+    async def send(self, message: EmailMessage) -> None:
+        """Send one message. PermanentFailure when the server rejects this message or recipient
+        for good (5xx); any other error is transient (server down, busy, misconfigured).
+        """
+        try:
+            async with asyncio.timeout(self.timeout):
+                smtp = await self._connection()
+                await smtp.send_message(message)
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            self._drop()
+            if all(r.code >= 500 for r in exc.recipients):
+                raise PermanentFailure(describe_error(exc)) from exc
+            raise
+        except aiosmtplib.SMTPDataError as exc:
+            self._drop()
+            if exc.code >= 500:
+                raise PermanentFailure(describe_error(exc)) from exc
+            raise
+        except BaseException:
+            self._drop()
+            raise
+
+    async def _connection(self) -> aiosmtplib.SMTP:
+        if self._smtp is None or not self._smtp.is_connected:
+            t = self.target
+            smtp = aiosmtplib.SMTP(
+                hostname=t.host,
+                port=t.port,
+                username=t.username,
+                password=t.password,
+                use_tls=t.use_tls,
+                start_tls=t.start_tls,
+                timeout=self.timeout,
+            )
+            await smtp.connect()
+            self._smtp = smtp
+        return self._smtp
+
+    async def _close(self) -> None:
+        smtp = self._smtp
+        if smtp is not None and smtp.is_connected:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(self.timeout):
+                    await smtp.quit()
+        self._drop()
+
+    def _drop(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            smtp.close()
+
+
+def describe_error(exc: BaseException) -> str:
+    """A short, human line for last_error: the server's answer where there is one."""
+    if isinstance(exc, PermanentFailure):
+        text = str(exc)
+    elif isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        text = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
+    elif isinstance(exc, aiosmtplib.SMTPResponseException):
+        text = f"{type(exc).__name__}: {exc.code} {exc.message}"
+    else:
+        text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return text[:1000]

@@ -1,0 +1,73 @@
+"""Every kind of notice has a template in every language, and each template shows every value
+it is given (so none silently drops the confirmation number, a date or the driver's phone)."""
+
+from importlib.resources import files
+from typing import cast
+
+import jinja2
+import pytest
+from hotel_common.contracts.reservations import Language
+from notification_service import notices
+from notification_service.models import KINDS
+from notification_service.rendering import LANGUAGES, render
+
+from .conftest import Samples
+
+
+def sample_notice(samples: Samples, kind: str, language: str) -> notices.Notice:
+    lang = cast(Language, language)  # one of LANGUAGES
+    if kind == "reservation_confirmed":
+        return notices.confirmation(samples.confirmed(lang, with_transfer=True))
+    if kind == "transfer_assigned":
+        return notices.pickup(samples.assigned(lang), "Harbour View Hotel")
+    return notices.cancellation(samples.cancelled(lang))
+
+
+def test_a_template_for_every_kind_in_every_language() -> None:
+    root = files("notification_service") / "templates"
+    shipped = {
+        f"{lang.name}/{t.name}" for lang in root.iterdir() if lang.is_dir() for t in lang.iterdir()
+    }
+    expected = {f"{lang}/{kind}.txt" for lang in LANGUAGES for kind in KINDS}
+    assert shipped == expected
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", KINDS)
+def test_template_renders_every_value(samples: Samples, kind: str, language: str) -> None:
+    notice = sample_notice(samples, kind, language)
+    rendered = notice.render()
+
+    assert rendered.language == language
+    assert rendered.subject and "\n" not in rendered.subject
+    text = rendered.subject + "\n" + rendered.body
+    for name, value in notice.context.items():
+        assert value is not None, f"sample leaves {name} empty"
+        assert str(value) in rendered.body, f"{language}/{kind}.txt does not show {name}"
+    assert "{{" not in text and "{%" not in text
+    own_words = text
+    for value in notice.context.values():
+        own_words = own_words.replace(str(value), "")
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in own_words) == language.startswith("zh")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_simplified_and_traditional_differ(samples: Samples, kind: str) -> None:
+    notice = sample_notice(samples, kind, "zh-Hans")
+    hans = render(kind, "zh-Hans", notice.context)
+    hant = render(kind, "zh-Hant", notice.context)
+    assert hans.body != hant.body and hans.subject != hant.subject
+
+
+def test_unknown_language_falls_back_to_english(samples: Samples) -> None:
+    notice = sample_notice(samples, "reservation_confirmed", "en")
+    french = render("reservation_confirmed", "fr", notice.context)
+    assert french.language == "en"
+    assert french == render("reservation_confirmed", "en", notice.context)
+
+
+def test_a_missing_value_is_an_error_not_a_blank(samples: Samples) -> None:
+    notice = sample_notice(samples, "transfer_assigned", "en")
+    context = {k: v for k, v in notice.context.items() if k != "driver_phone"}
+    with pytest.raises(jinja2.UndefinedError):
+        render("transfer_assigned", "en", context)

@@ -1,0 +1,62 @@
+"""What the cross-service tests share: a real SMTP server to receive the guest's mail and a
+handle on the running platform. (A module, not conftest: test files import it by name.)"""
+
+import socket
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+import httpx
+from aiosmtpd.controller import Controller
+from fastapi import FastAPI
+from hotel_common.testing import TcpProxy, eventually
+
+
+class Mailbox:
+    """A real SMTP server (aiosmtpd) on a free loopback port, collecting what it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        self.messages.append(message)
+        return "250 OK"
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if address in str(m["To"])]
+
+
+def body_of(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain", "html"))
+    assert part is not None
+    return str(part.get_content())
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Platform:
+    client: httpx.AsyncClient  # talks to the gateway only
+    mode: str
+    service_apps: dict[str, FastAPI] = field(default_factory=dict)
+    proxy: TcpProxy | None = None  # distributed: the link to RabbitMQ, which a test may cut
+
+    async def wait_ready(self, timeout: float = 30) -> None:
+        await eventually(
+            lambda: self.client.get("/health/ready"),
+            lambda r: r.status_code == 200,
+            timeout=timeout,
+        )
