@@ -47,7 +47,8 @@ async def embedded(tmp_path: Path, mailbox: Mailbox) -> AsyncIterator[Platform]:
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client,
     ):
-        platform = Platform(client, "embedded")
+        apps = {name: upstream.app for name, upstream in app.state.upstreams.items()}
+        platform = Platform(client, "embedded", apps, broker=app.state.broker)
         await platform.wait_ready()
         yield platform
 
@@ -98,7 +99,7 @@ async def distributed(mailbox: Mailbox) -> AsyncIterator[Platform]:
         gateway_port = free_port()
         servers.append(await _serve(create_gateway(settings), gateway_port))
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{gateway_port}") as client:
-            platform = Platform(client, "distributed", apps, proxy)
+            platform = Platform(client, "distributed", apps, proxy=proxy, namespace=namespace)
             await platform.wait_ready()
             yield platform
     finally:

@@ -1,0 +1,141 @@
+"""The platform's promises under faults, on both run modes: a broker outage delays events and
+loses none, a duplicate event takes effect once, an event no handler can take is parked in the
+dead-letter queue, and bad input is refused with problem+json without writing anything."""
+
+import asyncio
+import uuid
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from harness import Mailbox, Platform
+from hotel_common.contracts.reservations import (
+    GuestContact,
+    ReservationConfirmed,
+    TransferRequest,
+)
+from hotel_common.events.envelope import Envelope
+from hotel_common.testing import eventually
+from test_journey import booking
+
+
+async def mails_to(mailbox: Mailbox, address: str) -> int:
+    return len(mailbox.to(address))
+
+
+async def test_confirmation_succeeds_with_the_broker_down_and_events_follow_when_it_is_back(
+    platform: Platform, mailbox: Mailbox
+) -> None:
+    client = platform.client
+    email = f"outage.{platform.mode}@example.com"
+    rid = (await client.post("/api/v1/reservations", json=booking(email, "en"))).json()["id"]
+
+    platform.cut_broker()
+    confirmed = await client.post(f"/api/v1/reservations/{rid}/confirm")
+    assert confirmed.status_code == 200, confirmed.text
+    await asyncio.sleep(1.0)  # nothing can travel yet
+    transfers = await client.get("/api/v1/transfers", params={"reservation_id": rid})
+    assert transfers.json()["items"] == []
+    assert await mails_to(mailbox, email) == 0
+
+    platform.restore_broker()
+    await eventually(
+        lambda: client.get("/api/v1/transfers", params={"reservation_id": rid}),
+        lambda r: [t["status"] for t in r.json()["items"]] == ["assigned"],
+        timeout=30,
+    )
+    await eventually(lambda: mails_to(mailbox, email), lambda n: n == 2, timeout=30)
+    await platform.wait_ready()  # every consumer is back on its queue
+
+
+def confirmed_event(email: str, timezone: str = "Asia/Shanghai") -> ReservationConfirmed:
+    check_in = date.today() + timedelta(days=20)
+    return ReservationConfirmed(
+        reservation_id=str(uuid.uuid4()),
+        confirmation_number="HVTEST" + uuid.uuid4().hex[:4].upper(),
+        property_name="Harbour View Hotel",
+        property_timezone=timezone,
+        room_type_code="STD",
+        room_type_name="Standard Twin",
+        check_in=check_in,
+        check_out=check_in + timedelta(days=2),
+        guests=1,
+        total_amount=97600,
+        currency="CNY",
+        guest=GuestContact(name="Chen Jie", email=email, language="zh-Hans"),
+        transfer=TransferRequest(
+            flight_number="CA981",
+            arrival_time=datetime.combine(check_in, time(8, 0), ZoneInfo("UTC")),
+            pickup_place="Shanghai Hongqiao Railway Station",
+            passengers=1,
+        ),
+    )
+
+
+async def test_the_same_event_delivered_twice_gives_one_transfer_and_one_notice_each(
+    platform: Platform, mailbox: Mailbox
+) -> None:
+    email = f"twice.{platform.mode}@example.com"
+    event = confirmed_event(email)
+    envelope = Envelope.wrap(event, "reservation-service")
+    await platform.publish(envelope, envelope)
+
+    client = platform.client
+    rid = event.reservation_id
+    await eventually(lambda: mails_to(mailbox, email), lambda n: n >= 2, timeout=20)
+    await asyncio.sleep(0.5)  # time enough for a duplicate to show, were there one
+    transfers = (await client.get("/api/v1/transfers", params={"reservation_id": rid})).json()
+    assert [t["status"] for t in transfers["items"]] == ["assigned"]
+    notices = (await client.get("/api/v1/notifications", params={"reservation_id": rid})).json()
+    assert sorted(n["kind"] for n in notices["items"]) == [
+        "reservation_confirmed",
+        "transfer_assigned",
+    ]
+    assert await mails_to(mailbox, email) == 2
+    guests = (await client.get("/api/v1/guests", params={"email": email})).json()["items"]
+    assert len(guests) == 1
+
+
+async def test_an_event_no_handler_can_take_is_parked_in_the_dead_letter_queue(
+    platform: Platform,
+) -> None:
+    event = confirmed_event(f"poison.{platform.mode}@example.com", timezone="Mars/Olympus_Mons")
+    envelope = Envelope.wrap(event, "reservation-service")
+    await platform.publish(envelope)
+
+    async with platform.service("transfer-service") as transfers:
+        parked = await eventually(
+            lambda: transfers.get("/admin/dead-letters"),
+            lambda r: any(e["id"] == envelope.id for e in r.json()),
+            timeout=20,
+        )
+    assert parked.status_code == 200
+    # The other consumers were not held back by the poison: the guest profile exists.
+    await eventually(
+        lambda: platform.client.get("/api/v1/guests", params={"email": event.guest.email}),
+        lambda r: len(r.json()["items"]) == 1,
+    )
+
+
+BAD_BOOKINGS: dict[str, dict[str, Any]] = {
+    "unknown room type": {"room_type": "PENTHOUSE"},
+    "check-out before check-in": {"check_out": (date.today() + timedelta(days=5)).isoformat()},
+    "malformed email": {"guest": {"name": "X", "email": "not-an-email", "language": "en"}},
+    "missing guest": {"guest": None},
+}
+
+
+async def test_bad_bookings_get_problem_json_and_write_nothing(platform: Platform) -> None:
+    client = platform.client
+    before = (await client.get("/api/v1/reservations", params={"limit": 200})).json()["items"]
+    for case, change in BAD_BOOKINGS.items():
+        body = booking("bad@example.com", "en", **change)
+        if change.get("guest", ...) is None:
+            del body["guest"]
+        r = await client.post("/api/v1/reservations", json=body)
+        assert 400 <= r.status_code < 500, case
+        assert r.headers["content-type"] == "application/problem+json", case
+        problem = r.json()
+        assert problem["status"] == r.status_code and problem["code"] and problem["detail"], case
+    after = (await client.get("/api/v1/reservations", params={"limit": 200})).json()["items"]
+    assert after == before
