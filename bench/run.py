@@ -1,0 +1,18 @@
+"""`make bench`: every benchmark, with bounded loads on loopback; each prints its figures."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).parent
+BENCHMARKS = [
+    [str(HERE / "gateway_proxy.py"), "--requests", "2000", "--concurrency", "16", "--rounds", "3"],
+    [str(HERE / "journey.py"), "--bookings", "300", "--concurrency", "8"],
+]
+
+if __name__ == "__main__":
+    failed = 0
+    for command in BENCHMARKS:
+        print(f"\n$ {Path(command[0]).name} {' '.join(command[1:])}", flush=True)
+        failed |= subprocess.call([sys.executable, *command])
+    sys.exit(failed)
