@@ -68,9 +68,9 @@ async def main(bookings: int, concurrency: int) -> None:
             """Notices of assigned transfers so far: the last step of each booking's events."""
             count, cursor = 0, None
             while True:
-                params = {"limit": 200, "kind": "transfer_assigned"} | (
-                    {"cursor": cursor} if cursor else {}
-                )
+                params: dict[str, str | int] = {"limit": 200, "kind": "transfer_assigned"}
+                if cursor:
+                    params["cursor"] = cursor
                 page = (await client.get("/api/v1/notifications", params=params)).json()
                 count += len(page["items"])
                 if not (cursor := page["next_cursor"]):
