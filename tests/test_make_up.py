@@ -1,0 +1,101 @@
+"""`make up` for real: the launcher starts one OS process per service against this machine's
+PostgreSQL and RabbitMQ (its own databases and queue namespace), the journey works through the
+gateway, and Ctrl-C stops every process."""
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from gateway.catalog import GATEWAY_PORT, SERVICES
+from harness import Mailbox
+from hotel_common.db import drop_database
+from hotel_common.events.rabbit import RabbitBus
+from hotel_common.testing import eventually
+from test_journey import booking
+
+pytestmark = pytest.mark.infra
+PG = "postgresql+asyncpg://postgres@127.0.0.1:5432"
+PORTS = [GATEWAY_PORT, *(s.port for s in SERVICES)]
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture
+async def launched(mailbox: Mailbox) -> AsyncIterator[subprocess.Popen[bytes]]:
+    busy = [p for p in PORTS if port_in_use(p)]
+    assert not busy, f"ports {busy} are taken: stop what runs there (make run / make up?)"
+    run = uuid.uuid4().hex[:8]
+    namespace = f"test-up-{run}."
+    databases = {s: f"{PG}/test_up_{run}_{s.short}" for s in SERVICES}
+    env = {
+        **os.environ,
+        "BUS_NAMESPACE": namespace,
+        "SMTP_URL": mailbox.url,
+        "RETRY_DELAYS": "[0.1, 0.5]",
+        "OUTBOX_POLL_SECONDS": "0.5",
+        **{f"{s.short.upper()}_DATABASE_URL": url for s, url in databases.items()},
+    }
+    launcher = subprocess.Popen(  # noqa: ASYNC220 (returns at once; the test owns the process)
+        [sys.executable, "-m", "gateway", "up"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        yield launcher
+    finally:
+        if launcher.poll() is None:
+            launcher.send_signal(signal.SIGINT)
+            try:
+                launcher.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(launcher.pid, signal.SIGKILL)
+        for service in SERVICES:
+            bus = RabbitBus("amqp://guest:guest@127.0.0.1:5672/", service.name, namespace=namespace)
+            bus.subscribe("none", lambda e: asyncio.sleep(0))
+            await bus.start()
+            await eventually(bus.ready, timeout=10)
+            await bus.delete_everything()
+            await bus.close()
+        for url in databases.values():
+            await drop_database(url)
+
+
+async def test_make_up_runs_the_journey_and_stops_cleanly(
+    launched: subprocess.Popen[bytes], mailbox: Mailbox
+) -> None:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{GATEWAY_PORT}", timeout=10) as client:
+
+        async def ready() -> int:
+            try:
+                return (await client.get("/health/ready")).status_code
+            except httpx.TransportError:
+                return 0
+
+        await eventually(ready, lambda status: status == 200, timeout=60, interval=0.5)
+        email = f"up.{uuid.uuid4().hex[:6]}@example.com"
+        created = await client.post("/api/v1/reservations", json=booking(email, "en"))
+        assert created.status_code == 201, created.text
+        rid = created.json()["id"]
+        assert (await client.post(f"/api/v1/reservations/{rid}/confirm")).status_code == 200
+        await eventually(
+            lambda: client.get("/api/v1/transfers", params={"reservation_id": rid}),
+            lambda r: [t["status"] for t in r.json()["items"]] == ["assigned"],
+            timeout=20,
+        )
+        await eventually(lambda: asyncio.sleep(0, mailbox.to(email)), lambda m: len(m) == 2)
+
+    launched.send_signal(signal.SIGINT)
+    assert launched.wait(timeout=30) == 0
+    assert not [p for p in PORTS if port_in_use(p)], "a service outlived the launcher"
