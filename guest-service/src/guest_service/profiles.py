@@ -4,9 +4,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from hotel_common.errors import NotFound, ProblemError
+from hotel_common.pagination import after_time_id
 from hotel_common.time import utcnow
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import and_, col, or_, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from guest_service.models import Guest, GuestCreate, GuestStay, GuestUpdate
@@ -104,12 +105,8 @@ async def list_guests(
         pattern = "%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(col(Guest.name).ilike(pattern, escape="\\"))
     if after is not None:
-        created_at, guest_id = after
         query = query.where(
-            or_(
-                col(Guest.created_at) < created_at,
-                and_(col(Guest.created_at) == created_at, col(Guest.id) < guest_id),
-            )
+            after_time_id(col(Guest.created_at), col(Guest.id), after, descending=True)
         )
     query = query.order_by(col(Guest.created_at).desc(), col(Guest.id).desc()).limit(limit)
     return (await session.exec(query)).all()

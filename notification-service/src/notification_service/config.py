@@ -2,7 +2,6 @@
 
 from email.utils import parseaddr
 
-from hotel_common.service import Runtime
 from hotel_common.settings import ServiceSettings
 from pydantic import Field, model_validator
 
@@ -43,11 +42,3 @@ class Settings(ServiceSettings):
     def sender_name(self) -> str:
         """The display name of mail_from, used to sign notices that carry no property name."""
         return parseaddr(self.mail_from)[0] or parseaddr(self.mail_from)[1]
-
-
-def settings_of(runtime: Runtime) -> Settings:
-    """This service's settings from the runtime (typed as the shared base class there)."""
-    settings = runtime.settings
-    if isinstance(settings, Settings):
-        return settings
-    return Settings(**settings.model_dump())

@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 
 import aiosmtplib
 from hotel_common.db import SessionFactory, transaction
-from hotel_common.service import Runtime
-from hotel_common.time import utcnow
+from hotel_common.service import Runtime, settings_as
+from hotel_common.time import as_utc, utcnow
 from sqlalchemy import func, update
 from sqlmodel import col, select
 
-from notification_service.config import Settings, settings_of
+from notification_service.config import Settings
 from notification_service.mailer import (
     Mailer,
     PermanentFailure,
@@ -29,7 +29,7 @@ from notification_service.mailer import (
     build_message,
     describe_error,
 )
-from notification_service.models import Notification, as_utc
+from notification_service.models import Notification
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +189,7 @@ class Delivery:
                     Notification.status == "queued"
                 )
             )
-        return as_utc(due)
+        return None if due is None else as_utc(due)
 
 
 def _log_outcome(o: _Outcome) -> None:
@@ -204,7 +204,7 @@ def _log_outcome(o: _Outcome) -> None:
 
 async def start(runtime: Runtime) -> None:
     """ServiceSpec.on_start: build the sender before handlers subscribe (they wake it)."""
-    runtime.extras[EXTRA_KEY] = Delivery(runtime.sessions, settings_of(runtime))
+    runtime.extras[EXTRA_KEY] = Delivery(runtime.sessions, settings_as(runtime, Settings))
 
 
 def delivery_of(runtime: Runtime) -> Delivery:

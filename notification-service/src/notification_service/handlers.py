@@ -9,12 +9,12 @@ from hotel_common.contracts.reservations import ReservationCancelled, Reservatio
 from hotel_common.contracts.transfers import TransferAssigned
 from hotel_common.db import after_commit
 from hotel_common.events.envelope import Envelope
-from hotel_common.service import Runtime
+from hotel_common.service import Runtime, settings_as
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from notification_service import notices
-from notification_service.config import settings_of
+from notification_service.config import Settings
 from notification_service.delivery import delivery_of
 from notification_service.models import Notification
 from notification_service.rendering import LANGUAGES, resolve_language
@@ -87,7 +87,7 @@ def _known_language(envelope: Envelope) -> Envelope:
 
 
 def subscribe(runtime: Runtime) -> None:
-    handlers = NoticeHandlers(delivery_of(runtime).wake, settings_of(runtime).sender_name)
+    handlers = NoticeHandlers(delivery_of(runtime).wake, settings_as(runtime, Settings).sender_name)
     runtime.handle(ReservationConfirmed.event_type, handlers.reservation_confirmed)
     runtime.handle(TransferAssigned.event_type, handlers.transfer_assigned)
     runtime.handle(ReservationCancelled.event_type, handlers.reservation_cancelled)

@@ -1,10 +1,10 @@
 """The delivery log: one row per notice, from queued to sent, logged or failed."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
-from hotel_common.time import utcnow
+from hotel_common.time import as_utc, utcnow
 from pydantic import field_validator
 from sqlalchemy import DateTime, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
@@ -15,13 +15,6 @@ Channel = Literal["email"]
 KINDS: tuple[Kind, ...] = ("reservation_confirmed", "transfer_assigned", "reservation_cancelled")
 
 TABLES = {"notifications"}
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; every instant we store is UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 class NotificationBase(SQLModel):
@@ -78,7 +71,7 @@ class NotificationPublic(SQLModel):
     @field_validator("created_at", "sent_at", mode="after")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
-        return as_utc(value)
+        return None if value is None else as_utc(value)
 
 
 class NotificationDetail(NotificationPublic):
@@ -89,4 +82,4 @@ class NotificationDetail(NotificationPublic):
     @field_validator("next_attempt_at", mode="after")
     @classmethod
     def _utc_next(cls, value: datetime | None) -> datetime | None:
-        return as_utc(value)
+        return None if value is None else as_utc(value)

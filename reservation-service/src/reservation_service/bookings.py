@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from hotel_common.errors import NotFound
+from hotel_common.pagination import after_time_id, split_page, time_id_cursor, time_id_value
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import and_, col, or_, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from reservation_service.catalog import resolve_property, room_type_by_code
@@ -22,7 +23,6 @@ from reservation_service.models import (
     ReservationStatus,
     RoomType,
 )
-from reservation_service.paging import split_page, time_id_cursor
 from reservation_service.problems import invalid_field
 from reservation_service.stays import today_at, validate_stay
 
@@ -154,12 +154,8 @@ async def list_bookings(
     if check_in_to is not None:
         query = query.where(col(Reservation.check_in) <= check_in_to)
     if (after := time_id_cursor(cursor)) is not None:
-        created, ident = after
         query = query.where(
-            or_(
-                col(Reservation.created_at) < created,
-                and_(col(Reservation.created_at) == created, col(Reservation.id) < ident),
-            )
+            after_time_id(col(Reservation.created_at), col(Reservation.id), after, descending=True)
         )
     rows = [ReservationPublic.from_row(r, rt) for r, rt in (await session.exec(query)).all()]
-    return split_page(rows, limit, lambda b: f"{b.created_at.isoformat()}|{b.id}")
+    return split_page(rows, limit, lambda b: time_id_value(b.created_at, b.id))

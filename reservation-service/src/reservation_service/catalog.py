@@ -5,6 +5,7 @@ to the only one, so a second property later needs no change of the API.
 """
 
 from hotel_common.errors import ProblemError
+from hotel_common.pagination import int_cursor, split_page
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -20,7 +21,6 @@ from reservation_service.models import (
     RoomTypeCreate,
     RoomTypePublic,
 )
-from reservation_service.paging import int_cursor, split_page
 from reservation_service.problems import invalid_field
 
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hotel_common.contracts.reservations import Language
-from hotel_common.time import utcnow
+from hotel_common.time import as_utc, utcnow
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -30,9 +30,7 @@ from sqlmodel import Field, SQLModel
 
 def _assume_utc(value: Any) -> Any:
     # SQLite hands back naive datetimes from timezone-aware columns; they were written as UTC.
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return value
+    return as_utc(value) if isinstance(value, datetime) else value
 
 
 UtcDatetime = Annotated[datetime, BeforeValidator(_assume_utc)]

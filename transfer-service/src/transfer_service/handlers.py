@@ -14,7 +14,7 @@ from hotel_common.contracts.reservations import (
 from hotel_common.contracts.transfers import TransferAssigned, TransferCancelled
 from hotel_common.events.envelope import Envelope
 from hotel_common.events.outbox import add_event
-from hotel_common.service import Runtime
+from hotel_common.service import Runtime, settings_as
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from transfer_service import jobs
@@ -81,14 +81,7 @@ def transfer_assigned(job: TransferJob, assignment: Assignment) -> TransferAssig
     )
 
 
-def settings_of(runtime: Runtime) -> Settings:
-    """The runtime's settings as this service's class (an embedding host may pass the base)."""
-    if isinstance(runtime.settings, Settings):
-        return runtime.settings
-    return Settings.model_validate(runtime.settings.model_dump())
-
-
 def subscribe(runtime: Runtime) -> None:
-    handlers = TransferHandlers(settings_of(runtime))
+    handlers = TransferHandlers(settings_as(runtime, Settings))
     runtime.handle(ReservationConfirmed.event_type, handlers.reservation_confirmed)
     runtime.handle(ReservationCancelled.event_type, handlers.reservation_cancelled)

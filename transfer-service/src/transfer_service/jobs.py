@@ -1,11 +1,11 @@
 """Transfer jobs: opening the arrival pickup a booking asked for, and cancelling it."""
 
 import logging
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hotel_common.contracts.reservations import ReservationConfirmed
-from hotel_common.time import utcnow
+from hotel_common.time import as_utc, utcnow
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,11 +17,6 @@ log = logging.getLogger(__name__)
 ARRIVAL_PICKUP = "arrival_pickup"
 # Before the guest boards a job can still be called off (DOMAIN.md §2, transfer job states).
 CANCELLABLE = ("requested", "assigned", "driver_on_site")
-
-
-def as_utc(instant: datetime) -> datetime:
-    """Contracts carry UTC instants; a naive one is read as UTC, an offset one converted."""
-    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
 
 
 def local_date(instant: datetime, timezone: str) -> date:

@@ -1,12 +1,13 @@
 """FastAPI dependencies every service uses, as `Annotated` aliases."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from hotel_common.service import Runtime
+from hotel_common.service import Runtime, settings_as
+from hotel_common.settings import SettingsT
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -21,3 +22,14 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def settings_dep(cls: type[SettingsT]) -> Callable[[Runtime], SettingsT]:
+    """A dependency giving the service's own settings (see `settings_as`), for an alias like
+    `SettingsDep = Annotated[Settings, Depends(settings_dep(Settings))]`.
+    """
+
+    def get_settings(runtime: RuntimeDep) -> SettingsT:
+        return settings_as(runtime, cls)
+
+    return get_settings

@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hotel_common.db import SessionFactory, transaction
 from hotel_common.errors import problem
-from hotel_common.time import utcnow
+from hotel_common.time import as_utc, utcnow
 
 HEADER = b"idempotency-key"
 # Headers a replay repeats besides the body; per-request ones (X-Request-ID, Date) are not.
@@ -31,10 +31,6 @@ class IdempotencyRecord(SQLModel, table=True):
     headers: str | None = Field(default=None, sa_type=Text)  # JSON: replayed headers (Location)
     body: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
-
-
-def _aware(ts: datetime) -> datetime:
-    return ts if ts.tzinfo else ts.replace(tzinfo=utcnow().tzinfo)
 
 
 class IdempotencyMiddleware:
@@ -102,7 +98,7 @@ class IdempotencyMiddleware:
                         )
                     if record.status_code is not None:
                         return _replay(record)
-                    if utcnow() - _aware(record.created_at) < STALE_AFTER:
+                    if utcnow() - as_utc(record.created_at) < STALE_AFTER:
                         return problem(
                             409,
                             "request_in_progress",

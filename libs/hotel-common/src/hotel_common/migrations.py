@@ -2,6 +2,7 @@
 
 A service's `migrations/env.py` is two lines: `from hotel_common.migrations import run_env`,
 `run_env(TABLE_NAMES)`. Start-up upgrades to head inside the service's own async connection.
+A service's initial revision creates the shared tables with `create_common_tables()`.
 """
 
 import shutil
@@ -10,13 +11,64 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from alembic import command
+import sqlalchemy as sa
+from alembic import command, op
 from alembic.config import Config
 from sqlalchemy import Connection, create_engine, pool
 from sqlmodel import SQLModel
+from sqlmodel.sql.sqltypes import AutoString
 
 # Tables the shared library adds to every service's database.
 COMMON_TABLES = frozenset({"outbox", "processed_events", "idempotency_keys"})
+
+
+def create_common_tables() -> None:
+    """Create the shared tables (outbox, processed_events, idempotency_keys) in a revision.
+
+    Their models: hotel_common.events.outbox, hotel_common.events.inbox, hotel_common.idempotency.
+    A change to one of them needs a revision in every service.
+    """
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("key", AutoString(length=255), nullable=False),
+        sa.Column("fingerprint", AutoString(length=64), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("headers", sa.Text(), nullable=True),
+        sa.Column("body", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("key"),
+    )
+    op.create_table(
+        "outbox",
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("id", AutoString(length=36), nullable=False),
+        sa.Column("type", AutoString(length=100), nullable=False),
+        sa.Column("envelope", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("seq"),
+        sa.UniqueConstraint("id"),
+    )
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.create_index("ix_outbox_unsent", ["published_at", "seq"], unique=False)
+    op.create_table(
+        "processed_events",
+        sa.Column("event_id", AutoString(length=36), nullable=False),
+        sa.Column("handler", AutoString(length=200), nullable=False),
+        sa.Column("event_type", AutoString(length=100), nullable=False),
+        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("event_id", "handler"),
+    )
+
+
+def drop_common_tables() -> None:
+    """Drop what `create_common_tables` created (a service's initial downgrade)."""
+    op.drop_table("processed_events")
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_unsent")
+    op.drop_table("outbox")
+    op.drop_table("idempotency_keys")
 
 
 def _config(migrations_dir: Path, connection: Connection | None = None) -> Config:

@@ -18,7 +18,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotel_common import context, db, migrations
-from hotel_common.errors import install_problem_handlers
+from hotel_common.errors import document_problems, install_problem_handlers
 from hotel_common.events.bus import EventBus
 from hotel_common.events.inbox import SessionHandler, idempotent
 from hotel_common.events.memory import InMemoryBroker, InMemoryBus
@@ -28,7 +28,7 @@ from hotel_common.health import router as health_router
 from hotel_common.idempotency import IdempotencyMiddleware
 from hotel_common.logging import setup_logging
 from hotel_common.middleware import RequestIdMiddleware
-from hotel_common.settings import ServiceSettings
+from hotel_common.settings import ServiceSettings, SettingsT
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,21 @@ class Runtime:
     def handle(self, event_type: str, handler: SessionHandler) -> None:
         """Subscribe an idempotent `handler(session, envelope)` to `event_type`."""
         self.bus.subscribe(event_type, idempotent(self.sessions, handler))
+
+
+def settings_as(runtime: Runtime, cls: type[SettingsT]) -> SettingsT:
+    """The runtime's settings as the service's own settings class.
+
+    Whoever built the app may have passed another class (the shared base): the service's own
+    fields then come from the environment and defaults. Built once, kept in `runtime.extras`.
+    """
+    if isinstance(runtime.settings, cls):
+        return runtime.settings
+    key = f"settings:{cls.__module__}.{cls.__qualname__}"
+    settings = runtime.extras.get(key)
+    if not isinstance(settings, cls):
+        settings = runtime.extras[key] = cls(**runtime.settings.model_dump())
+    return settings
 
 
 @dataclass(frozen=True)
@@ -109,6 +124,7 @@ def create_service_app(
         relay_box.append(relay)
         runtime = Runtime(settings, engine, sessions, bus, relay)
         app.state.runtime = runtime
+        settings_as(runtime, spec.settings_class)  # bad settings fail here, not in a request
         if spec.on_start:
             await spec.on_start(runtime)
         if spec.subscribe:
@@ -142,6 +158,14 @@ def create_service_app(
     app.state.settings = settings
     app.state.spec = spec
     install_problem_handlers(app)
+
+    def openapi() -> dict[str, Any]:
+        # Built once; validation failures documented as the Problem they are answered with.
+        if app.openapi_schema is None:
+            app.openapi_schema = document_problems(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.add_middleware(IdempotencyMiddleware, sessions=lambda: app.state.runtime.sessions)
     app.add_middleware(RequestIdMiddleware, service=settings.service_name)
     app.include_router(health_router)

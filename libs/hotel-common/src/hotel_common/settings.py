@@ -1,6 +1,6 @@
 """Settings every service shares, read from the environment (and `.env`)."""
 
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,3 +38,7 @@ class ServiceSettings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+# A service's own settings class, e.g. in `settings_as(runtime, cls: type[SettingsT])`.
+SettingsT = TypeVar("SettingsT", bound=ServiceSettings)

@@ -1,17 +1,21 @@
 """Guest profiles for the front desk and dashboards: find, read with stays, create, change."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 from hotel_common.deps import SessionDep
-from hotel_common.errors import ProblemError
-from hotel_common.pagination import Page, decode_cursor, encode_cursor
+from hotel_common.pagination import (
+    Cursor,
+    Limit,
+    Page,
+    split_page,
+    time_id_cursor,
+    time_id_value,
+)
 
 from guest_service import profiles
 from guest_service.contacts import clean_phone, normalise_email
 from guest_service.models import (
-    Guest,
     GuestCreate,
     GuestDetail,
     GuestPublic,
@@ -22,32 +26,14 @@ from guest_service.models import (
 router = APIRouter(prefix="/api/v1/guests", tags=["guests"])
 
 
-def _cursor_of(guest: Guest) -> str:
-    return encode_cursor(f"{guest.created_at.isoformat()}|{guest.id}")
-
-
-def _position(cursor: str | None) -> tuple[datetime, str] | None:
-    raw = decode_cursor(cursor)
-    if raw is None:
-        return None
-    created_at, _, guest_id = raw.partition("|")
-    try:
-        instant: datetime | None = datetime.fromisoformat(created_at)
-    except ValueError:
-        instant = None
-    if instant is None or instant.tzinfo is None or not guest_id:
-        raise ProblemError(400, "invalid_cursor", "The cursor is not one this API issued.")
-    return instant, guest_id
-
-
 @router.get("")
 async def list_guests(
     session: SessionDep,
     email: Annotated[str | None, Query(max_length=254, description="Exact, any case")] = None,
     phone: Annotated[str | None, Query(max_length=40, description="Exact, any spacing")] = None,
     name: Annotated[str | None, Query(max_length=200, description="Contains, any case")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: str | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> Page[GuestPublic]:
     guests = await profiles.list_guests(
         session,
@@ -55,14 +41,10 @@ async def list_guests(
         phone=clean_phone(phone) if phone is not None else None,
         name=name.strip() if name else None,
         limit=limit + 1,  # one extra row tells whether another page exists
-        after=_position(cursor),
+        after=time_id_cursor(cursor),
     )
-    page = guests[:limit]
-    more = len(guests) > limit
-    return Page(
-        items=[GuestPublic.model_validate(g) for g in page],
-        next_cursor=_cursor_of(page[-1]) if more else None,
-    )
+    page, next_cursor = split_page(guests, limit, lambda g: time_id_value(g.created_at, g.id))
+    return Page(items=[GuestPublic.model_validate(g) for g in page], next_cursor=next_cursor)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
+from hotel_common.migrations import create_common_tables, drop_common_tables
 
 
 revision: str = "08e0c810433a"
@@ -19,6 +20,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    create_common_tables()
     op.create_table(
         "guests",
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
@@ -36,39 +38,6 @@ def upgrade() -> None:
         batch_op.create_index("ix_guests_email", ["email"], unique=True)
         batch_op.create_index("ix_guests_phone", ["phone"], unique=True)
 
-    op.create_table(
-        "idempotency_keys",
-        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
-        sa.Column("fingerprint", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("status_code", sa.Integer(), nullable=True),
-        sa.Column("headers", sa.Text(), nullable=True),
-        sa.Column("body", sa.Text(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("key"),
-    )
-    op.create_table(
-        "outbox",
-        sa.Column("seq", sa.Integer(), nullable=False),
-        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
-        sa.Column("type", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("envelope", sa.JSON(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("seq"),
-        sa.UniqueConstraint("id"),
-    )
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.create_index("ix_outbox_unsent", ["published_at", "seq"], unique=False)
-
-    op.create_table(
-        "processed_events",
-        sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
-        sa.Column("handler", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("event_type", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("event_id", "handler"),
-    )
     op.create_table(
         "guest_stays",
         sa.Column("reservation_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -103,15 +72,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_guest_stays_guest_id"))
 
     op.drop_table("guest_stays")
-    op.drop_table("processed_events")
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_index("ix_outbox_unsent")
-
-    op.drop_table("outbox")
-    op.drop_table("idempotency_keys")
     with op.batch_alter_table("guests", schema=None) as batch_op:
         batch_op.drop_index("ix_guests_phone")
         batch_op.drop_index("ix_guests_email")
         batch_op.drop_index("ix_guests_created_at_id")
 
     op.drop_table("guests")
+    drop_common_tables()

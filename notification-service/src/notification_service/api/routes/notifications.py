@@ -1,15 +1,22 @@
 """The delivery log: what was sent to whom, its state, and a retry for failed notices."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from hotel_common.db import after_commit
 from hotel_common.deps import RuntimeDep, SessionDep
 from hotel_common.errors import NotFound, ProblemError
-from hotel_common.pagination import Page, decode_cursor, encode_cursor
+from hotel_common.pagination import (
+    Cursor,
+    Limit,
+    Page,
+    after_time_id,
+    split_page,
+    time_id_cursor,
+    time_id_value,
+)
 from hotel_common.time import utcnow
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import func, update
 from sqlmodel import col, select
 
 from notification_service.delivery import delivery_of
@@ -19,7 +26,6 @@ from notification_service.models import (
     NotificationDetail,
     NotificationPublic,
     Status,
-    as_utc,
 )
 
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
@@ -32,8 +38,8 @@ async def list_notifications(
     status: Status | None = None,
     recipient: Annotated[str | None, Query(max_length=320)] = None,
     kind: Kind | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: str | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> Page[NotificationPublic]:
     """Newest first."""
     query = select(Notification)
@@ -45,21 +51,18 @@ async def list_notifications(
         query = query.where(func.lower(Notification.recipient) == recipient.strip().lower())
     if kind is not None:
         query = query.where(Notification.kind == kind)
-    if (after := _parse_cursor(cursor)) is not None:
-        created, last_id = after
+    if (after := time_id_cursor(cursor)) is not None:
         query = query.where(
-            or_(
-                col(Notification.created_at) < created,
-                and_(col(Notification.created_at) == created, col(Notification.id) < last_id),
+            after_time_id(
+                col(Notification.created_at), col(Notification.id), after, descending=True
             )
         )
     query = query.order_by(col(Notification.created_at).desc(), col(Notification.id).desc())
-    rows = list((await session.exec(query.limit(limit + 1))).all())
-    more, rows = len(rows) > limit, rows[:limit]
-    next_cursor = None
-    if more:
-        last = rows[-1]
-        next_cursor = encode_cursor(f"{_utc(last.created_at).isoformat()}|{last.id}")
+    rows, next_cursor = split_page(
+        (await session.exec(query.limit(limit + 1))).all(),
+        limit,
+        lambda n: time_id_value(n.created_at, n.id),
+    )
     return Page(
         items=[NotificationPublic.model_validate(r, from_attributes=True) for r in rows],
         next_cursor=next_cursor,
@@ -97,23 +100,3 @@ async def retry_notification(
                 f"The notification is {row.status}; only a failed one can be retried.",
             )
     return NotificationDetail.model_validate(row, from_attributes=True)
-
-
-def _utc(value: datetime) -> datetime:
-    aware = as_utc(value)
-    assert aware is not None
-    return aware
-
-
-def _parse_cursor(cursor: str | None) -> tuple[datetime, str] | None:
-    raw = decode_cursor(cursor)
-    if raw is None:
-        return None
-    stamp, sep, last_id = raw.partition("|")
-    try:
-        created = datetime.fromisoformat(stamp)
-    except ValueError:
-        created = None
-    if not sep or created is None or created.tzinfo is None:
-        raise ProblemError(400, "invalid_cursor", "The cursor is not one this API issued.")
-    return created, last_id

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
+from hotel_common.migrations import create_common_tables, drop_common_tables
 
 
 revision: str = "5a1e7c3d9b20"
@@ -20,6 +21,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    create_common_tables()
     op.create_table(
         "notifications",
         sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
@@ -52,50 +54,12 @@ def upgrade() -> None:
             "ix_notifications_recipient", [sa.text("lower(recipient)")], unique=False
         )
 
-    op.create_table(
-        "idempotency_keys",
-        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
-        sa.Column("fingerprint", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("status_code", sa.Integer(), nullable=True),
-        sa.Column("headers", sa.Text(), nullable=True),
-        sa.Column("body", sa.Text(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("key"),
-    )
-    op.create_table(
-        "outbox",
-        sa.Column("seq", sa.Integer(), nullable=False),
-        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
-        sa.Column("type", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("envelope", sa.JSON(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("seq"),
-        sa.UniqueConstraint("id"),
-    )
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.create_index("ix_outbox_unsent", ["published_at", "seq"], unique=False)
-
-    op.create_table(
-        "processed_events",
-        sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
-        sa.Column("handler", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("event_type", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("event_id", "handler"),
-    )
-
 
 def downgrade() -> None:
-    op.drop_table("processed_events")
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_index("ix_outbox_unsent")
-    op.drop_table("outbox")
-    op.drop_table("idempotency_keys")
     with op.batch_alter_table("notifications", schema=None) as batch_op:
         batch_op.drop_index("ix_notifications_recipient")
         batch_op.drop_index("ix_notifications_reservation_id")
         batch_op.drop_index("ix_notifications_due")
         batch_op.drop_index("ix_notifications_created")
     op.drop_table("notifications")
+    drop_common_tables()

@@ -3,9 +3,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from hotel_common.deps import SessionDep
+from hotel_common.errors import problems
 
 from reservation_service import inventory
-from reservation_service.api.deps import SettingsDep, problems
+from reservation_service.api.deps import SettingsDep
 from reservation_service.catalog import resolve_property
 from reservation_service.models import Availability
 from reservation_service.stays import today_at, validate_stay

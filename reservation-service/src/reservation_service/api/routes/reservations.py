@@ -3,10 +3,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Request, Response
 from hotel_common.deps import RuntimeDep, SessionDep
-from hotel_common.pagination import Page
+from hotel_common.errors import problems
+from hotel_common.pagination import Cursor, Limit, Page
 
 from reservation_service import bookings, lifecycle
-from reservation_service.api.deps import Cursor, Limit, SettingsDep, problems
+from reservation_service.api.deps import SettingsDep
 from reservation_service.models import (
     CancelRequest,
     ReservationCreate,

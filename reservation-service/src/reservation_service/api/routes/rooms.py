@@ -1,9 +1,9 @@
 from fastapi import APIRouter
 from hotel_common.deps import SessionDep
-from hotel_common.pagination import Page
+from hotel_common.errors import problems
+from hotel_common.pagination import Cursor, Limit, Page
 
 from reservation_service import catalog
-from reservation_service.api.deps import Cursor, Limit, problems
 from reservation_service.models import HousekeepingStatus, RoomCreate, RoomPublic
 
 router = APIRouter(prefix="/api/v1/rooms", tags=["catalog"])

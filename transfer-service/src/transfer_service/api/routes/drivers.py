@@ -1,15 +1,12 @@
 """Drivers: list and register them."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from hotel_common.deps import SessionDep
 from hotel_common.errors import ProblemError
-from hotel_common.pagination import Page, decode_cursor, encode_cursor
+from hotel_common.pagination import Cursor, Limit, Page, int_cursor, split_page
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from transfer_service.api.routes.paging import int_cursor
 from transfer_service.models import Driver, DriverCreate, DriverPublic, DriverStatus
 
 router = APIRouter(prefix="/api/v1/drivers", tags=["drivers"])
@@ -19,20 +16,17 @@ router = APIRouter(prefix="/api/v1/drivers", tags=["drivers"])
 async def list_drivers(
     session: SessionDep,
     status: DriverStatus | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: str | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> Page[DriverPublic]:
     query = select(Driver).order_by(col(Driver.id)).limit(limit + 1)
     if status is not None:
         query = query.where(Driver.status == status)
-    if (after := int_cursor(decode_cursor(cursor))) is not None:
+    if (after := int_cursor(cursor)) is not None:
         query = query.where(col(Driver.id) > after)
-    rows = list((await session.exec(query)).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, next_cursor = split_page((await session.exec(query)).all(), limit, lambda d: str(d.id))
     return Page[DriverPublic](
-        items=[DriverPublic.model_validate(d) for d in rows],
-        next_cursor=encode_cursor(str(rows[-1].id)) if more else None,
+        items=[DriverPublic.model_validate(d) for d in rows], next_cursor=next_cursor
     )
 
 

@@ -6,12 +6,18 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from hotel_common.deps import SessionDep
 from hotel_common.errors import NotFound
-from hotel_common.pagination import Page, decode_cursor, encode_cursor
-from sqlalchemy import and_, or_
+from hotel_common.pagination import (
+    Cursor,
+    Limit,
+    Page,
+    after_time_id,
+    split_page,
+    time_id_cursor,
+    time_id_value,
+)
 from sqlmodel import col, select
 from sqlmodel.sql.expression import Select
 
-from transfer_service.api.routes.paging import time_id_cursor, time_id_value
 from transfer_service.models import Driver, TransferJob, TransferPublic, TransferStatus, Vehicle
 
 router = APIRouter(prefix="/api/v1/transfers", tags=["transfers"])
@@ -36,8 +42,8 @@ async def list_transfers(
         Query(alias="date", description="Pickup date in the property's time zone."),
     ] = None,
     driver_id: int | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: str | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> Page[TransferPublic]:
     """Jobs in pickup order; `status=requested` lists those waiting for dispatch."""
     query = _with_crew()
@@ -49,24 +55,21 @@ async def list_transfers(
         query = query.where(TransferJob.pickup_date == pickup_date)
     if driver_id is not None:
         query = query.where(TransferJob.driver_id == driver_id)
-    if (after := time_id_cursor(decode_cursor(cursor))) is not None:
-        at, ident = after
+    if (after := time_id_cursor(cursor)) is not None:
         query = query.where(
-            or_(
-                col(TransferJob.pickup_time) > at,
-                and_(col(TransferJob.pickup_time) == at, col(TransferJob.id) > ident),
+            after_time_id(
+                col(TransferJob.pickup_time), col(TransferJob.id), after, descending=False
             )
         )
     query = query.order_by(col(TransferJob.pickup_time), col(TransferJob.id)).limit(limit + 1)
-    rows = list((await session.exec(query)).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    last = rows[-1][0] if rows else None
+    rows, next_cursor = split_page(
+        (await session.exec(query)).all(),
+        limit,
+        lambda row: time_id_value(row[0].pickup_time, row[0].id),
+    )
     return Page[TransferPublic](
         items=[TransferPublic.of(job, vehicle, driver) for job, vehicle, driver in rows],
-        next_cursor=encode_cursor(time_id_value(last.pickup_time, last.id))
-        if more and last
-        else None,
+        next_cursor=next_cursor,
     )
 
 

@@ -1,15 +1,12 @@
 """The fleet: list and register vehicles."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from hotel_common.deps import SessionDep
 from hotel_common.errors import ProblemError
-from hotel_common.pagination import Page, decode_cursor, encode_cursor
+from hotel_common.pagination import Cursor, Limit, Page, int_cursor, split_page
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from transfer_service.api.routes.paging import int_cursor
 from transfer_service.models import (
     Vehicle,
     VehicleClass,
@@ -26,22 +23,19 @@ async def list_vehicles(
     session: SessionDep,
     status: VehicleStatus | None = None,
     vehicle_class: VehicleClass | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: str | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> Page[VehiclePublic]:
     query = select(Vehicle).order_by(col(Vehicle.id)).limit(limit + 1)
     if status is not None:
         query = query.where(Vehicle.status == status)
     if vehicle_class is not None:
         query = query.where(Vehicle.vehicle_class == vehicle_class)
-    if (after := int_cursor(decode_cursor(cursor))) is not None:
+    if (after := int_cursor(cursor)) is not None:
         query = query.where(col(Vehicle.id) > after)
-    rows = list((await session.exec(query)).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, next_cursor = split_page((await session.exec(query)).all(), limit, lambda v: str(v.id))
     return Page[VehiclePublic](
-        items=[VehiclePublic.model_validate(v) for v in rows],
-        next_cursor=encode_cursor(str(rows[-1].id)) if more else None,
+        items=[VehiclePublic.model_validate(v) for v in rows], next_cursor=next_cursor
     )
 
 

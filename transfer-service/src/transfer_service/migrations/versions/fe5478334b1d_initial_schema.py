@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
+from hotel_common.migrations import create_common_tables, drop_common_tables
 
 
 revision: str = "fe5478334b1d"
@@ -19,6 +20,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    create_common_tables()
     op.create_table(
         "drivers",
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
@@ -30,39 +32,6 @@ def upgrade() -> None:
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("licence_number"),
-    )
-    op.create_table(
-        "idempotency_keys",
-        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
-        sa.Column("fingerprint", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("status_code", sa.Integer(), nullable=True),
-        sa.Column("headers", sa.Text(), nullable=True),
-        sa.Column("body", sa.Text(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("key"),
-    )
-    op.create_table(
-        "outbox",
-        sa.Column("seq", sa.Integer(), nullable=False),
-        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
-        sa.Column("type", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("envelope", sa.JSON(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("seq"),
-        sa.UniqueConstraint("id"),
-    )
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.create_index("ix_outbox_unsent", ["published_at", "seq"], unique=False)
-
-    op.create_table(
-        "processed_events",
-        sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
-        sa.Column("handler", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("event_type", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("event_id", "handler"),
     )
     op.create_table(
         "vehicles",
@@ -138,10 +107,5 @@ def downgrade() -> None:
 
     op.drop_table("transfer_jobs")
     op.drop_table("vehicles")
-    op.drop_table("processed_events")
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_index("ix_outbox_unsent")
-
-    op.drop_table("outbox")
-    op.drop_table("idempotency_keys")
     op.drop_table("drivers")
+    drop_common_tables()
