@@ -27,7 +27,8 @@ import httpx
 from aiosmtpd.controller import Controller
 from gateway.catalog import GATEWAY_PORT, SERVICES
 from hotel_common.db import drop_database
-from hotel_common.events.rabbit import RabbitBus
+from hotel_common.events.rabbit import delete_namespace
+from hotel_common.settings import ServiceSettings
 
 PG = "postgresql+asyncpg://postgres@127.0.0.1:5432"
 RABBIT = "amqp://guest:guest@127.0.0.1:5672/"
@@ -121,15 +122,8 @@ async def measure(args: argparse.Namespace, inbox: Inbox) -> None:
 
 
 async def clean_up(namespace: str, databases: list[str]) -> None:
-    for service in SERVICES:
-        bus = RabbitBus(RABBIT, service.name, namespace=namespace)
-        await bus.start()
-        for _ in range(100):
-            if await bus.ready():
-                break
-            await asyncio.sleep(0.1)
-        await bus.delete_everything()
-        await bus.close()
+    retries = ServiceSettings().retry_delays  # what the services ran with: the defaults
+    await delete_namespace(RABBIT, namespace, [s.name for s in SERVICES], retries)
     for url in databases:
         await drop_database(url)
 

@@ -17,9 +17,9 @@ from fastapi import FastAPI
 from gateway.config import Settings as GatewaySettings
 from gateway.embedded import create_embedded_app
 from gateway.main import create_app as create_gateway
-from harness import Mailbox, Platform, free_port
+from harness import RABBIT_URL, Mailbox, Platform, free_port
 from hotel_common.db import drop_database
-from hotel_common.events.rabbit import RabbitBus
+from hotel_common.events.rabbit import delete_namespace
 from hotel_common.service import ServiceSpec, create_service_app
 from hotel_common.testing import TcpProxy, eventually
 
@@ -103,17 +103,13 @@ async def distributed(mailbox: Mailbox) -> AsyncIterator[Platform]:
             await platform.wait_ready()
             yield platform
     finally:
-        for app in apps.values():
-            bus = getattr(getattr(app.state, "runtime", None), "bus", None)
-            if isinstance(bus, RabbitBus):
-                with contextlib.suppress(Exception):
-                    await bus.delete_everything()
         for server, _ in reversed(servers):
             server.should_exit = True
         for _, task in reversed(servers):
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(task, timeout=15)
         await proxy.close()
+        await delete_namespace(RABBIT_URL, namespace, list(SPECS), FAST["retry_delays"])
         for database in databases:
             await drop_database(database)
 

@@ -3,6 +3,7 @@ PostgreSQL and RabbitMQ (its own databases and queue namespace), the journey wor
 gateway, and Ctrl-C stops every process."""
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -14,15 +15,16 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from gateway.catalog import GATEWAY_PORT, SERVICES
-from harness import Mailbox
+from harness import RABBIT_URL, Mailbox
 from hotel_common.db import drop_database
-from hotel_common.events.rabbit import RabbitBus
+from hotel_common.events.rabbit import delete_namespace
 from hotel_common.testing import eventually
 from test_journey import booking
 
 pytestmark = pytest.mark.infra
 PG = "postgresql+asyncpg://postgres@127.0.0.1:5432"
 PORTS = [GATEWAY_PORT, *(s.port for s in SERVICES)]
+RETRIES = [0.1, 0.5]
 
 
 def port_in_use(port: int) -> bool:
@@ -41,7 +43,7 @@ async def launched(mailbox: Mailbox) -> AsyncIterator[subprocess.Popen[bytes]]:
         **os.environ,
         "BUS_NAMESPACE": namespace,
         "SMTP_URL": mailbox.url,
-        "RETRY_DELAYS": "[0.1, 0.5]",
+        "RETRY_DELAYS": json.dumps(RETRIES),
         "OUTBOX_POLL_SECONDS": "0.5",
         **{f"{s.short.upper()}_DATABASE_URL": url for s, url in databases.items()},
     }
@@ -61,13 +63,7 @@ async def launched(mailbox: Mailbox) -> AsyncIterator[subprocess.Popen[bytes]]:
                 launcher.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(launcher.pid, signal.SIGKILL)
-        for service in SERVICES:
-            bus = RabbitBus("amqp://guest:guest@127.0.0.1:5672/", service.name, namespace=namespace)
-            bus.subscribe("none", lambda e: asyncio.sleep(0))
-            await bus.start()
-            await eventually(bus.ready, timeout=10)
-            await bus.delete_everything()
-            await bus.close()
+        await delete_namespace(RABBIT_URL, namespace, [s.name for s in SERVICES], RETRIES)
         for url in databases.values():
             await drop_database(url)
 

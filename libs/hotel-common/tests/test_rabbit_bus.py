@@ -9,7 +9,7 @@ import aio_pika
 import pytest
 from hotel_common.db import drop_database
 from hotel_common.events.envelope import Envelope, IntegrationEvent
-from hotel_common.events.rabbit import RabbitBus
+from hotel_common.events.rabbit import RabbitBus, delete_namespace
 from hotel_common.service import ServiceSpec, create_service_app
 from hotel_common.settings import ServiceSettings
 from hotel_common.testing import TcpProxy, eventually, running
@@ -62,9 +62,9 @@ async def test_published_events_are_persistent_and_reach_the_subscribed_queue(
         assert raw.message_id == sent[0].id and raw.type == "test.pinged"
     finally:
         await conn.close()
-        await consumer.delete_everything()
         await consumer.close()
         await publisher.close()
+        await delete_namespace(RABBIT, namespace, ["consumer", "publisher"], consumer.retry_delays)
 
 
 async def test_failing_handler_is_retried_with_delay_then_dead_lettered_and_replayable(
@@ -95,8 +95,8 @@ async def test_failing_handler_is_retried_with_delay_then_dead_lettered_and_repl
         await eventually(lambda: asyncio.sleep(0, attempts), lambda a: len(a) == 4)
         assert await bus.dead_letters() == []
     finally:
-        await bus.delete_everything()
         await bus.close()
+        await delete_namespace(RABBIT, namespace, ["svc"], bus.retry_delays)
 
 
 async def test_outbox_holds_events_through_a_broker_outage_and_consumers_come_back(
@@ -134,7 +134,7 @@ async def test_outbox_holds_events_through_a_broker_outage_and_consumers_come_ba
             await eventually(
                 lambda: client.get("/health/ready"), lambda r: r.status_code == 200, timeout=30
             )
-            await app.state.runtime.bus.delete_everything()
     finally:
+        await delete_namespace(RABBIT, namespace, ["toy-service"], settings.retry_delays)
         await proxy.close()
         await drop_database(pg_url)

@@ -61,7 +61,7 @@ class RabbitBus:
     def subscribe(self, event_type: str, handler: Handler) -> None:
         self.subscriptions.add(event_type, handler)
 
-    def _retry_queue(self, attempt: int) -> str:
+    def retry_queue_name(self, attempt: int) -> str:
         return f"{self.queue_name}.retry.{int(self.retry_delays[attempt - 1] * 1000)}"
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -94,7 +94,7 @@ class RabbitBus:
                     await queue.bind(exchange, routing_key=key)
                 for attempt in range(1, len(self.retry_delays) + 1):
                     await channel.declare_queue(
-                        self._retry_queue(attempt),
+                        self.retry_queue_name(attempt),
                         durable=True,
                         arguments={
                             "x-message-ttl": int(self.retry_delays[attempt - 1] * 1000),
@@ -174,7 +174,7 @@ class RabbitBus:
             await self.subscriptions.dispatch(envelope)
         except Exception:
             nxt = attempt + 1
-            target = self._retry_queue(nxt) if nxt <= len(self.retry_delays) else self.dlq_name
+            target = self.retry_queue_name(nxt) if nxt <= len(self.retry_delays) else self.dlq_name
             log.warning(
                 "handler failed",
                 exc_info=True,
@@ -239,19 +239,28 @@ class RabbitBus:
             await msg.ack()
         return len(taken)
 
-    async def delete_everything(self) -> None:
-        """Remove this service's queues and the exchange (test clean-up)."""
-        if self._channel is None:
-            return
-        names = [self.queue_name, self.dlq_name] + [
-            self._retry_queue(a) for a in range(1, len(self.retry_delays) + 1)
-        ]
-        channel = await self._channel.get_underlay_channel()
+
+async def delete_namespace(
+    url: str, namespace: str, services: Sequence[str], retry_delays: Sequence[float]
+) -> None:
+    """Remove a namespace's exchange and every queue of `services` (test and bench clean-up).
+
+    Call it once the buses are closed: a live robust connection would declare its queue again.
+    """
+    names = []
+    for service in services:
+        bus = RabbitBus(url, service, namespace=namespace, retry_delays=retry_delays)
+        names += [bus.queue_name, bus.dlq_name]
+        names += [bus.retry_queue_name(a) for a in range(1, len(retry_delays) + 1)]
+    exchange = RabbitBus(url, "-", namespace=namespace).exchange_name
+    connection = await aio_pika.connect(url)
+    try:
+        channel = await (await connection.channel()).get_underlay_channel()
         for name in names:
-            with contextlib.suppress(Exception):
-                await channel.queue_delete(name)
-        with contextlib.suppress(Exception):
-            await channel.exchange_delete(self.exchange_name)
+            await channel.queue_delete(name)
+        await channel.exchange_delete(exchange)
+    finally:
+        await connection.close()
 
 
 def _header(message: AbstractIncomingMessage, name: str, default: Any) -> Any:
