@@ -131,3 +131,51 @@ async def test_request_id_is_echoed_or_made(toy) -> None:
     assert len(made.headers["x-request-id"]) == 36
     ready = await client.get("/health/ready")
     assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok", "bus": "ok"}
+
+
+async def test_published_events_are_kept_for_their_retention_then_purged(
+    toy_spec: ServiceSpec, sqlite_url: str
+) -> None:
+    settings = ServiceSettings(
+        service_name="toy-service",
+        database_url=sqlite_url,
+        published_events_retention_hours=0.0002,  # 0.72 s
+        retention_interval_seconds=0.1,
+        log_json=False,
+    )
+    async with running(create_service_app(toy_spec, settings, InMemoryBroker())) as client:
+        await client.post("/api/v1/notes", json={"text": "kept a while"})
+        kept = await eventually(
+            lambda: client.get("/admin/outbox"), lambda r: r.json()["kept"] == 1, timeout=5
+        )
+        assert kept.json()["pending"] == 0
+        await eventually(
+            lambda: client.get("/admin/outbox"), lambda r: r.json()["kept"] == 0, timeout=5
+        )
+
+
+async def test_idempotency_keys_expire_after_their_retention(
+    toy_spec: ServiceSpec, sqlite_url: str
+) -> None:
+    settings = ServiceSettings(
+        service_name="toy-service",
+        database_url=sqlite_url,
+        idempotency_key_retention_hours=0.0001,  # 0.36 s
+        retention_interval_seconds=0.1,
+        log_json=False,
+    )
+    async with running(create_service_app(toy_spec, settings, InMemoryBroker())) as client:
+        key = {"Idempotency-Key": "short-lived"}
+        assert (
+            await client.post("/api/v1/notes", json={"text": "a"}, headers=key)
+        ).status_code == 201
+        reused = await client.post("/api/v1/notes", json={"text": "b"}, headers=key)
+        assert reused.status_code == 422  # still remembered
+        # Once its retention has passed, the key is forgotten: the same key is a new request.
+        fresh = await eventually(
+            lambda: client.post("/api/v1/notes", json={"text": "b"}, headers=key),
+            lambda r: r.status_code == 201,
+            timeout=5,
+            interval=0.2,
+        )
+        assert fresh.json()["text"] == "b"

@@ -48,4 +48,4 @@ async def replay_dead_letters(request: Request) -> dict[str, int]:
 @router.get("/admin/outbox")
 async def outbox(request: Request) -> dict[str, int]:
     relay = request.app.state.runtime.relay
-    return {"pending": await relay.pending(), "published": relay.published}
+    return await relay.counts() | {"published_by_this_process": relay.published}

@@ -28,6 +28,7 @@ from hotel_common.health import router as health_router
 from hotel_common.idempotency import IdempotencyMiddleware
 from hotel_common.logging import setup_logging
 from hotel_common.middleware import RequestIdMiddleware
+from hotel_common.retention import keep_tidy
 from hotel_common.settings import ServiceSettings, SettingsT
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,11 @@ def create_service_app(
         await bus.start()
         relay.start()
         runtime.tasks = [asyncio.create_task(worker(runtime)) for worker in spec.workers]
+        runtime.tasks.append(
+            asyncio.create_task(
+                keep_tidy(sessions, settings.retention, settings.retention_interval_seconds)
+            )
+        )
         if settings.seed_demo and spec.seed:
             await spec.seed(runtime)
         log.info("service started")

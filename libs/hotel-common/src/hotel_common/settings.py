@@ -1,9 +1,20 @@
 """Settings every service shares, read from the environment (and `.env`)."""
 
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal, TypeVar
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long the shared tables keep rows (see retention.py)."""
+
+    published_events: timedelta
+    processed_events: timedelta
+    idempotency_keys: timedelta
 
 
 class ServiceSettings(BaseSettings):
@@ -25,6 +36,11 @@ class ServiceSettings(BaseSettings):
     # Handler retries: delays in seconds before each new attempt, then the dead-letter queue.
     retry_delays: list[float] = Field(default_factory=lambda: [1.0, 5.0, 30.0])
     outbox_poll_seconds: float = 2.0
+    # Housekeeping of the shared tables (see retention.py).
+    published_events_retention_hours: float = Field(168.0, ge=0)
+    processed_events_retention_days: float = Field(30.0, ge=0)
+    idempotency_key_retention_hours: float = Field(24.0, ge=0)
+    retention_interval_seconds: float = Field(3600.0, gt=0)
     seed_demo: bool = False
     log_level: str = "INFO"
     log_json: bool = True
@@ -34,6 +50,14 @@ class ServiceSettings(BaseSettings):
         if not self.retry_delays or any(d < 0 for d in self.retry_delays):
             raise ValueError("retry_delays needs at least one non-negative delay")
         return self
+
+    @property
+    def retention(self) -> Retention:
+        return Retention(
+            published_events=timedelta(hours=self.published_events_retention_hours),
+            processed_events=timedelta(days=self.processed_events_retention_days),
+            idempotency_keys=timedelta(hours=self.idempotency_key_retention_hours),
+        )
 
     @property
     def is_sqlite(self) -> bool:

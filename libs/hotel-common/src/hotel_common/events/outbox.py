@@ -11,7 +11,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, update
+from sqlalchemy import JSON, Column, DateTime, Index, case, func, update
 from sqlmodel import Field, SQLModel, col, select
 
 from hotel_common.db import SessionFactory, after_commit, transaction
@@ -133,9 +133,9 @@ class OutboxRelay:
         self.published += len(rows)
         return len(rows)
 
-    async def pending(self) -> int:
+    async def counts(self) -> dict[str, int]:
+        """Rows waiting to be published, and published rows still kept (see retention.py)."""
+        published = case((col(OutboxMessage.published_at).is_(None), "pending"), else_="kept")
         async with self.sessions() as session:
-            rows = await session.exec(
-                select(OutboxMessage.seq).where(col(OutboxMessage.published_at).is_(None))
-            )
-            return len(rows.all())
+            rows = await session.exec(select(published, func.count()).group_by(published))
+            return {"pending": 0, "kept": 0} | {state: n for state, n in rows.all()}
