@@ -70,3 +70,20 @@ async def test_cancelling_a_booking_without_transfer_changes_nothing(service) ->
     assert (await service.job_for(marker))["status"] == "assigned"
     await service.wait_published("transfer.assigned", 1)
     assert service.published("transfer.cancelled") == []
+
+
+async def test_confirmation_overtaken_by_its_cancellation_opens_no_pickup(service) -> None:
+    await service.add_vehicle()
+    await service.add_driver()
+    booking = service.booking()
+    # A retried confirmation can arrive after the cancellation of the same booking.
+    service.deliver(service.cancellation(booking))
+    service.deliver(booking)
+    marker = service.booking(arrival=service.at(20))  # delivered last: its job means all done
+    service.deliver(marker)
+    await service.job_for(marker)
+
+    assert await service.jobs(reservation_id=booking.reservation_id) == []
+    assert [e.payload["reservation_id"] for e in service.published("transfer.assigned")] == [
+        marker.reservation_id
+    ]

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from transfer_service.config import Settings
-from transfer_service.models import TransferJob
+from transfer_service.models import CancelledReservation, TransferJob
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,12 @@ async def open_arrival_pickup(
     """Create the pickup the booking asked for; None if it asked for none or already has one."""
     request = booking.transfer
     if request is None:
+        return None
+    if await session.get(CancelledReservation, booking.reservation_id) is not None:
+        log.info(
+            "confirmation arrived after the cancellation; no pickup",
+            extra={"reservation_id": booking.reservation_id},
+        )
         return None
     existing = await session.exec(
         select(TransferJob.id).where(
@@ -76,7 +82,12 @@ async def cancel_for_reservation(
     session: AsyncSession, reservation_id: str, reason: str
 ) -> list[TransferJob]:
     """Cancel the reservation's jobs not yet under way; their vehicle and driver become free
-    (a cancelled job holds nothing) and stay recorded on the job for the history."""
+    (a cancelled job holds nothing) and stay recorded on the job for the history.
+
+    The cancellation is remembered even when no job exists yet: its confirmation may still come.
+    """
+    if await session.get(CancelledReservation, reservation_id) is None:
+        session.add(CancelledReservation(reservation_id=reservation_id))
     jobs = (
         await session.exec(
             select(TransferJob)

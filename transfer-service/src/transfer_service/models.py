@@ -24,7 +24,7 @@ TransferStatus = Literal[
     "requested", "assigned", "driver_on_site", "in_progress", "completed", "cancelled"
 ]
 
-TABLES = {"vehicles", "drivers", "transfer_jobs"}
+TABLES = {"vehicles", "drivers", "transfer_jobs", "cancelled_reservations"}
 
 _PHONE = re.compile(r"\+?[1-9][0-9]{6,14}")
 _PHONE_SEPARATORS = re.compile(r"[\s\-().]")
@@ -123,6 +123,16 @@ class DriverPublic(DriverBase):
 
 
 # --- transfer jobs ----------------------------------------------------------------------------
+
+
+class CancelledReservation(SQLModel, table=True):
+    """A reservation known to be cancelled. A confirmation retried after its cancellation has
+    arrived (events of one booking can overtake each other on retry) must not open a pickup."""
+
+    __tablename__ = "cancelled_reservations"
+
+    reservation_id: str = Field(primary_key=True, max_length=36)
+    cancelled_at: datetime = Field(default_factory=utcnow)
 
 
 class TransferJob(SQLModel, table=True):
