@@ -231,3 +231,25 @@ async def test_retry_of_an_unknown_notice_is_404(start_service: StartService) ->
         response = await svc.client.post("/api/v1/notifications/nope/retry")
         assert response.status_code == 404
         assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_notices_overtaken_by_the_cancellation_are_not_sent(
+    start_service: StartService, mail_server: MailServer, samples: Samples
+) -> None:
+    cancelled = samples.cancelled("en")
+    rid, guest = cancelled.reservation_id, cancelled.guest
+    late_confirmation = samples.confirmed("en", reservation_id=rid, guest=guest)
+    late_pickup = samples.assigned("en", reservation_id=rid, guest=guest)
+    marker = samples.confirmed("en")  # delivered last: once it is sent, the others were handled
+    async with start_service(smtp_url=mail_server.url) as svc:
+        svc.deliver(cancelled)
+        await svc.wait_for(rid, lambda n: n["status"] == "sent")
+        svc.deliver(late_confirmation)
+        svc.deliver(late_pickup)
+        svc.deliver(marker)
+        await svc.wait_for(marker.reservation_id, lambda n: n["status"] == "sent")
+        kinds = [n["kind"] for n in await svc.notices(reservation_id=rid)]
+
+    assert kinds == ["reservation_cancelled"]
+    [message] = mail_server.to(guest.email)  # the guest hears of the cancellation only
+    assert "cancel" in message["Subject"].lower()

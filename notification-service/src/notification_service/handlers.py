@@ -31,10 +31,14 @@ class NoticeHandlers:
 
     async def reservation_confirmed(self, session: AsyncSession, envelope: Envelope) -> None:
         event = ReservationConfirmed.from_envelope(_known_language(envelope))
+        if await _cancelled(session, event.reservation_id):
+            return
         await self._queue(session, envelope, notices.confirmation(event))
 
     async def transfer_assigned(self, session: AsyncSession, envelope: Envelope) -> None:
         event = TransferAssigned.from_envelope(_known_language(envelope))
+        if await _cancelled(session, event.reservation_id):
+            return
         await self._queue(session, envelope, notices.pickup(event, self.signature))
 
     async def reservation_cancelled(self, session: AsyncSession, envelope: Envelope) -> None:
@@ -69,6 +73,21 @@ class NoticeHandlers:
             "notice queued",
             extra={"kind": notice.kind, "event_id": envelope.id, "language": rendered.language},
         )
+
+
+async def _cancelled(session: AsyncSession, reservation_id: str) -> bool:
+    """Has the guest been told this booking is cancelled? A confirmation or pickup retried
+    after the cancellation overtook it must not reach the guest after the cancellation."""
+    told = await session.exec(
+        select(Notification.id).where(
+            Notification.reservation_id == reservation_id,
+            Notification.kind == "reservation_cancelled",
+        )
+    )
+    if told.first() is None:
+        return False
+    log.info("notice dropped: the booking was cancelled", extra={"reservation_id": reservation_id})
+    return True
 
 
 def _known_language(envelope: Envelope) -> Envelope:
