@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from harness import Mailbox, Platform, body_of
+from hotel_common.events.envelope import Envelope
+from hotel_common.events.memory import InMemoryBus
 from hotel_common.testing import eventually
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -139,3 +141,29 @@ async def test_english_guest_gets_english_notices(platform: Platform, mailbox: M
 
 async def _async(value: Any) -> Any:
     return value
+
+
+async def test_a_requests_id_follows_the_events_it_causes(embedded: Platform) -> None:
+    assert embedded.broker is not None
+    seen: list[Envelope] = []
+
+    async def note(envelope: Envelope) -> None:
+        seen.append(envelope)
+
+    probe = InMemoryBus(embedded.broker, "probe")  # listens like any other service
+    probe.subscribe("reservation.confirmed", note)
+    probe.subscribe("transfer.assigned", note)
+    await probe.start()
+    client = embedded.client
+    rid = (await client.post("/api/v1/reservations", json=booking("trace@example.com"))).json()[
+        "id"
+    ]
+    trace = {"X-Request-ID": "front-desk-7f3a"}
+    confirmed = await client.post(f"/api/v1/reservations/{rid}/confirm", headers=trace)
+    assert confirmed.headers["x-request-id"] == "front-desk-7f3a"
+
+    first, second = await eventually(lambda: _async(list(seen)), lambda e: len(e) == 2)
+    await probe.close()
+    assert (first.type, second.type) == ("reservation.confirmed", "transfer.assigned")
+    assert first.correlation_id == second.correlation_id == "front-desk-7f3a"
+    assert second.causation_id == first.id  # the pickup was caused by the confirmation
