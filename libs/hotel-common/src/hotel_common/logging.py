@@ -46,5 +46,11 @@ def setup_logging(service: str, level: str = "INFO", as_json: bool = True) -> No
         else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
     )
     root.addHandler(handler)
+    # uvicorn's loggers join ours (JSON, with ids); its access log gives way to
+    # hotel_common.middleware's, which knows the request id.
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True
+    logging.getLogger("uvicorn.access").disabled = True
     logging.getLogger("aio_pika").setLevel("WARNING")
     logging.getLogger("aiormq").setLevel("WARNING")

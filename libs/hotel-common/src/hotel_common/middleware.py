@@ -1,5 +1,8 @@
-"""Request ids: taken from X-Request-ID or made, set for logs and events, echoed back."""
+"""Request ids: taken from X-Request-ID or made, set for logs and events, echoed back; and one
+access-log line per request carrying them (uvicorn's own access log knows neither)."""
 
+import logging
+import time
 import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -8,6 +11,8 @@ from hotel_common import context
 
 REQUEST_ID = "x-request-id"
 CORRELATION_ID = "x-correlation-id"
+
+access_log = logging.getLogger("hotel.access")
 
 
 class RequestIdMiddleware:
@@ -26,9 +31,13 @@ class RequestIdMiddleware:
         cid = headers.get(CORRELATION_ID.encode(), b"").decode("latin-1")[:128] or rid
         tokens = (context.request_id.set(rid), context.correlation_id.set(cid))
         service_token = context.service.set(self.service) if self.service else None
+        started = time.perf_counter()
+        status = 500  # what the client gets if the app fails before answering
 
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 out = [
                     (k, v)
                     for k, v in message.get("headers", [])
@@ -41,6 +50,18 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            access_log.info(
+                "%s %s %d",
+                scope["method"],
+                scope["path"],
+                status,
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
             context.request_id.reset(tokens[0])
             context.correlation_id.reset(tokens[1])
             if service_token is not None:
