@@ -2,11 +2,13 @@
 problem+json errors, request ids, health - on SQLite and on PostgreSQL."""
 
 import asyncio
+import json
 
 import pytest
 from hotel_common.db import drop_database
 from hotel_common.events.envelope import Envelope
 from hotel_common.events.memory import InMemoryBroker
+from hotel_common.logging import JsonFormatter
 from hotel_common.service import ServiceSpec, create_service_app
 from hotel_common.settings import ServiceSettings
 from hotel_common.testing import eventually, running
@@ -179,3 +181,18 @@ async def test_idempotency_keys_expire_after_their_retention(
             interval=0.2,
         )
         assert fresh.json()["text"] == "b"
+
+
+async def test_logs_are_json_lines_with_the_request_and_correlation_ids(
+    toy, caplog: pytest.LogCaptureFixture
+) -> None:
+    client, _, _ = toy
+    caplog.set_level("INFO")
+    headers = {"X-Request-ID": "req-42", "X-Correlation-ID": "booking-flow-9"}
+    await client.post("/api/v1/notes", json={"text": "logged"}, headers=headers)
+    [access] = [r for r in caplog.records if r.name == "hotel.access"]
+    line = json.loads(JsonFormatter("toy-service").format(access))
+    assert line["request_id"] == "req-42"
+    assert line["correlation_id"] == "booking-flow-9"
+    assert line["service"] == "toy-service"
+    assert (line["method"], line["path"], line["status"]) == ("POST", "/api/v1/notes", 201)

@@ -8,7 +8,23 @@ from typing import Any
 
 from hotel_common import context
 
-_RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+_CONTEXT = ("request_id", "correlation_id", "service")
+_RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    *_CONTEXT,
+}
+_base_factory = logging.getLogRecordFactory()
+
+
+def _record_with_context(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    """Stamp each record with the ids of the work in hand when it is made, so a handler that
+    formats it later (or elsewhere) still tells which request it belongs to."""
+    record = _base_factory(*args, **kwargs)
+    record.request_id = context.request_id.get()
+    record.correlation_id = context.correlation_id.get()
+    record.service = context.service.get()
+    return record
 
 
 class JsonFormatter(logging.Formatter):
@@ -20,11 +36,11 @@ class JsonFormatter(logging.Formatter):
         entry: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname,
-            "service": getattr(record, "service", None) or context.service.get() or self.service,
+            "service": getattr(record, "service", None) or self.service,
             "logger": record.name,
             "msg": record.getMessage(),
-            "request_id": context.request_id.get(),
-            "correlation_id": context.correlation_id.get(),
+            "request_id": getattr(record, "request_id", None),
+            "correlation_id": getattr(record, "correlation_id", None),
         }
         entry.update({k: v for k, v in vars(record).items() if k not in _RESERVED})
         if record.exc_info:
@@ -34,6 +50,7 @@ class JsonFormatter(logging.Formatter):
 
 def setup_logging(service: str, level: str = "INFO", as_json: bool = True) -> None:
     """Configure the root logger once per process (later calls only adjust the level)."""
+    logging.setLogRecordFactory(_record_with_context)
     root = logging.getLogger()
     root.setLevel(level)
     if any(getattr(h, "_hotel", False) for h in root.handlers):
