@@ -138,3 +138,21 @@ async def test_outbox_holds_events_through_a_broker_outage_and_consumers_come_ba
         await delete_namespace(RABBIT, namespace, ["toy-service"], settings.retry_delays)
         await proxy.close()
         await drop_database(pg_url)
+
+
+async def test_an_event_no_queue_is_bound_for_is_kept_not_dropped(namespace: str) -> None:
+    publisher = await connected(RabbitBus(RABBIT, "publisher", namespace=namespace))
+    try:
+        sent = Envelope.wrap(Pinged(n=5), "publisher")  # nobody subscribes to test.pinged
+        await publisher.publish([sent])
+        conn = await aio_pika.connect(RABBIT)
+        try:
+            channel = await conn.channel()
+            unrouted = await channel.get_queue(publisher.unrouted_name)
+            kept = await eventually(lambda: unrouted.get(fail=False), lambda m: m is not None)
+            assert Envelope.from_bytes(kept.body).id == sent.id
+        finally:
+            await conn.close()
+    finally:
+        await publisher.close()
+        await delete_namespace(RABBIT, namespace, ["publisher"], publisher.retry_delays)

@@ -26,6 +26,7 @@ from hotel_common.events.envelope import Envelope
 log = logging.getLogger(__name__)
 
 ATTEMPT_HEADER = "x-attempt"
+UNROUTED_TTL_MS = 7 * 24 * 3600 * 1000
 
 
 class RabbitBus:
@@ -50,6 +51,7 @@ class RabbitBus:
                 "."  # "test-1a2b" -> "test-1a2b.hotel.events", "test-1a2b.transfer-service"
             )
         self.exchange_name = f"{namespace}hotel.events"
+        self.unrouted_name = f"{namespace}hotel.unrouted"
         self.queue_name = f"{namespace}{service}"
         self.dlq_name = f"{self.queue_name}.dlq"
         self._conn: AbstractRobustConnection | None = None
@@ -85,8 +87,24 @@ class RabbitBus:
         try:
             channel = await conn.channel(publisher_confirms=True)
             await channel.set_qos(prefetch_count=self.prefetch)
+            # Events no queue is bound for yet (a consumer not yet deployed, say) go to the
+            # alternate exchange's queue instead of vanishing; they can be replayed from there.
+            unrouted = await channel.declare_exchange(
+                self.unrouted_name, aio_pika.ExchangeType.FANOUT, durable=True
+            )
+            kept = await channel.declare_queue(
+                self.unrouted_name,
+                durable=True,
+                # Events nobody consumes (yet) are kept a week, long enough to deploy the
+                # consumer and replay them, not forever.
+                arguments={"x-message-ttl": UNROUTED_TTL_MS},
+            )
+            await kept.bind(unrouted)
             exchange = await channel.declare_exchange(
-                self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
+                self.exchange_name,
+                aio_pika.ExchangeType.TOPIC,
+                durable=True,
+                arguments={"alternate-exchange": self.unrouted_name},
             )
             if self.subscriptions.event_types:
                 queue = await channel.declare_queue(self.queue_name, durable=True)
@@ -252,13 +270,15 @@ async def delete_namespace(
         bus = RabbitBus(url, service, namespace=namespace, retry_delays=retry_delays)
         names += [bus.queue_name, bus.dlq_name]
         names += [bus.retry_queue_name(a) for a in range(1, len(retry_delays) + 1)]
-    exchange = RabbitBus(url, "-", namespace=namespace).exchange_name
+    any_bus = RabbitBus(url, "-", namespace=namespace)
+    names.append(any_bus.unrouted_name)
     connection = await aio_pika.connect(url)
     try:
         channel = await (await connection.channel()).get_underlay_channel()
         for name in names:
             await channel.queue_delete(name)
-        await channel.exchange_delete(exchange)
+        await channel.exchange_delete(any_bus.exchange_name)
+        await channel.exchange_delete(any_bus.unrouted_name)
     finally:
         await connection.close()
 
