@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from gateway.catalog import GATEWAY_PORT, SERVICES
 from hotel_common.db import drop_database
 from hotel_common.events.rabbit import delete_namespace
 from hotel_common.settings import ServiceSettings
+from hotel_common.testing import free_port
 
 PG = "postgresql+asyncpg://postgres@127.0.0.1:5432"
 RABBIT = "amqp://guest:guest@127.0.0.1:5672/"
@@ -136,9 +136,7 @@ def main() -> None:
     args = parser.parse_args()
 
     inbox = Inbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        smtp_port = probe.getsockname()[1]
+    smtp_port = free_port()
     smtp = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
     smtp.start()
     run = uuid.uuid4().hex[:8]

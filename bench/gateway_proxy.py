@@ -33,6 +33,7 @@ from gateway.upstream import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from hotel_common.testing import free_port
 from starlette.types import Receive, Scope, Send
 
 PATH = "/api/v1/rooms/101?include=type"  # routed to reservation-service
@@ -107,12 +108,6 @@ def serve(kind: str, port: int, upstream_url: str) -> None:
     )
     app = create_app(settings, upstreams or None)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextlib.contextmanager

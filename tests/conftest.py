@@ -5,7 +5,7 @@ HTTP between the gateway and the services). Tests talk to it only through the ga
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -17,11 +17,11 @@ from fastapi import FastAPI
 from gateway.config import Settings as GatewaySettings
 from gateway.embedded import create_embedded_app
 from gateway.main import create_app as create_gateway
-from harness import RABBIT_URL, Mailbox, Platform, free_port
+from harness import RABBIT_URL, Platform
 from hotel_common.db import drop_database
 from hotel_common.events.rabbit import delete_namespace
 from hotel_common.service import ServiceSpec, create_service_app
-from hotel_common.testing import TcpProxy, eventually
+from hotel_common.testing import MailServer, TcpProxy, eventually, free_port
 
 RABBIT_HOST, RABBIT_PORT = "127.0.0.1", 5672
 PG = "postgresql+asyncpg://postgres@127.0.0.1:5432"
@@ -32,15 +32,14 @@ FAST_SERVICE = {"notification-service": {"delivery_backoff_seconds": [0.05, 0.1,
 
 
 @pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    box = Mailbox()
-    box.controller.start()
+async def mailbox() -> AsyncIterator[MailServer]:
+    box = await MailServer().start()
     yield box
-    box.controller.stop()
+    await box.stop()
 
 
 @pytest.fixture
-async def embedded(tmp_path: Path, mailbox: Mailbox) -> AsyncIterator[Platform]:
+async def embedded(tmp_path: Path, mailbox: MailServer) -> AsyncIterator[Platform]:
     overrides = {name: {**FAST, **FAST_SERVICE.get(name, {})} for name in SPECS}
     app = create_embedded_app(tmp_path / "data", smtp_url=mailbox.url, overrides=overrides)
     async with (
@@ -63,7 +62,7 @@ async def _serve(app: FastAPI, port: int) -> tuple[uvicorn.Server, asyncio.Task[
 
 
 @pytest.fixture
-async def distributed(mailbox: Mailbox) -> AsyncIterator[Platform]:
+async def distributed(mailbox: MailServer) -> AsyncIterator[Platform]:
     """Each service over real HTTP, RabbitMQ (through a cuttable proxy) and PostgreSQL."""
     run = uuid.uuid4().hex[:8]
     namespace = f"test-{run}."

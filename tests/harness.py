@@ -1,14 +1,10 @@
-"""What the cross-service tests share: a real SMTP server to receive the guest's mail and a
-handle on the running platform. (A module, not conftest: test files import it by name.)"""
+"""What the cross-service tests share: a handle on the running platform and a way to read
+the guest's mail. (A module, not conftest: test files import it by name.)"""
 
-import socket
 from dataclasses import dataclass, field
-from email import message_from_bytes, policy
 from email.message import EmailMessage
-from typing import Any
 
 import httpx
-from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 from hotel_common.events.envelope import Envelope
 from hotel_common.events.memory import InMemoryBroker
@@ -18,38 +14,10 @@ from hotel_common.testing import TcpProxy, eventually
 RABBIT_URL = "amqp://guest:guest@127.0.0.1:5672/"
 
 
-class Mailbox:
-    """A real SMTP server (aiosmtpd) on a free loopback port, collecting what it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.port = free_port()
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(message, EmailMessage)
-        self.messages.append(message)
-        return "250 OK"
-
-    @property
-    def url(self) -> str:
-        return f"smtp://127.0.0.1:{self.port}"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.messages if address in str(m["To"])]
-
-
 def body_of(message: EmailMessage) -> str:
     part = message.get_body(preferencelist=("plain", "html"))
     assert part is not None
     return str(part.get_content())
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

@@ -8,23 +8,23 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from harness import Mailbox, Platform
+from harness import Platform
 from hotel_common.contracts.reservations import (
     GuestContact,
     ReservationConfirmed,
     TransferRequest,
 )
 from hotel_common.events.envelope import Envelope
-from hotel_common.testing import eventually
+from hotel_common.testing import MailServer, eventually
 from test_journey import booking
 
 
-async def mails_to(mailbox: Mailbox, address: str) -> int:
+async def mails_to(mailbox: MailServer, address: str) -> int:
     return len(mailbox.to(address))
 
 
 async def test_confirmation_succeeds_with_the_broker_down_and_events_follow_when_it_is_back(
-    platform: Platform, mailbox: Mailbox
+    platform: Platform, mailbox: MailServer
 ) -> None:
     client = platform.client
     email = f"outage.{platform.mode}@example.com"
@@ -73,7 +73,7 @@ def confirmed_event(email: str, timezone: str = "Asia/Shanghai") -> ReservationC
 
 
 async def test_the_same_event_delivered_twice_gives_one_transfer_and_one_notice_each(
-    platform: Platform, mailbox: Mailbox
+    platform: Platform, mailbox: MailServer
 ) -> None:
     email = f"twice.{platform.mode}@example.com"
     event = confirmed_event(email)

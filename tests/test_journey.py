@@ -7,10 +7,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from harness import Mailbox, Platform, body_of
+from harness import Platform, body_of
 from hotel_common.events.envelope import Envelope
 from hotel_common.events.memory import InMemoryBus
-from hotel_common.testing import eventually
+from hotel_common.testing import MailServer, eventually
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -54,7 +54,7 @@ async def available(client: httpx.AsyncClient, body: dict[str, Any], code: str) 
 
 
 async def test_book_confirm_transfer_and_notices_then_cancel(
-    platform: Platform, mailbox: Mailbox
+    platform: Platform, mailbox: MailServer
 ) -> None:
     client = platform.client
     email = f"li.lei.{platform.mode}@example.cn"
@@ -121,7 +121,7 @@ async def test_book_confirm_transfer_and_notices_then_cancel(
     await eventually(lambda: _async(mailbox.to(email)), lambda m: len(m) == 3, timeout=20)
 
 
-async def test_english_guest_gets_english_notices(platform: Platform, mailbox: Mailbox) -> None:
+async def test_english_guest_gets_english_notices(platform: Platform, mailbox: MailServer) -> None:
     client = platform.client
     email = f"emily.{platform.mode}@example.com"
     guest = {"name": "Emily Carter", "email": email, "language": "en"}

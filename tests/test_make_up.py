@@ -15,10 +15,10 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from gateway.catalog import GATEWAY_PORT, SERVICES
-from harness import RABBIT_URL, Mailbox
+from harness import RABBIT_URL
 from hotel_common.db import drop_database
 from hotel_common.events.rabbit import delete_namespace
-from hotel_common.testing import eventually
+from hotel_common.testing import MailServer, eventually
 from test_journey import booking
 
 pytestmark = pytest.mark.infra
@@ -33,7 +33,7 @@ def port_in_use(port: int) -> bool:
 
 
 @pytest.fixture
-async def launched(mailbox: Mailbox) -> AsyncIterator[subprocess.Popen[bytes]]:
+async def launched(mailbox: MailServer) -> AsyncIterator[subprocess.Popen[bytes]]:
     busy = [p for p in PORTS if port_in_use(p)]
     assert not busy, f"ports {busy} are taken: stop what runs there (make run / make up?)"
     run = uuid.uuid4().hex[:8]
@@ -69,7 +69,7 @@ async def launched(mailbox: Mailbox) -> AsyncIterator[subprocess.Popen[bytes]]:
 
 
 async def test_make_up_runs_the_journey_and_stops_cleanly(
-    launched: subprocess.Popen[bytes], mailbox: Mailbox
+    launched: subprocess.Popen[bytes], mailbox: MailServer
 ) -> None:
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{GATEWAY_PORT}", timeout=10) as client:
 

@@ -70,12 +70,6 @@ def echo() -> Echo:
     return echo_service
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @asynccontextmanager
 async def _serve(app: FastAPI) -> AsyncIterator[str]:
     sock = socket.socket()

@@ -2,22 +2,16 @@
 (aiosmtpd) on a free loopback port, and sample events as the neighbouring services send them.
 """
 
-import asyncio
-import email
-import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from email.message import EmailMessage
-from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from hotel_common.contracts.reservations import (
     GuestContact,
     Language,
@@ -28,57 +22,9 @@ from hotel_common.contracts.reservations import (
 from hotel_common.contracts.transfers import TransferAssigned
 from hotel_common.events.envelope import Envelope, IntegrationEvent
 from hotel_common.events.memory import InMemoryBroker
-from hotel_common.testing import eventually, running
+from hotel_common.testing import MailServer, eventually, running
 from notification_service.config import Settings
 from notification_service.main import create_app
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class MailServer:
-    """A real SMTP server in its own thread; keeps every message it accepts."""
-
-    def __init__(self, port: int | None = None) -> None:
-        self.port = port or free_port()
-        self.messages: list[EmailMessage] = []
-        self.reject: set[str] = set()  # recipients answered with 550
-        self._controller: Controller | None = None
-
-    @property
-    def url(self) -> str:
-        return f"smtp://127.0.0.1:{self.port}"
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
-    ) -> str:
-        if address in self.reject:
-            return "550 5.1.1 No such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = email.message_from_bytes(envelope.original_content, policy=default_policy)
-        assert isinstance(message, EmailMessage)
-        self.messages.append(message)
-        return "250 Message accepted"
-
-    async def start(self) -> "MailServer":
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
-        await asyncio.to_thread(self._controller.start)
-        return self
-
-    async def stop(self) -> None:
-        if self._controller is not None:
-            await asyncio.to_thread(self._controller.stop)
-            self._controller = None
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.messages if m["To"].addresses[0].addr_spec == address]
 
 
 @dataclass

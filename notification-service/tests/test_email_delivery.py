@@ -4,9 +4,9 @@ import asyncio
 from typing import Any
 
 from hotel_common.events.envelope import Envelope
-from hotel_common.testing import eventually
+from hotel_common.testing import MailServer, eventually, free_port
 
-from .conftest import MailServer, Samples, StartService, free_port
+from .conftest import Samples, StartService
 
 
 def text_of(message: Any) -> str:

@@ -6,9 +6,9 @@ from typing import Any
 
 from hotel_common.db import drop_database
 from hotel_common.events.memory import InMemoryBroker
-from hotel_common.testing import eventually
+from hotel_common.testing import MailServer, eventually
 
-from .conftest import MailServer, Samples, StartService
+from .conftest import Samples, StartService
 
 
 async def test_three_replicas_never_send_one_notice_twice(

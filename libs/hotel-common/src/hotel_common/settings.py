@@ -23,7 +23,6 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     service_name: str = "service"
-    environment: Literal["development", "test", "production"] = "development"
     # SQLite by default (file, WAL); PostgreSQL as postgresql+asyncpg://...
     database_url: str = "sqlite+aiosqlite:///./data/service.db"
     database_pool_size: int = 10

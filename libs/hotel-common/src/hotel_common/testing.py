@@ -1,9 +1,15 @@
-"""Helpers for tests that drive a service (or the platform) through its HTTP API."""
+"""Helpers for tests (and benchmarks) that drive a service or the platform from outside:
+the app's lifespan with a client, polling for an eventual outcome, a free port, a real SMTP
+server to receive mail, a TCP proxy to cut a connection."""
 
 import asyncio
+import email
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import TypeVar
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from typing import Any, TypeVar
 
 import httpx
 from fastapi import FastAPI
@@ -96,3 +102,55 @@ class TcpProxy:
         if self._server:
             self._server.close()
             await self._server.wait_closed()
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (at the moment of asking)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class MailServer:
+    """A real SMTP server (aiosmtpd, a test dependency) in its own thread, keeping every
+    message it accepts; recipients in `reject` are refused with 550."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.messages: list[EmailMessage] = []
+        self.reject: set[str] = set()
+        self._controller: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        if address in self.reject:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.original_content, policy=default_policy)
+        assert isinstance(message, EmailMessage)
+        self.messages.append(message)
+        return "250 Message accepted"
+
+    async def start(self) -> "MailServer":
+        from aiosmtpd.controller import Controller  # test dependency, not a runtime one
+
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        await asyncio.to_thread(self._controller.start)
+        return self
+
+    async def stop(self) -> None:
+        if self._controller is not None:
+            await asyncio.to_thread(self._controller.stop)
+            self._controller = None
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if m["To"].addresses[0].addr_spec == address]
