@@ -7,24 +7,33 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
+# Every package's sources (libs/*, gateway, launcher, *-service): a new service is found here.
+SOURCES := $(wildcard libs/*/src */src)
+empty :=
+space := $(empty) $(empty)
 
-.PHONY: install run up test lint typecheck pytest bench clean migration
+.PHONY: install run up test lint typecheck pytest bench bench-tools fuzz chaos clean migration
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
 
 $(VENV)/.synced: $(UV) uv.lock pyproject.toml */pyproject.toml libs/*/pyproject.toml
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --all-packages --python $(PYTHON)
 	touch $@
 
 install: $(VENV)/.synced
 
-## Embedded mode: every service in one process, SQLite files in ./data, demo data seeded.
+## Embedded mode: every service in one process, SQLite files in ./data, demo data seeded;
+## prints a demo admin (email / password) and a demo partner API key, new on every start.
 run: install
 	$(BIN)/hotel-platform run
 
 ## Distributed mode: one process per service, PostgreSQL and RabbitMQ from the environment.
+## Replicas: `REPLICAS=2 make up` (every service) or e.g. `RESERVATION_REPLICAS=3 make up`;
+## replica i of a service listens on its port + 100*i (8001, 8101, ...).
+## INTERNAL_SECRET and TOKEN_SECRET are drawn per run unless set; the first admin comes from
+## BOOTSTRAP_ADMIN_EMAIL / BOOTSTRAP_ADMIN_PASSWORD; the gateway's database is hotel_gateway.
 up: install
 	$(BIN)/hotel-platform up
 
@@ -35,13 +44,26 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy libs/hotel-common/src gateway/src reservation-service/src transfer-service/src guest-service/src notification-service/src bench
+	MYPYPATH=$(subst $(space),:,$(SOURCES)) $(BIN)/mypy $(SOURCES) bench
 
 pytest: install
 	$(BIN)/python -m pytest -q
 
-bench: install
+bench: install bench-tools
 	$(BIN)/python bench/run.py
+
+## wrk and nginx (Debian packages) for bench/gateway_auth.py; installs only what is missing.
+bench-tools:
+	scripts/install-bench-tools.sh
+
+## schemathesis through the gateway as every identity kind, longer than the suite's bounded run
+## (HOTEL_FUZZ_EXAMPLES per operation and mode; HOTEL_FUZZ_KINDS=partner_a,... narrows the callers).
+fuzz: install
+	HOTEL_FUZZ_EXAMPLES=$${HOTEL_FUZZ_EXAMPLES:-25} $(BIN)/python -m pytest -q tests/test_fuzz.py
+
+## The broker cut for 30 s under steady bookings, two processes per service (a few minutes).
+chaos: install
+	$(BIN)/python tests/chaos.py
 
 ## New Alembic revision for a service: make migration SERVICE=reservation MSG="add rate plans"
 migration: install

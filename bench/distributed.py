@@ -13,6 +13,7 @@ Runs in its own databases and queue namespace and removes them afterwards. Loopb
 import argparse
 import asyncio
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -24,7 +25,9 @@ from typing import Any
 
 import httpx
 from aiosmtpd.controller import Controller
-from gateway.catalog import GATEWAY_PORT, SERVICES
+from gateway.config import Settings as GatewaySettings
+from gateway.identity.testing import bearer, staff_token
+from gateway.registry import GATEWAY_PORT, SERVICES
 from hotel_common.db import drop_database
 from hotel_common.events.rabbit import delete_namespace
 from hotel_common.settings import ServiceSettings
@@ -50,7 +53,7 @@ def booking(n: int, email: str) -> dict[str, Any]:
     check_in = date.today() + timedelta(days=40 + n % 300)
     return {
         "guest": {"name": f"Guest {n}", "email": email, "language": "en"},
-        "room_type": ["STD", "KNG", "BUS", "DLX", "STE"][n % 5],
+        "room_type_code": ["STD", "KNG", "BUS", "DLX", "STE"][n % 5],
         "check_in": check_in.isoformat(),
         "check_out": (check_in + timedelta(days=1)).isoformat(),
         "guests": 1,
@@ -62,8 +65,10 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-async def measure(args: argparse.Namespace, inbox: Inbox) -> None:
+async def measure(args: argparse.Namespace, inbox: Inbox, token_secret: str) -> None:
+    admin = staff_token(GatewaySettings(_env_file=None, token_secret=token_secret))
     async with httpx.AsyncClient(
+        headers=bearer(admin),
         base_url=f"http://127.0.0.1:{GATEWAY_PORT}",
         timeout=30,
         limits=httpx.Limits(max_connections=args.concurrency),
@@ -141,22 +146,27 @@ def main() -> None:
     smtp.start()
     run = uuid.uuid4().hex[:8]
     namespace = f"bench-{run}."
-    databases = {s.short: f"{PG}/bench_{run}_{s.short}" for s in SERVICES}
+    # Each service's database and the gateway's (its identity store): GATEWAY_DATABASE_URL.
+    shorts = [s.short for s in SERVICES] + ["gateway"]
+    databases = {short: f"{PG}/bench_{run}_{short}" for short in shorts}
+    token_secret = secrets.token_urlsafe(32)  # the run's: the benchmark signs in as an admin
     env = {
         **os.environ,
+        "TOKEN_SECRET": token_secret,
         "BUS_NAMESPACE": namespace,
         "SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
         "LOG_LEVEL": "WARNING",
+        "RATE_LIMIT_ENABLED": "false",  # one staff member's load: throughput, not limits
         **{f"{short.upper()}_DATABASE_URL": url for short, url in databases.items()},
     }
     launcher = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "up"],
+        [sys.executable, "-m", "launcher", "up"],
         env=env,
         stdout=subprocess.DEVNULL,
         start_new_session=True,
     )
     try:
-        asyncio.run(measure(args, inbox))
+        asyncio.run(measure(args, inbox, token_secret))
     finally:
         launcher.send_signal(signal.SIGINT)
         try:

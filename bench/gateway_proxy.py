@@ -103,8 +103,9 @@ def serve(kind: str, port: int, upstream_url: str) -> None:
         upstreams = {SERVICE: HttpxUpstream(SERVICE, upstream_url)}
     else:
         upstreams = {SERVICE: AsgiUpstream(SERVICE, trivial_upstream)}
+    # The hop is measured, not the rate limits (bench/gateway_auth.py measures authentication).
     settings = Settings(
-        services=[SERVICE], reservation_service_url=upstream_url, log_level="WARNING"
+        upstreams={SERVICE: upstream_url}, log_level="WARNING", rate_limit_enabled=False
     )
     app = create_app(settings, upstreams or None)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)

@@ -7,6 +7,7 @@ from pathlib import Path
 HERE = Path(__file__).parent
 BENCHMARKS = [
     [str(HERE / "gateway_proxy.py"), "--requests", "2000", "--concurrency", "16", "--rounds", "3"],
+    [str(HERE / "gateway_auth.py"), "--duration", "5", "--rounds", "3"],
     [str(HERE / "journey.py"), "--bookings", "300", "--concurrency", "8"],
     [str(HERE / "distributed.py"), "--bookings", "300", "--concurrency", "16"],
 ]

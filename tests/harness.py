@@ -6,12 +6,23 @@ from email.message import EmailMessage
 
 import httpx
 from fastapi import FastAPI
+from gateway.config import Settings as GatewaySettings
+from gateway.identity.testing import bearer, staff_token
 from hotel_common.events.envelope import Envelope
 from hotel_common.events.memory import InMemoryBroker
 from hotel_common.events.rabbit import RabbitBus
-from hotel_common.testing import TcpProxy, eventually
+from hotel_common.testing import TEST_ADMIN, TcpProxy, eventually, principal_headers
 
 RABBIT_URL = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+def admin_headers(settings: GatewaySettings | None = None) -> dict[str, str]:
+    """An admin's credentials for a client that calls the gateway and services alike: a staff
+    JWT (the gateway's) and a signed X-Principal (what a service takes directly; the gateway
+    drops a client's). Processes started by the tests read the same environment (dev secrets
+    unless it sets others)."""
+    settings = settings or GatewaySettings()
+    return bearer(staff_token(settings)) | principal_headers(TEST_ADMIN, settings.internal_secret)
 
 
 def body_of(message: EmailMessage) -> str:
@@ -30,6 +41,14 @@ class Platform:
     broker: InMemoryBroker | None = None  # embedded
     proxy: TcpProxy | None = None  # distributed: the link to RabbitMQ, which a test may cut
     namespace: str = ""  # distributed: the run's exchange and queue prefix
+    # Every replica's app per service (service_apps holds the first); embedded has one each.
+    replica_apps: dict[str, list[FastAPI]] = field(default_factory=dict)
+    # The gateway's settings: mint other callers' tokens with gateway.identity.testing.
+    gateway_settings: GatewaySettings = field(default_factory=GatewaySettings)
+
+    def replicas(self, name: str) -> list[httpx.AsyncClient]:
+        """A client of each replica of one service (operations endpoints)."""
+        return [self.service(name, i) for i in range(len(self.replica_apps.get(name, [])))]
 
     async def wait_ready(self, timeout: float = 30) -> None:
         await eventually(
@@ -64,7 +83,10 @@ class Platform:
         finally:
             await bus.close()
 
-    def service(self, name: str) -> httpx.AsyncClient:
-        """A client of one service's own operations endpoints (not exposed by the gateway)."""
-        transport = httpx.ASGITransport(app=self.service_apps[name])
-        return httpx.AsyncClient(transport=transport, base_url=f"http://{name}")
+    def service(self, name: str, replica: int = 0) -> httpx.AsyncClient:
+        """A client of one service replica's own operations endpoints (not exposed by the
+        gateway), as the gateway would send an admin; the first replica unless told."""
+        app = self.replica_apps[name][replica] if replica else self.service_apps[name]
+        transport = httpx.ASGITransport(app=app)
+        headers = principal_headers(TEST_ADMIN, app.state.settings.internal_secret)
+        return httpx.AsyncClient(transport=transport, base_url=f"http://{name}", headers=headers)

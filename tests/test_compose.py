@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 from gateway.config import Settings as GatewaySettings
+from gateway.registry import BY_NAME
 from hotel_common.service import ServiceSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,10 +22,10 @@ def env_of(name: str) -> dict[str, str]:
     return {k: str(v) for k, v in SERVICES[name].get("environment", {}).items()}
 
 
-def test_every_installed_service_is_in_compose() -> None:
-    assert len(SPECS) == 4
-    for spec in SPECS:
-        assert spec.name in SERVICES, f"{spec.name} missing from docker-compose.yml"
+def test_every_registered_service_is_installed_and_in_compose() -> None:
+    assert sorted(s.name for s in SPECS) == sorted(BY_NAME), "registry and installed differ"
+    for name in BY_NAME:
+        assert name in SERVICES, f"{name} missing from docker-compose.yml"
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
@@ -32,8 +33,7 @@ def test_service_runs_its_own_app_with_env_its_settings_read(
     spec: ServiceSpec, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     service = SERVICES[spec.name]
-    package = spec.settings_class.__module__.split(".")[0]
-    assert f"{package}.main:create_app" in service["command"]
+    assert f"{BY_NAME[spec.name].package}.main:create_app" in service["command"]
     env = env_of(spec.name)
     fields = spec.settings_class.model_fields
     unknown = [k for k in env if k.lower() not in fields]
@@ -79,3 +79,11 @@ def test_broker_and_database_have_health_checks_and_the_management_ui() -> None:
     assert "15672:15672" in SERVICES["rabbitmq"]["ports"]
     for name in ("rabbitmq", "postgres"):
         assert SERVICES[name]["healthcheck"]["test"]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
+def test_services_run_replicated_reached_by_name_without_host_ports(spec: ServiceSpec) -> None:
+    service = SERVICES[spec.name]
+    assert service["deploy"]["replicas"] >= 2
+    assert "ports" not in service, f"{spec.name}: replicas cannot share a fixed host port"
+    assert SERVICES["gateway"]["deploy"]["replicas"] == 1

@@ -3,19 +3,19 @@ loses none, a duplicate event takes effect once, an event no handler can take is
 dead-letter queue, and bad input is refused with problem+json without writing anything."""
 
 import asyncio
-import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from harness import Platform
-from hotel_common.contracts.reservations import (
-    GuestContact,
-    ReservationConfirmed,
-    TransferRequest,
-)
+from hotel_common.contracts.reservations import ReservationConfirmed
 from hotel_common.events.envelope import Envelope
-from hotel_common.testing import MailServer, eventually
+from hotel_common.testing import (
+    MailServer,
+    eventually,
+    guest_contact,
+    reservation_confirmed,
+    transfer_request,
+)
 from test_journey import booking
 
 
@@ -50,24 +50,13 @@ async def test_confirmation_succeeds_with_the_broker_down_and_events_follow_when
 
 def confirmed_event(email: str, timezone: str = "Asia/Shanghai") -> ReservationConfirmed:
     check_in = date.today() + timedelta(days=20)
-    return ReservationConfirmed(
-        reservation_id=str(uuid.uuid4()),
-        confirmation_number="HVTEST" + uuid.uuid4().hex[:4].upper(),
-        property_name="Harbour View Hotel",
+    return reservation_confirmed(
         property_timezone=timezone,
-        room_type_code="STD",
-        room_type_name="Standard Twin",
         check_in=check_in,
         check_out=check_in + timedelta(days=2),
-        guests=1,
-        total_amount=97600,
-        currency="CNY",
-        guest=GuestContact(name="Chen Jie", email=email, language="zh-Hans"),
-        transfer=TransferRequest(
-            flight_number="CA981",
-            arrival_time=datetime.combine(check_in, time(8, 0), ZoneInfo("UTC")),
-            pickup_place="Shanghai Hongqiao Railway Station",
-            passengers=1,
+        guest=guest_contact("zh-Hans", name="Chen Jie", email=email),
+        transfer=transfer_request(
+            arrival_time=datetime.combine(check_in, time(8, 0), UTC), passengers=1
         ),
     )
 
@@ -106,7 +95,7 @@ async def test_an_event_no_handler_can_take_is_parked_in_the_dead_letter_queue(
     async with platform.service("transfer-service") as transfers:
         parked = await eventually(
             lambda: transfers.get("/admin/dead-letters"),
-            lambda r: any(e["id"] == envelope.id for e in r.json()),
+            lambda r: any(e["id"] == envelope.id for e in r.json()["items"]),
             timeout=20,
         )
     assert parked.status_code == 200
@@ -118,7 +107,7 @@ async def test_an_event_no_handler_can_take_is_parked_in_the_dead_letter_queue(
 
 
 BAD_BOOKINGS: dict[str, dict[str, Any]] = {
-    "unknown room type": {"room_type": "PENTHOUSE"},
+    "unknown room type": {"room_type_code": "PENTHOUSE"},
     "check-out before check-in": {"check_out": (date.today() + timedelta(days=5)).isoformat()},
     "malformed email": {"guest": {"name": "X", "email": "not-an-email", "language": "en"}},
     "missing guest": {"guest": None},

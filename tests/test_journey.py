@@ -10,7 +10,7 @@ import httpx
 from harness import Platform, body_of
 from hotel_common.events.envelope import Envelope
 from hotel_common.events.memory import InMemoryBus
-from hotel_common.testing import MailServer, eventually
+from hotel_common.testing import MailServer, eventually, stable_digits
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -22,10 +22,10 @@ def booking(email: str, language: str = "zh-Hans", **changes: Any) -> dict[str, 
         "guest": {
             "name": "李雷",
             "email": email,
-            "phone": f"+86 139 {abs(hash(email)) % 10**8:08d}",
+            "phone": f"+86 139 {stable_digits(email, 8)}",
             "language": language,
         },
-        "room_type": "KNG",
+        "room_type_code": "KNG",
         "check_in": check_in.isoformat(),
         "check_out": (check_in + timedelta(days=3)).isoformat(),
         "guests": 2,
@@ -50,7 +50,7 @@ async def available(client: httpx.AsyncClient, body: dict[str, Any], code: str) 
     assert r.status_code == 200, r.text
     rows = r.json()
     rows = rows.get("room_types", rows) if isinstance(rows, dict) else rows
-    return next(int(t["available"]) for t in rows if t["room_type"] == code)
+    return next(int(t["available"]) for t in rows if t["room_type_code"] == code)
 
 
 async def test_book_confirm_transfer_and_notices_then_cancel(

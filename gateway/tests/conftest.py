@@ -1,15 +1,17 @@
 """Fake services for the gateway's tests: small FastAPI apps that echo what reached them."""
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from functools import partial
 
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
-from hotel_common.errors import problem
+from hotel_common.errors import ProblemError, problem
+from hotel_common.principal import ANONYMOUS, Principal
+from hotel_common.testing import serving
+from httpx import ASGITransport, AsyncClient
 
 Echo = Callable[[str], FastAPI]
 
@@ -35,6 +37,17 @@ def echo_service(name: str) -> FastAPI:
     async def slow() -> dict[str, str]:
         await asyncio.sleep(5)
         return {"status": "late"}
+
+    app.state.failures_left = 0  # /flaky answers 503 this many times, then 200
+    app.state.calls = 0  # how many requests reached /flaky
+
+    @app.api_route("/api/v1/{prefix}/flaky", methods=["GET", "POST"])
+    async def flaky() -> JSONResponse:
+        app.state.calls += 1
+        if app.state.failures_left > 0:
+            app.state.failures_left -= 1
+            return problem(503, "database_unavailable", "Try again.")
+        return JSONResponse({"calls": app.state.calls})
 
     @app.api_route("/api/v1/{prefix}/fixed", methods=["GET", "HEAD"])
     async def fixed() -> PlainTextResponse:
@@ -70,26 +83,56 @@ def echo() -> Echo:
     return echo_service
 
 
+@pytest.fixture
+def http_server() -> Callable[[FastAPI], AbstractAsyncContextManager[str]]:
+    """`async with http_server(app) as base_url`: the app over real HTTP on a port of its own."""
+    return partial(serving, lifespan="off", timeout_graceful_shutdown=1)
+
+
+class TokenAuthenticator:
+    """Bearer tokens a test hands out, each standing for a principal; no credential is
+    anonymous, an unknown one 401 (as the real authenticator answers)."""
+
+    def __init__(self, tokens: dict[str, Principal]) -> None:
+        self.tokens = tokens
+
+    async def authenticate(self, request: Request) -> Principal:
+        header = request.headers.get("authorization")
+        if header is None:
+            client = request.client.host if request.client else None
+            return ANONYMOUS.model_copy(update={"ip": client})
+        principal = self.tokens.get(header.removeprefix("Bearer "))
+        if principal is None:
+            raise ProblemError(401, "invalid_credentials", "Unknown token.")
+        return principal
+
+
 @asynccontextmanager
-async def _serve(app: FastAPI) -> AsyncIterator[str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        while not server.started:
-            assert not task.done(), "the test server did not start"
-            await asyncio.sleep(0.01)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 10)
-        sock.close()
+async def gateway_clients(app: FastAPI, *ips: str) -> AsyncIterator[list[AsyncClient]]:
+    """The app's lifespan, and one in-process client per caller IP address."""
+    async with AsyncExitStack() as stack:
+        await stack.enter_async_context(app.router.lifespan_context(app))
+        clients = [
+            await stack.enter_async_context(
+                AsyncClient(
+                    transport=ASGITransport(app=app, client=(ip, 40000)),
+                    base_url="http://testserver",
+                )
+            )
+            for ip in ips or ("127.0.0.1",)
+        ]
+        yield clients
+
+
+Clients = Callable[..., AbstractAsyncContextManager[list[AsyncClient]]]
 
 
 @pytest.fixture
-def http_server() -> Callable[[FastAPI], AbstractAsyncContextManager[str]]:
-    """`async with http_server(app) as base_url`: the app over real HTTP on a free port."""
-    return _serve
+def tokens() -> type[TokenAuthenticator]:
+    return TokenAuthenticator
+
+
+@pytest.fixture
+def clients() -> Clients:
+    """`async with clients(app, "10.0.0.1", "10.0.0.2") as (a, b)`: callers from those IPs."""
+    return gateway_clients

@@ -1,6 +1,5 @@
 """A running guest-service per test (own SQLite file, in-memory broker) and booking builders."""
 
-import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import date
@@ -12,14 +11,20 @@ import pytest
 from guest_service.config import Settings
 from guest_service.main import create_app
 from hotel_common.contracts.reservations import (
-    GuestContact,
     Language,
     ReservationCancelled,
     ReservationConfirmed,
 )
 from hotel_common.events.envelope import Envelope, IntegrationEvent
 from hotel_common.events.memory import InMemoryBroker
-from hotel_common.testing import eventually, running
+from hotel_common.testing import (
+    deliver,
+    eventually,
+    guest_contact,
+    reservation_cancelled,
+    reservation_confirmed,
+    running,
+)
 
 
 def sqlite_settings(tmp_path: Path, **changes: Any) -> Settings:
@@ -38,9 +43,7 @@ class GuestService:
 
     def deliver(self, event: IntegrationEvent) -> Envelope:
         """Publish as reservation-service would; the service consumes it asynchronously."""
-        envelope = Envelope.wrap(event, "reservation-service")
-        self.broker.route(envelope)
-        return envelope
+        return deliver(self.broker, event, "reservation-service")
 
     async def find(self, **params: Any) -> list[dict[str, Any]]:
         response = await self.client.get("/api/v1/guests", params=params)
@@ -88,35 +91,19 @@ def booking(
     language: Language = "zh-Hans",
     **changes: Any,
 ) -> ReservationConfirmed:
-    reservation_id = changes.pop("reservation_id", str(uuid.uuid4()))
-    fields: dict[str, Any] = {
-        "reservation_id": reservation_id,
-        "confirmation_number": "HV" + reservation_id[:6].upper(),
-        "property_name": "Harbour View Hotel",
-        "property_timezone": "Asia/Shanghai",
-        "room_type_code": "DLX",
-        "room_type_name": "Deluxe King",
-        "check_in": date(2026, 5, 1),
-        "check_out": date(2026, 5, 3),
-        "guests": 2,
-        "total_amount": 128000,
-        "currency": "CNY",
-        "guest": GuestContact(name=name, email=email, phone=phone, language=language),
-    }
-    return ReservationConfirmed(**(fields | changes))
+    """A booking of two nights from 1 May 2026 by the given guest (hotel_common.testing)."""
+    return reservation_confirmed(
+        **{
+            "check_in": date(2026, 5, 1),
+            "check_out": date(2026, 5, 3),
+            "guest": guest_contact(language, name=name, email=email, phone=phone),
+            **changes,
+        }
+    )
 
 
 def cancellation(of: ReservationConfirmed, was_confirmed: bool = True) -> ReservationCancelled:
-    return ReservationCancelled(
-        reservation_id=of.reservation_id,
-        confirmation_number=of.confirmation_number,
-        property_name=of.property_name,
-        check_in=of.check_in,
-        check_out=of.check_out,
-        reason="guest request",
-        was_confirmed=was_confirmed,
-        guest=of.guest,
-    )
+    return reservation_cancelled(of, was_confirmed=was_confirmed)
 
 
 @pytest.fixture

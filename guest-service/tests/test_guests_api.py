@@ -7,19 +7,11 @@ import pytest
 from guest_service.main import create_app
 from hotel_common.events.memory import InMemoryBroker
 from hotel_common.pagination import encode_cursor
-from hotel_common.testing import running
+from hotel_common.testing import assert_problem, running
 
 from .conftest import GuestService, sqlite_settings
 
 EMILY = {"name": "Emily Carter", "email": "emily.carter@example.com", "phone": "+447700900123"}
-
-
-def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code
-    return body
 
 
 async def test_front_desk_creates_a_normalised_profile(service: GuestService) -> None:
@@ -53,7 +45,8 @@ async def test_front_desk_creates_a_normalised_profile(service: GuestService) ->
         ({**EMILY, "phone": "12ab34567"}, "body.phone"),
         ({**EMILY, "phone": "123"}, "body.phone"),
         ({**EMILY, "phone": "+1234567890123456"}, "body.phone"),
-        ({**EMILY, "language": "fr"}, "body.language"),
+        ({**EMILY, "language": "not a language"}, "body.language"),
+        ({**EMILY, "loyalty_tier": "gold"}, "body.loyalty_tier"),
         ({**EMILY, "name": "   "}, "body.name"),
         ({"email": "emily.carter@example.com"}, "body.name"),
         ({"name": "No Contact"}, "body"),
@@ -121,7 +114,7 @@ async def test_a_guest_changes_name_phone_and_language(service: GuestService) ->
     ("body", "status", "code"),
     [
         ({"phone": "call me"}, 422, "validation_error"),
-        ({"language": "de"}, 422, "validation_error"),
+        ({"language": "de_DE_x!"}, 422, "validation_error"),
         ({"name": None}, 422, "validation_error"),
         ({"name": ""}, 422, "validation_error"),
         ({"email": "new@example.com"}, 422, "validation_error"),
@@ -201,6 +194,28 @@ async def test_bad_list_parameters_are_problems(
     service: GuestService, params: dict[str, Any], status: int, code: str
 ) -> None:
     assert_problem(await service.client.get("/api/v1/guests", params=params), status, code)
+
+
+async def test_a_cursor_is_bound_to_its_filters_and_unknown_filters_are_refused(
+    service: GuestService,
+) -> None:
+    for i in range(3):
+        await service.create(name=f"Carter {i}", email=f"c{i}@example.com")
+    first = (
+        await service.client.get("/api/v1/guests", params={"limit": 1, "name": "carter"})
+    ).json()
+    cursor = first["next_cursor"]
+    same = await service.client.get(
+        "/api/v1/guests", params={"name": "carter", "limit": 1, "cursor": cursor}
+    )
+    assert same.status_code == 200 and same.json()["items"][0]["id"] != first["items"][0]["id"]
+    for params in ({}, {"name": "other"}, {"email": "c1@example.com"}):
+        other = await service.client.get("/api/v1/guests", params={**params, "cursor": cursor})
+        assert_problem(other, 400, "invalid_cursor")
+
+    unknown = await service.client.get("/api/v1/guests", params={"surname": "Carter", "vip": "1"})
+    fields = {e["field"] for e in assert_problem(unknown, 422, "validation_error")["errors"]}
+    assert fields == {"query.surname", "query.vip"}
 
 
 async def test_demo_seed_adds_two_known_guests_once(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ def test_smtp_url_forms() -> None:
         {"smtp_url": "smtp://mail.example?starttls=maybe"},
         {"mail_from": "Harbour View Hotel"},
         {"delivery_backoff_seconds": []},
-        {"delivery_max_attempts": 0},
+        {"delivery_give_up_after_seconds": 0},
     ],
 )
 def test_bad_mail_settings_are_refused(bad: dict[str, object]) -> None:

@@ -10,7 +10,7 @@ import pytest
 from hotel_common.db import drop_database
 from hotel_common.events.envelope import Envelope
 from hotel_common.events.memory import InMemoryBroker
-from hotel_common.testing import eventually, running
+from hotel_common.testing import Probe, eventually, running
 from reservation_service.config import Settings
 from reservation_service.main import create_app
 
@@ -29,9 +29,7 @@ class Hotel:
         self.client = client
         start = hotel_today() + timedelta(days=10)
         self.stay = (start.isoformat(), (start + timedelta(days=3)).isoformat())
-        # Declared before anything is published, so it sees every event.
-        self.probe = broker.declare(f"probe-{uuid.uuid4().hex}", EVENTS)
-        self.seen: list[Envelope] = []
+        self.probe = Probe(broker, EVENTS)  # declared before anything is published
 
     def booking(self, **overrides: Any) -> dict[str, Any]:
         """Body of a valid booking request; keyword arguments replace top-level fields."""
@@ -42,7 +40,7 @@ class Hotel:
                 "phone": "+86 138-0013-8000",
                 "language": "zh-Hans",
             },
-            "room_type": "KNG",
+            "room_type_code": "KNG",
             "check_in": self.stay[0],
             "check_out": self.stay[1],
             "guests": 2,
@@ -75,7 +73,7 @@ class Hotel:
             params={"check_in": check_in or self.stay[0], "check_out": check_out or self.stay[1]},
         )
         assert response.status_code == 200, response.text
-        by_code = {t["room_type"]: t["available"] for t in response.json()["room_types"]}
+        by_code = {t["room_type_code"]: t["available"] for t in response.json()["room_types"]}
         return by_code[code]
 
     async def reservations(self, **filters: Any) -> list[dict[str, Any]]:
@@ -99,27 +97,23 @@ class Hotel:
                 "name": f"Test {code}",
                 "capacity": capacity,
                 "bed_type": "queen",
-                "base_price": 30000,
+                "base_amount": 30000,
             },
         )
         assert created.status_code == 201, created.text
         for i in range(rooms):
             room = await self.client.post(
-                "/api/v1/rooms", json={"number": f"{code}-{i}", "floor": 2, "room_type": code}
+                "/api/v1/rooms", json={"number": f"{code}-{i}", "floor": 2, "room_type_code": code}
             )
             assert room.status_code == 201, room.text
 
     async def published(self) -> list[Envelope]:
         """Everything published so far: waits until the outbox is empty, then reads the probe."""
 
-        async def pending() -> int:
-            pending: int = (await self.client.get("/admin/outbox")).json()["pending"]
-            return pending
-
-        await eventually(pending, lambda n: n == 0)
-        while not self.probe.messages.empty():
-            self.seen.append(self.probe.messages.get_nowait()[0])
-        return list(self.seen)
+        await eventually(
+            lambda: self.client.get("/admin/outbox"), lambda r: r.json()["pending"] == 0
+        )
+        return self.probe.events()
 
 
 def settings_for(url: str) -> Settings:

@@ -15,7 +15,7 @@ async def test_lists_every_room_type_with_the_price_of_the_stay(hotel):
     body = response.json()
     assert body["nights"] == 3
     assert [
-        (t["room_type"], t["available"], t["nightly_price"], t["total_price"], t["currency"])
+        (t["room_type_code"], t["available"], t["nightly_amount"], t["total_amount"], t["currency"])
         for t in body["room_types"]
     ] == [
         ("STD", 8, 48800, 3 * 48800, "CNY"),
@@ -31,11 +31,14 @@ async def test_guests_keeps_room_types_that_sleep_them(hotel):
         "/api/v1/availability",
         params={"check_in": hotel.stay[0], "check_out": hotel.stay[1], "guests": 3},
     )
-    assert [t["room_type"] for t in response.json()["room_types"]] == ["DLX", "STE"]
+    assert [t["room_type_code"] for t in response.json()["room_types"]] == ["DLX", "STE"]
 
 
 async def test_shrinks_on_confirm_and_grows_back_on_cancel(hotel):
-    first, second = await hotel.book(room_type="STE", guests=4), await hotel.book(room_type="STE")
+    first, second = (
+        await hotel.book(room_type_code="STE", guests=4),
+        await hotel.book(room_type_code="STE"),
+    )
     assert await hotel.available("STE") == 3  # requested bookings hold nothing
 
     assert (await hotel.confirm(first["id"])).status_code == 200
@@ -51,7 +54,7 @@ async def test_a_stay_is_free_only_if_every_night_is(hotel):
     start = date.fromisoformat(hotel.stay[0])
     await hotel.add_room_type("ONE", rooms=1)
     middle = await hotel.book(
-        room_type="ONE",
+        room_type_code="ONE",
         check_in=(start + timedelta(days=1)).isoformat(),
         check_out=(start + timedelta(days=2)).isoformat(),
     )
@@ -69,7 +72,7 @@ async def test_rooms_out_of_order_are_not_for_sale(hotel):
         json={
             "number": "OOO-9",
             "floor": 2,
-            "room_type": "OOO",
+            "room_type_code": "OOO",
             "housekeeping_status": "out_of_order",
         },
     )

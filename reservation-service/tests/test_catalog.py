@@ -19,7 +19,7 @@ async def test_demo_hotel_is_seeded(hotel):
         "12:00:00",
     )
     types = (await hotel.client.get("/api/v1/room-types")).json()["items"]
-    assert [(t["code"], t["capacity"], t["base_price"], t["currency"]) for t in types] == [
+    assert [(t["code"], t["capacity"], t["base_amount"], t["currency"]) for t in types] == [
         ("STD", 2, 48800, "CNY"),
         ("KNG", 2, 52800, "CNY"),
         ("BUS", 2, 68800, "CNY"),
@@ -29,7 +29,7 @@ async def test_demo_hotel_is_seeded(hotel):
     rooms = (await hotel.client.get("/api/v1/rooms", params={"limit": 200})).json()["items"]
     assert len(rooms) == 30
     assert {r["floor"] for r in rooms} == set(range(3, 13))
-    assert set(Counter(r["room_type"] for r in rooms)) == {"STD", "KNG", "BUS", "DLX", "STE"}
+    assert set(Counter(r["room_type_code"] for r in rooms)) == {"STD", "KNG", "BUS", "DLX", "STE"}
     features = Counter(f for r in rooms for f in r["features"])
     assert features["non-smoking"] and features["accessible"] and features["sea-view"]
 
@@ -56,7 +56,7 @@ async def test_room_types_and_rooms_are_added_and_filtered(hotel):
             "name": "Family Room",
             "capacity": 4,
             "bed_type": "two queens",
-            "base_price": 99900,
+            "base_amount": 99900,
         },
     )
     assert created.status_code == 201, created.text
@@ -67,7 +67,7 @@ async def test_room_types_and_rooms_are_added_and_filtered(hotel):
         json={
             "number": "1205A",
             "floor": 12,
-            "room_type": "FAM",
+            "room_type_code": "FAM",
             "features": ["Sea-View", "sea-view", "family"],
             "housekeeping_status": "dirty",
         },
@@ -75,7 +75,7 @@ async def test_room_types_and_rooms_are_added_and_filtered(hotel):
     assert room.status_code == 201, room.text
     assert room.json()["features"] == ["sea-view", "family"]
 
-    by_type = await hotel.client.get("/api/v1/rooms", params={"room_type": "fam"})
+    by_type = await hotel.client.get("/api/v1/rooms", params={"room_type_code": "fam"})
     assert [r["number"] for r in by_type.json()["items"]] == ["1205A"]
     dirty = await hotel.client.get("/api/v1/rooms", params={"status": "dirty"})
     assert [r["number"] for r in dirty.json()["items"]] == ["1205A"]
@@ -84,22 +84,22 @@ async def test_room_types_and_rooms_are_added_and_filtered(hotel):
 async def test_catalog_conflicts_and_bad_input_are_problems(hotel):
     same_code = await hotel.client.post(
         "/api/v1/room-types",
-        json={"code": "STD", "name": "x", "capacity": 2, "bed_type": "twin", "base_price": 1},
+        json={"code": "STD", "name": "x", "capacity": 2, "bed_type": "twin", "base_amount": 1},
     )
     assert same_code.status_code == 409 and same_code.json()["code"] == "room_type_exists"
 
     same_number = await hotel.client.post(
-        "/api/v1/rooms", json={"number": "301", "floor": 3, "room_type": "STD"}
+        "/api/v1/rooms", json={"number": "301", "floor": 3, "room_type_code": "STD"}
     )
     assert same_number.status_code == 409 and same_number.json()["code"] == "room_number_taken"
 
     unknown_type = await hotel.client.post(
-        "/api/v1/rooms", json={"number": "999", "floor": 9, "room_type": "NOPE"}
+        "/api/v1/rooms", json={"number": "999", "floor": 9, "room_type_code": "NOPE"}
     )
     assert unknown_type.status_code == 422
     assert unknown_type.headers["content-type"] == PROBLEM
     assert unknown_type.json()["code"] == "unknown_room_type"
-    assert unknown_type.json()["errors"][0]["field"] == "body.room_type"
+    assert unknown_type.json()["errors"][0]["field"] == "body.room_type_code"
 
     bad_status = await hotel.client.get("/api/v1/rooms", params={"status": "sparkling"})
     assert bad_status.status_code == 422

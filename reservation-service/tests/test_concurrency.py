@@ -7,11 +7,11 @@ from collections import Counter
 async def test_only_one_of_several_racing_confirmations_gets_the_last_room(hotel_on_each_db):
     hotel = hotel_on_each_db
     await hotel.add_room_type("RACE", rooms=2)
-    early = await hotel.book(room_type="RACE")
+    early = await hotel.book(room_type_code="RACE")
     assert (await hotel.confirm(early["id"])).status_code == 200
     assert await hotel.available("RACE") == 1
 
-    racers = [await hotel.book(room_type="RACE") for _ in range(6)]
+    racers = [await hotel.book(room_type_code="RACE") for _ in range(6)]
     answers = await asyncio.gather(*(hotel.confirm(r["id"]) for r in racers))
 
     assert sorted(a.status_code for a in answers) == [200] + [409] * 5
@@ -29,7 +29,7 @@ async def test_racing_confirmations_of_one_booking_hold_one_room_and_announce_on
 ):
     hotel = hotel_on_each_db
     await hotel.add_room_type("TWIN", rooms=3)
-    created = await hotel.book(room_type="TWIN")
+    created = await hotel.book(room_type_code="TWIN")
 
     answers = await asyncio.gather(*(hotel.confirm(created["id"]) for _ in range(4)))
 
@@ -42,7 +42,7 @@ async def test_racing_confirmations_of_one_booking_hold_one_room_and_announce_on
 async def test_racing_cancel_and_confirm_leave_the_inventory_consistent(hotel_on_each_db):
     hotel = hotel_on_each_db
     await hotel.add_room_type("DUO", rooms=1)
-    created = await hotel.book(room_type="DUO")
+    created = await hotel.book(room_type_code="DUO")
 
     await asyncio.gather(hotel.confirm(created["id"]), hotel.cancel(created["id"]))
 

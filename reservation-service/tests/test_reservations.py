@@ -12,11 +12,11 @@ async def test_a_request_is_priced_numbered_and_can_be_read_back(hotel):
     response = await hotel.client.post(
         "/api/v1/reservations",
         json=hotel.booking(
-            room_type="bus",
+            room_type_code="bus",
             special_requests="High floor, away from the lift",
             transfer={
                 "flight_number": "mu 5101",
-                "arrival_time": "2030-05-01T18:30:00+08:00",
+                "arrival_time": f"{hotel.stay[0]}T18:30:00+08:00",
                 "pickup_place": "Shanghai Pudong International Airport T1",
                 "luggage": 3,
             },
@@ -27,8 +27,8 @@ async def test_a_request_is_priced_numbered_and_can_be_read_back(hotel):
     assert response.headers["location"] == f"/api/v1/reservations/{created['id']}"
     assert re.fullmatch(r"HV[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{8}", created["confirmation_number"])
     assert created["status"] == "requested"
-    assert (created["room_type"], created["nights"], created["guests"]) == ("BUS", 3, 2)
-    assert (created["nightly_price"], created["total_amount"], created["currency"]) == (
+    assert (created["room_type_code"], created["nights"], created["guests"]) == ("BUS", 3, 2)
+    assert (created["nightly_amount"], created["total_amount"], created["currency"]) == (
         68800,
         3 * 68800,
         "CNY",
@@ -41,14 +41,16 @@ async def test_a_request_is_priced_numbered_and_can_be_read_back(hotel):
     }
     assert created["transfer"] == {
         "flight_number": "MU5101",
-        "arrival_time": "2030-05-01T10:30:00Z",
+        "arrival_time": f"{hotel.stay[0]}T10:30:00Z",
         "pickup_place": "Shanghai Pudong International Airport T1",
         "passengers": 2,  # defaults to the booking's guests
         "luggage": 3,
     }
-    assert created["channel"] == "direct"
+    assert created["channel"] == "front_desk"  # TEST_ADMIN: staff, booking at the desk
     assert created["confirmed_at"] is None
 
+    token = created.pop("access_token")  # shown in the create answer only
+    assert token.startswith("bk_")
     assert await hotel.reservation(created["id"]) == created
 
 
@@ -71,9 +73,13 @@ def _days_after_check_in(hotel, days: int) -> str:
 
 
 BAD_INPUTS = {
-    "unknown room type": (lambda h: {"room_type": "PENT"}, "unknown_room_type", "body.room_type"),
+    "unknown room type": (
+        lambda h: {"room_type_code": "PENT"},
+        "unknown_room_type",
+        "body.room_type_code",
+    ),
     "too many guests": (
-        lambda h: {"room_type": "KNG", "guests": 3},
+        lambda h: {"room_type_code": "KNG", "guests": 3},
         "too_many_guests",
         "body.guests",
     ),
@@ -103,10 +109,20 @@ BAD_INPUTS = {
         "validation_error",
         "body.guest.phone",
     ),
-    "unknown language": (
-        lambda h: {"guest": {**h.booking()["guest"], "language": "fr"}},
+    "malformed language": (
+        lambda h: {"guest": {**h.booking()["guest"], "language": "english please"}},
         "validation_error",
         "body.guest.language",
+    ),
+    "fields the API does not know": (
+        lambda h: {"ota_reservation_id": "BKG-1", "rate_plan": "BAR", "children": 1},
+        "validation_error",
+        "body.ota_reservation_id",
+    ),
+    "unknown guest field": (
+        lambda h: {"guest": {**h.booking()["guest"], "loyalty_number": "X"}},
+        "validation_error",
+        "body.guest.loyalty_number",
     ),
     "missing guest": (lambda h: {"guest": None}, "validation_error", "body.guest"),
     "zero guests": (lambda h: {"guests": 0}, "validation_error", "body.guests"),
@@ -124,7 +140,7 @@ BAD_INPUTS = {
         lambda h: {
             "transfer": {
                 "pickup_place": "PVG T2",
-                "arrival_time": "2030-05-01T18:30:00+08:00",
+                "arrival_time": f"{h.stay[0]}T18:30:00+08:00",
                 "passengers": 3,
             }
         },
@@ -216,3 +232,46 @@ async def test_bookings_are_listed_newest_first_with_filters_and_paging(hotel):
         made[0]["id"],
         made[1]["id"],
     }
+
+
+async def test_unknown_query_parameters_are_refused_naming_them(hotel):
+    await hotel.book()
+    for path, params in [
+        ("/api/v1/reservations", {"channel": "ota", "check_out_from": "2030-01-01"}),
+        ("/api/v1/availability", {"room_type": "KNG"}),
+        ("/api/v1/rooms", {"floor": "2"}),
+    ]:
+        response = await hotel.client.get(path, params=params)
+        assert response.status_code == 422, (path, response.text)
+        assert response.headers["content-type"] == PROBLEM
+        named = {e["field"] for e in response.json()["errors"]}
+        assert named >= {f"query.{name}" for name in params}
+    refused = await hotel.client.post(
+        "/api/v1/reservations", params={"dry_run": "1"}, json=hotel.booking()
+    )
+    assert refused.status_code == 422
+    assert len(await hotel.reservations()) == 1  # nothing written on a 422
+
+
+async def test_a_cursor_is_bound_to_its_list_and_filters(hotel):
+    for _ in range(3):
+        await hotel.book()
+    first = await hotel.client.get(
+        "/api/v1/reservations", params={"limit": 1, "status": "requested"}
+    )
+    cursor = first.json()["next_cursor"]
+    assert cursor is not None
+    second = await hotel.client.get(
+        "/api/v1/reservations", params={"limit": 1, "status": "requested", "cursor": cursor}
+    )
+    assert second.status_code == 200
+    assert second.json()["items"][0]["id"] != first.json()["items"][0]["id"]
+    for path, params in [
+        ("/api/v1/reservations", {}),
+        ("/api/v1/reservations", {"status": "confirmed"}),
+        ("/api/v1/rooms", {}),
+        ("/api/v1/properties", {}),
+    ]:
+        response = await hotel.client.get(path, params={**params, "cursor": cursor})
+        assert response.status_code == 400, (path, params)
+        assert response.json()["code"] == "invalid_cursor"

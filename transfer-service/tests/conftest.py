@@ -5,7 +5,7 @@ what the service publishes."""
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,15 +16,25 @@ from hotel_common.contracts.reservations import (
     GuestContact,
     ReservationCancelled,
     ReservationConfirmed,
-    TransferRequest,
 )
 from hotel_common.events.envelope import Envelope, IntegrationEvent
 from hotel_common.events.memory import InMemoryBroker
-from hotel_common.testing import eventually, running
+from hotel_common.events.rabbit import RabbitBus, delete_namespace
+from hotel_common.testing import (
+    Probe,
+    deliver,
+    eventually,
+    guest_contact,
+    reservation_cancelled,
+    reservation_confirmed,
+    running,
+    transfer_request,
+)
 from transfer_service.config import Settings
 from transfer_service.main import create_app
 
 PUBLISHED = {"transfer.assigned", "transfer.cancelled"}
+RABBIT = "amqp://guest:guest@127.0.0.1:5672/"
 # A Saturday far enough ahead that nothing is ever "in the past".
 DAY = datetime(2030, 6, 1, tzinfo=UTC)
 
@@ -33,7 +43,8 @@ DAY = datetime(2030, 6, 1, tzinfo=UTC)
 class Service:
     client: httpx.AsyncClient
     broker: InMemoryBroker
-    seen: list[Envelope] = field(default_factory=list)
+    probe: Probe
+    publisher: RabbitBus | None = None  # set when the service runs on RabbitMQ
     _count: int = 0
 
     def booking(
@@ -44,12 +55,13 @@ class Service:
         luggage: int = 1,
         reservation_id: str | None = None,
         timezone: str = "Asia/Shanghai",
+        version: int | None = 2,
+        guest: GuestContact | None = None,
     ) -> ReservationConfirmed:
-        """A confirmed booking; with `arrival=None` it asks for no transfer."""
-        rid = reservation_id or f"res-{uuid.uuid4().hex[:8]}"
+        """A confirmed booking (version 2: requested, then confirmed); with `arrival=None` it
+        asks for no transfer."""
         transfer = (
-            TransferRequest(
-                flight_number="MU5101",
+            transfer_request(
                 arrival_time=arrival,
                 pickup_place="Shanghai Hongqiao T2, arrivals exit 5",
                 passengers=passengers,
@@ -58,64 +70,52 @@ class Service:
             if arrival is not None
             else None
         )
-        return ReservationConfirmed(
-            reservation_id=rid,
-            confirmation_number=f"HB-{rid[-8:].upper()}",
+        return reservation_confirmed(
+            **({"reservation_id": reservation_id} if reservation_id else {}),
             property_name="Bund Garden Hotel",
             property_timezone=timezone,
-            room_type_code="DLX",
-            room_type_name="Deluxe King",
             check_in=DAY.date(),
             check_out=(DAY + timedelta(days=2)).date(),
             guests=passengers,
-            total_amount=198000,
-            currency="CNY",
-            guest=GuestContact(
-                name="Lin Mei",
-                email="lin.mei@example.com",
-                phone="+8613900139000",
-                language="zh-Hans",
+            guest=guest
+            or guest_contact(
+                "zh-Hans", name="Lin Mei", email="lin.mei@example.com", phone="+8613900139000"
             ),
             transfer=transfer,
+            aggregate_version=version,
         )
 
     def cancellation(
-        self, booking: ReservationConfirmed, reason: str = "guest changed plans"
+        self,
+        booking: ReservationConfirmed,
+        reason: str = "guest changed plans",
+        version: int | None = 3,
     ) -> ReservationCancelled:
-        return ReservationCancelled(
-            reservation_id=booking.reservation_id,
-            confirmation_number=booking.confirmation_number,
-            property_name=booking.property_name,
-            check_in=booking.check_in,
-            check_out=booking.check_out,
-            reason=reason,
-            was_confirmed=True,
-            guest=booking.guest,
-        )
+        return reservation_cancelled(booking, reason=reason, aggregate_version=version)
 
     def at(self, hour: int, minute: int = 0) -> datetime:
         """An instant (UTC) on the test day."""
         return DAY.replace(hour=hour, minute=minute)
 
     def deliver(self, event: IntegrationEvent) -> Envelope:
-        envelope = Envelope.wrap(event, "reservation-service")
-        self.broker.route(envelope)
-        return envelope
+        return deliver(self.broker, event, "reservation-service")
 
     def redeliver(self, envelope: Envelope) -> None:
         self.broker.route(envelope)
 
+    async def publish(self, envelopes: list[Envelope]) -> None:
+        """Put `envelopes` on the bus at once, as reservation-service's relay does."""
+        if self.publisher is None:
+            for envelope in envelopes:
+                self.broker.route(envelope)
+        else:
+            await self.publisher.publish(envelopes)
+
     def published(self, event_type: str) -> list[Envelope]:
-        probe = self.broker.queues["probe"].messages
-        while not probe.empty():
-            self.seen.append(probe.get_nowait()[0])
-        return [e for e in self.seen if e.type == event_type]
+        return self.probe.events(event_type)
 
     async def wait_published(self, event_type: str, count: int) -> list[Envelope]:
-        async def probe() -> list[Envelope]:
-            return self.published(event_type)
-
-        return await eventually(probe, lambda found: len(found) >= count)
+        return await eventually(lambda: self.published(event_type), lambda f: len(f) >= count)
 
     async def add_vehicle(
         self, vehicle_class: str = "sedan", seats: int = 3, luggage: int = 2, **extra: Any
@@ -153,37 +153,57 @@ class Service:
     async def job_for(self, booking: ReservationConfirmed) -> dict[str, Any]:
         """The booking's job once the service has handled the booking."""
 
-        async def probe() -> list[dict[str, Any]]:
-            return await self.jobs(reservation_id=booking.reservation_id)
-
-        (job,) = await eventually(probe)
+        (job,) = await eventually(lambda: self.jobs(reservation_id=booking.reservation_id))
         return job
 
 
 @asynccontextmanager
-async def serve(database_url: str, replicas: int = 1, **settings: Any) -> AsyncIterator[Service]:
-    """Run the service; several replicas share the database and compete for the one queue,
-    as replicas on RabbitMQ do. The client talks to the first."""
+async def serve(
+    database_url: str, replicas: int = 1, *, rabbitmq: bool = False, **settings: Any
+) -> AsyncIterator[Service]:
+    """Run the service; several replicas share the database and compete for the one queue.
+    The client talks to the first. With `rabbitmq` the replicas consume from the machine's
+    RabbitMQ (a namespace of their own, removed afterwards) and `publish` goes through it."""
     broker = InMemoryBroker()
-    broker.declare("probe", PUBLISHED)
-    async with AsyncExitStack() as stack:
-        clients = [
-            await stack.enter_async_context(
-                running(
-                    create_app(
-                        Settings(
-                            database_url=database_url,
-                            retry_delays=[0.01, 0.05],
-                            log_json=False,
-                            **settings,
-                        ),
-                        broker=broker,
+    probe = Probe(broker, PUBLISHED)
+    namespace = f"test-{uuid.uuid4().hex[:8]}."
+    retry_delays = [0.01, 0.05]
+    if rabbitmq:
+        settings |= {"bus": "rabbitmq", "rabbitmq_url": RABBIT, "bus_namespace": namespace}
+    try:
+        async with AsyncExitStack() as stack:
+            clients = [
+                await stack.enter_async_context(
+                    running(
+                        create_app(
+                            Settings(
+                                database_url=database_url,
+                                retry_delays=retry_delays,
+                                log_json=False,
+                                **settings,
+                            ),
+                            broker=broker,
+                        )
                     )
                 )
-            )
-            for _ in range(replicas)
-        ]
-        yield Service(clients[0], broker)
+                for _ in range(replicas)
+            ]
+            service = Service(clients[0], broker, probe)
+            if rabbitmq:
+                for client in clients:  # every replica consumes before anything is published
+                    await eventually(lambda c=client: _ready(c), timeout=15)
+                service.publisher = RabbitBus(RABBIT, "test-publisher", namespace=namespace)
+                await service.publisher.start()
+                await eventually(service.publisher.ready, timeout=15)
+                stack.push_async_callback(service.publisher.close)
+            yield service
+    finally:
+        if rabbitmq:
+            await delete_namespace(RABBIT, namespace, ["transfer-service"], retry_delays)
+
+
+async def _ready(client: httpx.AsyncClient) -> bool:
+    return (await client.get("/health/ready")).status_code == 200
 
 
 @pytest.fixture

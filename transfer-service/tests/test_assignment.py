@@ -219,7 +219,7 @@ async def test_unknown_property_time_zone_parks_the_event(service) -> None:
     envelope = service.deliver(booking)
 
     async def parked() -> list[dict]:
-        return list((await service.client.get("/admin/dead-letters")).json())
+        return list((await service.client.get("/admin/dead-letters")).json()["items"])
 
     (dead,) = await eventually(parked)
     assert dead["id"] == envelope.id

@@ -49,6 +49,7 @@ async def test_driver_is_registered_with_normalised_phone(service) -> None:
         ({"luggage_capacity": -1}, "body.luggage_capacity"),
         ({"status": "on_fire"}, "body.status"),
         ({"description": None}, "body.description"),
+        ({"colour": "black"}, "body.colour"),  # unknown fields are refused, never dropped
     ],
 )
 async def test_bad_vehicle_is_refused_and_nothing_written(service, change, field) -> None:
@@ -68,11 +69,14 @@ async def test_bad_vehicle_is_refused_and_nothing_written(service, change, field
         ({"phone": "call me"}, "body.phone"),
         ({"phone": "+86 12"}, "body.phone"),
         ({"phone": 8613800138000}, "body.phone"),
+        ({"phone": "138 0013 8000"}, "body.phone"),  # no international prefix
+        ({"phone": "+86 138 0013 8000 1234"}, "body.phone"),  # 17 digits
         ({"name": ""}, "body.name"),
         ({"licence_number": " "}, "body.licence_number"),
         ({"languages": []}, "body.languages"),
-        ({"languages": ["fr"]}, "body.languages.0"),
+        ({"languages": ["french!"]}, "body.languages.0"),
         ({"status": "retired"}, "body.status"),
+        ({"rating": 5}, "body.rating"),
     ],
 )
 async def test_bad_driver_is_refused_and_nothing_written(service, change, field) -> None:
@@ -139,3 +143,40 @@ async def test_create_with_idempotency_key_replays_first_answer(service) -> None
     assert first.status_code == retry.status_code == 201
     assert retry.json() == first.json()
     assert len((await service.client.get("/api/v1/vehicles")).json()["items"]) == 1
+
+
+async def test_phone_with_00_and_a_language_tag_in_any_case_are_normalised(service) -> None:
+    response = await service.client.post(
+        "/api/v1/drivers",
+        json={**GOOD_DRIVER, "phone": "0044 (7700) 900.123", "languages": ["EN-gb", "zh-hans"]},
+    )
+
+    assert response.status_code == 201, response.text
+    assert response.json()["phone"] == "+447700900123"
+    assert response.json()["languages"] == ["en-GB", "zh-Hans"]
+
+
+async def test_unknown_filter_is_refused_not_ignored(service) -> None:
+    response = await service.client.get("/api/v1/vehicles", params={"colour": "black"})
+
+    assert response.status_code == 422
+    assert "query.colour" in [e["field"] for e in response.json()["errors"]]
+
+
+async def test_a_cursor_only_works_where_it_was_issued(service) -> None:
+    for _ in range(2):
+        await service.add_vehicle()
+        await service.add_driver()
+    cursor = (await service.client.get("/api/v1/vehicles", params={"limit": 1})).json()[
+        "next_cursor"
+    ]
+
+    elsewhere = await service.client.get("/api/v1/drivers", params={"limit": 1, "cursor": cursor})
+    other_filter = await service.client.get(
+        "/api/v1/vehicles", params={"limit": 1, "cursor": cursor, "status": "available"}
+    )
+    here = await service.client.get("/api/v1/vehicles", params={"limit": 1, "cursor": cursor})
+
+    assert elsewhere.status_code == other_filter.status_code == 400
+    assert elsewhere.json()["code"] == "invalid_cursor"
+    assert here.status_code == 200 and len(here.json()["items"]) == 1

@@ -11,10 +11,14 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
+from hotel_common.errors import PROBLEM_JSON, Problem, document_problems
+from hotel_common.idempotency import document_idempotency
 
+from gateway.identity.idempotent import IDEMPOTENT_PATHS
 from gateway.routes import resolve
 from gateway.upstream import Upstream, UpstreamError
 
@@ -23,6 +27,7 @@ log = logging.getLogger(__name__)
 REF = "#/components/"
 OPERATIONS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 Component = tuple[str, str]  # (section, name), e.g. ("schemas", "Page")
+GATEWAY = "gateway"  # the gateway's own routes, merged like a service's
 
 
 class MergedOpenApi:
@@ -33,6 +38,9 @@ class MergedOpenApi:
         self._docs: dict[str, dict[str, Any]] = {}
         self._merged: dict[str, Any] | None = None
         self._lock = asyncio.Lock()
+        # Set by gateway.edges.install_edges: the gateway's own routes and the public face.
+        self.app: FastAPI | None = None
+        self.servers: list[dict[str, str]] = [{"url": "/"}]
 
     async def document(self) -> dict[str, Any]:
         if self._merged is not None:
@@ -44,7 +52,13 @@ class MergedOpenApi:
             fetched = await asyncio.gather(*(self._fetch(self.upstreams[n]) for n in wanted))
             self._docs.update({n: doc for n, doc in zip(wanted, fetched, strict=True) if doc})
             docs = {n: self._docs[n] for n in self.upstreams if n in self._docs}
+            if self.app is not None:
+                docs = {GATEWAY: own_document(self.app), **docs}
+                for clash in collisions(docs):
+                    log.error("OpenAPI collision: %s", clash)
             merged = merge(docs, title=self.title, version=self.version)
+            if self.app is not None:
+                describe(merged, self.servers)
             missing = [n for n in self.upstreams if n not in docs]
             if missing:
                 merged["x-missing-services"] = missing
@@ -111,7 +125,8 @@ def merge(
         if renames:
             doc = _rewrite_refs(doc, renames)
         for path, item in (doc.get("paths") or {}).items():
-            if path.startswith("/api/v1/") and owner(path) == service and isinstance(item, dict):
+            owned = owner(path) == service or (service == GATEWAY and owner(path) is None)
+            if path.startswith("/api/v1/") and owned and isinstance(item, dict):
                 paths[path] = _tagged(item, service)
         for (section, name), content in _components(doc):
             components[section][f"{service}.{name}" if (section, name) in clashing else name] = (
@@ -185,6 +200,179 @@ def _tagged(item: dict[str, Any], service: str) -> dict[str, Any]:
     }
 
 
+DESCRIPTION = """\
+The hotel guest platform's public API: reservations, availability, transfers, guests and
+notifications, and the gateway's own sign-in routes.
+
+## Authenticating
+Send one credential per request (the **Authorize** button takes each kind):
+- **Partners** (OTAs, channel managers): `X-API-Key: <key>`. A key carries scopes
+  (`reservations:read`, `reservations:write`, `ari:write`) and the partner's channel.
+- **Staff**: OAuth2 password flow: `POST /api/v1/auth/token` with the staff email and password
+  returns an access token (short-lived JWT) and a refresh token (`POST /api/v1/auth/refresh`);
+  send `Authorization: Bearer <access token>`.
+- **Guests**: `POST /api/v1/auth/guest/code` then `POST /api/v1/auth/guest/token` (a one-time
+  code by email or SMS), or `POST /api/v1/auth/booking` with a confirmation number and last
+  name; send the token as `Authorization: Bearer ...`. The booking access token (`bk_...`)
+  returned when a booking is made is used the same way.
+- **Nobody**: availability, properties, room types and making a booking need no credential.
+
+A credential that is not valid is refused with 401 `invalid_credentials`, never served as
+anonymous. Records of another tenant answer 404, as if they did not exist.
+
+## Limits
+Requests are counted per partner, guest or staff member, per IP address for anonymous callers,
+and per IP address overall; listing and searching (`GET` on a collection) counts as several
+requests; `/api/v1/auth/*` has a strict per-IP limit. Every answer carries `RateLimit-Limit`,
+`RateLimit-Remaining`, `RateLimit-Reset` (seconds) and `RateLimit-Policy`; past the limit the
+answer is 429 `rate_limited` with `Retry-After` (seconds).
+
+## Errors
+Every error is `application/problem+json` (RFC 9457) with a stable `code` and the `request_id`
+(also in the `X-Request-ID` header). Besides each operation's own errors, the gateway may answer
+401 `invalid_credentials`, 429 `rate_limited`, 502 `bad_gateway`, 503 `service_unavailable` or
+`circuit_open` (with `Retry-After`) and 504 `upstream_timeout`. Retry a `POST` only with the
+same `Idempotency-Key` header, which makes the retry return the first answer.
+"""
+
+SECURITY_SCHEMES: dict[str, Any] = {
+    "ApiKey": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": "A partner key (shown once when created).",
+    },
+    "OAuth2": {
+        "type": "oauth2",
+        "description": "Staff sign-in with email and password.",
+        "flows": {"password": {"tokenUrl": "/api/v1/auth/token", "scopes": {}}},
+    },
+    "Bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A staff or guest access token, or a booking access token (bk_...).",
+    },
+}
+SIGNED_IN: list[dict[str, list[str]]] = [{"ApiKey": []}, {"OAuth2": []}, {"Bearer": []}]
+OPEN: list[dict[str, list[str]]] = [*SIGNED_IN, {}]  # {}: no credential needed either
+# Operations anyone may call (the access policy; the services enforce it).
+ANONYMOUS_OPERATIONS = (
+    ("get", "/api/v1/properties"),
+    ("get", "/api/v1/room-types"),
+    ("get", "/api/v1/availability"),
+    ("post", "/api/v1/reservations"),
+    ("get", "/api/v1/me"),  # answers who the caller is, anonymous included
+)
+AUTH_PATHS = "/api/v1/auth/"
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "schema": {"type": "integer"},
+    }
+}
+_RATE_HEADERS = {
+    name: {"description": text, "schema": {"type": "integer" if "Policy" not in name else "string"}}
+    for name, text in {
+        "RateLimit-Limit": "Requests allowed in the window of the tightest limit.",
+        "RateLimit-Remaining": "Requests left in that window.",
+        "RateLimit-Reset": "Seconds until the limit is whole again.",
+        "RateLimit-Policy": 'The limit and its window, e.g. "120;w=60".',
+    }.items()
+}
+GATEWAY_ERRORS: dict[str, tuple[str, dict[str, Any]]] = {
+    "401": ("invalid_credentials or unauthenticated: send a valid credential", {}),
+    "429": ("rate_limited: too many requests; see Retry-After", {**_RETRY_AFTER, **_RATE_HEADERS}),
+    "502": ("bad_gateway: the service behind the gateway failed", {}),
+    "503": ("service_unavailable or circuit_open: try again after Retry-After", _RETRY_AFTER),
+    "504": ("upstream_timeout: the service did not answer in time", {}),
+}
+
+
+def own_document(app: FastAPI) -> dict[str, Any]:
+    """The gateway's own documented routes (auth, keys, staff users, audit, me/trips), with
+    operation ids that are their functions' names, as the services' are."""
+    doc = get_openapi(title=GATEWAY, version="1", routes=app.routes)
+    names = {
+        (method.lower(), getattr(route, "path_format", "")): getattr(route, "name", "")
+        for route in iter_route_contexts(app.routes)
+        for method in getattr(route, "methods", None) or ()
+    }
+    for path, item in (doc.get("paths") or {}).items():
+        for method, op in item.items():
+            if method in OPERATIONS and isinstance(op, dict) and names.get((method, path)):
+                op["operationId"] = names[(method, path)]
+    paths = doc.get("paths") or {}
+    document_idempotency({"paths": {p: paths[p] for p in IDEMPOTENT_PATHS if p in paths}})
+    return document_problems(doc)
+
+
+def collisions(
+    docs: Mapping[str, dict[str, Any]], owner: Callable[[str], str | None] = resolve
+) -> list[str]:
+    """Operation ids used twice, and schema names defined differently by two services:
+    either breaks code generated from the merged document."""
+    found: list[str] = []
+    op_owner: dict[str, str] = {}
+    for service, doc in docs.items():
+        for path, item in (doc.get("paths") or {}).items():
+            owned = owner(path) == service or (service == GATEWAY and owner(path) is None)
+            if not path.startswith("/api/v1/") or not owned or not isinstance(item, dict):
+                continue
+            for method, op in item.items():
+                op_id = op.get("operationId") if isinstance(op, dict) else None
+                if method not in OPERATIONS or not op_id:
+                    continue
+                where = f"{service} {method.upper()} {path}"
+                if op_id in op_owner:
+                    found.append(f"operationId {op_id!r}: {op_owner[op_id]} and {where}")
+                else:
+                    op_owner[op_id] = where
+    holders: dict[str, dict[str, Any]] = defaultdict(dict)
+    for service, doc in docs.items():
+        for name, content in ((doc.get("components") or {}).get("schemas") or {}).items():
+            holders[name][service] = content
+    for name, by in sorted(holders.items()):
+        if len({_canonical(c) for c in by.values()}) > 1:
+            found.append(f"schema {name!r} differs in {', '.join(sorted(by))}")
+    return found
+
+
+def describe(doc: dict[str, Any], servers: list[dict[str, str]]) -> dict[str, Any]:
+    """What an integrator needs beyond the services' own documents: how to authenticate, the
+    limits, the gateway's own errors on every operation, and where the API is served."""
+    doc["info"]["description"] = DESCRIPTION
+    doc["servers"] = servers
+    components = doc.setdefault("components", {})
+    components["securitySchemes"] = SECURITY_SCHEMES
+    schemas = components.setdefault("schemas", {})
+    schemas.setdefault("Problem", Problem.model_json_schema())
+    problem_ref = {"$ref": "#/components/schemas/Problem"}
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            if method not in OPERATIONS or not isinstance(op, dict):
+                continue
+            auth_route = path.startswith(AUTH_PATHS)
+            proxied = resolve(path) is not None
+            anonymous = any(
+                method == m and (path == p or path.startswith(p + "/{"))
+                for m, p in ANONYMOUS_OPERATIONS
+            )
+            op["security"] = [] if auth_route else OPEN if anonymous else SIGNED_IN
+            responses = op.setdefault("responses", {})
+            for status, (text, headers) in GATEWAY_ERRORS.items():
+                if not proxied and status in ("502", "503", "504"):
+                    continue
+                if auth_route and status == "401" and status not in responses:
+                    continue
+                response = responses.setdefault(status, {"description": text})
+                if text not in response.get("description", ""):
+                    response["description"] = f"{response['description']}; {text}"
+                response.setdefault("content", {PROBLEM_JSON: {"schema": problem_ref}})
+                if headers:
+                    response["headers"] = {**response.get("headers", {}), **headers}
+    return doc
+
+
 router = APIRouter(include_in_schema=False)
 
 
@@ -192,9 +380,3 @@ router = APIRouter(include_in_schema=False)
 async def openapi_document(request: Request) -> JSONResponse:
     openapi: MergedOpenApi = request.app.state.openapi
     return JSONResponse(await openapi.document())
-
-
-@router.get("/docs")
-async def docs(request: Request) -> HTMLResponse:
-    openapi: MergedOpenApi = request.app.state.openapi
-    return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{openapi.title} - docs")

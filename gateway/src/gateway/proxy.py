@@ -1,13 +1,16 @@
 """The catch-all route: every /api/v1 request goes, as it came, to the service that owns it."""
 
+import asyncio
 import logging
+import math
 
-from hotel_common import context
-from hotel_common.errors import problem
+from hotel_common import context, principal
+from hotel_common.errors import ProblemError, problem
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Scope
 
+from gateway.breaker import CircuitOpen
 from gateway.routes import resolve
 from gateway.upstream import Upstream, UpstreamError, UpstreamTimeout, UpstreamUnavailable
 
@@ -36,6 +39,11 @@ REQUEST_DROPPED = HOP_BY_HOP | {
     b"x-forwarded-for",
     b"x-forwarded-proto",
     b"x-forwarded-host",
+    principal.HEADER.encode(),  # only the gateway vouches for a caller
+    # The caller's credentials stay at the gateway: services trust X-Principal alone, and a
+    # service that logs or echoes headers cannot leak a key or token.
+    b"authorization",
+    b"x-api-key",
 }
 # The gateway's own server writes Date and Server; passing the service's would send them twice.
 RESPONSE_DROPPED = HOP_BY_HOP | {b"content-length", b"x-request-id", b"date", b"server"}
@@ -52,8 +60,11 @@ def _named_by_connection(headers: list[tuple[bytes, bytes]]) -> set[bytes]:
     }
 
 
-def request_headers(scope: Scope, body: bytes) -> list[tuple[bytes, bytes]]:
-    """The client's end-to-end headers plus the gateway's X-Forwarded-* and X-Request-ID."""
+def request_headers(
+    scope: Scope, body: bytes, signed_principal: str = ""
+) -> list[tuple[bytes, bytes]]:
+    """The client's end-to-end headers plus the gateway's X-Forwarded-*, X-Request-ID and the
+    signed X-Principal."""
     raw: list[tuple[bytes, bytes]] = scope["headers"]  # ASGI: names already lower-case
     seen = dict(raw)
     dropped = REQUEST_DROPPED
@@ -73,6 +84,8 @@ def request_headers(scope: Scope, body: bytes) -> list[tuple[bytes, bytes]]:
         out.append((b"x-forwarded-host", host))
     # RequestIdMiddleware has taken the client's id or made one; the service logs the same id.
     out.append((b"x-request-id", (context.request_id.get() or "").encode("latin-1")))
+    if signed_principal:
+        out.append((principal.HEADER.encode(), signed_principal.encode("ascii")))
     return out
 
 
@@ -88,19 +101,75 @@ def response_headers(
     return out
 
 
+UNAVAILABLE_RETRY_AFTER = 1  # seconds a client waits after a 503 for an unreachable service
+
+
 def failure_response(exc: UpstreamError) -> Response:
+    if isinstance(exc, CircuitOpen):
+        wait = max(1, math.ceil(exc.retry_after))
+        answer = problem(
+            503,
+            "circuit_open",
+            f"{exc.service} is failing; the gateway stops calling it for {wait} s.",
+            service=exc.service,
+        )
+        answer.headers["retry-after"] = str(wait)
+        return answer
     if isinstance(exc, UpstreamUnavailable):
-        return problem(
+        answer = problem(
             503,
             "service_unavailable",
             f"{exc.service} is unavailable ({exc.reason}); try again shortly.",
             service=exc.service,
         )
+        answer.headers["retry-after"] = str(UNAVAILABLE_RETRY_AFTER)
+        return answer
     if isinstance(exc, UpstreamTimeout):
         return problem(
             504, "upstream_timeout", f"{exc.service} did not answer in time.", service=exc.service
         )
     return problem(502, "bad_gateway", f"{exc.service} failed ({exc.reason}).", service=exc.service)
+
+
+class BodyRefused(Exception):
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+async def read_body(request: Request, limit: int, timeout: float) -> bytes:
+    """The whole body, bounded: a declared length above `limit` is refused before reading,
+    a chunked one as soon as its count passes it, one that stalls after `timeout` seconds."""
+    headers = request.headers
+    declared = headers.get("content-length")
+    if declared is None and "transfer-encoding" not in headers:
+        return b""  # no body announced (most GETs): nothing to wait for
+
+    def too_large() -> BodyRefused:
+        return BodyRefused(
+            problem(
+                413,
+                "request_too_large",
+                f"The request body is larger than {limit} bytes.",
+                limit=limit,
+            )
+        )
+
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise too_large()
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise too_large()
+                chunks.append(chunk)
+    except TimeoutError as exc:
+        raise BodyRefused(
+            problem(408, "request_timeout", f"The request body did not arrive in {timeout:g} s.")
+        ) from exc
+    return b"".join(chunks)
 
 
 async def proxy(request: Request) -> Response:
@@ -119,9 +188,22 @@ async def proxy(request: Request) -> Response:
     if query := scope.get("query_string"):
         target += "?" + query.decode("latin-1")
     method = request.method
+    settings = request.app.state.settings
+    # gateway.admission has authenticated the caller already; without it, authenticate here.
+    caller: principal.Principal | None = scope.get(principal.SCOPE_KEY)
+    if caller is None:
+        try:
+            caller = await request.app.state.authenticator.authenticate(request)
+        except ProblemError as refused:
+            return problem(refused.status, refused.code, refused.detail, **refused.extra)
+        scope[principal.SCOPE_KEY] = caller
+    signed = principal.signed_header(caller, settings.internal_secret)
     try:
-        body = await request.body()
-        answer = await upstream.forward(method, target, request_headers(scope, body), body)
+        body = await read_body(request, settings.max_body_bytes, settings.body_read_timeout)
+    except BodyRefused as refused:
+        return refused.response
+    try:
+        answer = await upstream.forward(method, target, request_headers(scope, body, signed), body)
     except UpstreamError as exc:
         log.warning("upstream failed: %s", exc, extra={"upstream": exc.service})
         return failure_response(exc)

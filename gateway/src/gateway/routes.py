@@ -1,17 +1,8 @@
-"""The routing table: which service owns which public path prefix."""
+"""The routing table: which service owns which public path prefix (from the registry)."""
 
-ROUTES: dict[str, str] = {
-    "/api/v1/properties": "reservation-service",
-    "/api/v1/room-types": "reservation-service",
-    "/api/v1/rooms": "reservation-service",
-    "/api/v1/availability": "reservation-service",
-    "/api/v1/reservations": "reservation-service",
-    "/api/v1/vehicles": "transfer-service",
-    "/api/v1/drivers": "transfer-service",
-    "/api/v1/transfers": "transfer-service",
-    "/api/v1/guests": "guest-service",
-    "/api/v1/notifications": "notification-service",
-}
+from gateway import registry
+
+ROUTES: dict[str, str] = registry.routes()
 
 
 def resolve(path: str, routes: dict[str, str] = ROUTES) -> str | None:

@@ -1,6 +1,7 @@
 """How the gateway reaches a service: one small interface, two ways.
 
 `HttpUpstream` (distributed mode) speaks HTTP over a pooled aiohttp `ClientSession`;
+`ReplicatedUpstream` spreads over several replicas of one service round-robin;
 `AsgiUpstream` (embedded mode) calls the service's ASGI app in the same process, without
 sockets. Both turn every failure into an `UpstreamError` whose kind decides the gateway's
 answer (503 unreachable, 504 too slow, 502 anything else).
@@ -15,8 +16,8 @@ uvloop/httptools; a trivial raw-ASGI upstream, so the hop is all there is to mea
     gateway, httpx upstream                760    15.44    68.45       4%
     gateway, in-process ASGI (embedded)  13593     1.18     1.36      75%
 
-aiohttp carries ~7.7x httpx's throughput at a twelfth of its p99, as DESIGN.md foresaw
-(~50% / ~8% of direct there; lower here because the upstream does nothing and all three
+aiohttp carries ~7.7x httpx's throughput at a twelfth of its p99, as measured before (~50% /
+~8% of direct, docs/architecture.md; lower here because the upstream does nothing and all three
 processes share two cores). Only this module knows which client is used.
 """
 
@@ -169,6 +170,57 @@ class HttpUpstream(Upstream):
             self._session = None
 
 
+class ReplicatedUpstream(Upstream):
+    """Several replicas of one service: round-robin, skipping one that cannot be reached.
+
+    Another replica is tried only when the request never reached the first (connection
+    refused, no connection in time: `UpstreamUnavailable`); after that, a retry could apply
+    a write twice, so a timeout or a broken answer is the client's to see.
+    """
+
+    def __init__(self, name: str, replicas: Sequence[Upstream]) -> None:
+        if not replicas:
+            raise ValueError(f"{name}: no replicas")
+        super().__init__(name, timeout=replicas[0].timeout, ready_timeout=replicas[0].ready_timeout)
+        self.replicas = list(replicas)
+        self._next = 0
+
+    def _order(self) -> list[Upstream]:
+        start = self._next
+        self._next = (start + 1) % len(self.replicas)
+        return self.replicas[start:] + self.replicas[:start]
+
+    async def forward(
+        self,
+        method: str,
+        path_with_query: str,
+        headers: RawHeaders,
+        body: bytes,
+        *,
+        time_limit: float | None = None,
+    ) -> UpstreamResponse:
+        refused: UpstreamUnavailable | None = None
+        for replica in self._order():
+            try:
+                return await replica.forward(
+                    method, path_with_query, headers, body, time_limit=time_limit
+                )
+            except UpstreamUnavailable as exc:  # never reached it: safe to try another
+                refused = exc
+        assert refused is not None
+        raise UpstreamUnavailable(self.name, f"no replica reachable ({refused.reason})")
+
+    async def ready(self) -> str:
+        """Ready when any replica is (the gateway skips the others)."""
+        states = await asyncio.gather(*(r.ready() for r in self.replicas))
+        if "ready" in states:
+            return "ready"
+        return "; ".join(dict.fromkeys(states))
+
+    async def aclose(self) -> None:
+        await asyncio.gather(*(r.aclose() for r in self.replicas))
+
+
 class AsgiUpstream(Upstream):
     """A service app in this process, called through its ASGI interface."""
 
@@ -186,9 +238,9 @@ class AsgiUpstream(Upstream):
             call.exception()  # retrieved: the service has logged it and answered 500
 
     async def aclose(self) -> None:
-        """Let work the app still does after answering finish, for a few seconds at most."""
+        """Let calls in flight (also ones the gateway gave up on) finish, within a bound."""
         if self._calls:
-            _, pending = await asyncio.wait(set(self._calls), timeout=5)
+            _, pending = await asyncio.wait(set(self._calls), timeout=self.timeout + 5)
             for call in pending:
                 call.cancel()
 
@@ -252,11 +304,10 @@ class AsgiUpstream(Upstream):
             async with asyncio.timeout(time_limit or self.timeout):
                 await finished.wait()
         except TimeoutError as exc:
-            call.cancel()
+            # The call is not cancelled: cut at an await it could stop after its commit and
+            # before recording what it did. It runs to its end (tracked in _calls; aclose
+            # waits for it), as a service behind a socket would; only the answer is dropped.
             raise UpstreamTimeout(self.name, "timed out") from exc
-        except asyncio.CancelledError:
-            call.cancel()  # our client went away
-            raise
         if not complete:
             failure = call.exception() if call.done() and not call.cancelled() else None
             raise UpstreamError(self.name, type(failure).__name__ if failure else "no response")

@@ -1,27 +1,34 @@
-"""Contact normalisation: one spelling per email and phone, so matching is a plain equality."""
+"""Contacts as guest-service reads them where they may be odd: a booking event and a filter.
 
-import re
+The rule itself is hotel_common.contacts (one E.164 phone and one email rule everywhere); a
+booking carries whatever its channel sent, so there an odd value is dropped rather than the
+booking refused, and a filter that is not a phone or an email simply matches nothing.
+"""
 
-# Separators people type inside phone numbers; dots are included because "138.0013.8000" is common.
-_SEPARATORS = re.compile(r"[\s\-().\[\]]")
-_PHONE = re.compile(r"^\+?[0-9]{6,15}$")  # E.164 allows at most 15 digits
-
-
-def normalise_email(raw: str | None) -> str | None:
-    """Trimmed and lower-cased; None for a missing or blank address."""
-    email = (raw or "").strip().lower()
-    return email or None
+from hotel_common.contacts import ContactError, normalise_email, normalise_phone
 
 
-def clean_phone(raw: str) -> str:
-    """Strip separators and turn an international "00" prefix into "+"."""
-    phone = _SEPARATORS.sub("", raw)
-    if phone.startswith("00"):
-        phone = "+" + phone[2:]
-    return phone
+def booking_email(raw: str | None) -> str | None:
+    """The normalised address, or None when missing or not an address."""
+    try:
+        return normalise_email(raw) if raw and raw.strip() else None
+    except ContactError:
+        return None
 
 
-def normalise_phone(raw: str | None) -> str | None:
-    """Digits with an optional leading "+"; None when blank or not a phone number at all."""
-    phone = clean_phone(raw or "")
-    return phone if _PHONE.match(phone) else None
+def booking_phone(raw: str | None) -> str | None:
+    """E.164, or None when missing or not a phone number."""
+    try:
+        return normalise_phone(raw) if raw and raw.strip() else None
+    except ContactError:
+        return None
+
+
+def email_filter(raw: str | None) -> str | None:
+    """What `?email=` compares with: normalised, else as sent (it then matches nothing)."""
+    return None if raw is None else booking_email(raw) or raw.strip().lower()
+
+
+def phone_filter(raw: str | None) -> str | None:
+    """What `?phone=` compares with: E.164, else as sent (it then matches nothing)."""
+    return None if raw is None else booking_phone(raw) or raw.strip()

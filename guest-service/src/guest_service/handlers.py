@@ -3,17 +3,16 @@
 import logging
 
 from hotel_common.contracts.reservations import ReservationCancelled, ReservationConfirmed
-from hotel_common.events.envelope import Envelope
 from hotel_common.service import Runtime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from guest_service import matching
+from guest_service.config import Settings
 
 log = logging.getLogger(__name__)
 
 
-async def on_reservation_confirmed(session: AsyncSession, envelope: Envelope) -> None:
-    booking = ReservationConfirmed.from_envelope(envelope)
+async def on_reservation_confirmed(session: AsyncSession, booking: ReservationConfirmed) -> None:
     stay = await matching.link_booking(session, booking)
     log.info(
         "booking linked to guest",
@@ -21,8 +20,9 @@ async def on_reservation_confirmed(session: AsyncSession, envelope: Envelope) ->
     )
 
 
-async def on_reservation_cancelled(session: AsyncSession, envelope: Envelope) -> None:
-    cancellation = ReservationCancelled.from_envelope(envelope)
+async def on_reservation_cancelled(
+    session: AsyncSession, cancellation: ReservationCancelled
+) -> None:
     stay = await matching.cancel_stay(session, cancellation)
     if stay is not None:
         log.info(
@@ -31,6 +31,17 @@ async def on_reservation_cancelled(session: AsyncSession, envelope: Envelope) ->
         )
 
 
-def subscribe(runtime: Runtime) -> None:
-    runtime.handle(ReservationConfirmed.event_type, on_reservation_confirmed)
-    runtime.handle(ReservationCancelled.event_type, on_reservation_cancelled)
+def subscribe(runtime: Runtime[Settings]) -> None:
+    # `formerly`: the keys these handlers were recorded under before they had names.
+    runtime.handle(
+        ReservationConfirmed,
+        on_reservation_confirmed,
+        name="guest.link_booking",
+        formerly=["guest_service.handlers.on_reservation_confirmed"],
+    )
+    runtime.handle(
+        ReservationCancelled,
+        on_reservation_cancelled,
+        name="guest.cancel_stay",
+        formerly=["guest_service.handlers.on_reservation_cancelled"],
+    )

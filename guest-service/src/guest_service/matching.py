@@ -17,8 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from guest_service.contacts import normalise_email, normalise_phone
-from guest_service.models import NAME_MAX_LENGTH, Guest, GuestStay
+from guest_service.contacts import booking_email, booking_phone
+from guest_service.models import NAME_MAX_LENGTH, Guest, GuestStay, Source, StayStatus
 from guest_service.profiles import find_by_email, find_by_phone
 
 log = logging.getLogger(__name__)
@@ -79,8 +79,8 @@ async def match_guest(session: AsyncSession, contact: GuestContact, reservation_
     # A booking carries whatever the channel sent: an odd phone is dropped, a long name cut,
     # rather than the whole booking being refused.
     name = contact.name.strip()[:NAME_MAX_LENGTH]
-    email = normalise_email(contact.email)
-    phone = normalise_phone(contact.phone)
+    email = booking_email(contact.email)
+    phone = booking_phone(contact.phone)
     by_email = await find_by_email(session, email) if email else None
     by_phone = await find_by_phone(session, phone) if phone else None
     if by_email and by_phone and by_email.id != by_phone.id:
@@ -100,7 +100,7 @@ async def match_guest(session: AsyncSession, contact: GuestContact, reservation_
             email=email,
             phone=phone,
             language=contact.language,
-            source="booking",
+            source=Source.BOOKING,
         )
         session.add(guest)
         return guest
@@ -128,7 +128,7 @@ async def cancel_stay(
         if cancellation.was_confirmed:
             raise StayNotLinkedYet(cancellation.reservation_id)
         return None  # never confirmed, so never linked: nothing to record
-    if stay.status != "cancelled":
-        stay.status = "cancelled"
+    if stay.status != StayStatus.CANCELLED:
+        stay.status = StayStatus.CANCELLED
         stay.updated_at = utcnow()
     return stay

@@ -6,54 +6,54 @@ that uniqueness is what lets concurrent bookings of one new guest end up on one 
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal, Self
+from enum import StrEnum
+from typing import Annotated, Self
 
-from hotel_common.contracts.reservations import Language
-from hotel_common.time import utcnow
-from pydantic import AfterValidator, BeforeValidator, EmailStr, StringConstraints, model_validator
+from hotel_common.contacts import LANGUAGE_TAG_MAX_LENGTH, PHONE_MAX_LENGTH, LanguageTag
+from hotel_common.contacts import Email as EmailAddress
+from hotel_common.contacts import Phone as PhoneNumber
+from hotel_common.text import SINGLE_LINE
+from hotel_common.time import UtcDateTime, utcnow
+from pydantic import StringConstraints, model_validator
 from sqlalchemy import Index, String
 from sqlmodel import Field, SQLModel
 from sqlmodel.main import SQLModelConfig
 
-from guest_service.contacts import normalise_phone
-
-TABLES = {"guests", "guest_stays"}
 NAME_MAX_LENGTH = 200
 
-Source = Literal["booking", "front_desk"]
-StayStatus = Literal["confirmed", "cancelled"]
+
+class Source(StrEnum):
+    BOOKING = "booking"
+    FRONT_DESK = "front_desk"
+
+
+class StayStatus(StrEnum):
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
 
 
 def _new_id() -> str:
     return str(uuid.uuid4())
 
 
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
-
-
-def _valid_phone(raw: str) -> str:
-    phone = normalise_phone(raw)
-    if phone is None:
-        raise ValueError("phone must be 6 to 15 digits with an optional leading +")
-    return phone
-
-
-# Input types: validated, then normalised the way matching compares them.
+# Input types: validated, then normalised the way matching compares them. SINGLE_LINE (last, so
+# it runs first) refuses control characters and trims (hotel_common.text).
 Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX_LENGTH)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX_LENGTH),
+    SINGLE_LINE,
 ]
-Email = Annotated[EmailStr, BeforeValidator(_strip), AfterValidator(str.lower)]
-Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(_valid_phone)]
+Email = Annotated[EmailAddress, SINGLE_LINE]  # hotel_common.contacts: one rule everywhere
+Phone = Annotated[PhoneNumber, SINGLE_LINE]
 
 
 # -- guests -----------------------------------------------------------------------------------
 class GuestBase(SQLModel):
     name: str = Field(max_length=NAME_MAX_LENGTH)
     email: str | None = Field(default=None, max_length=254)
-    phone: str | None = Field(default=None, max_length=16)
+    phone: str | None = Field(default=None, max_length=PHONE_MAX_LENGTH)
     # None until the guest or a booking tells us; a booking fills it, never overwrites it.
-    language: Language | None = Field(default=None, sa_type=String(8))
+    language: str | None = Field(default=None, sa_type=String(LANGUAGE_TAG_MAX_LENGTH))
 
 
 class GuestCreate(GuestBase):
@@ -64,7 +64,7 @@ class GuestCreate(GuestBase):
     name: Name
     email: Email | None = None
     phone: Phone | None = None
-    language: Language | None = None
+    language: LanguageTag | None = None
 
     @model_validator(mode="after")
     def _reachable(self) -> Self:
@@ -80,7 +80,7 @@ class GuestUpdate(SQLModel):
 
     name: Name | None = None
     phone: Phone | None = None  # null removes the phone
-    language: Language | None = None
+    language: LanguageTag | None = None
 
     @model_validator(mode="after")
     def _no_null_name_or_language(self) -> Self:
@@ -100,8 +100,8 @@ class Guest(GuestBase, table=True):
 
     id: str = Field(default_factory=_new_id, primary_key=True, max_length=36)
     source: Source = Field(sa_type=String(20))
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
 class GuestPublic(GuestBase):
@@ -119,9 +119,11 @@ class GuestStayBase(SQLModel):
     room_type_code: str = Field(max_length=32)
     check_in: date
     check_out: date
-    status: StayStatus = Field(default="confirmed", sa_type=String(16))
-    total_amount: int  # minor units
-    currency: str = Field(max_length=3)
+    status: StayStatus = Field(default=StayStatus.CONFIRMED, sa_type=String(16))
+    total_amount: int = Field(
+        description="Price of the stay: an integer in minor units (e.g. cents) of `currency`"
+    )
+    currency: str = Field(max_length=3, description="ISO 4217")
 
 
 class GuestStay(GuestStayBase, table=True):
@@ -131,8 +133,8 @@ class GuestStay(GuestStayBase, table=True):
 
     id: str = Field(default_factory=_new_id, primary_key=True, max_length=36)
     guest_id: str = Field(foreign_key="guests.id", index=True, max_length=36)
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
 class GuestStayPublic(GuestStayBase):

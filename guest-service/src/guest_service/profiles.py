@@ -1,16 +1,16 @@
 """Guest profiles: lookup by normalised contact, creation and change by staff, listing."""
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from hotel_common.errors import NotFound, ProblemError
-from hotel_common.pagination import after_time_id
+from hotel_common.pagination import Page, Paging, keyset_page
 from hotel_common.time import utcnow
+from hotel_common.uniques import try_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from guest_service.models import Guest, GuestCreate, GuestStay, GuestUpdate
+from guest_service.models import Guest, GuestCreate, GuestStay, GuestUpdate, Source
 
 
 async def get_guest(session: AsyncSession, guest_id: str) -> Guest:
@@ -28,8 +28,10 @@ async def find_by_phone(session: AsyncSession, phone: str) -> Guest | None:
     return (await session.exec(select(Guest).where(Guest.phone == phone))).first()
 
 
-async def _holder(session: AsyncSession, email: str | None, phone: str | None) -> Guest | None:
-    """The profile that already owns this email, else this phone."""
+async def find_by_contact(
+    session: AsyncSession, email: str | None, phone: str | None
+) -> Guest | None:
+    """The profile that owns this email, else this phone."""
     if email and (guest := await find_by_email(session, email)):
         return guest
     if phone and (guest := await find_by_phone(session, phone)):
@@ -37,28 +39,22 @@ async def _holder(session: AsyncSession, email: str | None, phone: str | None) -
     return None
 
 
+_TAKEN = "A guest profile with this email or phone already exists."
+
+
 def _exists(guest: Guest) -> ProblemError:
-    return ProblemError(
-        409,
-        "guest_exists",
-        "A guest profile with this email or phone already exists.",
-        guest_id=guest.id,
-    )
+    return ProblemError(409, "guest_exists", _TAKEN, guest_id=guest.id)
 
 
 async def create_guest(session: AsyncSession, data: GuestCreate) -> Guest:
     """Add a front-desk profile; 409 guest_exists when its email or phone is taken."""
-    if holder := await _holder(session, data.email, data.phone):
+    if holder := await find_by_contact(session, data.email, data.phone):
         raise _exists(holder)
-    guest = Guest.model_validate(data, update={"source": "front_desk"})
-    try:
-        async with session.begin_nested():
-            session.add(guest)
-    except IntegrityError:
+    guest = Guest.model_validate(data, update={"source": Source.FRONT_DESK})
+    if not await try_insert(session, guest):
         # A concurrent request took the contact between our check and our insert.
-        if holder := await _holder(session, data.email, data.phone):
-            raise _exists(holder) from None
-        raise
+        holder = await find_by_contact(session, data.email, data.phone)
+        raise _exists(holder) if holder else ProblemError(409, "guest_exists", _TAKEN)
     return guest
 
 
@@ -88,13 +84,12 @@ async def update_guest(session: AsyncSession, guest: Guest, changes: GuestUpdate
 
 async def list_guests(
     session: AsyncSession,
+    paging: Paging,
     *,
     email: str | None,
     phone: str | None,
     name: str | None,
-    limit: int,
-    after: tuple[datetime, str] | None,
-) -> Sequence[Guest]:
+) -> Page[Guest]:
     """Newest first, keyset-paged on (created_at, id)."""
     query = select(Guest)
     if email is not None:
@@ -104,12 +99,8 @@ async def list_guests(
     if name:
         pattern = "%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(col(Guest.name).ilike(pattern, escape="\\"))
-    if after is not None:
-        query = query.where(
-            after_time_id(col(Guest.created_at), col(Guest.id), after, descending=True)
-        )
-    query = query.order_by(col(Guest.created_at).desc(), col(Guest.id).desc()).limit(limit)
-    return (await session.exec(query)).all()
+    order = (col(Guest.created_at), col(Guest.id))
+    return await keyset_page(session, query, paging, *order, descending=True)
 
 
 async def stays_of(session: AsyncSession, guest_id: str) -> Sequence[GuestStay]:

@@ -7,7 +7,7 @@ from hotel_common.db import transaction
 from hotel_common.service import Runtime
 from sqlalchemy.exc import IntegrityError
 
-from guest_service.models import Guest, GuestCreate
+from guest_service.models import Guest, GuestCreate, Source
 from guest_service.profiles import find_by_email
 
 DEMO_GUESTS = [
@@ -38,8 +38,5 @@ async def seed(runtime: Runtime) -> None:
             for demo in DEMO_GUESTS:
                 assert demo.email is not None
                 if await find_by_email(session, demo.email) is None:
-                    session.add(
-                        Guest.model_validate(
-                            demo, update={"id": demo_guest_id(demo.email), "source": "front_desk"}
-                        )
-                    )
+                    update = {"id": demo_guest_id(demo.email), "source": Source.FRONT_DESK}
+                    session.add(Guest.model_validate(demo, update=update))

@@ -7,8 +7,8 @@ from typing import Annotated, ClassVar
 
 import pytest
 from fastapi import APIRouter, Body
-from hotel_common.deps import RuntimeDep, SessionDep
-from hotel_common.events.envelope import Envelope, IntegrationEvent
+from hotel_common.deps import SessionDep
+from hotel_common.events.envelope import IntegrationEvent
 from hotel_common.events.outbox import add_event
 from hotel_common.migrations import autogenerate
 from hotel_common.service import Runtime, ServiceSpec
@@ -38,10 +38,10 @@ router = APIRouter(prefix="/api/v1/notes")
 
 
 @router.post("", status_code=201)
-async def write(note: Annotated[NoteIn, Body()], session: SessionDep, rt: RuntimeDep) -> dict:
+async def write(note: Annotated[NoteIn, Body()], session: SessionDep) -> dict:
     row = Note(text=note.text)
     session.add(row)
-    add_event(session, NoteWritten(text=note.text), rt.settings.service_name)
+    add_event(session, NoteWritten(text=note.text))
     await session.commit()
     return {"id": row.id, "text": row.text}
 
@@ -52,15 +52,14 @@ async def notes(session: SessionDep) -> list[dict]:
     return [{"id": n.id, "text": n.text, "from_event": n.from_event} for n in rows]
 
 
-async def on_note_written(session: AsyncSession, envelope: Envelope) -> None:
-    event = NoteWritten.from_envelope(envelope)
+async def on_note_written(session: AsyncSession, event: NoteWritten) -> None:
     if event.text.startswith("poison"):
         raise RuntimeError("this note can never be handled")
-    session.add(Note(text=f"echo:{event.text}", from_event=envelope.id))
+    session.add(Note(text=f"echo:{event.text}", from_event=event.event_id))
 
 
 def subscribe(runtime: Runtime) -> None:
-    runtime.handle(NoteWritten.event_type, on_note_written)
+    runtime.handle(NoteWritten, on_note_written, name="toy.echo_note")
 
 
 def make_spec(migrations_dir: Path, *, consume: bool = True) -> ServiceSpec:
@@ -68,7 +67,7 @@ def make_spec(migrations_dir: Path, *, consume: bool = True) -> ServiceSpec:
     if not (migrations_dir / "env.py").exists():
         (migrations_dir / "versions").mkdir(parents=True)
         (migrations_dir / "env.py").write_text(
-            "from hotel_common.migrations import run_env\nrun_env({'toy_notes'})\n"
+            f"from hotel_common.migrations import run_env\nrun_env({Note.__module__!r})\n"
         )
         autogenerate(migrations_dir, "toy schema")
     return ServiceSpec(

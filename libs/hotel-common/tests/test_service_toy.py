@@ -72,8 +72,12 @@ async def test_the_same_event_delivered_twice_takes_effect_once(toy) -> None:
     )
     queue.messages.put_nowait((again, 0))
     queue.messages.put_nowait((again, 0))
-    await asyncio.sleep(0.2)
-    assert [n["text"] for n in await notes(client)] == ["once", "echo:once"]
+    marker = Envelope.model_validate(  # one consumer, in order: handled after the copies
+        {"type": "toy.note_written", "source": "t", "payload": {"text": "marker"}}
+    )
+    queue.messages.put_nowait((marker, 0))
+    rows = await eventually(lambda: notes(client), lambda n: len(n) == 3)
+    assert [n["text"] for n in rows] == ["once", "echo:once", "echo:marker"]
 
 
 async def test_a_poison_event_is_parked_after_its_retries_and_the_rest_flows(toy) -> None:
@@ -81,11 +85,48 @@ async def test_a_poison_event_is_parked_after_its_retries_and_the_rest_flows(toy
     await client.post("/api/v1/notes", json={"text": "poison pill"})
     await client.post("/api/v1/notes", json={"text": "fine"})
     parked = await eventually(
-        lambda: client.get("/admin/dead-letters"), lambda r: len(r.json()) == 1
+        lambda: client.get("/admin/dead-letters"), lambda r: len(r.json()["items"]) == 1
     )
-    assert parked.json()[0]["payload"] == {"text": "poison pill"}
+    assert parked.json()["items"][0]["envelope"]["payload"] == {"text": "poison pill"}
     texts = [n["text"] for n in await notes(client)]
     assert "echo:fine" in texts and "echo:poison pill" not in texts
+
+
+async def test_dead_letters_page_and_replay_one_or_a_selection_over_http(toy) -> None:
+    client, _, _ = toy
+    for n in range(4):
+        await client.post("/api/v1/notes", json={"text": f"poison {n}"})
+    listed = await eventually(
+        lambda: client.get("/admin/dead-letters", params={"limit": 50}),
+        lambda r: len(r.json()["items"]) == 4,
+    )
+    dead = listed.json()["items"]
+    ids = [d["id"] for d in dead]
+    assert dead[0]["attempts"] == 3 and dead[0]["error_type"] == "RuntimeError"
+    assert dead[0]["handler"] == "toy.echo_note" and dead[0]["service"] == "toy-service"
+    first = (await client.get("/admin/dead-letters", params={"limit": 3})).json()
+    assert [d["id"] for d in first["items"]] == ids[:3] and first["next_cursor"]
+    rest = await client.get("/admin/dead-letters", params={"cursor": first["next_cursor"]})
+    assert [d["id"] for d in rest.json()["items"]] == ids[3:] and rest.json()["next_cursor"] is None
+
+    one = await client.post(f"/admin/dead-letters/{ids[1]}/replay")
+    assert one.status_code == 200 and one.json() == {"replayed": [ids[1]], "not_found": []}
+    missing = await client.post(f"/admin/dead-letters/{ids[1]}/replay")
+    assert missing.status_code == 404 and missing.json()["code"] == "dead_letter_not_found"
+    some = await client.post("/admin/dead-letters/replay", json={"ids": [ids[0], "nope"]})
+    assert some.json() == {"replayed": [ids[0]], "not_found": ["nope"]}
+    for bad in ({}, {"ids": [ids[2]], "all": True}, {"ids": []}):
+        refused = await client.post("/admin/dead-letters/replay", json=bad)
+        assert refused.status_code == 422, bad
+        assert refused.headers["content-type"].startswith("application/problem+json")
+    bad_cursor = await client.get("/admin/dead-letters", params={"cursor": "!!"})
+    assert bad_cursor.status_code == 400 and bad_cursor.json()["code"] == "invalid_cursor"
+    # The poison fails again and is parked again: replayed, never lost.
+    await eventually(
+        lambda: client.get("/admin/dead-letters"), lambda r: len(r.json()["items"]) == 4
+    )
+    everything = await client.post("/admin/dead-letters/replay", json={"all": True})
+    assert sorted(everything.json()["replayed"]) == sorted(ids)
 
 
 async def test_idempotency_key_replays_the_first_answer_and_rejects_a_changed_body(toy) -> None:
@@ -132,7 +173,8 @@ async def test_request_id_is_echoed_or_made(toy) -> None:
     made = await client.get("/health/live")
     assert len(made.headers["x-request-id"]) == 36
     ready = await client.get("/health/ready")
-    assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok", "bus": "ok"}
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": "ok", "bus": "ok", "outbox": "ok"}
 
 
 async def test_published_events_are_kept_for_their_retention_then_purged(
@@ -196,3 +238,21 @@ async def test_logs_are_json_lines_with_the_request_and_correlation_ids(
     assert line["correlation_id"] == "booking-flow-9"
     assert line["service"] == "toy-service"
     assert (line["method"], line["path"], line["status"]) == ("POST", "/api/v1/notes", 201)
+
+
+async def test_the_document_names_the_problems_any_operation_of_its_shape_may_answer(toy) -> None:
+    client, _, _ = toy
+    doc = (await client.get("/openapi.json")).json()
+    listing, creating = doc["paths"]["/api/v1/notes"]["get"], doc["paths"]["/api/v1/notes"]["post"]
+    assert {"401", "503"} <= set(listing["responses"]) and "400" not in listing["responses"]
+    assert "bad_request" in creating["responses"]["400"]["description"]
+    outbox = doc["paths"]["/admin/outbox"]["get"]["responses"]
+    assert "invalid_cursor" in outbox["400"]["description"]
+    assert "401" not in doc["paths"]["/health/live"]["get"]["responses"]
+    # What an unreadable body is answered with is what the document says.
+    bad = await client.post(
+        "/api/v1/notes", content=b'{"text": "\xff"}', headers={"content-type": "application/json"}
+    )
+    assert bad.status_code == 400 and bad.json()["code"] == "bad_request"
+    bare = await client.get("/api/v1/notes", headers={"x-principal": ""})
+    assert bare.status_code == 401

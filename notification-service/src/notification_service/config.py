@@ -1,14 +1,21 @@
 """Settings of notification-service: the shared ones plus the mail channel and its retries."""
 
 from email.utils import parseaddr
+from urllib.parse import urlsplit
 
 from hotel_common.settings import ServiceSettings
 from pydantic import Field, model_validator
+from pydantic_settings import SettingsConfigDict
 
 from notification_service.mailer import SmtpTarget
 
+HTTP = ("http", "https")
+
 
 class Settings(ServiceSettings):
+    # A refused setting must not be echoed: smtp_url may hold the server's password.
+    model_config = SettingsConfigDict(hide_input_in_errors=True)
+
     service_name: str = "notification-service"
     # smtp://[user:password@]host[:port][?starttls=true] or smtps://... (TLS from the start).
     # Empty: no mail server (embedded mode); notices are kept in the delivery log as `logged`.
@@ -16,10 +23,20 @@ class Settings(ServiceSettings):
     mail_from: str = "Harbour View Hotel <no-reply@harbourview.example>"
     # Upper bound for connecting to the server and for sending one message.
     smtp_timeout: float = 10.0
-    # Delay before each new delivery attempt; the last one repeats until delivery_max_attempts.
+    # The SMS gateway text messages (sign-in codes asked for by phone) go through: its URL
+    # takes POST {"to": E.164, "text": ...} with `Authorization: Bearer <sms_gateway_token>`.
+    # Empty: no gateway; text messages are kept in the delivery log as `logged`, like mail
+    # without a server.
+    sms_gateway_url: str = ""
+    sms_gateway_token: str = ""
+    sms_timeout: float = 10.0  # seconds, for one request to the gateway
+    # Delay before each new delivery attempt of a notice, and before each new try to reach a
+    # server that was down; the last one is the cap and repeats.
     # (Not `retry_delays`: that one paces the bus's handler retries.)
     delivery_backoff_seconds: list[float] = Field(default_factory=lambda: [5.0, 30.0, 120.0, 600.0])
-    delivery_max_attempts: int = 5
+    # A notice not delivered this long after it was created (or retried through the API) is
+    # given up as failed. Age, not a count: an outage of the server costs no attempts.
+    delivery_give_up_after_seconds: float = 86400.0
     # Safety-net polling; a commit that queues a notice wakes the sender at once.
     delivery_poll_seconds: float = 5.0
     delivery_batch_size: int = 20
@@ -28,12 +45,18 @@ class Settings(ServiceSettings):
     def _sane_delivery(self) -> "Settings":
         if self.smtp_url:
             SmtpTarget.parse(self.smtp_url)  # fail at start-up, not at the first notice
+        if self.sms_gateway_url and urlsplit(self.sms_gateway_url).scheme not in HTTP:
+            raise ValueError("sms_gateway_url must be an http:// or https:// URL")
+        if self.sms_timeout <= 0:
+            raise ValueError("sms_timeout must be positive")
         if "@" not in parseaddr(self.mail_from)[1]:
             raise ValueError("mail_from needs an address, e.g. 'Hotel <no-reply@hotel.example>'")
         if not self.delivery_backoff_seconds or any(d < 0 for d in self.delivery_backoff_seconds):
             raise ValueError("delivery_backoff_seconds needs at least one non-negative delay")
-        if self.delivery_max_attempts < 1 or self.delivery_batch_size < 1:
-            raise ValueError("delivery_max_attempts and delivery_batch_size must be at least 1")
+        if self.delivery_batch_size < 1:
+            raise ValueError("delivery_batch_size must be at least 1")
+        if self.delivery_give_up_after_seconds <= 0:
+            raise ValueError("delivery_give_up_after_seconds must be positive")
         if self.smtp_timeout <= 0 or self.delivery_poll_seconds <= 0:
             raise ValueError("smtp_timeout and delivery_poll_seconds must be positive")
         return self

@@ -1,57 +1,71 @@
 """The sender: delivers queued notices after their transaction commits, retries with growing
-delay, and never sends one notice twice when several replicas run.
+delay, gives up by age, and never sends one notice twice when several replicas run.
 
-A sender claims due rows by moving their `next_attempt_at` forward by a lease, in one short
-transaction (PostgreSQL: FOR UPDATE SKIP LOCKED, so replicas take different rows; SQLite:
-the IMMEDIATE write lock serialises claims). It sends outside any transaction, then records
-the outcome only if its lease still holds. A sender that dies mid-batch leaves its rows to be
-claimed again once the lease runs out: at-least-once, like any mail relay.
+A sender claims due rows by moving their `next_attempt_at` forward by a lease (and noting it
+in `leased_until`), in one short transaction (PostgreSQL: FOR UPDATE SKIP LOCKED, so replicas
+take different rows; SQLite: the IMMEDIATE write lock serialises claims). It sends outside any
+transaction, and records each send's outcome right after that send, only if its lease still
+holds. A sender that dies mid-batch leaves the notice in flight and the untried rest to be
+claimed again once the lease runs out: at most the one in flight is sent twice, like any
+mail relay (its Message-ID is stable, so a receiver can drop the copy).
+
+Connection failures (unreachable, refused, timed out while connecting, login failed, hung up)
+are the server's, not the notice's: they cost no attempt, the rest of the batch is released
+untried, and the whole sender backs off (growing to a cap) until the server answers again.
+A notice is given up when it is older than `delivery_give_up_after_seconds`, or at once on a
+permanent failure (5xx for the recipient).
+
+Ordering with the cancellation (the claim side of "nothing after the cancellation"): in the
+claiming transaction, queued confirmations and pickups of a reservation that has a
+cancellation notice become `superseded` (unless a sender holds them right now), and a
+cancellation is not claimed while an older notice of its reservation is being sent - it waits
+for that one send at most, never for a retry that is due later.
 """
 
 import asyncio
 import contextlib
 import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import aiosmtplib
 from hotel_common.db import SessionFactory, transaction
-from hotel_common.service import Runtime, settings_as
+from hotel_common.service import Runtime
 from hotel_common.time import as_utc, utcnow
-from sqlalchemy import func, update
+from sqlalchemy import and_, func, not_, or_, update
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from notification_service.config import Settings
 from notification_service.mailer import (
     Mailer,
     PermanentFailure,
+    ServerUnavailable,
     SmtpTarget,
     build_message,
     describe_error,
 )
-from notification_service.models import Notification
+from notification_service.models import Channel, Kind, Notification, Status
+from notification_service.notices import CODE_SLOT
+from notification_service.sms import HttpSmsGateway, TextSender
 
 log = logging.getLogger(__name__)
 
 EXTRA_KEY = "delivery"
-
-# The server itself is unreachable: the rest of the batch would fail the same way.
-_CONNECTION_ERRORS = (
-    aiosmtplib.SMTPConnectError,
-    aiosmtplib.SMTPServerDisconnected,
-    aiosmtplib.SMTPTimeoutError,
-    TimeoutError,
-    OSError,
-)
+CANCELLATION = Kind.RESERVATION_CANCELLED
+# Notices a guest must not get after the cancellation of their booking.
+OVERTAKEN_KINDS = (Kind.RESERVATION_CONFIRMED, Kind.TRANSFER_ASSIGNED)
 
 
 @dataclass(frozen=True)
 class _Outcome:
     id: str
     lease: datetime
-    status: str  # sent | logged | queued (transient failure) | failed
+    status: str  # sent | logged | queued (transient failure or untried) | failed | expired
     attempts: int
-    error: str | None = None
+    error: str | None = None  # None: keep the last one
     retry_at: datetime | None = None
 
 
@@ -64,6 +78,9 @@ class Delivery:
         # Outlasts a whole batch: each message, connecting included, and the closing QUIT are
         # each bounded by smtp_timeout.
         self.lease = timedelta(seconds=settings.smtp_timeout * (settings.delivery_batch_size + 2))
+        self.give_up_after = timedelta(seconds=settings.delivery_give_up_after_seconds)
+        # Passes in a row that could not reach the server, per channel ("mail", "sms").
+        self._outages: Counter[str] = Counter()
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -75,99 +92,238 @@ class Delivery:
         while True:
             delay = self.settings.delivery_poll_seconds
             try:
-                while await self.deliver_due() == self.settings.delivery_batch_size:
+                while (claimed := await self.deliver_due()) == self.settings.delivery_batch_size:
                     pass
                 if (due := await self._next_due()) is not None:
-                    delay = min(delay, max((due - utcnow()).total_seconds(), 0.01))
+                    # Due but not claimed (a cancellation waiting for a send in flight, or rows
+                    # another replica is claiming): look again soon, without spinning.
+                    floor = 0.01 if claimed else min(0.1, delay)
+                    delay = min(delay, max((due - utcnow()).total_seconds(), floor))
             except Exception:
                 log.exception("notice delivery pass failed; will try again")
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancellation
+            # that lands as the wake-up completes, and the service's stop would hang.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                async with asyncio.timeout(delay):
+                    await self._wake.wait()
             self._wake.clear()
 
     async def deliver_due(self) -> int:
-        """Claim one batch of due notices, deliver them, record the outcomes; return the count."""
+        """Claim one batch of due notices and deliver them, recording each outcome right after
+        its send; return how many were claimed."""
         rows, lease = await self._claim()
         if rows:
-            await self._record(await self._deliver(rows, lease))
+            await self._deliver(rows, lease)
         return len(rows)
+
+    def texts(self) -> TextSender | None:
+        """The text-message channel for one batch; None when no SMS gateway is configured."""
+        s = self.settings
+        if not s.sms_gateway_url:
+            return None
+        return HttpSmsGateway(s.sms_gateway_url, s.sms_gateway_token, s.sms_timeout)
 
     async def _claim(self) -> tuple[list[Notification], datetime]:
         now = utcnow()
         lease = now + self.lease
         async with transaction(self.sessions) as session:
+            await self._supersede(session, now)
+            await self._expire(session, now)
+            other = aliased(Notification)  # not correlated with the rows being claimed
+            sending = select(other.reservation_id).where(
+                other.status == "queued",
+                col(other.kind).in_(OVERTAKEN_KINDS),
+                col(other.leased_until) > now,
+            )
             query = (
                 select(Notification)
-                .where(Notification.status == "queued", col(Notification.next_attempt_at) <= now)
+                .where(
+                    Notification.status == "queued",
+                    col(Notification.next_attempt_at) <= now,
+                    not_(
+                        and_(
+                            col(Notification.kind) == CANCELLATION,
+                            col(Notification.reservation_id).in_(sending),
+                        )
+                    ),
+                )
                 .order_by(col(Notification.next_attempt_at), col(Notification.created_at))
                 .limit(self.settings.delivery_batch_size)
             )
             if self.lock_rows:
-                query = query.with_for_update(skip_locked=True)
+                query = query.with_for_update(skip_locked=True, of=Notification)
             rows = list((await session.exec(query)).all())
             if rows:
                 await session.exec(
                     update(Notification)
                     .where(col(Notification.id).in_([r.id for r in rows]))
-                    .values(next_attempt_at=lease)
+                    .values(next_attempt_at=lease, leased_until=lease)
                 )
         return rows, lease
 
-    async def _deliver(self, rows: list[Notification], lease: datetime) -> list[_Outcome]:
+    async def _supersede(self, session: AsyncSession, now: datetime) -> None:
+        """Confirmations and pickups of a cancelled booking that no sender holds: never sent."""
+        other = aliased(Notification)  # not correlated with the rows being superseded
+        cancelled = select(other.reservation_id).where(other.kind == CANCELLATION)
+        overtaken = select(Notification.id).where(
+            Notification.status == "queued",
+            col(Notification.kind).in_(OVERTAKEN_KINDS),
+            col(Notification.reservation_id).in_(cancelled),
+            or_(col(Notification.leased_until).is_(None), col(Notification.leased_until) <= now),
+        )
+        if self.lock_rows:  # a row another replica is claiming is left to it (it will skip it)
+            overtaken = overtaken.with_for_update(skip_locked=True, of=Notification)
+        result = await session.exec(
+            update(Notification)
+            .where(col(Notification.id).in_(overtaken.scalar_subquery()))
+            .values(status="superseded", next_attempt_at=None, leased_until=None)
+        )
+        if result.rowcount:
+            log.info(
+                "notices superseded by their booking's cancellation",
+                extra={"count": result.rowcount},
+            )
+
+    async def _expire(self, session: AsyncSession, now: datetime) -> None:
+        """Sign-in codes whose time ran out, waiting and held by no sender: never sent, and
+        the code is forgotten."""
+        result = await session.exec(
+            update(Notification)
+            .where(
+                col(Notification.status) == Status.QUEUED,
+                col(Notification.expires_at) <= now,
+                or_(
+                    col(Notification.leased_until).is_(None),
+                    col(Notification.leased_until) <= now,
+                ),
+            )
+            .values(status=Status.EXPIRED, secret=None, next_attempt_at=None, leased_until=None)
+        )
+        if result.rowcount:
+            log.info("sign-in codes expired unsent", extra={"count": result.rowcount})
+
+    async def _deliver(self, rows: list[Notification], lease: datetime) -> None:
+        now = utcnow()
+        expired = [r for r in rows if r.expires_at is not None and as_utc(r.expires_at) <= now]
+        if expired:
+            await self._record([_Outcome(r.id, lease, "expired", r.attempts) for r in expired])
+        gone = {r.id for r in expired}
+        live = [r for r in rows if r.id not in gone]
+        mail = [r for r in live if r.channel != Channel.SMS]
+        texts = [r for r in live if r.channel == Channel.SMS]
+        if mail:
+            await self._deliver_mail(mail, lease)
+        if texts:
+            await self._deliver_texts(texts, lease)
+
+    async def _kept(self, rows: list[Notification], lease: datetime, channel: str) -> None:
+        """No server for the channel (embedded mode): the notices stay in the log, `logged`."""
+        for row in rows:
+            log.info(
+                f"no {channel} configured; notice kept in the delivery log",
+                extra={"notification_id": row.id, "kind": row.kind},
+            )
+        await self._record([_Outcome(r.id, lease, "logged", r.attempts) for r in rows])
+
+    async def _deliver_texts(self, rows: list[Notification], lease: datetime) -> None:
+        sender = self.texts()
+        if sender is None:
+            await self._kept(rows, lease, "SMS gateway")
+            return
+        async with sender:
+
+            async def send(row: Notification) -> None:
+                await sender.send(row.phone or "", filled(row.body, row).strip())
+
+            await self._deliver_each(rows, lease, send, "sms")
+
+    async def _deliver_mail(self, rows: list[Notification], lease: datetime) -> None:
         if self.target is None:
-            for row in rows:
-                log.info(
-                    "no SMTP server configured; notice kept in the delivery log",
-                    extra={"notification_id": row.id, "kind": row.kind},
-                )
-            return [_Outcome(r.id, lease, "logged", r.attempts) for r in rows]
-        outcomes: list[_Outcome] = []
-        down: BaseException | None = None
+            await self._kept(rows, lease, "SMTP server")
+            return
         async with Mailer(self.target, self.settings.smtp_timeout) as mailer:
-            for row in rows:
-                if down is not None:
-                    outcomes.append(self._failure(row, lease, down))
-                    continue
-                try:
-                    await mailer.send(
-                        build_message(
-                            notification_id=row.id,
-                            mail_from=self.settings.mail_from,
-                            recipient=row.recipient,
-                            subject=row.subject,
-                            body=row.body,
-                        )
+
+            async def send(row: Notification) -> None:
+                await mailer.send(
+                    build_message(
+                        notification_id=row.id,
+                        mail_from=self.settings.mail_from,
+                        recipient=row.email,
+                        subject=filled(row.subject, row),
+                        body=filled(row.body, row),
                     )
-                except Exception as exc:
-                    outcomes.append(self._failure(row, lease, exc))
-                    if isinstance(exc, _CONNECTION_ERRORS):
-                        down = exc
-                else:
-                    outcomes.append(_Outcome(row.id, lease, "sent", row.attempts + 1))
-        return outcomes
+                )
+
+            await self._deliver_each(rows, lease, send, "mail")
+
+    async def _deliver_each(
+        self,
+        rows: list[Notification],
+        lease: datetime,
+        send: Callable[[Notification], Awaitable[None]],
+        channel: str,
+    ) -> None:
+        """Send each in turn, recording each outcome; a server outage stops the batch."""
+        for i, row in enumerate(rows):
+            try:
+                await send(row)
+            except ServerUnavailable as exc:
+                # The server, not this notice: nothing later in the batch was tried.
+                self._outages[channel] += 1
+                retry_at = utcnow() + self._backoff(self._outages[channel])
+                await self._record(
+                    [self._unreachable(row, lease, describe_error(exc), retry_at)]
+                    + [self._unreachable(r, lease, None, retry_at) for r in rows[i + 1 :]]
+                )
+                return
+            except Exception as exc:
+                await self._record([self._failure(row, lease, exc)])
+            else:
+                self._outages[channel] = 0
+                await self._record([_Outcome(row.id, lease, "sent", row.attempts + 1)])
+
+    def _backoff(self, count: int) -> timedelta:
+        delays = self.settings.delivery_backoff_seconds
+        return timedelta(seconds=delays[min(count, len(delays)) - 1])
+
+    def _too_old(self, row: Notification) -> bool:
+        since = as_utc(row.requeued_at or row.created_at)
+        return utcnow() - since >= self.give_up_after
 
     def _failure(self, row: Notification, lease: datetime, exc: BaseException) -> _Outcome:
+        """A failure of this message: it costs an attempt."""
         attempts = row.attempts + 1
         error = describe_error(exc)
-        if isinstance(exc, PermanentFailure) or attempts >= self.settings.delivery_max_attempts:
+        if isinstance(exc, PermanentFailure) or self._too_old(row):
             return _Outcome(row.id, lease, "failed", attempts, error)
-        delays = self.settings.delivery_backoff_seconds
-        retry_at = utcnow() + timedelta(seconds=delays[min(attempts, len(delays)) - 1])
+        retry_at = utcnow() + self._backoff(attempts)
         return _Outcome(row.id, lease, "queued", attempts, error, retry_at)
+
+    def _unreachable(
+        self, row: Notification, lease: datetime, error: str | None, retry_at: datetime
+    ) -> _Outcome:
+        """Not tried (the server was down): no attempt; given up only by age."""
+        if self._too_old(row):
+            reason = error or row.last_error or "the mail server was unreachable"
+            return _Outcome(row.id, lease, "failed", row.attempts, f"gave up by age: {reason}")
+        return _Outcome(row.id, lease, "queued", row.attempts, error, retry_at)
 
     async def _record(self, outcomes: list[_Outcome]) -> None:
         now = utcnow()
         async with transaction(self.sessions) as session:
             for o in outcomes:
-                values: dict[str, object] = {"status": o.status, "attempts": o.attempts}
-                if o.status == "queued":
-                    values |= {"next_attempt_at": o.retry_at, "last_error": o.error}
-                else:
-                    values["next_attempt_at"] = None
-                if o.status == "failed":
+                values: dict[str, object] = {
+                    "status": o.status,
+                    "attempts": o.attempts,
+                    "leased_until": None,
+                    "next_attempt_at": o.retry_at if o.status == "queued" else None,
+                }
+                if o.error is not None:
                     values["last_error"] = o.error
                 if o.status == "sent":
                     values["sent_at"] = now
+                if o.status != "queued":  # done with: a sign-in code is forgotten
+                    values["secret"] = None
                 result = await session.exec(
                     update(Notification)
                     .where(
@@ -178,7 +334,10 @@ class Delivery:
                     .values(**values)
                 )
                 if result.rowcount != 1:
-                    log.warning("lease lost before the outcome was recorded", extra={"id": o.id})
+                    log.warning(
+                        "lease lost before the outcome was recorded",
+                        extra={"notification_id": o.id},
+                    )
         for o in outcomes:
             _log_outcome(o)
 
@@ -192,26 +351,32 @@ class Delivery:
         return None if due is None else as_utc(due)
 
 
+def filled(text: str, row: Notification) -> str:
+    """A stored subject or body as sent: a sign-in code's slot filled with the code."""
+    return text.replace(CODE_SLOT, row.secret) if row.secret is not None else text
+
+
 def _log_outcome(o: _Outcome) -> None:
+    # Ids and the (address-masked) server reply only: never the recipient.
     extra = {"notification_id": o.id, "attempts": o.attempts, "error": o.error}
     if o.status == "sent":
         log.info("notice sent", extra=extra)
-    elif o.status == "queued":
+    elif o.status == "queued" and o.error is not None:
         log.warning("notice delivery failed; will retry", extra=extra)
     elif o.status == "failed":
         log.error("notice delivery failed for good", extra=extra)
 
 
-async def start(runtime: Runtime) -> None:
+async def start(runtime: Runtime[Settings]) -> None:
     """ServiceSpec.on_start: build the sender before handlers subscribe (they wake it)."""
-    runtime.extras[EXTRA_KEY] = Delivery(runtime.sessions, settings_as(runtime, Settings))
+    runtime.extras[EXTRA_KEY] = Delivery(runtime.sessions, runtime.settings)
 
 
-def delivery_of(runtime: Runtime) -> Delivery:
+def delivery_of(runtime: Runtime[Settings]) -> Delivery:
     delivery: Delivery = runtime.extras[EXTRA_KEY]
     return delivery
 
 
-async def deliver_forever(runtime: Runtime) -> None:
+async def deliver_forever(runtime: Runtime[Settings]) -> None:
     """ServiceSpec worker."""
     await delivery_of(runtime).run()

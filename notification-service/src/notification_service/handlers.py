@@ -1,23 +1,34 @@
 """Consumed events: each queues one notice in the handler's transaction. Sending happens
 after the commit (the delivery worker is woken by it), never inside the handler.
+
+Concurrency: all three events belong to the reservation, and are subscribed with their
+contracts, so their handlers run one at a time per reservation, across prefetch and replicas
+(hotel_common/events/inbox.py). The "already cancelled?" check therefore sees a cancellation
+notice committed by a concurrent handler, and no confirmation or pickup notice is queued after
+the cancellation notice of its booking, whatever order the events come in. A cancellation is
+final (reservation-service never confirms a cancelled booking, so it always has the highest
+version): any known cancellation outranks a confirmation or pickup. Notices queued before the
+cancellation and still waiting are the delivery worker's to drop at claim time.
 """
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 
+from hotel_common.contracts.identity import SignInCodeRequested
 from hotel_common.contracts.reservations import ReservationCancelled, ReservationConfirmed
 from hotel_common.contracts.transfers import TransferAssigned
 from hotel_common.db import after_commit
-from hotel_common.events.envelope import Envelope
-from hotel_common.service import Runtime, settings_as
+from hotel_common.events.envelope import IntegrationEvent
+from hotel_common.service import Runtime
+from hotel_common.time import as_utc, utcnow
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from notification_service import notices
 from notification_service.config import Settings
 from notification_service.delivery import delivery_of
-from notification_service.models import Notification
-from notification_service.rendering import LANGUAGES, resolve_language
+from notification_service.models import Channel, Notification
 
 log = logging.getLogger(__name__)
 
@@ -29,49 +40,68 @@ class NoticeHandlers:
         self.wake = wake
         self.signature = signature  # sign-off where the event names no property
 
-    async def reservation_confirmed(self, session: AsyncSession, envelope: Envelope) -> None:
-        event = ReservationConfirmed.from_envelope(_known_language(envelope))
-        if await _cancelled(session, event.reservation_id):
-            return
-        await self._queue(session, envelope, notices.confirmation(event))
-
-    async def transfer_assigned(self, session: AsyncSession, envelope: Envelope) -> None:
-        event = TransferAssigned.from_envelope(_known_language(envelope))
-        if await _cancelled(session, event.reservation_id):
-            return
-        await self._queue(session, envelope, notices.pickup(event, self.signature))
-
-    async def reservation_cancelled(self, session: AsyncSession, envelope: Envelope) -> None:
-        event = ReservationCancelled.from_envelope(_known_language(envelope))
-        await self._queue(session, envelope, notices.cancellation(event))
-
-    async def _queue(
-        self, session: AsyncSession, envelope: Envelope, notice: notices.Notice
+    async def reservation_confirmed(
+        self, session: AsyncSession, event: ReservationConfirmed
     ) -> None:
-        existing = await session.exec(
-            select(Notification.id).where(
-                Notification.event_id == envelope.id, Notification.kind == notice.kind
-            )
-        )
-        if existing.first() is not None:  # the inbox already guards; this survives a rename
+        if await _cancelled(session, event.reservation_id):
             return
+        self._queue(session, event, notices.confirmation(event))
+
+    async def transfer_assigned(self, session: AsyncSession, event: TransferAssigned) -> None:
+        if await _cancelled(session, event.reservation_id):
+            return
+        self._queue(session, event, notices.pickup(event, self.signature))
+
+    async def reservation_cancelled(
+        self, session: AsyncSession, event: ReservationCancelled
+    ) -> None:
+        self._queue(session, event, notices.cancellation(event))
+
+    async def sign_in_code_requested(
+        self, session: AsyncSession, event: SignInCodeRequested
+    ) -> None:
+        """Queue the code for sending; one already expired (a late or redelivered event) is
+        dropped. The code is stored apart from the body, only until it is sent."""
+        now = utcnow()
+        if as_utc(event.expires_at) <= now:
+            log.info("sign-in code expired before it could be sent", extra={"id": event.event_id})
+            return
+        if not event.email and not event.phone:
+            raise ValueError("a sign-in code needs an email or a phone")  # parked, visible
+        notice = notices.sign_in(event, self.signature, now)
+        self._queue(session, event, notice, secret=event.code, expires_at=as_utc(event.expires_at))
+
+    def _queue(
+        self,
+        session: AsyncSession,
+        event: IntegrationEvent,
+        notice: notices.Notice,
+        *,
+        secret: str | None = None,
+        expires_at: datetime | None = None,
+    ) -> None:
+        # Once per event: the inbox keys it by the subscription's stable name.
         rendered = notice.render()
         session.add(
             Notification(
-                event_id=envelope.id,
+                event_id=event.event_id,
                 kind=notice.kind,
                 reservation_id=notice.reservation_id,
                 confirmation_number=notice.confirmation_number,
-                recipient=notice.recipient.strip(),
+                channel=Channel.SMS if notice.phone else Channel.EMAIL,
+                email=notice.email.strip(),
+                phone=notice.phone,
                 language=rendered.language,
                 subject=rendered.subject,
                 body=rendered.body,
+                secret=secret,
+                expires_at=expires_at,
             )
         )
         after_commit(session, self.wake)
         log.info(
             "notice queued",
-            extra={"kind": notice.kind, "event_id": envelope.id, "language": rendered.language},
+            extra={"kind": notice.kind, "event_id": event.event_id, "language": rendered.language},
         )
 
 
@@ -90,23 +120,28 @@ async def _cancelled(session: AsyncSession, reservation_id: str) -> bool:
     return True
 
 
-def _known_language(envelope: Envelope) -> Envelope:
-    """Map the guest's language tag onto ours before the contract validates it.
-
-    The contract accepts only en/zh-Hans/zh-Hant; a guest whose profile says "zh-TW" or "fr"
-    should still get a notice (in zh-Hant, or in English) rather than a dead-lettered event.
-    """
-    guest = envelope.payload.get("guest")
-    if not isinstance(guest, dict) or guest.get("language") in LANGUAGES:
-        return envelope
-    tag = guest.get("language")
-    language = resolve_language(tag if isinstance(tag, str) else None)
-    payload = {**envelope.payload, "guest": {**guest, "language": language}}
-    return envelope.model_copy(update={"payload": payload})
-
-
-def subscribe(runtime: Runtime) -> None:
-    handlers = NoticeHandlers(delivery_of(runtime).wake, settings_as(runtime, Settings).sender_name)
-    runtime.handle(ReservationConfirmed.event_type, handlers.reservation_confirmed)
-    runtime.handle(TransferAssigned.event_type, handlers.transfer_assigned)
-    runtime.handle(ReservationCancelled.event_type, handlers.reservation_cancelled)
+def subscribe(runtime: Runtime[Settings]) -> None:
+    handlers = NoticeHandlers(delivery_of(runtime).wake, runtime.settings.sender_name)
+    # `formerly`: the keys these handlers were recorded under before they had names.
+    former = "notification_service.handlers.NoticeHandlers."
+    runtime.handle(
+        ReservationConfirmed,
+        handlers.reservation_confirmed,
+        name="notification.booking_confirmed",
+        formerly=[former + "reservation_confirmed"],
+    )
+    runtime.handle(
+        TransferAssigned,
+        handlers.transfer_assigned,
+        name="notification.pickup_assigned",
+        formerly=[former + "transfer_assigned"],
+    )
+    runtime.handle(
+        ReservationCancelled,
+        handlers.reservation_cancelled,
+        name="notification.booking_cancelled",
+        formerly=[former + "reservation_cancelled"],
+    )
+    runtime.handle(
+        SignInCodeRequested, handlers.sign_in_code_requested, name="notification.send_sign_in_code"
+    )

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import re
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -18,6 +19,11 @@ class PermanentFailure(Exception):
     """Delivery can never succeed as things stand (bad address, 5xx answer): do not retry."""
 
 
+class ServerUnavailable(Exception):
+    """No SMTP session could be had (unreachable, refused, timed out while connecting, TLS or
+    login failed, or the server hung up): the message was not tried, so it costs no attempt."""
+
+
 @dataclass(frozen=True)
 class SmtpTarget:
     host: str
@@ -30,16 +36,17 @@ class SmtpTarget:
     @classmethod
     def parse(cls, url: str) -> "SmtpTarget":
         parts = urlsplit(url)
+        shown = redact_url(url)  # an error must never repeat the password
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-            raise ValueError(f"smtp_url must look like smtp://host:port, not {url!r}")
+            raise ValueError(f"smtp_url must look like smtp://host:port, not {shown!r}")
         query = parse_qs(parts.query)
         flag = query.get("starttls", ["false"])[-1].lower()
         if flag not in ("true", "false", "1", "0", "yes", "no"):
             raise ValueError(f"smtp_url: starttls must be true or false, not {flag!r}")
         try:
             port = parts.port
-        except ValueError as exc:
-            raise ValueError(f"smtp_url has a bad port: {url!r}") from exc
+        except ValueError:
+            raise ValueError(f"smtp_url has a bad port: {shown!r}") from None
         tls = parts.scheme == "smtps"
         return cls(
             host=parts.hostname,
@@ -59,9 +66,9 @@ def build_message(
     try:
         to = Address(addr_spec=recipient.strip())
     except (ValueError, IndexError) as exc:
-        raise PermanentFailure(f"invalid recipient address {recipient!r}") from exc
+        raise PermanentFailure("invalid recipient address") from exc
     if not to.username or not to.domain:
-        raise PermanentFailure(f"invalid recipient address {recipient!r}")
+        raise PermanentFailure("invalid recipient address")
     msg = EmailMessage()
     msg["From"] = Address(display_name=name, addr_spec=sender)
     msg["To"] = to
@@ -96,13 +103,17 @@ class Mailer:
         await self._close()
 
     async def send(self, message: EmailMessage) -> None:
-        """Send one message. PermanentFailure when the server rejects this message or recipient
-        for good (5xx); any other error is transient (server down, busy, misconfigured).
+        """Send one message. ServerUnavailable when no session could be had or the server hung
+        up (the message was not tried); PermanentFailure when the server rejects this message
+        or recipient for good (5xx); any other error is a transient failure of this message.
         """
+        smtp = await self._connection()
         try:
             async with asyncio.timeout(self.timeout):
-                smtp = await self._connection()
                 await smtp.send_message(message)
+        except aiosmtplib.SMTPServerDisconnected as exc:
+            self._drop()
+            raise ServerUnavailable(describe_error(exc)) from exc
         except aiosmtplib.SMTPRecipientsRefused as exc:
             self._drop()
             if all(r.code >= 500 for r in exc.recipients):
@@ -129,7 +140,12 @@ class Mailer:
                 start_tls=t.start_tls,
                 timeout=self.timeout,
             )
-            await smtp.connect()
+            try:
+                async with asyncio.timeout(self.timeout):
+                    await smtp.connect()  # connect, EHLO, STARTTLS, AUTH
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                smtp.close()
+                raise ServerUnavailable(describe_error(exc)) from exc
             self._smtp = smtp
         return self._smtp
 
@@ -147,9 +163,28 @@ class Mailer:
             smtp.close()
 
 
+_ADDRESS = re.compile(r"[^\s<>\"':;,]+@([A-Za-z0-9.-]+)")
+
+
+def mask_addresses(text: str) -> str:
+    """`guest@example.com` -> `***@example.com`: the reply stays readable, the guest unnamed."""
+    return _ADDRESS.sub(r"***@\1", text)
+
+
+def redact_url(url: str) -> str:
+    """The URL with its password replaced, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rpartition("@")
+    user = netloc[0].partition(":")[0]
+    return parts._replace(netloc=f"{user}:***@{netloc[2]}").geturl()
+
+
 def describe_error(exc: BaseException) -> str:
-    """A short, human line for last_error: the server's answer where there is one."""
-    if isinstance(exc, PermanentFailure):
+    """A short, human line for last_error: the server's answer where there is one, with
+    addresses masked (it is shown by the API and logged)."""
+    if isinstance(exc, PermanentFailure | ServerUnavailable):
         text = str(exc)
     elif isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         text = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
@@ -157,4 +192,4 @@ def describe_error(exc: BaseException) -> str:
         text = f"{type(exc).__name__}: {exc.code} {exc.message}"
     else:
         text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    return text[:1000]
+    return mask_addresses(text)[:1000]

@@ -15,7 +15,8 @@ SPEC = ServiceSpec(
     title="Notification service",
     description=(
         "Guest notices (booking confirmation, pickup, cancellation) in en, zh-Hans and zh-Hant, "
-        "delivered by email with retries; the delivery log and retry of failed notices."
+        "delivered by email with retries; guests' one-time sign-in codes by email or text "
+        "message; the delivery log and retry of failed notices."
     ),
     routers=[notifications.router],
     migrations_dir=Path(__file__).parent / "migrations",

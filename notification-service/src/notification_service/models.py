@@ -2,84 +2,109 @@
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from enum import StrEnum
 
-from hotel_common.time import as_utc, utcnow
-from pydantic import field_validator
-from sqlalchemy import DateTime, Index, Text, UniqueConstraint, text
+from hotel_common.contacts import PHONE_MAX_LENGTH
+from hotel_common.time import UtcDateTime, utcnow
+from sqlalchemy import Index, String, Text, text
 from sqlmodel import Field, SQLModel
 
-Kind = Literal["reservation_confirmed", "transfer_assigned", "reservation_cancelled"]
-Status = Literal["queued", "sent", "logged", "failed"]
-Channel = Literal["email"]
-KINDS: tuple[Kind, ...] = ("reservation_confirmed", "transfer_assigned", "reservation_cancelled")
 
-TABLES = {"notifications"}
+class Kind(StrEnum):
+    RESERVATION_CONFIRMED = "reservation_confirmed"
+    TRANSFER_ASSIGNED = "transfer_assigned"
+    RESERVATION_CANCELLED = "reservation_cancelled"
+    # A guest's one-time sign-in code: never listed, shown or retried through the API.
+    SIGN_IN_CODE = "sign_in_code"
+
+
+class ListedKind(StrEnum):
+    """The kinds of notice the API lists and shows (every kind but sign-in codes)."""
+
+    RESERVATION_CONFIRMED = "reservation_confirmed"
+    TRANSFER_ASSIGNED = "transfer_assigned"
+    RESERVATION_CANCELLED = "reservation_cancelled"
+
+
+class Status(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    LOGGED = "logged"  # no mail server configured: kept in the log only
+    FAILED = "failed"
+    # A confirmation or pickup not sent because the booking's cancellation came first.
+    SUPERSEDED = "superseded"
+    EXPIRED = "expired"  # a sign-in code whose time ran out before it could be sent
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"  # text message to `phone` (sign-in codes asked for by phone)
 
 
 class NotificationBase(SQLModel):
+    # Choice-like columns are plain strings (no native enum types to migrate).
     id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True, max_length=36)
-    kind: str = Field(max_length=40)
+    kind: Kind = Field(sa_type=String(40))
     reservation_id: str = Field(max_length=64)
     confirmation_number: str = Field(max_length=64)
-    channel: str = Field(default="email", max_length=20)
-    recipient: str = Field(max_length=320)
+    channel: Channel = Field(default=Channel.EMAIL, sa_type=String(20))
+    email: str = Field(
+        max_length=320,
+        description="The guest's address the notice goes to (empty for a text message)",
+    )
     language: str = Field(max_length=16)
     subject: str = Field(max_length=500)
-    status: str = Field(default="queued", max_length=10)
+    status: Status = Field(default=Status.QUEUED, sa_type=String(10))
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_type=Text)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
-    sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class Notification(NotificationBase, table=True):
     __tablename__ = "notifications"
     __table_args__ = (
-        # Second guard besides the inbox: one notice of a kind per event, whatever happens.
-        UniqueConstraint("event_id", "kind", name="uq_notifications_event_kind"),
         Index("ix_notifications_due", "status", "next_attempt_at"),
         Index("ix_notifications_created", "created_at", "id"),
         # The list filter matches addresses whatever their case.
-        Index("ix_notifications_recipient", text("lower(recipient)")),
+        Index("ix_notifications_email", text("lower(email)")),
     )
 
     event_id: str = Field(max_length=36)
     reservation_id: str = Field(max_length=64, index=True)
     body: str = Field(sa_type=Text)
     # When the sender may next pick it up (also the lease end while a sender holds it).
-    next_attempt_at: datetime | None = Field(
-        default_factory=utcnow, sa_type=DateTime(timezone=True)
-    )
+    next_attempt_at: datetime | None = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    # The lease end while a sender holds it, else None: tells "being sent" from "waiting".
+    leased_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # Set by a retry through the API: the give-up age counts from here instead of created_at.
+    requeued_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # A text message's number (E.164); the email column is then empty.
+    phone: str | None = Field(default=None, max_length=PHONE_MAX_LENGTH)
+    # A sign-in code, kept only until the notice is sent (or logged, failed, expired): the
+    # stored body has a slot where the sender puts it, so no copy of the code outlives the send.
+    secret: str | None = Field(default=None, max_length=64)
+    # A sign-in code past this instant is not sent any more (status expired).
+    expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class NotificationPublic(SQLModel):
     id: str
-    kind: Kind
+    kind: ListedKind
     channel: Channel
     reservation_id: str
     confirmation_number: str
-    recipient: str
+    email: str
     language: str
     subject: str
     status: Status
-    attempts: int
+    attempts: int = Field(description="Delivery attempts so far (a count)")
     last_error: str | None
-    created_at: datetime
-    sent_at: datetime | None
-
-    @field_validator("created_at", "sent_at", mode="after")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        return None if value is None else as_utc(value)
+    created_at: datetime = Field(description="UTC")
+    sent_at: datetime | None = Field(description="UTC; null until sent")
 
 
 class NotificationDetail(NotificationPublic):
     event_id: str
     body: str
-    next_attempt_at: datetime | None
-
-    @field_validator("next_attempt_at", mode="after")
-    @classmethod
-    def _utc_next(cls, value: datetime | None) -> datetime | None:
-        return None if value is None else as_utc(value)
+    next_attempt_at: datetime | None = Field(description="UTC; null when nothing is due")

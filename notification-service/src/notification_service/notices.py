@@ -4,11 +4,15 @@ Values are formatted here for the guest's language (dates, money, local times), 
 only place them; a template that forgets one is caught by the template completeness test.
 """
 
+import math
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from hotel_common.contracts.identity import SignInCodeRequested
 from hotel_common.contracts.reservations import ReservationCancelled, ReservationConfirmed
 from hotel_common.contracts.transfers import TransferAssigned
+from hotel_common.time import as_utc
 
 from notification_service import formatting as fmt
 from notification_service.models import Kind
@@ -20,9 +24,10 @@ class Notice:
     kind: Kind
     reservation_id: str
     confirmation_number: str
-    recipient: str
+    email: str
     language: str
     context: dict[str, Any]
+    phone: str | None = None  # set: a text message to this number instead of an email
 
     def render(self) -> Rendered:
         return render(self.kind, self.language, self.context)
@@ -39,7 +44,7 @@ def _to_guest(
         kind=kind,
         reservation_id=event.reservation_id,
         confirmation_number=event.confirmation_number,
-        recipient=event.guest.email,
+        email=event.guest.email,
         language=language,
         context={
             "guest_name": event.guest.name,
@@ -50,11 +55,11 @@ def _to_guest(
 
 
 def confirmation(event: ReservationConfirmed) -> Notice:
-    """Manual 001 §3.2(4), §4.4: details, booking number, bring ID, front-desk sign-off."""
+    """Details, booking number, bring ID, front-desk sign-off (docs/domain.md, Notifications)."""
     lang = resolve_language(event.guest.language)
     transfer = event.transfer
     return _to_guest(
-        "reservation_confirmed",
+        Kind.RESERVATION_CONFIRMED,
         event,
         lang,
         property_name=event.property_name,
@@ -75,14 +80,14 @@ def confirmation(event: ReservationConfirmed) -> Notice:
 
 
 def pickup(event: TransferAssigned, signature: str) -> Notice:
-    """Manual 000 §6.1(3), §6.3: the car, the driver, and when the driver is there."""
+    """The car, the driver, and when the driver is there (docs/domain.md, Notifications)."""
     lang = resolve_language(event.guest.language)
     tz = fmt.zone(event.property_timezone)
     same_day = (
         event.pickup_time.astimezone(tz).date() == event.driver_on_site_at.astimezone(tz).date()
     )
     return _to_guest(
-        "transfer_assigned",
+        Kind.TRANSFER_ASSIGNED,
         event,
         lang,
         pickup_place=event.pickup_place,
@@ -99,14 +104,33 @@ def pickup(event: TransferAssigned, signature: str) -> Notice:
 
 
 def cancellation(event: ReservationCancelled) -> Notice:
-    """Manual 000 §3.3(5): the result, what happens to money paid, thanks."""
+    """The result, what happens to money paid, thanks (docs/domain.md, Notifications)."""
     lang = resolve_language(event.guest.language)
     return _to_guest(
-        "reservation_cancelled",
+        Kind.RESERVATION_CANCELLED,
         event,
         lang,
         property_name=event.property_name,
         check_in=fmt.day(event.check_in, lang),
         check_out=fmt.day(event.check_out, lang),
         # No `reason`: it is written by and for staff, not for the guest.
+    )
+
+
+# Where the sender puts a sign-in code: the stored body has this slot, never the code.
+CODE_SLOT = "{code}"
+
+
+def sign_in(event: SignInCodeRequested, signature: str, now: datetime) -> Notice:
+    """A one-time sign-in code, by email or by text message; the code itself is left out (the
+    body shows CODE_SLOT, filled in at sending)."""
+    minutes = max(1, math.ceil((as_utc(event.expires_at) - now).total_seconds() / 60))
+    return Notice(
+        kind=Kind.SIGN_IN_CODE,
+        reservation_id="",
+        confirmation_number="",
+        email=event.email or "",
+        phone=event.phone if not event.email else None,
+        language=resolve_language(event.language),
+        context={"code": CODE_SLOT, "minutes": minutes, "signature": signature},
     )

@@ -8,13 +8,16 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 
+from hotel_common.contacts import contact_columns
 from hotel_common.errors import NotFound
-from hotel_common.pagination import after_time_id, split_page, time_id_cursor, time_id_value
-from sqlalchemy.exc import IntegrityError
+from hotel_common.pagination import Page, Paging, keyset_page
+from hotel_common.uniques import try_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from reservation_service.access import Maker, Reach
 from reservation_service.catalog import resolve_property, room_type_by_code
+from reservation_service.config import Settings
 from reservation_service.models import (
     Property,
     Reservation,
@@ -24,7 +27,7 @@ from reservation_service.models import (
     RoomType,
 )
 from reservation_service.problems import invalid_field
-from reservation_service.stays import today_at, validate_stay
+from reservation_service.stays import today_at, validate_arrival, validate_stay
 
 # No 0/O, 1/I/L: the number is read out over the phone and typed in by hand.
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -45,17 +48,23 @@ class Booking:
 
 
 async def request_booking(
-    session: AsyncSession, data: ReservationCreate, max_nights: int, attempts: int = 3
+    session: AsyncSession,
+    data: ReservationCreate,
+    settings: Settings,
+    maker: Maker,
+    attempts: int = 3,
 ) -> Booking:
     prop = await resolve_property(session, data.property_id, "body")
+    maker.check_property(prop)
     nights = validate_stay(
         data.check_in,
         data.check_out,
         today=today_at(prop.timezone),
-        max_nights=max_nights,
+        max_nights=settings.max_stay_nights,
+        max_days_ahead=settings.max_booking_horizon_days,
         where="body",
     )
-    room_type = await room_type_by_code(session, prop, data.room_type, "body.room_type")
+    room_type = await room_type_by_code(session, prop, data.room_type_code, "body.room_type_code")
     if data.guests > room_type.capacity:
         raise invalid_field(
             "too_many_guests",
@@ -64,6 +73,13 @@ async def request_booking(
         )
     transfer, passengers = data.transfer, None
     if transfer is not None:
+        validate_arrival(
+            transfer.arrival_time,
+            data.check_in,
+            prop.timezone,
+            window=settings.arrival_window,
+            min_lead=settings.transfer_min_lead,
+        )
         passengers = transfer.passengers or data.guests
         if passengers > data.guests:
             raise invalid_field(
@@ -73,17 +89,14 @@ async def request_booking(
             )
     assert room_type.id is not None  # read from the database
     reservation = Reservation(
-        confirmation_number=new_confirmation_number(),
-        guest_name=data.guest.name,
-        guest_email=data.guest.email,
-        guest_phone=data.guest.phone,
-        guest_language=data.guest.language,
+        confirmation_number="",  # drawn below
+        **contact_columns(data.guest),
         room_type_id=room_type.id,
         check_in=data.check_in,
         check_out=data.check_out,
         guests=data.guests,
-        nightly_price=room_type.base_price,
-        total_amount=room_type.base_price * nights,
+        nightly_amount=room_type.base_amount,
+        total_amount=room_type.base_amount * nights,
         currency=prop.currency,
         special_requests=data.special_requests,
         transfer_flight_number=transfer.flight_number if transfer else None,
@@ -91,22 +104,22 @@ async def request_booking(
         transfer_pickup_place=transfer.pickup_place if transfer else None,
         transfer_passengers=passengers,
         transfer_luggage=transfer.luggage if transfer else None,
-        channel=data.channel,
+        channel=maker.channel,
+        owner=maker.owner,
     )
-    session.add(reservation)
-    try:
-        await session.commit()
-    except IntegrityError:
-        # Everything else was checked above: only two random numbers can have collided.
-        await session.rollback()
-        if attempts <= 1:
-            raise
-        return await request_booking(session, data, max_nights, attempts - 1)
-    return Booking(reservation, room_type, prop)
+    # Everything else was checked above: only a random number can collide with another.
+    for _ in range(attempts):
+        reservation.confirmation_number = new_confirmation_number()
+        if await try_insert(session, reservation):
+            return Booking(reservation, room_type, prop)
+    raise RuntimeError(f"{attempts} confirmation numbers in a row were taken")
 
 
-async def load(session: AsyncSession, reservation_id: str, *, lock: bool = False) -> Booking:
-    """The booking with its room type and property, in one round trip.
+async def load(
+    session: AsyncSession, reservation_id: str, reach: Reach, *, lock: bool = False
+) -> Booking:
+    """The booking with its room type and property, in one round trip, if the caller reaches
+    it (`reach`); 404 otherwise, as if it did not exist.
 
     `lock` takes the reservation's row lock on PostgreSQL (SQLite's transaction is already
     exclusive), so two state changes of one booking run one after the other.
@@ -115,7 +128,7 @@ async def load(session: AsyncSession, reservation_id: str, *, lock: bool = False
         select(Reservation, RoomType, Property)
         .join(RoomType, col(RoomType.id) == Reservation.room_type_id)
         .join(Property, col(Property.id) == RoomType.property_id)
-        .where(Reservation.id == reservation_id)
+        .where(Reservation.id == reservation_id, reach.where)
     )
     if lock:
         query = query.with_for_update(of=Reservation)
@@ -127,21 +140,20 @@ async def load(session: AsyncSession, reservation_id: str, *, lock: bool = False
 
 async def list_bookings(
     session: AsyncSession,
+    paging: Paging,
+    reach: Reach,
     *,
     status: ReservationStatus | None,
     confirmation_number: str | None,
     email: str | None,
     check_in_from: date | None,
     check_in_to: date | None,
-    limit: int,
-    cursor: str | None,
-) -> tuple[list[ReservationPublic], str | None]:
-    """Newest first; the cursor is (created_at, id) of the last booking on the page."""
+) -> Page[ReservationPublic]:
+    """The bookings the caller reaches, newest first, keyset-paged on (created_at, id)."""
     query = (
         select(Reservation, RoomType)
         .join(RoomType, col(RoomType.id) == Reservation.room_type_id)
-        .order_by(col(Reservation.created_at).desc(), col(Reservation.id).desc())
-        .limit(limit + 1)
+        .where(reach.where)
     )
     if status is not None:
         query = query.where(Reservation.status == status)
@@ -153,9 +165,11 @@ async def list_bookings(
         query = query.where(col(Reservation.check_in) >= check_in_from)
     if check_in_to is not None:
         query = query.where(col(Reservation.check_in) <= check_in_to)
-    if (after := time_id_cursor(cursor)) is not None:
-        query = query.where(
-            after_time_id(col(Reservation.created_at), col(Reservation.id), after, descending=True)
-        )
-    rows = [ReservationPublic.from_row(r, rt) for r, rt in (await session.exec(query)).all()]
-    return split_page(rows, limit, lambda b: time_id_value(b.created_at, b.id))
+    order = (col(Reservation.created_at), col(Reservation.id))
+    page = await keyset_page(session, query, paging, *order, descending=True)
+    return page.map(lambda row: shown(ReservationPublic.from_row(*row), reach))
+
+
+def shown(public: ReservationPublic, reach: Reach) -> ReservationPublic:
+    """A booking as the caller may see it (the guest's contact masked for marketing)."""
+    return public.masked() if reach.masked else public

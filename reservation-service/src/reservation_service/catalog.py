@@ -5,15 +5,18 @@ to the only one, so a second property later needs no change of the API.
 """
 
 from hotel_common.errors import ProblemError
-from hotel_common.pagination import int_cursor, split_page
-from sqlalchemy.exc import IntegrityError
+from hotel_common.pagination import Page, Paging, keyset_page
+from hotel_common.principal import Principal
+from hotel_common.uniques import insert_unique
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from reservation_service.access import check_property, in_properties
 from reservation_service.models import (
     HousekeepingStatus,
     Property,
     PropertyCreate,
+    PropertyPublic,
     Room,
     RoomCreate,
     RoomPublic,
@@ -55,15 +58,6 @@ async def room_type_by_code(
     return found
 
 
-async def _commit_unique(session: AsyncSession, code: str, detail: str) -> None:
-    """Commit; a unique constraint lost to a concurrent insert becomes a 409."""
-    try:
-        await session.commit()
-    except IntegrityError as exc:
-        await session.rollback()
-        raise ProblemError(409, code, detail) from exc
-
-
 # -- properties ------------------------------------------------------------------------------------
 
 
@@ -71,20 +65,12 @@ async def create_property(session: AsyncSession, data: PropertyCreate) -> Proper
     taken = f"A property named {data.name} exists."
     if (await session.exec(select(Property).where(Property.name == data.name))).first():
         raise ProblemError(409, "property_exists", taken)
-    prop = Property.model_validate(data)
-    session.add(prop)
-    await _commit_unique(session, "property_exists", taken)
-    return prop
+    return await insert_unique(session, Property.model_validate(data), "property_exists", taken)
 
 
-async def list_properties(
-    session: AsyncSession, limit: int, cursor: str | None
-) -> tuple[list[Property], str | None]:
-    query = select(Property).order_by(col(Property.id)).limit(limit + 1)
-    if (after := int_cursor(cursor)) is not None:
-        query = query.where(col(Property.id) > after)
-    rows = list((await session.exec(query)).all())
-    return split_page(rows, limit, lambda p: str(p.id))
+async def list_properties(session: AsyncSession, paging: Paging) -> Page[PropertyPublic]:
+    page = await keyset_page(session, select(Property), paging, col(Property.id))
+    return page.map(PropertyPublic.model_validate)
 
 
 # -- room types ------------------------------------------------------------------------------------
@@ -94,8 +80,11 @@ def room_type_public(room_type: RoomType, currency: str) -> RoomTypePublic:
     return RoomTypePublic.model_validate({**room_type.model_dump(), "currency": currency})
 
 
-async def create_room_type(session: AsyncSession, data: RoomTypeCreate) -> RoomTypePublic:
+async def create_room_type(
+    session: AsyncSession, data: RoomTypeCreate, principal: Principal
+) -> RoomTypePublic:
     prop = await resolve_property(session, data.property_id, "body")
+    check_property(principal, prop)
     taken = f"Room type {data.code} exists at property {prop.id}."
     existing = await session.exec(
         select(RoomType).where(RoomType.property_id == prop.id, RoomType.code == data.code)
@@ -103,68 +92,61 @@ async def create_room_type(session: AsyncSession, data: RoomTypeCreate) -> RoomT
     if existing.first():
         raise ProblemError(409, "room_type_exists", taken)
     room_type = RoomType.model_validate(data, update={"property_id": prop.id})
-    session.add(room_type)
-    await _commit_unique(session, "room_type_exists", taken)
+    await insert_unique(session, room_type, "room_type_exists", taken)
     return room_type_public(room_type, prop.currency)
 
 
 async def list_room_types(
-    session: AsyncSession, property_id: int | None, limit: int, cursor: str | None
-) -> tuple[list[RoomTypePublic], str | None]:
-    query = (
-        select(RoomType, Property.currency)
-        .join(Property, col(Property.id) == RoomType.property_id)
-        .order_by(col(RoomType.id))
-        .limit(limit + 1)
+    session: AsyncSession, paging: Paging, property_id: int | None
+) -> Page[RoomTypePublic]:
+    query = select(RoomType, Property.currency).join(
+        Property, col(Property.id) == RoomType.property_id
     )
     if property_id is not None:
         query = query.where(RoomType.property_id == property_id)
-    if (after := int_cursor(cursor)) is not None:
-        query = query.where(col(RoomType.id) > after)
-    rows = [room_type_public(rt, currency) for rt, currency in (await session.exec(query)).all()]
-    return split_page(rows, limit, lambda rt: str(rt.id))
+    page = await keyset_page(session, query, paging, col(RoomType.id))
+    return page.map(lambda row: room_type_public(*row))
 
 
 # -- rooms -----------------------------------------------------------------------------------------
 
 
-async def create_room(session: AsyncSession, data: RoomCreate) -> RoomPublic:
+async def create_room(session: AsyncSession, data: RoomCreate, principal: Principal) -> RoomPublic:
     prop = await resolve_property(session, data.property_id, "body")
-    room_type = await room_type_by_code(session, prop, data.room_type, "body.room_type")
+    check_property(principal, prop)
+    room_type = await room_type_by_code(session, prop, data.room_type_code, "body.room_type_code")
     taken = f"Room {data.number} exists."
     if (await session.exec(select(Room).where(Room.number == data.number))).first():
         raise ProblemError(409, "room_number_taken", taken)
     room = Room.model_validate(data, update={"room_type_id": room_type.id})
-    session.add(room)
-    await _commit_unique(session, "room_number_taken", taken)
-    return RoomPublic.model_validate({**room.model_dump(), "room_type": room_type.code})
+    await insert_unique(session, room, "room_number_taken", taken)
+    return room_public(room, room_type.code)
 
 
 async def list_rooms(
     session: AsyncSession,
+    paging: Paging,
+    principal: Principal,
     *,
     property_id: int | None,
-    room_type: str | None,
+    room_type_code: str | None,
     status: HousekeepingStatus | None,
-    limit: int,
-    cursor: str | None,
-) -> tuple[list[RoomPublic], str | None]:
+) -> Page[RoomPublic]:
+    """The rooms of the caller's properties."""
     query = (
         select(Room, RoomType.code)
         .join(RoomType, col(RoomType.id) == Room.room_type_id)
-        .order_by(col(Room.id))
-        .limit(limit + 1)
+        .where(in_properties(principal))
     )
     if property_id is not None:
         query = query.where(RoomType.property_id == property_id)
-    if room_type is not None:
-        query = query.where(RoomType.code == room_type.strip().upper())
+    if room_type_code is not None:
+        query = query.where(RoomType.code == room_type_code.strip().upper())
     if status is not None:
         query = query.where(Room.housekeeping_status == status)
-    if (after := int_cursor(cursor)) is not None:
-        query = query.where(col(Room.id) > after)
-    rows = [
-        RoomPublic.model_validate({**room.model_dump(), "room_type": code})
-        for room, code in (await session.exec(query)).all()
-    ]
-    return split_page(rows, limit, lambda r: str(r.id))
+    page = await keyset_page(session, query, paging, col(Room.id))
+    return page.map(lambda row: room_public(*row))
+
+
+def room_public(room: Room, room_type_code: str) -> RoomPublic:
+    return RoomPublic.model_validate({**room.model_dump(), "room_type_code": room_type_code})

@@ -1,8 +1,31 @@
+from datetime import timedelta
+
 from hotel_common.settings import ServiceSettings
+from pydantic import Field
 
 
 class Settings(ServiceSettings):
     service_name: str = "reservation-service"
     database_url: str = "sqlite+aiosqlite:///./data/reservation-service.db"
     # Longest stay one booking may cover; longer stays are a group/long-stay contract.
-    max_stay_nights: int = 30
+    max_stay_nights: int = Field(default=30, ge=1, le=60)  # amounts are bounded for 60 (models.py)
+    # Furthest ahead a stay may start (about 18 months: channel managers sell 365-500 days out).
+    max_booking_horizon_days: int = Field(default=550, ge=1)
+    # A transfer's arrival falls between 00:00 of the check-in day (property time) minus this...
+    transfer_arrival_hours_before_check_in_day: int = Field(default=24, ge=0, le=7 * 24)
+    # ...and the end of the check-in day plus this (a red-eye that lands after midnight).
+    transfer_arrival_hours_after_check_in_day: int = Field(default=6, ge=0, le=7 * 24)
+    # and at least this far ahead when booked: dispatch needs a driver on site 30 min early.
+    transfer_min_lead_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
+
+    @property
+    def arrival_window(self) -> tuple[timedelta, timedelta]:
+        """(before the check-in day's start, after its end)."""
+        return (
+            timedelta(hours=self.transfer_arrival_hours_before_check_in_day),
+            timedelta(hours=self.transfer_arrival_hours_after_check_in_day),
+        )
+
+    @property
+    def transfer_min_lead(self) -> timedelta:
+        return timedelta(minutes=self.transfer_min_lead_minutes)

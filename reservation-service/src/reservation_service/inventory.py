@@ -54,21 +54,21 @@ async def availability(
         .outerjoin(in_service, in_service.c.room_type_id == RoomType.id)
         .outerjoin(busiest, busiest.c.room_type_id == RoomType.id)
         .where(RoomType.property_id == prop.id)
-        .order_by(col(RoomType.base_price), col(RoomType.id))
+        .order_by(col(RoomType.base_amount), col(RoomType.id))
     )
     if guests is not None:
         query = query.where(col(RoomType.capacity) >= guests)
     count = (check_out - check_in).days
     return [
         RoomTypeAvailability(
-            room_type=room_type.code,
+            room_type_code=room_type.code,
             name=room_type.name,
             capacity=room_type.capacity,
             bed_type=room_type.bed_type,
             # A room taken out of order under existing holds can leave fewer rooms than holds.
             available=max(0, rooms - held),
-            nightly_price=room_type.base_price,
-            total_price=room_type.base_price * count,
+            nightly_amount=room_type.base_amount,
+            total_amount=room_type.base_amount * count,
             currency=prop.currency,
         )
         for room_type, rooms, held in (await session.exec(query)).all()
@@ -78,8 +78,24 @@ async def availability(
 async def hold(session: AsyncSession, room_type_id: int, check_in: date, check_out: date) -> bool:
     """Hold one room on every night of the stay; False (nothing changed) if a night is full.
 
-    The caller rolls back on False: nights held before the full one are then released.
+    It runs in a savepoint: nights held before a full one are released at once, and the
+    caller's transaction goes on.
     """
+    try:
+        async with session.begin_nested():
+            await _hold_every_night(session, room_type_id, check_in, check_out)
+    except _NightFull:
+        return False
+    return True
+
+
+class _NightFull(Exception):
+    """A night of the stay has no free room: rolls back the savepoint of `hold`."""
+
+
+async def _hold_every_night(
+    session: AsyncSession, room_type_id: int, check_in: date, check_out: date
+) -> None:
     stay = nights(check_in, check_out)
     connection = await session.connection()
     insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
@@ -110,7 +126,8 @@ async def hold(session: AsyncSession, room_type_id: int, check_in: date, check_o
         .values(held=col(InventoryNight.held) + 1)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == len(stay)
+    if result.rowcount != len(stay):
+        raise _NightFull
 
 
 async def release(

@@ -9,36 +9,37 @@ import re
 import uuid
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from hotel_common.contracts.reservations import Language
-from hotel_common.time import as_utc, utcnow
+from hotel_common.bounds import INT32_MAX, RowId
+from hotel_common.contacts import LANGUAGE_TAG_MAX_LENGTH, Email, LanguageTag, Phone, contact_of
+from hotel_common.principal import masked
+from hotel_common.strict import StrictModel
+from hotel_common.text import SINGLE_LINE, MultilineText, Text
+from hotel_common.time import IsoDate, LocalTime, UtcDateTime, utcnow
 from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
-    BeforeValidator,
-    EmailStr,
     StringConstraints,
     field_validator,
 )
 from pydantic import Field as PydanticField
-from sqlalchemy import JSON, CheckConstraint, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Index, String, UniqueConstraint
+from sqlalchemy import Text as SqlText
 from sqlmodel import Field, SQLModel
+from sqlmodel.main import SQLModelConfig
 
-
-def _assume_utc(value: Any) -> Any:
-    # SQLite hands back naive datetimes from timezone-aware columns; they were written as UTC.
-    return as_utc(value) if isinstance(value, datetime) else value
-
-
-UtcDatetime = Annotated[datetime, BeforeValidator(_assume_utc)]
-Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# Request text: one line without control characters (hotel_common.text), trimmed, then bounded.
+Text200 = Annotated[str, StringConstraints(min_length=1, max_length=200), SINGLE_LINE]
+# Case-insensitive, as documented by its pattern: "kng" books room type KNG (answers say KNG).
 RoomTypeCode = Annotated[
     str,
-    StringConstraints(pattern=r"^[A-Z0-9]{2,8}$"),
-    BeforeValidator(lambda v: v.strip().upper() if isinstance(v, str) else v),
+    StringConstraints(pattern=r"^[A-Za-z0-9]{2,8}$"),
+    AfterValidator(str.upper),
+    SINGLE_LINE,
+    PydanticField(description="Room type code, 2-8 letters and digits, case-insensitive"),
 ]
 
 
@@ -46,7 +47,16 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+# Request bodies made of table fields (SQLModel): unknown fields are a 422 (hotel_common.strict).
+STRICT = SQLModelConfig(extra="forbid")
+MINOR_UNITS = "an integer in minor units (e.g. cents) of `currency`, ISO 4217"
+
+
 # -- properties ------------------------------------------------------------------------------------
+
+
+# A stay of the longest length at this rate still totals within the stored 32-bit integer.
+MAX_NIGHTLY_AMOUNT = INT32_MAX // 60
 
 
 class PropertyBase(SQLModel):
@@ -58,6 +68,14 @@ class PropertyBase(SQLModel):
 
 
 class PropertyCreate(PropertyBase):
+    model_config = STRICT
+
+    name: Text = Field(min_length=1, max_length=200)
+    timezone: Text = Field(max_length=64, description="IANA time zone, e.g. Asia/Shanghai")
+    currency: Text = Field(min_length=3, max_length=3, regex=r"^[A-Z]{3}$", description="ISO 4217")
+    check_in_time: LocalTime = Field(description="Local time from which rooms are ready")
+    check_out_time: LocalTime = Field(description="Local time by which guests leave")
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -73,11 +91,13 @@ class Property(PropertyBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, unique=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
 class PropertyPublic(PropertyBase):
     id: int
+    check_in_time: LocalTime = Field(description="Local time from which rooms are ready")
+    check_out_time: LocalTime = Field(description="Local time by which guests leave")
 
 
 # -- room types ------------------------------------------------------------------------------------
@@ -89,12 +109,21 @@ class RoomTypeBase(SQLModel):
     description: str = Field(default="", max_length=2000)
     capacity: int = Field(ge=1, le=20, description="Most guests the room sleeps")
     bed_type: str = Field(min_length=1, max_length=40, description="e.g. twin, king")
-    base_price: int = Field(gt=0, description="Price per night in minor units")
+    base_amount: int = Field(
+        gt=0,
+        le=MAX_NIGHTLY_AMOUNT,
+        description=f"Price per night: {MINOR_UNITS}, at most {MAX_NIGHTLY_AMOUNT}",
+    )
 
 
 class RoomTypeCreate(RoomTypeBase):
+    model_config = STRICT
+
     code: RoomTypeCode
-    property_id: int | None = Field(default=None, description="Defaults to the only property")
+    name: Text = Field(min_length=1, max_length=100)
+    description: MultilineText = Field(default="", max_length=2000)
+    bed_type: Text = Field(min_length=1, max_length=40, description="e.g. twin, king")
+    property_id: RowId | None = Field(default=None, description="Defaults to the only property")
 
 
 class RoomType(RoomTypeBase, table=True):
@@ -108,7 +137,7 @@ class RoomType(RoomTypeBase, table=True):
 class RoomTypePublic(RoomTypeBase):
     id: int
     property_id: int
-    currency: str
+    currency: str = Field(description="ISO 4217, the property's")
 
 
 # -- rooms -----------------------------------------------------------------------------------------
@@ -135,9 +164,15 @@ class RoomBase(SQLModel):
 
 
 class RoomCreate(RoomBase):
+    model_config = STRICT
+
+    number: Text = Field(min_length=1, max_length=10, regex=r"^[0-9A-Za-z-]+$")
+    features: list[Text] = Field(
+        default_factory=list, description="Slugs such as non-smoking, accessible, sea-view"
+    )
     housekeeping_status: HousekeepingStatus = HousekeepingStatus.CLEAN
-    room_type: RoomTypeCode = Field(description="Room type code")
-    property_id: int | None = Field(default=None, description="Defaults to the only property")
+    room_type_code: RoomTypeCode
+    property_id: RowId | None = Field(default=None, description="Defaults to the only property")
 
     @field_validator("features")
     @classmethod
@@ -161,7 +196,7 @@ class RoomPublic(RoomBase):
     id: int
     housekeeping_status: HousekeepingStatus
     room_type_id: int
-    room_type: str
+    room_type_code: str
 
 
 # -- inventory -------------------------------------------------------------------------------------
@@ -204,57 +239,44 @@ class Reservation(SQLModel, table=True):
     guest_name: str = Field(max_length=200)
     guest_email: str = Field(max_length=320, index=True)  # stored lower-case
     guest_phone: str | None = Field(default=None, max_length=16)
-    guest_language: str = Field(default="en", max_length=8)
+    guest_language: str = Field(default="en", sa_type=String(LANGUAGE_TAG_MAX_LENGTH))
     room_type_id: int = Field(foreign_key="room_types.id", index=True)
     check_in: date = Field(index=True)
     check_out: date
     guests: int
-    nightly_price: int  # minor units, fixed when the booking was made
+    nightly_amount: int  # minor units, fixed when the booking was made
     total_amount: int
     currency: str = Field(max_length=3)
-    special_requests: str | None = Field(default=None, sa_type=Text)
+    special_requests: str | None = Field(default=None, sa_type=SqlText)
     # Arrival transfer asked for with the booking: all set or all empty.
     transfer_flight_number: str | None = Field(default=None, max_length=10)
-    transfer_arrival_time: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    transfer_arrival_time: datetime | None = Field(default=None, sa_type=UtcDateTime)
     transfer_pickup_place: str | None = Field(default=None, max_length=200)
     transfer_passengers: int | None = None
     transfer_luggage: int | None = None
     channel: str = Field(default="direct", max_length=32)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
-    confirmed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
-    cancelled_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # Who made it: the principal id (e.g. "partner:7", "guest:…", "staff:3", "anonymous");
+    # partners reach only their own bookings by it. "legacy" on bookings older than issue 15.
+    owner: str = Field(max_length=100, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    confirmed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    cancelled_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     cancel_reason: str | None = Field(default=None, max_length=500)
+    # 1 when requested, one more on every state change; the events announcing a change carry
+    # it (envelope.aggregate_version) so consumers can tell a stale event from a new one.
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
-class GuestIn(BaseModel):
+class GuestIn(StrictModel):
     name: Text200
-    email: EmailStr
-    phone: str | None = PydanticField(
-        default=None,
-        description="+ then 7-15 digits; spaces and dashes are ignored",
-        examples=["+86 138 0013 8000"],
-    )
-    language: Language = "en"
-
-    @field_validator("email")
-    @classmethod
-    def _lower(cls, value: str) -> str:
-        return value.lower()
-
-    @field_validator("phone")
-    @classmethod
-    def _e164(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        compact = re.sub(r"[\s-]", "", value)
-        if not re.fullmatch(r"\+\d{7,15}", compact):
-            raise ValueError("a phone number is + followed by 7-15 digits")
-        return compact
+    email: Annotated[Email, SINGLE_LINE]
+    phone: Annotated[Phone, SINGLE_LINE] | None = None
+    language: LanguageTag = "en"
 
 
-class TransferIn(BaseModel):
-    flight_number: str | None = PydanticField(default=None, examples=["CA1234"])
+class TransferIn(StrictModel):
+    flight_number: Text | None = PydanticField(default=None, examples=["CA1234"])
     arrival_time: Annotated[AwareDatetime, AfterValidator(_utc)] = PydanticField(
         description="When the guest lands or arrives at the station, with its offset"
     )
@@ -275,34 +297,35 @@ class TransferIn(BaseModel):
         return compact
 
 
-class ReservationCreate(BaseModel):
-    property_id: int | None = PydanticField(
+class ReservationCreate(StrictModel):
+    property_id: RowId | None = PydanticField(
         default=None, description="Defaults to the only property"
     )
     guest: GuestIn
-    room_type: RoomTypeCode = PydanticField(description="Room type code", examples=["KNG"])
-    check_in: date
-    check_out: date
+    room_type_code: RoomTypeCode = PydanticField(examples=["KNG"])
+    check_in: IsoDate
+    check_out: IsoDate
     guests: int = PydanticField(ge=1, le=20)
-    special_requests: str | None = PydanticField(default=None, max_length=2000)
+    special_requests: MultilineText | None = PydanticField(default=None, max_length=2000)
     transfer: TransferIn | None = None
-    channel: str = PydanticField(default="direct", pattern=r"^[a-z][a-z0-9_-]{0,31}$")
+    # No channel, status, price or owner: they come from the caller and the catalog (a body
+    # naming one is a 422, StrictModel).
 
 
-class CancelRequest(BaseModel):
-    reason: str | None = PydanticField(default=None, max_length=500)
+class CancelRequest(StrictModel):
+    reason: MultilineText | None = PydanticField(default=None, max_length=500)
 
 
 class GuestOut(BaseModel):
     name: str
     email: str
     phone: str | None
-    language: Language
+    language: str
 
 
 class TransferOut(BaseModel):
     flight_number: str | None
-    arrival_time: UtcDatetime
+    arrival_time: datetime
     pickup_place: str
     passengers: int
     luggage: int
@@ -314,23 +337,35 @@ class ReservationPublic(BaseModel):
     status: ReservationStatus
     property_id: int
     guest: GuestOut
-    room_type: str
+    room_type_code: str
     room_type_name: str
     check_in: date
     check_out: date
     nights: int
     guests: int
-    nightly_price: int
-    total_amount: int
-    currency: str
+    nightly_amount: int = PydanticField(description=f"Price per night: {MINOR_UNITS}")
+    total_amount: int = PydanticField(description=f"Price of the stay: {MINOR_UNITS}")
+    currency: str = PydanticField(description="ISO 4217")
     special_requests: str | None
     transfer: TransferOut | None
-    channel: str
-    created_at: UtcDatetime
-    updated_at: UtcDatetime
-    confirmed_at: UtcDatetime | None
-    cancelled_at: UtcDatetime | None
+    channel: str = PydanticField(
+        description="Where the booking was made, set from the caller: direct_web (the hotel's "
+        "site, no sign-in), mobile_app (a signed-in guest), front_desk (staff) or the partner "
+        "key's channel code; `direct` on bookings made before issue 15",
+        examples=["direct_web"],
+    )
+    created_at: datetime
+    updated_at: datetime
+    confirmed_at: datetime | None
+    cancelled_at: datetime | None
     cancel_reason: str | None
+
+    def masked(self) -> "ReservationPublic":
+        """As shown to a role that does not need the guest's contact details (marketing)."""
+        guest = self.guest.model_copy(
+            update={"email": masked(self.guest.email), "phone": masked(self.guest.phone)}
+        )
+        return self.model_copy(update={"guest": guest})
 
     @classmethod
     def from_row(cls, r: Reservation, room_type: RoomType) -> "ReservationPublic":
@@ -345,15 +380,10 @@ class ReservationPublic(BaseModel):
             )
         return cls.model_validate(
             {
-                **r.model_dump(exclude={"room_type_id"}),
+                **r.model_dump(exclude={"room_type_id", "owner"}),
                 "property_id": room_type.property_id,
-                "guest": {
-                    "name": r.guest_name,
-                    "email": r.guest_email,
-                    "phone": r.guest_phone,
-                    "language": r.guest_language,
-                },
-                "room_type": room_type.code,
+                "guest": contact_of(r),
+                "room_type_code": room_type.code,
                 "room_type_name": room_type.name,
                 "nights": (r.check_out - r.check_in).days,
                 "transfer": transfer,
@@ -361,18 +391,29 @@ class ReservationPublic(BaseModel):
         )
 
 
+class ReservationCreated(ReservationPublic):
+    """The answer to a booking request: the booking and its access token (shown only here)."""
+
+    access_token: str = PydanticField(
+        description="Lets its holder read, confirm and cancel this booking (and see its "
+        "transfer and notices): send it as `Authorization: Bearer <access_token>`. Valid until "
+        "30 days after check-out. Shown once: keep it.",
+        examples=["bk_eyJraW5kIjoiYm9va2luZyJ9.c2lnbmF0dXJl"],
+    )
+
+
 # -- availability ----------------------------------------------------------------------------------
 
 
 class RoomTypeAvailability(BaseModel):
-    room_type: str
+    room_type_code: str
     name: str
     capacity: int
     bed_type: str
     available: int = PydanticField(description="Rooms free on every night of the stay")
-    nightly_price: int
-    total_price: int
-    currency: str
+    nightly_amount: int = PydanticField(description=f"Price per night: {MINOR_UNITS}")
+    total_amount: int = PydanticField(description=f"Price of the stay: {MINOR_UNITS}")
+    currency: str = PydanticField(description="ISO 4217")
 
 
 class Availability(BaseModel):
@@ -382,6 +423,3 @@ class Availability(BaseModel):
     nights: int
     guests: int | None
     room_types: list[RoomTypeAvailability]
-
-
-TABLES = {"properties", "room_types", "rooms", "inventory_nights", "reservations"}

@@ -78,7 +78,7 @@ async def seed_demo(session: AsyncSession) -> None:
                 description=description,
                 capacity=capacity,
                 bed_type=bed_type,
-                base_price=price,
+                base_amount=price,
             )
             session.add(types[code])
     await session.flush()

@@ -1,10 +1,13 @@
-"""Dates of stay: what a valid stay is, and the nights it covers.
+"""Dates of stay: what a valid stay is, and the nights it covers; when its pickup may be.
 
 Dates are the property's local calendar dates, so "today" is taken in the property's time zone.
 """
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from hotel_common.errors import ProblemError
+from hotel_common.time import utcnow
 
 from reservation_service.problems import invalid_field
 
@@ -18,7 +21,13 @@ def nights(check_in: date, check_out: date) -> list[date]:
 
 
 def validate_stay(
-    check_in: date, check_out: date, *, today: date, max_nights: int, where: str
+    check_in: date,
+    check_out: date,
+    *,
+    today: date,
+    max_nights: int,
+    max_days_ahead: int,
+    where: str,
 ) -> int:
     """Return the number of nights, or raise a 422 naming the field (`where`: body or query)."""
     if check_out <= check_in:
@@ -38,4 +47,60 @@ def validate_stay(
             f"{where}.check_in",
             f"check_in is before today ({today.isoformat()}) at the property.",
         )
+    if (check_in - today).days > max_days_ahead:
+        last = today + timedelta(days=max_days_ahead)
+        raise invalid_field(
+            "check_in_too_far",
+            f"{where}.check_in",
+            f"Bookings open {max_days_ahead} days ahead: check_in is at most {last.isoformat()}.",
+        )
     return count
+
+
+def validate_arrival(
+    arrival: datetime,
+    check_in: date,
+    timezone: str,
+    *,
+    window: tuple[timedelta, timedelta],
+    min_lead: timedelta,
+) -> None:
+    """Refuse (422 on body.transfer.arrival_time) a pickup that is past, too soon for dispatch
+    to send a driver, or not around check-in: from the check-in day's start (property time)
+    minus window[0] to its end plus window[1]."""
+    field = "body.transfer.arrival_time"
+    now = utcnow()
+    if arrival <= now:
+        raise invalid_field("arrival_in_past", field, "The arrival time has already passed.")
+    zone = ZoneInfo(timezone)
+    day_start = datetime.combine(check_in, time(0), zone)
+    earliest = day_start - window[0]
+    latest = datetime.combine(check_in + timedelta(days=1), time(0), zone) + window[1]
+    if not earliest <= arrival < latest:
+        raise invalid_field(
+            "arrival_outside_stay",
+            field,
+            f"A pickup is for an arrival from {earliest.isoformat()} to before "
+            f"{latest.isoformat()} (around check-in, property time).",
+        )
+    if arrival < now + min_lead:
+        minutes = int(min_lead.total_seconds() // 60)
+        raise invalid_field(
+            "arrival_too_soon",
+            field,
+            f"A pickup is booked at least {minutes} minutes before the arrival, so a driver "
+            "can be on site in time.",
+        )
+
+
+def check_in_passed(check_in: date, timezone: str) -> ProblemError | None:
+    """A 409 for confirming a stay whose check-in day is over: its pickup would be past."""
+    today = today_at(timezone)
+    if check_in >= today:
+        return None
+    return ProblemError(
+        409,
+        "check_in_passed",
+        f"The check-in date {check_in.isoformat()} has passed at the property "
+        f"(today is {today.isoformat()}); the booking stays requested.",
+    )

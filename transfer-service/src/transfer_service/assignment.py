@@ -1,9 +1,15 @@
 """Giving a job a vehicle and a driver that are free for its whole window.
 
 A job holds its vehicle and driver from `driver_on_site_at` until `ends_at` plus the turnaround
-(cleaning the vehicle for the next job, manual 000 §6.1(8)); two jobs clash when those windows
+(cleaning the vehicle for the next job, docs/domain.md); two jobs clash when those windows
 overlap. The smallest vehicle that fits is chosen, so vans stay free for groups; among free
 drivers, the one with the fewest jobs that day, to spread the work.
+
+A job whose driver-on-site time has already passed when it is assigned (a booking confirmed
+late, an event delivered late or replayed from the dead letters) gets no driver: no driver could
+be there in time, and telling the guest one is coming would be false. It stays `requested`, the
+state dispatch already works from (`GET /api/v1/transfers?status=requested`, oldest pickup
+first), and a warning with reason `pickup_past` is logged; dispatch calls the guest.
 
 Concurrency: on PostgreSQL the candidate vehicle rows, then the candidate driver rows, are locked
 (SELECT ... FOR UPDATE, always in id order, so two assignments never deadlock) before their jobs
@@ -21,7 +27,14 @@ from sqlalchemy import ColumnElement, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from transfer_service.models import Driver, TransferJob, Vehicle
+from transfer_service.models import (
+    Driver,
+    DriverStatus,
+    TransferJob,
+    TransferStatus,
+    Vehicle,
+    VehicleStatus,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +52,7 @@ def _clashing_jobs(job: TransferJob, turnaround: timedelta) -> list[ColumnElemen
     """
     return [
         col(TransferJob.id) != job.id,
-        col(TransferJob.status) != "cancelled",
+        col(TransferJob.status) != TransferStatus.CANCELLED,
         col(TransferJob.driver_on_site_at) < job.ends_at + turnaround,
         col(TransferJob.ends_at) > job.driver_on_site_at - turnaround,
     ]
@@ -52,7 +65,7 @@ async def _free_vehicle(
         await session.exec(
             select(Vehicle)
             .where(
-                Vehicle.status == "available",
+                Vehicle.status == VehicleStatus.AVAILABLE,
                 col(Vehicle.seats) >= job.passengers,
                 col(Vehicle.luggage_capacity) >= job.luggage,
             )
@@ -82,7 +95,7 @@ async def _free_driver(
     active = (
         await session.exec(
             select(Driver)
-            .where(Driver.status == "active")
+            .where(Driver.status == DriverStatus.ACTIVE)
             .order_by(col(Driver.id))
             .with_for_update()
         )
@@ -109,7 +122,7 @@ async def _free_driver(
                 .where(
                     col(TransferJob.driver_id).in_([d.id for d in free]),
                     TransferJob.pickup_date == job.pickup_date,
-                    TransferJob.status != "cancelled",
+                    TransferJob.status != TransferStatus.CANCELLED,
                 )
                 .group_by(col(TransferJob.driver_id))
             )
@@ -121,7 +134,20 @@ async def _free_driver(
 async def assign(
     session: AsyncSession, job: TransferJob, turnaround: timedelta
 ) -> Assignment | None:
-    """Assign a free vehicle and driver to `job`; None (job left `requested`) if none is free."""
+    """Assign a free vehicle and driver to `job`; None (job left `requested`) if none is free
+    or the driver could no longer be on site in time."""
+    if job.driver_on_site_at <= utcnow():
+        log.warning(
+            "transfer left unassigned for dispatch: its pickup is already past",
+            extra={
+                "transfer_id": job.id,
+                "reservation_id": job.reservation_id,
+                "missing": "time",
+                "reason": "pickup_past",
+                "pickup_time": job.pickup_time.isoformat(),
+            },
+        )
+        return None
     vehicle = await _free_vehicle(session, job, turnaround)
     driver = await _free_driver(session, job, turnaround) if vehicle is not None else None
     if vehicle is None or driver is None:
@@ -139,7 +165,7 @@ async def assign(
         return None
     now = utcnow()
     job.vehicle_id, job.driver_id = vehicle.id, driver.id
-    job.status = "assigned"
+    job.status = TransferStatus.ASSIGNED
     job.assigned_at = job.updated_at = now
     session.add(job)
     await session.flush()

@@ -11,9 +11,9 @@ class Settings(ServiceSettings):
     database_url: str = "sqlite+aiosqlite:///./data/transfer-service.db"
     # Drive time from any pickup point to the property until per-route travel times exist.
     trip_minutes: int = Field(default=60, ge=1, le=24 * 60)
-    # Cleaning and turning the vehicle round after a job (manual 000 §6.1(8)).
+    # Cleaning and turning the vehicle round after a job (docs/domain.md, A pickup job).
     turnaround_minutes: int = Field(default=15, ge=0, le=24 * 60)
-    # The driver is at the pickup point this long before the agreed time (manual 000 §6.3(1)).
+    # The driver is at the pickup point this long before the agreed time (docs/domain.md).
     on_site_lead_minutes: int = Field(default=30, ge=0, le=24 * 60)
 
     @property

@@ -1,20 +1,23 @@
 """Event handlers: a booking confirmed with a transfer gets its pickup; a cancelled one loses it.
 
 Each handler runs in the inbox's transaction (hotel_common.events.inbox), so the job, its
-outgoing event and the processed-event row commit together or not at all.
+outgoing event and the processed-event row commit together or not at all. Both events belong to
+the reservation: subscribed with their contracts, their handlers run one at a time per
+reservation, across prefetch and replicas, and compare versions (see jobs.py) because the
+events may come in any order.
 """
 
 import logging
 
+from hotel_common.contacts import contact_of
 from hotel_common.contracts.reservations import (
     GuestContact,
     ReservationCancelled,
     ReservationConfirmed,
 )
 from hotel_common.contracts.transfers import TransferAssigned, TransferCancelled
-from hotel_common.events.envelope import Envelope
 from hotel_common.events.outbox import add_event
-from hotel_common.service import Runtime, settings_as
+from hotel_common.service import Runtime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from transfer_service import jobs
@@ -26,43 +29,43 @@ log = logging.getLogger(__name__)
 
 
 class TransferHandlers:
-    """Handlers bound to the service's settings; their names key the processed-events table."""
+    """Handlers bound to the service's settings."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    async def reservation_confirmed(self, session: AsyncSession, envelope: Envelope) -> None:
-        booking = ReservationConfirmed.from_envelope(envelope)
+    async def reservation_confirmed(
+        self, session: AsyncSession, booking: ReservationConfirmed
+    ) -> None:
         job = await jobs.open_arrival_pickup(session, booking, self.settings)
         if job is None:
             return
         assignment = await assign(session, job, self.settings.turnaround)
         if assignment is not None:
-            add_event(session, transfer_assigned(job, assignment), self.settings.service_name)
+            add_event(session, transfer_assigned(job, assignment))
 
-    async def reservation_cancelled(self, session: AsyncSession, envelope: Envelope) -> None:
-        cancellation = ReservationCancelled.from_envelope(envelope)
+    async def reservation_cancelled(
+        self, session: AsyncSession, cancellation: ReservationCancelled
+    ) -> None:
         reason = cancellation.reason or "reservation cancelled"
-        for job in await jobs.cancel_for_reservation(session, cancellation.reservation_id, reason):
+        cancelled = await jobs.cancel_for_reservation(
+            session, cancellation.reservation_id, reason, cancellation.aggregate_version
+        )
+        for job in cancelled:
             log.info("transfer cancelled", extra={"transfer_id": job.id})
             add_event(
                 session,
                 TransferCancelled(
-                    transfer_id=job.id, reservation_id=job.reservation_id, reason=reason
+                    transfer_id=job.id,
+                    reservation_id=job.reservation_id,
+                    reason=reason,
+                    aggregate_version=cancellation.aggregate_version,
                 ),
-                self.settings.service_name,
             )
 
 
 def transfer_assigned(job: TransferJob, assignment: Assignment) -> TransferAssigned:
-    guest = GuestContact.model_validate(
-        {
-            "name": job.guest_name,
-            "email": job.guest_email,
-            "phone": job.guest_phone,
-            "language": job.guest_language,
-        }
-    )
+    guest = GuestContact.model_validate(contact_of(job))
     return TransferAssigned(
         transfer_id=job.id,
         reservation_id=job.reservation_id,
@@ -78,10 +81,22 @@ def transfer_assigned(job: TransferJob, assignment: Assignment) -> TransferAssig
         vehicle_plate=assignment.vehicle.plate,
         vehicle_description=assignment.vehicle.description,
         property_timezone=job.property_timezone,
+        aggregate_version=job.reservation_version,
     )
 
 
-def subscribe(runtime: Runtime) -> None:
-    handlers = TransferHandlers(settings_as(runtime, Settings))
-    runtime.handle(ReservationConfirmed.event_type, handlers.reservation_confirmed)
-    runtime.handle(ReservationCancelled.event_type, handlers.reservation_cancelled)
+def subscribe(runtime: Runtime[Settings]) -> None:
+    handlers = TransferHandlers(runtime.settings)
+    # `formerly`: the keys these handlers were recorded under before they had names.
+    runtime.handle(
+        ReservationConfirmed,
+        handlers.reservation_confirmed,
+        name="transfer.open_pickup",
+        formerly=["transfer_service.handlers.TransferHandlers.reservation_confirmed"],
+    )
+    runtime.handle(
+        ReservationCancelled,
+        handlers.reservation_cancelled,
+        name="transfer.cancel_pickups",
+        formerly=["transfer_service.handlers.TransferHandlers.reservation_cancelled"],
+    )

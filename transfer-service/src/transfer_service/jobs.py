@@ -1,22 +1,47 @@
-"""Transfer jobs: opening the arrival pickup a booking asked for, and cancelling it."""
+"""Transfer jobs: opening the arrival pickup a booking asked for, cancelling it, and listing
+them. Nothing here commits: the consumer wrapper or the route owns the transaction.
+
+Concurrency and order: the handlers calling these run one at a time per reservation (the
+inbox's lock, hotel_common/events/inbox.py), so each sees what the other committed. Events of
+one booking may still arrive in any order, twice, or late; the reservation's version on each
+event (`aggregate_version`) says which is newer. A cancellation leaves a tombstone with its
+version, so a confirmation that is not newer opens nothing; a job remembers the version that
+opened it, so a cancellation older than that leaves it alone. Unknown versions (events from
+before versions existed) count as not newer: the cancellation wins.
+"""
 
 import logging
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from hotel_common.contacts import contact_columns
 from hotel_common.contracts.reservations import ReservationConfirmed
+from hotel_common.errors import NotFound, ProblemError
+from hotel_common.events.envelope import newer
+from hotel_common.pagination import Page, Paging, keyset_page
 from hotel_common.time import as_utc, utcnow
+from sqlalchemy import ColumnElement, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from transfer_service.config import Settings
-from transfer_service.models import CancelledReservation, TransferJob
+from transfer_service.models import (
+    CancelledReservation,
+    Driver,
+    ProgressStatus,
+    TransferJob,
+    TransferKind,
+    TransferPublic,
+    TransferStatus,
+    Vehicle,
+)
 
 log = logging.getLogger(__name__)
 
-ARRIVAL_PICKUP = "arrival_pickup"
-# Before the guest boards a job can still be called off (DOMAIN.md §2, transfer job states).
-CANCELLABLE = ("requested", "assigned", "driver_on_site")
+ARRIVAL_PICKUP = TransferKind.ARRIVAL_PICKUP
+# Before the guest boards a job can still be called off (docs/domain.md, Job states).
+CANCELLABLE = (TransferStatus.REQUESTED, TransferStatus.ASSIGNED, TransferStatus.DRIVER_ON_SITE)
 
 
 def local_date(instant: datetime, timezone: str) -> date:
@@ -35,7 +60,8 @@ async def open_arrival_pickup(
     request = booking.transfer
     if request is None:
         return None
-    if await session.get(CancelledReservation, booking.reservation_id) is not None:
+    cancelled = await session.get(CancelledReservation, booking.reservation_id)
+    if cancelled is not None and not newer(booking.aggregate_version, cancelled.version):
         log.info(
             "confirmation arrived after the cancellation; no pickup",
             extra={"reservation_id": booking.reservation_id},
@@ -58,10 +84,7 @@ async def open_arrival_pickup(
         reservation_id=booking.reservation_id,
         confirmation_number=booking.confirmation_number,
         kind=ARRIVAL_PICKUP,
-        guest_name=booking.guest.name,
-        guest_email=booking.guest.email,
-        guest_phone=booking.guest.phone,
-        guest_language=booking.guest.language,
+        **contact_columns(booking.guest),
         flight_number=request.flight_number,
         pickup_place=request.pickup_place,
         destination=booking.property_name,
@@ -72,6 +95,7 @@ async def open_arrival_pickup(
         property_timezone=booking.property_timezone,
         passengers=request.passengers,
         luggage=request.luggage,
+        reservation_version=booking.aggregate_version,
     )
     session.add(job)
     await session.flush()
@@ -79,15 +103,20 @@ async def open_arrival_pickup(
 
 
 async def cancel_for_reservation(
-    session: AsyncSession, reservation_id: str, reason: str
+    session: AsyncSession, reservation_id: str, reason: str, version: int | None = None
 ) -> list[TransferJob]:
     """Cancel the reservation's jobs not yet under way; their vehicle and driver become free
     (a cancelled job holds nothing) and stay recorded on the job for the history.
 
-    The cancellation is remembered even when no job exists yet: its confirmation may still come.
+    The cancellation is remembered, with its version, even when no job exists yet: its
+    confirmation may still come. Jobs opened by a newer version than `version` stay.
     """
-    if await session.get(CancelledReservation, reservation_id) is None:
-        session.add(CancelledReservation(reservation_id=reservation_id))
+    tombstone = await session.get(CancelledReservation, reservation_id)
+    if tombstone is None:
+        session.add(CancelledReservation(reservation_id=reservation_id, version=version))
+    elif newer(version, tombstone.version):
+        tombstone.version = version
+        session.add(tombstone)
     jobs = (
         await session.exec(
             select(TransferJob)
@@ -98,11 +127,99 @@ async def cancel_for_reservation(
             .with_for_update()
         )
     ).all()
+    jobs = [j for j in jobs if not newer(j.reservation_version, version)]
     now = utcnow()
     for job in jobs:
-        job.status = "cancelled"
+        job.status = TransferStatus.CANCELLED
         job.cancel_reason = reason
         job.cancelled_at = job.updated_at = now
         session.add(job)
     await session.flush()
-    return list(jobs)
+    return jobs
+
+
+def _with_crew() -> Select[TransferJob, Vehicle, Driver]:
+    """Jobs with their vehicle and driver (None in the rows of unassigned jobs)."""
+    return (
+        select(TransferJob, Vehicle, Driver)
+        .outerjoin(Vehicle, col(TransferJob.vehicle_id) == col(Vehicle.id))
+        .outerjoin(Driver, col(TransferJob.driver_id) == col(Driver.id))
+    )
+
+
+async def list_jobs(
+    session: AsyncSession,
+    paging: Paging,
+    *,
+    visible: ColumnElement[bool] | None,
+    reservation_id: str | None,
+    status: TransferStatus | None,
+    pickup_date: date | None,
+    driver_id: int | None,
+) -> Page[TransferPublic]:
+    """Jobs in pickup order, with their crew; only those `visible` (None: all)."""
+    query = _with_crew()
+    if visible is not None:
+        query = query.where(visible)
+    if reservation_id is not None:
+        query = query.where(TransferJob.reservation_id == reservation_id)
+    if status is not None:
+        query = query.where(TransferJob.status == status)
+    if pickup_date is not None:
+        query = query.where(TransferJob.pickup_date == pickup_date)
+    if driver_id is not None:
+        query = query.where(TransferJob.driver_id == driver_id)
+    order = (col(TransferJob.pickup_time), col(TransferJob.id))
+    page = await keyset_page(session, query, paging, *order)
+    return page.map(lambda row: TransferPublic.of(*row))
+
+
+async def get_job(
+    session: AsyncSession, transfer_id: str, visible: ColumnElement[bool] | None = None
+) -> TransferPublic:
+    """One job with its crew; 404 if there is none or the caller may not see it."""
+    query = _with_crew().where(TransferJob.id == transfer_id)
+    if visible is not None:
+        query = query.where(visible)
+    row = (await session.exec(query)).first()
+    if row is None:
+        raise NotFound("transfer", transfer_id)
+    return TransferPublic.of(*row)
+
+
+# Each reported state follows exactly one other (docs/domain.md, Job states): forward only.
+PROGRESS_FROM = {
+    ProgressStatus.DRIVER_ON_SITE: TransferStatus.ASSIGNED,
+    ProgressStatus.IN_PROGRESS: TransferStatus.DRIVER_ON_SITE,
+    ProgressStatus.COMPLETED: TransferStatus.IN_PROGRESS,
+}
+
+
+async def report_progress(
+    session: AsyncSession,
+    transfer_id: str,
+    status: ProgressStatus,
+    visible: ColumnElement[bool] | None,
+) -> None:
+    """Move a job `visible` to the caller one step on to `status`: 404 if the caller may not
+    see it, 409 `invalid_transition` unless it is in the state just before. A compare-and-set
+    on the status, so two reports racing for one step cannot both succeed."""
+    query = select(TransferJob.status).where(TransferJob.id == transfer_id)
+    if visible is not None:
+        query = query.where(visible)
+    current = (await session.exec(query)).first()
+    if current is None:
+        raise NotFound("transfer", transfer_id)
+    before = PROGRESS_FROM[status]
+    moved = await session.exec(
+        update(TransferJob)
+        .where(col(TransferJob.id) == transfer_id, col(TransferJob.status) == before)
+        .values(status=status.value, updated_at=utcnow())
+    )
+    if moved.rowcount != 1:
+        raise ProblemError(
+            409,
+            "invalid_transition",
+            f"The transfer is {current}; only one that is {before} can become {status}.",
+            current_status=current,
+        )

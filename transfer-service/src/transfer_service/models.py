@@ -1,33 +1,61 @@
 """Tables of transfer-service beside their API schemas: vehicles, drivers and transfer jobs.
 
 Choice-like columns are plain strings in the database (no native enum types to migrate when a
-state is added); the API schemas restrict them with `Literal`.
+state is added); the API schemas restrict them with `StrEnum`s. Instants are `UtcDateTime`.
 """
 
-import re
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from enum import StrEnum
 
 import sqlalchemy as sa
-from hotel_common.contracts.reservations import Language
-from hotel_common.time import utcnow
+from hotel_common.contacts import (
+    LANGUAGE_TAG_MAX_LENGTH,
+    PHONE_MAX_LENGTH,
+    LanguageTag,
+    Phone,
+    contact_of,
+)
+from hotel_common.text import Text
+from hotel_common.time import UtcDateTime, utcnow
 from pydantic import field_validator
 from sqlmodel import Field, SQLModel
+from sqlmodel.main import SQLModelConfig
 
-VehicleClass = Literal["sedan", "business", "van", "minibus"]
-VehicleStatus = Literal["available", "out_of_service"]
-DriverStatus = Literal["active", "inactive"]
-TransferKind = Literal["arrival_pickup"]
-# driver_on_site, in_progress and completed are reached through dispatch (a later issue).
-TransferStatus = Literal[
-    "requested", "assigned", "driver_on_site", "in_progress", "completed", "cancelled"
-]
 
-TABLES = {"vehicles", "drivers", "transfer_jobs", "cancelled_reservations"}
+class VehicleClass(StrEnum):
+    SEDAN = "sedan"
+    BUSINESS = "business"
+    VAN = "van"
+    MINIBUS = "minibus"
 
-_PHONE = re.compile(r"\+?[1-9][0-9]{6,14}")
-_PHONE_SEPARATORS = re.compile(r"[\s\-().]")
+
+class VehicleStatus(StrEnum):
+    AVAILABLE = "available"
+    OUT_OF_SERVICE = "out_of_service"
+
+
+class DriverStatus(StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+
+
+class TransferKind(StrEnum):
+    ARRIVAL_PICKUP = "arrival_pickup"
+
+
+class TransferStatus(StrEnum):
+    REQUESTED = "requested"
+    ASSIGNED = "assigned"
+    # driver_on_site, in_progress and completed: reported by the driver or dispatch
+    # (POST /api/v1/transfers/{id}/progress), forward only.
+    DRIVER_ON_SITE = "driver_on_site"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+STRICT = SQLModelConfig(extra="forbid")  # request bodies: an unknown field is a 422
 
 
 def _squeeze(value: object) -> object:
@@ -42,12 +70,17 @@ class VehicleBase(SQLModel):
     plate: str = Field(min_length=1, max_length=20)
     description: str = Field(min_length=1, max_length=200)  # e.g. "Toyota Alphard (black)"
     vehicle_class: VehicleClass = Field(sa_type=sa.String(20))
-    seats: int = Field(ge=1, le=60)  # passengers, driver not counted
-    luggage_capacity: int = Field(ge=0, le=100)  # suitcases
-    status: VehicleStatus = Field(default="available", sa_type=sa.String(20))
+    seats: int = Field(ge=1, le=60, description="Passenger seats, the driver's not counted")
+    luggage_capacity: int = Field(ge=0, le=100, description="Number of suitcases")
+    status: VehicleStatus = Field(default=VehicleStatus.AVAILABLE, sa_type=sa.String(20))
 
 
 class VehicleCreate(VehicleBase):
+    model_config = STRICT
+    # Request text refuses control characters (hotel_common.text).
+    plate: Text = Field(min_length=1, max_length=20)
+    description: Text = Field(min_length=1, max_length=200)
+
     @field_validator("plate", mode="before")
     @classmethod
     def _plate(cls, value: object) -> object:
@@ -66,7 +99,7 @@ class Vehicle(VehicleBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     plate: str = Field(max_length=20, unique=True)
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
 class VehiclePublic(VehicleBase):
@@ -79,33 +112,32 @@ class VehiclePublic(VehicleBase):
 
 class DriverBase(SQLModel):
     name: str = Field(min_length=1, max_length=100)
-    phone: str = Field(max_length=20)  # E.164, e.g. +8613800138000
+    phone: str = Field(max_length=PHONE_MAX_LENGTH)  # E.164, e.g. +8613800138000
     licence_number: str = Field(min_length=1, max_length=40)
-    status: DriverStatus = Field(default="active", sa_type=sa.String(20))
-    languages: list[Language] = Field(
-        default_factory=lambda: ["zh-Hans"], min_length=1, sa_type=sa.JSON
-    )
+    status: DriverStatus = Field(default=DriverStatus.ACTIVE, sa_type=sa.String(20))
+    languages: list[str] = Field(default_factory=lambda: ["zh-Hans"], min_length=1, sa_type=sa.JSON)
 
 
 class DriverCreate(DriverBase):
+    model_config = STRICT
+    # Request text refuses control characters (hotel_common.text).
+    name: Text = Field(min_length=1, max_length=100)
+    phone: Phone
+    licence_number: Text = Field(min_length=1, max_length=40)
+    languages: list[LanguageTag] = Field(
+        default_factory=lambda: ["zh-Hans"],
+        min_length=1,
+        description="Languages the driver speaks, BCP-47 tags; repeats are dropped",
+    )
+
     @field_validator("name", "licence_number", mode="before")
     @classmethod
     def _text(cls, value: object) -> object:
         return _squeeze(value)
 
-    @field_validator("phone", mode="before")
-    @classmethod
-    def _phone(cls, value: object) -> object:
-        if not isinstance(value, str):
-            return value
-        digits = _PHONE_SEPARATORS.sub("", value)
-        if not _PHONE.fullmatch(digits):
-            raise ValueError("phone must be 7-15 digits, optionally with a leading +")
-        return digits
-
     @field_validator("languages")
     @classmethod
-    def _distinct(cls, value: list[Language]) -> list[Language]:
+    def _distinct(cls, value: list[str]) -> list[str]:
         return list(dict.fromkeys(value))
 
 
@@ -114,7 +146,7 @@ class Driver(DriverBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     licence_number: str = Field(max_length=40, unique=True)
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
 class DriverPublic(DriverBase):
@@ -132,7 +164,10 @@ class CancelledReservation(SQLModel, table=True):
     __tablename__ = "cancelled_reservations"
 
     reservation_id: str = Field(primary_key=True, max_length=36)
-    cancelled_at: datetime = Field(default_factory=utcnow)
+    cancelled_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    # The reservation's version the cancellation announced (None: an event without versions).
+    # Only a confirmation of a later version could open a pickup again.
+    version: int | None = None
 
 
 class TransferJob(SQLModel, table=True):
@@ -148,36 +183,45 @@ class TransferJob(SQLModel, table=True):
     id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True, max_length=36)
     reservation_id: str  # unique with kind: one arrival pickup per reservation
     confirmation_number: str
-    kind: str = Field(default="arrival_pickup", max_length=30)
+    kind: TransferKind = Field(default=TransferKind.ARRIVAL_PICKUP, sa_type=sa.String(30))
     guest_name: str
     guest_email: str
     guest_phone: str | None = None
-    guest_language: str = Field(max_length=10)
+    guest_language: str = Field(max_length=LANGUAGE_TAG_MAX_LENGTH)
     flight_number: str | None = None
     pickup_place: str
     destination: str  # the property's name
-    pickup_time: datetime  # the agreed meeting time: the guest's arrival
-    driver_on_site_at: datetime  # pickup_time minus the on-site lead
-    ends_at: datetime  # pickup_time plus the trip
+    # the agreed meeting time: the guest's arrival
+    pickup_time: datetime = Field(sa_type=UtcDateTime)
+    driver_on_site_at: datetime = Field(sa_type=UtcDateTime)  # pickup_time minus the lead
+    ends_at: datetime = Field(sa_type=UtcDateTime)  # pickup_time plus the trip
     pickup_date: date = Field(index=True)  # pickup_time's date in the property's time zone
     property_timezone: str = Field(max_length=64)
     passengers: int
     luggage: int
-    status: str = Field(default="requested", max_length=20, index=True)
+    status: TransferStatus = Field(
+        default=TransferStatus.REQUESTED, sa_type=sa.String(20), index=True
+    )
     vehicle_id: int | None = Field(default=None, foreign_key="vehicles.id", index=True)
     driver_id: int | None = Field(default=None, foreign_key="drivers.id", index=True)
     cancel_reason: str | None = None
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
-    assigned_at: datetime | None = None
-    cancelled_at: datetime | None = None
+    # The version of the reservation whose confirmation opened the job; a cancellation of an
+    # older version is stale and leaves it alone.
+    reservation_version: int | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    assigned_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    cancelled_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
-class GuestPublic(SQLModel):
+class TransferGuest(SQLModel):
+    """The guest to pick up. (Not `GuestPublic`: guest-service has a schema of that name, and
+    the gateway merges both documents.)"""
+
     name: str
     email: str
-    phone: str | None
-    language: Language
+    phone: str | None = Field(description="E.164, e.g. +8613800138000")
+    language: str = Field(description="BCP-47 tag, e.g. zh-Hans")
 
 
 class VehicleSummary(SQLModel):
@@ -199,17 +243,19 @@ class TransferPublic(SQLModel):
     confirmation_number: str
     kind: TransferKind
     status: TransferStatus
-    guest: GuestPublic
+    guest: TransferGuest
     flight_number: str | None
     pickup_place: str
-    destination: str
-    pickup_time: datetime
-    driver_on_site_at: datetime
-    ends_at: datetime
-    pickup_date: date
-    property_timezone: str
-    passengers: int
-    luggage: int
+    destination: str = Field(description="The property's name")
+    pickup_time: datetime = Field(description="Agreed meeting time (the arrival), UTC")
+    driver_on_site_at: datetime = Field(
+        description="When the driver is at the pickup point: pickup_time minus the lead, UTC"
+    )
+    ends_at: datetime = Field(description="Expected arrival at the property, UTC")
+    pickup_date: date = Field(description="pickup_time's date in the property's time zone")
+    property_timezone: str = Field(description="IANA time zone, e.g. Asia/Shanghai")
+    passengers: int = Field(description="Number of people")
+    luggage: int = Field(description="Number of suitcases")
     vehicle: VehicleSummary | None
     driver: DriverSummary | None
     cancel_reason: str | None
@@ -220,17 +266,27 @@ class TransferPublic(SQLModel):
     def of(
         cls, job: TransferJob, vehicle: Vehicle | None, driver: Driver | None
     ) -> "TransferPublic":
-        guest = {
-            "name": job.guest_name,
-            "email": job.guest_email,
-            "phone": job.guest_phone,
-            "language": job.guest_language,
-        }
+        # Read from attributes, not model_dump(): a loaded row's choice columns are plain text.
+        fields = {name: getattr(job, name) for name in cls.model_fields if hasattr(job, name)}
         return cls.model_validate(
-            {
-                **job.model_dump(),
-                "guest": guest,
-                "vehicle": vehicle.model_dump() if vehicle else None,
-                "driver": driver.model_dump() if driver else None,
-            }
+            {**fields, "guest": contact_of(job), "vehicle": vehicle, "driver": driver},
+            from_attributes=True,
         )
+
+
+class ProgressStatus(StrEnum):
+    """Where a driver reports a job has got to; each step follows the one before."""
+
+    DRIVER_ON_SITE = "driver_on_site"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+
+
+class ProgressUpdate(SQLModel):
+    model_config = SQLModelConfig(
+        extra="forbid", json_schema_extra={"examples": [{"status": "driver_on_site"}]}
+    )
+
+    status: ProgressStatus = Field(
+        description="The next state: assigned -> driver_on_site -> in_progress -> completed"
+    )

@@ -1,4 +1,4 @@
-from guest_service.models import TABLES
+import guest_service.models  # noqa: F401  (the service's tables)
 from hotel_common.migrations import run_env
 
-run_env(TABLES)
+run_env("guest_service")

@@ -1,35 +1,38 @@
 """FastAPI dependencies every service uses, as `Annotated` aliases."""
 
-from collections.abc import AsyncIterator, Callable
-from typing import Annotated
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from hotel_common.service import Runtime, settings_as
-from hotel_common.settings import SettingsT
+from hotel_common.db import request_transaction
+from hotel_common.service import Runtime
+from hotel_common.settings import ServiceSettings
 
 
-def get_runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
+def get_runtime(request: Request) -> Runtime[Any]:
+    runtime: Runtime[Any] = request.app.state.runtime
     return runtime
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with get_runtime(request).sessions() as session:
+    """The route's session. In a request that runs in one transaction (a POST with an
+    Idempotency-Key, see idempotency.py) it joins that transaction: its commit() releases a
+    savepoint, and what the route did commits with the request's stored answer, or not at all.
+    """
+    sessions = get_runtime(request).sessions
+    joined = request_transaction(request.scope)
+    async with sessions() if joined is None else joined.session(sessions) as session:
         yield session
 
 
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+def get_settings(request: Request) -> ServiceSettings:
+    """The service's settings: an instance of its `ServiceSpec.settings_class` (checked when
+    the app is built), so a service may alias it with its own class:
+    `SettingsDep = Annotated[Settings, Depends(get_settings)]`."""
+    return get_runtime(request).settings
+
+
+RuntimeDep = Annotated[Runtime[Any], Depends(get_runtime)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
-
-
-def settings_dep(cls: type[SettingsT]) -> Callable[[Runtime], SettingsT]:
-    """A dependency giving the service's own settings (see `settings_as`), for an alias like
-    `SettingsDep = Annotated[Settings, Depends(settings_dep(Settings))]`.
-    """
-
-    def get_settings(runtime: RuntimeDep) -> SettingsT:
-        return settings_as(runtime, cls)
-
-    return get_settings

@@ -1,74 +1,100 @@
-"""Alembic, driven from code: each service keeps its own migrations folder and version table.
+"""Alembic, driven from code: two histories in every service's database.
 
-A service's `migrations/env.py` is two lines: `from hotel_common.migrations import run_env`,
-`run_env(TABLE_NAMES)`. Start-up upgrades to head inside the service's own async connection.
-A service's initial revision creates the shared tables with `create_common_tables()`.
+- The shared tables (outbox, processed_events, idempotency_keys: the models of hotel_common
+  itself) have one history, `hotel_common/common_migrations/`, version table
+  `alembic_version_common`. A change to them is one revision there, for every service.
+- A service's own tables have the service's history, `<package>/migrations/`, version table
+  `alembic_version`. Its `env.py` imports the models and calls `run_env("<package>")`.
+
+Which tables a history owns comes from the models, not from a list: every table mapped by a
+class defined in the owning package (or a module below it). In one process several services
+share `SQLModel.metadata` (embedded mode, tests); each history still sees its own tables only.
+Start-up (`upgrade`) brings the shared history to head, then the service's.
 """
 
 import shutil
 import sys
-from collections.abc import Iterable
+import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-import sqlalchemy as sa
-from alembic import command, op
+from alembic import command
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config
-from sqlalchemy import Connection, create_engine, pool
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection, Table, TypeDecorator, create_engine, pool
+from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
-from sqlmodel.sql.sqltypes import AutoString
+from sqlmodel.main import default_registry
 
-# Tables the shared library adds to every service's database.
-COMMON_TABLES = frozenset({"outbox", "processed_events", "idempotency_keys"})
+from hotel_common.db import drop_database, ensure_database
+
+COMMON_DIR = Path(__file__).parent / "common_migrations"
+COMMON_OWNER = "hotel_common"
+COMMON_VERSION_TABLE = "alembic_version_common"
+SERVICE_VERSION_TABLE = "alembic_version"
 
 
-def create_common_tables() -> None:
-    """Create the shared tables (outbox, processed_events, idempotency_keys) in a revision.
+def owned_tables(owner: str | None) -> list[Table]:
+    """The tables mapped by classes defined in module `owner` or below it (None: none)."""
+    if owner is None:
+        return []
 
-    Their models: hotel_common.events.outbox, hotel_common.events.inbox, hotel_common.idempotency.
-    A change to one of them needs a revision in every service.
-    """
-    op.create_table(
-        "idempotency_keys",
-        sa.Column("key", AutoString(length=255), nullable=False),
-        sa.Column("fingerprint", AutoString(length=64), nullable=False),
-        sa.Column("status_code", sa.Integer(), nullable=True),
-        sa.Column("headers", sa.Text(), nullable=True),
-        sa.Column("body", sa.Text(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("key"),
+    def inside(module: str) -> bool:
+        return module == owner or module.startswith(owner + ".")
+
+    mapped = {t for m in default_registry.mappers if inside(m.class_.__module__) for t in m.tables}
+    return [t for t in SQLModel.metadata.sorted_tables if t in mapped]
+
+
+def _render_item(type_: str, obj: Any, _context: Any) -> str | Literal[False]:
+    """A revision writes a project's column type (e.g. `hotel_common.time.UtcDateTime`) as what
+    it stores (`sa.DateTime(timezone=True)`): no import to add, and history does not change
+    when the type's Python side does. SQLAlchemy's and SQLModel's types render as usual."""
+    own = isinstance(obj, TypeDecorator) and not type(obj).__module__.startswith(
+        ("sqlalchemy.", "sqlmodel.")
     )
-    op.create_table(
-        "outbox",
-        sa.Column("seq", sa.Integer(), nullable=False),
-        sa.Column("id", AutoString(length=36), nullable=False),
-        sa.Column("type", AutoString(length=100), nullable=False),
-        sa.Column("envelope", sa.JSON(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("seq"),
-        sa.UniqueConstraint("id"),
-    )
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.create_index("ix_outbox_unsent", ["published_at", "seq"], unique=False)
-    op.create_table(
-        "processed_events",
-        sa.Column("event_id", AutoString(length=36), nullable=False),
-        sa.Column("handler", AutoString(length=200), nullable=False),
-        sa.Column("event_type", AutoString(length=100), nullable=False),
-        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("event_id", "handler"),
-    )
+    return f"sa.{obj.impl!r}" if type_ == "type" and own else False
 
 
-def drop_common_tables() -> None:
-    """Drop what `create_common_tables` created (a service's initial downgrade)."""
-    op.drop_table("processed_events")
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_index("ix_outbox_unsent")
-    op.drop_table("outbox")
-    op.drop_table("idempotency_keys")
+def _options(owner: str | None, version_table: str) -> dict[str, Any]:
+    """Alembic's options for `owner`'s history: its tables, on both sides of a comparison."""
+    names = frozenset(t.name for t in owned_tables(owner))
+    return {
+        "target_metadata": SQLModel.metadata,
+        "version_table": version_table,
+        "render_as_batch": True,  # SQLite can only ALTER through table copies
+        "compare_type": True,
+        "render_item": _render_item,
+        # Reflected from the database: another history's tables and version table are left alone.
+        "include_name": lambda name, type_, _parents: type_ != "table" or name in names,
+        # From the metadata: other services' models imported in the same process are skipped.
+        "include_object": lambda _obj, name, type_, _reflected, _other: (
+            type_ != "table" or name in names
+        ),
+    }
+
+
+def run_env(owner: str | None = None, *, version_table: str = SERVICE_VERSION_TABLE) -> None:
+    """Body of every `env.py`: migrate the tables of the package `owner` (None: no tables)."""
+    from alembic import context
+
+    options = _options(owner, version_table)
+
+    def run(connection: Connection) -> None:
+        context.configure(connection=connection, **options)
+        with context.begin_transaction():
+            context.run_migrations()
+
+    connection = context.config.attributes.get("connection")
+    if connection is not None:
+        run(connection)
+        return
+    # Command line: a scratch SQLite database at head is the comparison base.
+    url = context.config.get_main_option("sqlalchemy.url") or "sqlite://"
+    engine = create_engine(url, poolclass=pool.StaticPool)
+    with engine.begin() as conn:
+        run(conn)
 
 
 def _config(migrations_dir: Path, connection: Connection | None = None) -> Config:
@@ -79,58 +105,56 @@ def _config(migrations_dir: Path, connection: Connection | None = None) -> Confi
 
 
 def upgrade(connection: Connection, migrations_dir: Path) -> None:
-    """Bring the schema to head (call through `AsyncConnection.run_sync`)."""
-    command.upgrade(_config(migrations_dir, connection), "head")
+    """Bring the shared tables, then the service's, to head (through `AsyncConnection.run_sync`)."""
+    command.upgrade(_config(COMMON_DIR, connection), "head")
+    if migrations_dir.resolve() != COMMON_DIR.resolve():
+        command.upgrade(_config(migrations_dir, connection), "head")
 
 
-def run_env(table_names: Iterable[str]) -> None:
-    """Body of every service's env.py: migrate only that service's tables plus the shared ones."""
-    from alembic import context
+def schema_diff(connection: Connection, owner: str | None) -> list[Any]:
+    """What autogenerate would write for `owner`'s tables (the shared ones: `COMMON_OWNER`):
+    the differences between the models and the database, empty when they agree."""
+    options = _options(owner, SERVICE_VERSION_TABLE)  # every version table is left out
+    target = options.pop("target_metadata")
+    with warnings.catch_warnings():
+        # SQLite cannot reflect an index on an expression (PostgreSQL compares them).
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based")
+        return list(compare_metadata(MigrationContext.configure(connection, opts=options), target))
 
-    import hotel_common.events.inbox
-    import hotel_common.events.outbox
-    import hotel_common.idempotency  # noqa: F401  (register the shared tables)
 
-    owned = frozenset(table_names) | COMMON_TABLES
+async def drift(url: str, migrations_dir: Path, owner: str | None) -> list[Any]:
+    """Migrate a new database at `url` to head and compare it with the models, for `owner`'s
+    tables and the shared ones: what autogenerate would write, empty when they agree. The
+    database is dropped afterwards."""
 
-    def include_name(name: str | None, type_: str, _parents: Any) -> bool:
-        return type_ != "table" or name in owned
+    def compare(connection: Connection) -> list[Any]:
+        upgrade(connection, migrations_dir)
+        return schema_diff(connection, owner) + schema_diff(connection, COMMON_OWNER)
 
-    def run(connection: Connection) -> None:
-        context.configure(
-            connection=connection,
-            target_metadata=SQLModel.metadata,
-            include_name=include_name,
-            render_as_batch=True,  # SQLite can only ALTER through table copies
-            compare_type=True,
-        )
-        with context.begin_transaction():
-            context.run_migrations()
-
-    connection = context.config.attributes.get("connection")
-    if connection is not None:
-        run(connection)
-        return
-    # Command line (autogenerate): a scratch SQLite database at head is the comparison base.
-    url = context.config.get_main_option("sqlalchemy.url") or "sqlite://"
-    engine = create_engine(url, poolclass=pool.StaticPool)
-    with engine.begin() as conn:
-        run(conn)
+    await ensure_database(url)
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            return await conn.run_sync(compare)
+    finally:
+        await engine.dispose()
+        await drop_database(url)
 
 
 def autogenerate(migrations_dir: Path, message: str) -> None:
     """Write a new revision with the difference between the models and the migrations so far."""
-    # One template for every service, lent to the folder for the duration of the command.
+    # One template for every history, lent to the folder for the duration of the command.
     template = migrations_dir / "script.py.mako"
     shutil.copy(Path(__file__).parent / "templates" / "script.py.mako", template)
     engine = create_engine("sqlite://", poolclass=pool.StaticPool)
     try:
         with engine.begin() as conn:
-            command.upgrade(_config(migrations_dir, conn), "head")
+            upgrade(conn, migrations_dir)
             command.revision(_config(migrations_dir, conn), message=message, autogenerate=True)
     finally:
         template.unlink()
 
 
-if __name__ == "__main__":  # python -m hotel_common.migrations <migrations dir> <message>
-    autogenerate(Path(sys.argv[1]), " ".join(sys.argv[2:]) or "change")
+if __name__ == "__main__":  # python -m hotel_common.migrations <migrations dir | common> <message>
+    where = COMMON_DIR if sys.argv[1] == "common" else Path(sys.argv[1])
+    autogenerate(where, " ".join(sys.argv[2:]) or "change")

@@ -1,44 +1,108 @@
 """Helpers for tests (and benchmarks) that drive a service or the platform from outside:
-the app's lifespan with a client, polling for an eventual outcome, a free port, a real SMTP
-server to receive mail, a TCP proxy to cut a connection."""
+the app's lifespan with a client, the app over real HTTP, polling for an eventual outcome,
+problem+json checks, a real SMTP server to receive mail, a TCP proxy to cut a connection, and
+one sample-event factory per contract.
+
+Servers started in-process bind port 0 and read the port back: no "find a free port, then
+bind it" race. Only a child process that must be told its port up front uses `free_port`.
+"""
 
 import asyncio
 import email
+import hashlib
+import inspect
 import socket
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import default as default_policy
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any, Literal, TypeVar
 
 import httpx
+import uvicorn
 from fastapi import FastAPI
+
+from hotel_common import db
+from hotel_common.contracts.reservations import (
+    GuestContact,
+    ReservationCancelled,
+    ReservationConfirmed,
+    TransferRequest,
+)
+from hotel_common.contracts.transfers import TransferAssigned, TransferCancelled
+from hotel_common.errors import PROBLEM_JSON, TYPE_BASE
+from hotel_common.events.envelope import Envelope, IntegrationEvent
+from hotel_common.events.memory import InMemoryBroker
+from hotel_common.principal import HEADER, Kind, Principal, Role, sign
+from hotel_common.settings import DEV_INTERNAL_SECRET
 
 T = TypeVar("T")
 
 
+# Who a test client calling a service directly is, unless it says otherwise: the platform's
+# admin, as the gateway would sign it (authorization tests pass their own).
+TEST_ADMIN = Principal(id="staff:test-admin", kind=Kind.STAFF, roles=frozenset({Role.ADMIN}))
+
+
+def principal_headers(principal: Principal, secret: str = DEV_INTERNAL_SECRET) -> dict[str, str]:
+    """The X-Principal header the gateway would send for `principal` (valid for an hour)."""
+    return {HEADER: sign(principal, secret, lifetime=3600)}
+
+
 @asynccontextmanager
 async def running(
-    app: FastAPI, base_url: str = "http://testserver"
+    app: FastAPI, base_url: str = "http://testserver", principal: Principal | None = TEST_ADMIN
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """Start the app's lifespan and yield a client that calls it in-process."""
+    """Start the app's lifespan and yield a client that calls it in-process, as `principal`
+    (signed with the app's `internal_secret`; None: no principal header)."""
+    settings = getattr(app.state, "settings", None)
+    secret = getattr(settings, "internal_secret", DEV_INTERNAL_SECRET)
+    headers = principal_headers(principal, secret) if principal is not None else {}
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url) as client,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url=base_url, headers=headers
+        ) as client,
     ):
         yield client
 
 
+@asynccontextmanager
+async def serving(
+    app: FastAPI, *, lifespan: Literal["on", "off"] = "on", **config: Any
+) -> AsyncIterator[str]:
+    """Serve `app` over real HTTP on a loopback port of its own (bound to port 0, read back);
+    yields its base URL and stops the server on the way out. `config`: more uvicorn options."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan=lifespan, **config))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        await eventually(lambda: server.started or task.done(), timeout=30)
+        assert server.started, "the test server did not start"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=15)
+        sock.close()
+
+
 async def eventually(
-    probe: Callable[[], Awaitable[T]],
+    probe: Callable[[], Awaitable[T] | T],
     until: Callable[[T], bool] = bool,
     timeout: float = 10.0,
     interval: float = 0.02,
 ) -> T:
-    """Poll `probe` until `until(result)` holds; fail with the last result after `timeout`."""
+    """Poll `probe` (a plain function or a coroutine function) until `until(result)` holds;
+    fail with the last result after `timeout`."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        result = await probe()
+        answer = probe()
+        result: T = await answer if inspect.isawaitable(answer) else answer
         if until(result):
             return result
         if asyncio.get_running_loop().time() > deadline:
@@ -104,20 +168,68 @@ class TcpProxy:
             await self._server.wait_closed()
 
 
+def scratch_url(kind: str, tmp_path: Path, name: str = "scratch") -> str:
+    """A database URL of its own for one test: a SQLite file in `tmp_path`, or a new database
+    on the machine's PostgreSQL (`kind` "sqlite" or "postgresql")."""
+    if kind == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path}/{name}.db"
+    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/test_{name}_{uuid.uuid4().hex[:12]}"
+
+
+@asynccontextmanager
+async def scratch_engine(kind: str, tmp_path: Path, name: str = "scratch") -> AsyncIterator[Any]:
+    """An engine on a `scratch_url` database, created first and dropped after."""
+    url = scratch_url(kind, tmp_path, name)
+    await db.ensure_database(url)
+    engine = db.create_engine(url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+        await db.drop_database(url)
+
+
+def upgrade_to(connection: Any, migrations_dir: Path, revision: str) -> None:
+    """Run one service history up to `revision` on a sync connection (`conn.run_sync`), to
+    put data in an old schema before a migration under test."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir))
+    cfg.attributes["connection"] = connection
+    command.upgrade(cfg, revision)
+
+
 def free_port() -> int:
-    """A loopback port nothing listens on (at the moment of asking)."""
+    """A loopback port nothing listens on (at the moment of asking). Only for a child process
+    that must be told its port; a server in this process binds port 0 instead."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
 
 
+def reserve_port() -> socket.socket:
+    """A loopback port held but not listened on: a connection to it is refused, and a server
+    binding it with `reuse_port=True` can take it over with no race. Close it when done."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
 class MailServer:
     """A real SMTP server (aiosmtpd, a test dependency) in its own thread, keeping every
-    message it accepts; recipients in `reject` are refused with 550."""
+    message it accepts; recipients in `reject` are refused with 550.
 
-    def __init__(self, port: int | None = None) -> None:
-        self.port = port or free_port()
+    Its port is held from construction (a connection is refused until `start()`), so a test
+    can point a service at `url` first and play a mail server that is down, then comes up.
+    """
+
+    def __init__(self) -> None:
+        self._reserved: socket.socket | None = reserve_port()
+        self.port: int = self._reserved.getsockname()[1]
         self.messages: list[EmailMessage] = []
         self.reject: set[str] = set()
         self._controller: Any = None
@@ -140,17 +252,182 @@ class MailServer:
         self.messages.append(message)
         return "250 Message accepted"
 
+    def controller_options(self) -> dict[str, Any]:
+        """More options of aiosmtpd's Controller (a subclass may ask for a login, say)."""
+        return {}
+
     async def start(self) -> "MailServer":
         from aiosmtpd.controller import Controller  # test dependency, not a runtime one
 
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        class SharedPortController(Controller):
+            def _create_server(self) -> Awaitable[asyncio.AbstractServer]:
+                return self.loop.create_server(
+                    self._factory_invoker, host=self.hostname, port=self.port, reuse_port=True
+                )
+
+        self._controller = SharedPortController(
+            self, hostname="127.0.0.1", port=self.port, **self.controller_options()
+        )
         await asyncio.to_thread(self._controller.start)
         return self
 
     async def stop(self) -> None:
+        """Stop serving (and release the port)."""
         if self._controller is not None:
             await asyncio.to_thread(self._controller.stop)
             self._controller = None
+        if self._reserved is not None:
+            self._reserved.close()
+            self._reserved = None
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if m["To"].addresses[0].addr_spec == address]
+
+
+def deliver(
+    broker: InMemoryBroker, event: IntegrationEvent | Envelope, source: str = "other-service"
+) -> Envelope:
+    """Put `event` on the in-memory bus as service `source` publishes it (an envelope as it is,
+    for a redelivery); the consumers take it asynchronously. Returns the envelope."""
+    envelope = event if isinstance(event, Envelope) else Envelope.wrap(event, source)
+    broker.route(envelope)
+    return envelope
+
+
+class Probe:
+    """A queue of its own on an in-memory broker, recording every event of `event_types`
+    published from the moment it is declared (declare it before anything is published)."""
+
+    def __init__(self, broker: InMemoryBroker, event_types: set[str]) -> None:
+        self._queue = broker.declare(f"probe-{uuid.uuid4().hex}", event_types)
+        self.seen: list[Envelope] = []
+
+    def events(self, event_type: str | None = None) -> list[Envelope]:
+        """What arrived so far, oldest first; only `event_type`'s if given."""
+        while not self._queue.messages.empty():
+            self.seen.append(self._queue.messages.get_nowait()[0])
+        return [e for e in self.seen if event_type in (None, e.type)]
+
+
+def assert_problem(response: httpx.Response, status: int, type_suffix: str) -> dict[str, Any]:
+    """`response` is a problem+json answer of `status` whose type ends in `type_suffix` (the
+    problem's stable code); returns its body for further checks."""
+    assert response.status_code == status, (response.status_code, response.text)
+    assert response.headers["content-type"].startswith(PROBLEM_JSON), response.headers
+    body: dict[str, Any] = response.json()
+    assert body["type"] == TYPE_BASE + type_suffix, body
+    assert (body["status"], body["code"]) == (status, type_suffix), body
+    return body
+
+
+def stable_digits(text: str, count: int) -> str:
+    """`count` decimal digits derived from `text`, the same in every process (unlike hash(),
+    which is salted per process)."""
+    number = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+    return f"{number % 10**count:0{count}d}"
+
+
+# Sample events: one factory per contract, as its publisher sends it. Keyword arguments
+# replace fields; the defaults describe one stay at the Harbour View Hotel.
+
+SAMPLE_CHECK_IN = date(2030, 6, 1)  # a Saturday far enough ahead never to be in the past
+SAMPLE_ARRIVAL = datetime(2030, 6, 1, 6, 30, tzinfo=UTC)  # 14:30 in Shanghai
+
+
+def _confirmation_number() -> str:
+    return f"HV{uuid.uuid4().hex[:6].upper()}"
+
+
+def guest_contact(language: str = "en", **overrides: Any) -> GuestContact:
+    """A guest with an address of their own (unique per call) and a name in `language`."""
+    name = {"en": "Emma Clarke", "zh-Hans": "李明", "zh-Hant": "陳美玲"}.get(language, "Guest")
+    fields: dict[str, Any] = {
+        "name": name,
+        "email": f"guest-{uuid.uuid4().hex[:8]}@example.com",
+        "phone": "+8613800000000",
+        "language": language,
+    }
+    return GuestContact(**(fields | overrides))
+
+
+def transfer_request(**overrides: Any) -> TransferRequest:
+    """An airport pickup for two, landing at `SAMPLE_ARRIVAL`."""
+    fields: dict[str, Any] = {
+        "flight_number": "MU5101",
+        "arrival_time": SAMPLE_ARRIVAL,
+        "pickup_place": "Pudong Airport T2, arrivals exit 5",
+        "passengers": 2,
+    }
+    return TransferRequest(**(fields | overrides))
+
+
+def reservation_confirmed(**overrides: Any) -> ReservationConfirmed:
+    """A confirmed booking of three nights from `SAMPLE_CHECK_IN`, without a transfer unless
+    `transfer=transfer_request(...)`."""
+    fields: dict[str, Any] = {
+        "reservation_id": str(uuid.uuid4()),
+        "confirmation_number": _confirmation_number(),
+        "property_name": "Harbour View Hotel",
+        "property_timezone": "Asia/Shanghai",
+        "room_type_code": "DLX",
+        "room_type_name": "Deluxe King Room",
+        "check_in": SAMPLE_CHECK_IN,
+        "check_out": SAMPLE_CHECK_IN + timedelta(days=3),
+        "guests": 2,
+        "total_amount": 128000,
+        "currency": "CNY",
+        "guest": guest_contact(),
+        "transfer": None,
+    }
+    return ReservationConfirmed(**(fields | overrides))
+
+
+def reservation_cancelled(
+    of: ReservationConfirmed | None = None, **overrides: Any
+) -> ReservationCancelled:
+    """The cancellation of booking `of` (a fresh sample booking if None)."""
+    booking = of or reservation_confirmed()
+    fields: dict[str, Any] = {
+        "reservation_id": booking.reservation_id,
+        "confirmation_number": booking.confirmation_number,
+        "property_name": booking.property_name,
+        "check_in": booking.check_in,
+        "check_out": booking.check_out,
+        "reason": "guest request",
+        "was_confirmed": True,
+        "guest": booking.guest,
+    }
+    return ReservationCancelled(**(fields | overrides))
+
+
+def transfer_assigned(**overrides: Any) -> TransferAssigned:
+    """A pickup with its car and driver; the driver is on site 30 minutes before the agreed
+    time (docs/domain.md, transfer-service)."""
+    pickup_time = overrides.get("pickup_time", SAMPLE_ARRIVAL)
+    fields: dict[str, Any] = {
+        "transfer_id": str(uuid.uuid4()),
+        "reservation_id": str(uuid.uuid4()),
+        "confirmation_number": _confirmation_number(),
+        "guest": guest_contact(),
+        "pickup_place": "Pudong Airport T2, arrivals exit 5",
+        "destination": "Harbour View Hotel",
+        "pickup_time": pickup_time,
+        "driver_on_site_at": pickup_time - timedelta(minutes=30),
+        "flight_number": "MU5101",
+        "driver_name": "Zhang Wei",
+        "driver_phone": "+86 139 0013 9000",
+        "vehicle_plate": "沪A·12345",
+        "vehicle_description": "black Buick GL8, 7 seats",
+        "property_timezone": "Asia/Shanghai",
+    }
+    return TransferAssigned(**(fields | overrides))
+
+
+def transfer_cancelled(**overrides: Any) -> TransferCancelled:
+    """A pickup called off because its booking was cancelled."""
+    fields: dict[str, Any] = {
+        "transfer_id": str(uuid.uuid4()),
+        "reservation_id": str(uuid.uuid4()),
+        "reason": "reservation cancelled",
+    }
+    return TransferCancelled(**(fields | overrides))

@@ -3,8 +3,8 @@
 from typing import Annotated
 
 from fastapi import Depends
-from hotel_common.deps import settings_dep
+from hotel_common.deps import get_settings
 
 from reservation_service.config import Settings
 
-SettingsDep = Annotated[Settings, Depends(settings_dep(Settings))]
+SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -1,4 +1,4 @@
+import reservation_service.models  # noqa: F401  (the service's tables)
 from hotel_common.migrations import run_env
-from reservation_service.models import TABLES
 
-run_env(TABLES)
+run_env("reservation_service")

@@ -1,4 +1,4 @@
+import transfer_service.models  # noqa: F401  (the service's tables)
 from hotel_common.migrations import run_env
-from transfer_service.models import TABLES
 
-run_env(TABLES)
+run_env("transfer_service")

@@ -5,12 +5,14 @@ Revises:
 Create Date: 2026-11-25 13:05:19.119917
 """
 
+# The shared tables this revision used to create have their own history since issue 14
+# (hotel_common/common_migrations), which runs first.
+
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
-from hotel_common.migrations import create_common_tables, drop_common_tables
 
 
 revision: str = "08e0c810433a"
@@ -20,7 +22,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    create_common_tables()
     op.create_table(
         "guests",
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
@@ -78,4 +79,3 @@ def downgrade() -> None:
         batch_op.drop_index("ix_guests_created_at_id")
 
     op.drop_table("guests")
-    drop_common_tables()

@@ -1,13 +1,15 @@
 """Events published by reservation-service."""
 
 from datetime import date, datetime
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from hotel_common.contacts import LanguageTag
 from hotel_common.events.envelope import IntegrationEvent
 
-Language = Literal["en", "zh-Hans", "zh-Hant"]
+# The shared BCP-47 tag type; what a consumer can serve in, it resolves itself.
+Language = LanguageTag
 
 
 class GuestContact(BaseModel):
@@ -16,7 +18,7 @@ class GuestContact(BaseModel):
     name: str
     email: str
     phone: str | None = None
-    language: Language = "en"
+    language: LanguageTag = "en"
 
 
 class TransferRequest(BaseModel):
@@ -31,8 +33,14 @@ class TransferRequest(BaseModel):
     luggage: int = 0
 
 
+# Events about one reservation: consumers serialize them per reservation and order them by
+# the reservation's version (envelope.aggregate_version), see hotel_common/events/inbox.py.
+RESERVATION = ("reservation", "reservation_id")
+
+
 class ReservationConfirmed(IntegrationEvent):
     event_type: ClassVar[str] = "reservation.confirmed"
+    aggregate: ClassVar[tuple[str, str] | None] = RESERVATION
 
     reservation_id: str
     confirmation_number: str
@@ -51,6 +59,7 @@ class ReservationConfirmed(IntegrationEvent):
 
 class ReservationCancelled(IntegrationEvent):
     event_type: ClassVar[str] = "reservation.cancelled"
+    aggregate: ClassVar[tuple[str, str] | None] = RESERVATION
 
     reservation_id: str
     confirmation_number: str

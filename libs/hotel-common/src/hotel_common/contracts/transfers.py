@@ -3,12 +3,15 @@
 from datetime import datetime
 from typing import ClassVar
 
-from hotel_common.contracts.reservations import GuestContact
+from hotel_common.contracts.reservations import RESERVATION, GuestContact
 from hotel_common.events.envelope import IntegrationEvent
 
 
 class TransferAssigned(IntegrationEvent):
+    """A pickup belongs to its reservation: carries the version of the confirmation it serves."""
+
     event_type: ClassVar[str] = "transfer.assigned"
+    aggregate: ClassVar[tuple[str, str] | None] = RESERVATION
 
     transfer_id: str
     reservation_id: str
@@ -17,7 +20,7 @@ class TransferAssigned(IntegrationEvent):
     pickup_place: str
     destination: str
     pickup_time: datetime  # the agreed meeting time (UTC)
-    driver_on_site_at: datetime  # 30 min earlier (manual 000 §6.3)
+    driver_on_site_at: datetime  # 30 min earlier (docs/domain.md, A pickup job)
     flight_number: str | None = None
     driver_name: str
     driver_phone: str
@@ -28,6 +31,7 @@ class TransferAssigned(IntegrationEvent):
 
 class TransferCancelled(IntegrationEvent):
     event_type: ClassVar[str] = "transfer.cancelled"
+    aggregate: ClassVar[tuple[str, str] | None] = RESERVATION
 
     transfer_id: str
     reservation_id: str

@@ -1,60 +1,143 @@
-"""Idempotent consumer: a handler's effect and its processed-event row commit together."""
+"""Idempotent consumer: a handler's effect and its processed-event row commit together.
 
-import functools
+A subscription (`Runtime.handle(Contract, handler, name="service.action")`) names its handler:
+the name keys the processed-events table, so renaming or moving the function never re-applies
+an event already handled. The wrapper decodes the envelope into the contract before it opens a
+transaction (a payload that does not validate never holds a connection; it is retried, then
+parked) and gives the handler the session and the typed event.
+
+Concurrency: a service handles up to `bus_prefetch` messages at once, and replicas compete for
+one queue, so two events of one booking (its confirmation and its cancellation) can be handled
+at the same moment. A handler that reads state and then acts on it (no pickup yet? then open
+one) would not see what its twin is about to commit. So the handler of an event that belongs to
+an aggregate first takes a lock keyed by (aggregate type, id) inside its own transaction, before
+it reads anything, and holds it to the commit: handlers of one aggregate run one after the
+other, in any service replica; handlers of different aggregates still run side by side.
+
+- PostgreSQL: `pg_advisory_xact_lock(hashtextextended(key, 0))`, released at commit or rollback.
+  A hash collision only serializes two unrelated aggregates, never breaks correctness.
+- SQLite: every transaction begins IMMEDIATE (db.py), so it holds the file's write lock from its
+  first statement on, and every writer of the file, in any process, runs one at a time.
+
+The contract names its aggregate, and envelopes carry it (`aggregate_type`, `aggregate_id`).
+The order of events is not guaranteed: under the lock, handlers compare the event's
+`aggregate_version` with what they stored, by the one rule of `envelope.newer`.
+"""
+
 import logging
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from typing import TypeVar
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hotel_common.db import SessionFactory
 from hotel_common.events.bus import Handler
-from hotel_common.events.envelope import Envelope
+from hotel_common.events.deadletters import NAME_ATTR
+from hotel_common.events.envelope import Envelope, IntegrationEvent
 from hotel_common.time import utcnow
 
 log = logging.getLogger(__name__)
 
-SessionHandler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+NAME_MAX_LENGTH = 200
+# "transfer.open_pickup": lowercase words joined by dots, at least two.
+NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
 
 
 class ProcessedEvent(SQLModel, table=True):
     __tablename__ = "processed_events"
 
     event_id: str = Field(primary_key=True, max_length=36)
-    handler: str = Field(primary_key=True, max_length=200)
+    handler: str = Field(primary_key=True, max_length=NAME_MAX_LENGTH)
     event_type: str = Field(max_length=100)
     processed_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 
-def idempotent(
-    sessions: SessionFactory, handler: SessionHandler, name: str | None = None
-) -> Handler:
-    """Wrap `handler(session, envelope)` so each event takes effect once, whatever redelivers it."""
-    key = name or f"{handler.__module__}.{handler.__qualname__}"
+def check_handler_name(name: str) -> str:
+    """A subscription's name: dotted lowercase ("transfer.open_pickup"), at most 200 long."""
+    if len(name) > NAME_MAX_LENGTH or not NAME_PATTERN.fullmatch(name):
+        raise ValueError(
+            f"handler name {name!r}: lowercase words joined by dots, e.g. 'transfer.open_pickup'"
+        )
+    return name
 
-    @functools.wraps(handler)
+
+def aggregate_key(envelope: Envelope, contract: type[IntegrationEvent] | None = None) -> str | None:
+    """ "reservation:<id>" for an event of an aggregate, None for one of none.
+
+    The envelope names its aggregate; for an envelope made before envelopes did, the contract's
+    declaration finds it in the payload.
+    """
+    if envelope.aggregate_type is not None and envelope.aggregate_id is not None:
+        return f"{envelope.aggregate_type}:{envelope.aggregate_id}"
+    if contract is None or contract.aggregate is None:
+        return None
+    kind, field = contract.aggregate
+    value = envelope.payload.get(field)
+    return None if value is None else f"{kind}:{value}"
+
+
+async def lock_aggregate(session: AsyncSession, key: str) -> None:
+    """Hold `key` until the session's transaction ends (see the module docstring)."""
+    conn = await session.connection()
+    if conn.dialect.name == "postgresql":
+        await conn.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
+        )
+    # SQLite: the transaction's first statement (BEGIN IMMEDIATE) already took the write lock.
+
+
+async def _processed(session: AsyncSession, event_id: str, keys: Sequence[str]) -> bool:
+    query = select(ProcessedEvent.event_id).where(
+        ProcessedEvent.event_id == event_id, col(ProcessedEvent.handler).in_(keys)
+    )
+    return (await session.exec(query)).first() is not None
+
+
+E = TypeVar("E", bound=IntegrationEvent)
+EventHandler = Callable[[AsyncSession, E], Awaitable[None]]
+
+
+def idempotent(
+    sessions: SessionFactory,
+    contract: type[E],
+    handler: EventHandler[E],
+    name: str,
+    formerly: Sequence[str] = (),
+) -> Handler:
+    """Wrap `handler(session, event)` so each event takes effect once under the key `name`,
+    whatever redelivers it, one at a time per aggregate. `formerly`: keys the handler was
+    recorded under before (an event processed under one of them is not applied again)."""
+    keys = [name, *formerly]
+
     async def run(envelope: Envelope) -> None:
+        event = contract.from_envelope(envelope)  # invalid: raise before taking a connection
+        serial = aggregate_key(envelope, contract)
         try:
             async with sessions() as session, session.begin():
-                if await session.get(ProcessedEvent, (envelope.id, key)) is not None:
+                if serial is not None:
+                    await lock_aggregate(session, serial)  # before the first read
+                if await _processed(session, envelope.id, keys):
                     log.info(
-                        "duplicate event ignored", extra={"event_id": envelope.id, "handler": key}
+                        "duplicate event ignored", extra={"event_id": envelope.id, "handler": name}
                     )
                     return
                 session.add(
-                    ProcessedEvent(event_id=envelope.id, handler=key, event_type=envelope.type)
+                    ProcessedEvent(event_id=envelope.id, handler=name, event_type=envelope.type)
                 )
                 await session.flush()  # claim the event first: a racing twin fails here
-                await handler(session, envelope)
+                await handler(session, event)
         except IntegrityError:
             # Either a twin delivery claimed the event first (fine) or the handler broke a
             # constraint (a real failure, to be retried and parked).
             async with sessions() as session:
-                if await session.get(ProcessedEvent, (envelope.id, key)) is None:
+                if await session.get(ProcessedEvent, (envelope.id, name)) is None:
                     raise
             log.info("event handled concurrently elsewhere", extra={"event_id": envelope.id})
 
+    setattr(run, NAME_ATTR, name)  # what a dead letter's "failed handler" header names
     return run

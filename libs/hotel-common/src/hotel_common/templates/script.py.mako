@@ -6,6 +6,7 @@ Create Date: ${create_date}
 """
 from collections.abc import Sequence
 
+import hotel_common.time
 import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op

@@ -6,12 +6,14 @@ Revises:
 Create Date: 2026-11-25 13:07:28.221393
 """
 
+# The shared tables this revision used to create have their own history since issue 14
+# (hotel_common/common_migrations), which runs first.
+
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
-from hotel_common.migrations import create_common_tables, drop_common_tables
 
 
 revision: str = "5a1e7c3d9b20"
@@ -21,7 +23,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    create_common_tables()
     op.create_table(
         "notifications",
         sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
@@ -62,4 +63,3 @@ def downgrade() -> None:
         batch_op.drop_index("ix_notifications_due")
         batch_op.drop_index("ix_notifications_created")
     op.drop_table("notifications")
-    drop_common_tables()

@@ -1,123 +1,228 @@
-from datetime import date
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Body, Request, Response
-from hotel_common.deps import RuntimeDep, SessionDep
-from hotel_common.errors import problems
-from hotel_common.pagination import Cursor, Limit, Page
+from fastapi import APIRouter, Body, Query, Request, Response
+from hotel_common.contract import answers
+from hotel_common.deps import SessionDep
+from hotel_common.pagination import Page, PagingDep
+from hotel_common.principal import booking_token
+from hotel_common.time import IsoDate
 
 from reservation_service import bookings, lifecycle
+from reservation_service.access import MakerDep, ReadReach, WriteReach
+from reservation_service.api.contract import (
+    CANCELLED_RESERVATION,
+    CONFIRMED_RESERVATION,
+    CREATED_RESERVATION,
+    FORBIDDEN,
+    INVALID_CURSOR,
+    LOCATION,
+    NEW_RESERVATION,
+    RESERVATION,
+    RESERVATION_NOT_FOUND,
+    UNAUTHENTICATED,
+    VALIDATION,
+    page,
+)
 from reservation_service.api.deps import SettingsDep
 from reservation_service.models import (
     CancelRequest,
     ReservationCreate,
+    ReservationCreated,
     ReservationPublic,
     ReservationStatus,
 )
 
 router = APIRouter(prefix="/api/v1/reservations", tags=["reservations"])
 
+# A booking's access token outlives the stay by this much (late questions, invoices).
+TOKEN_AFTER_CHECK_OUT = timedelta(days=30)
+
+WHO_READS = (
+    "Partners (API key with `reservations:read`) reach the bookings they made; signed-in "
+    "guests the bookings made with their email or phone; a booking token its one booking; "
+    "desk staff (front desk, reservations, manager) and marketing the bookings of their "
+    "properties, marketing with the guest's email and phone masked."
+)
+WHO_WRITES = (
+    "Partners (API key with `reservations:write`) reach the bookings they made; signed-in "
+    "guests the bookings made with their email or phone; a booking token its one booking; "
+    "desk staff (front desk, reservations, manager) the bookings of their properties. A booking "
+    "you may not reach answers 404, as if it did not exist."
+)
+
 
 @router.post(
     "",
     status_code=201,
-    response_model=ReservationPublic,
-    responses=problems(
-        {
+    response_model=ReservationCreated,
+    summary="Request a booking",
+    responses=answers(
+        201,
+        CREATED_RESERVATION,
+        FORBIDDEN
+        | {
             409: "no_property, or request_in_progress (same Idempotency-Key still running)",
-            422: "validation_error, unknown_room_type, too_many_guests, too_many_passengers, "
-            "check_out_not_after_check_in, stay_too_long, check_in_in_past, "
-            "idempotency_key_reused, unknown_property or property_required",
-        }
+            422: f"{VALIDATION}: also for a body naming a field the caller may not set "
+            "(channel, status, owner, prices); unknown_room_type, too_many_guests, "
+            "too_many_passengers, check_out_not_after_check_in, stay_too_long, "
+            "check_in_in_past, check_in_too_far, arrival_in_past, arrival_outside_stay, "
+            "arrival_too_soon, idempotency_key_reused, unknown_property or property_required",
+        },
+        description="Booked: status `requested`, priced in minor units of `currency`, with "
+        "its access token",
+        headers=LOCATION,
     ),
 )
 async def create_reservation(
-    data: ReservationCreate,
+    data: Annotated[
+        ReservationCreate,
+        Body(
+            openapi_examples={
+                "stay_with_pickup": {
+                    "summary": "3 nights with an airport pickup",
+                    "value": NEW_RESERVATION,
+                }
+            }
+        ),
+    ],
     session: SessionDep,
     settings: SettingsDep,
+    maker: MakerDep,
     request: Request,
     response: Response,
-) -> ReservationPublic:
-    """Take a booking request: priced and numbered, status `requested`, no room held yet.
+) -> ReservationCreated:
+    """Take a booking request: priced and numbered, status `requested`, no room held yet
+    (confirm it to hold one).
 
-    Send an `Idempotency-Key` header: a retry with the same key and body returns the first answer.
+    Anyone may book: the hotel's website and app without sign-in (channel `direct_web`), signed-in
+    guests (`mobile_app`), partners with `reservations:write` (their key's channel) and desk staff
+    (`front_desk`, at their properties). The channel, the owner, the status and the prices come
+    from the caller and the catalog, never from the body.
+
+    The answer carries `access_token`, shown only here: it lets its holder read, confirm and
+    cancel this booking until 30 days after check-out. Send an `Idempotency-Key` header: a
+    retry with the same key and body returns the first answer (token included).
     """
-    booking = await bookings.request_booking(session, data, settings.max_stay_nights)
+    booking = await bookings.request_booking(session, data, settings, maker)
+    await session.commit()
+    reservation = booking.reservation
     response.headers["Location"] = request.app.url_path_for(
-        "get_reservation", reservation_id=booking.reservation.id
+        "get_reservation", reservation_id=reservation.id
     )
-    return booking.public()
+    until = datetime.combine(
+        reservation.check_out + TOKEN_AFTER_CHECK_OUT,
+        datetime.min.time(),
+        ZoneInfo(booking.property.timezone),
+    )
+    lifetime = (until - datetime.now(UTC)).total_seconds()
+    token = booking_token(reservation.id, settings.internal_secret, lifetime)
+    return ReservationCreated(**booking.public().model_dump(), access_token=token)
 
 
-@router.get("", response_model=Page[ReservationPublic])
+@router.get(
+    "",
+    response_model=Page[ReservationPublic],
+    summary="List bookings",
+    description="The bookings you may reach, newest first, filtered; a booking you may not "
+    "reach is absent whatever the filter (another's confirmation number: an empty page).\n\n"
+    + WHO_READS,
+    responses=answers(200, page(RESERVATION), INVALID_CURSOR | UNAUTHENTICATED | FORBIDDEN),
+)
 async def list_reservations(
     session: SessionDep,
+    paging: PagingDep,
+    reach: ReadReach,
     status: ReservationStatus | None = None,
-    confirmation_number: str | None = None,
-    email: str | None = None,
-    check_in_from: date | None = None,
-    check_in_to: date | None = None,
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    confirmation_number: Annotated[
+        str | None,
+        Query(description="Exact confirmation number, case-insensitive", examples=["HV7K3MQ9TZ"]),
+    ] = None,
+    email: Annotated[
+        str | None,
+        Query(description="The guest's email, case-insensitive", examples=["li.wei@example.com"]),
+    ] = None,
+    check_in_from: Annotated[IsoDate | None, Query(description="Check-in on or after")] = None,
+    check_in_to: Annotated[IsoDate | None, Query(description="Check-in on or before")] = None,
 ) -> Page[ReservationPublic]:
-    """Bookings, newest first."""
-    rows, next_cursor = await bookings.list_bookings(
+    return await bookings.list_bookings(
         session,
+        paging,
+        reach,
         status=status,
         confirmation_number=confirmation_number,
         email=email,
         check_in_from=check_in_from,
         check_in_to=check_in_to,
-        limit=limit,
-        cursor=cursor,
     )
-    return Page(items=rows, next_cursor=next_cursor)
 
 
 @router.get(
     "/{reservation_id}",
     response_model=ReservationPublic,
-    responses=problems({404: "reservation_not_found"}),
+    summary="Read a booking",
+    description="One booking by its id.\n\n"
+    + WHO_READS
+    + " A booking you may not reach answers 404, as if it did not exist.",
+    responses=answers(200, RESERVATION, RESERVATION_NOT_FOUND | UNAUTHENTICATED | FORBIDDEN),
 )
-async def get_reservation(reservation_id: str, session: SessionDep) -> ReservationPublic:
-    return (await bookings.load(session, reservation_id)).public()
+async def get_reservation(
+    reservation_id: str, session: SessionDep, reach: ReadReach
+) -> ReservationPublic:
+    booking = await bookings.load(session, reservation_id, reach)
+    return bookings.shown(booking.public(), reach)
 
 
 @router.post(
     "/{reservation_id}/confirm",
     response_model=ReservationPublic,
-    responses=problems(
-        {
-            404: "reservation_not_found",
-            409: "no_availability (the booking stays requested) or reservation_cancelled",
-        }
+    summary="Confirm a booking",
+    description="Hold a room for every night and confirm; announces `reservation.confirmed` "
+    "once. Confirming a confirmed booking returns it unchanged.\n\n" + WHO_WRITES,
+    responses=answers(
+        200,
+        CONFIRMED_RESERVATION,
+        RESERVATION_NOT_FOUND
+        | UNAUTHENTICATED
+        | FORBIDDEN
+        | {
+            409: "no_availability (the booking stays requested), reservation_cancelled or "
+            "check_in_passed (its check-in date is over at the property)",
+        },
     ),
 )
 async def confirm_reservation(
-    reservation_id: str, session: SessionDep, runtime: RuntimeDep
+    reservation_id: str, session: SessionDep, reach: WriteReach
 ) -> ReservationPublic:
-    """Hold a room for every night and confirm; announces `reservation.confirmed` once.
-
-    Confirming a confirmed booking returns it unchanged.
-    """
-    booking = await lifecycle.confirm(session, reservation_id, runtime.settings.service_name)
+    booking = await lifecycle.confirm(session, reservation_id, reach)
+    await session.commit()
     return booking.public()
 
 
 @router.post(
     "/{reservation_id}/cancel",
     response_model=ReservationPublic,
-    responses=problems({404: "reservation_not_found"}),
+    summary="Cancel a booking",
+    description="Cancel a requested or confirmed booking, releasing its rooms; announces "
+    "`reservation.cancelled` once. Cancelling a cancelled booking returns it unchanged.\n\n"
+    + WHO_WRITES,
+    responses=answers(
+        200,
+        CANCELLED_RESERVATION,
+        RESERVATION_NOT_FOUND | UNAUTHENTICATED | FORBIDDEN | {422: VALIDATION},
+    ),
 )
 async def cancel_reservation(
     reservation_id: str,
     session: SessionDep,
-    runtime: RuntimeDep,
-    body: Annotated[CancelRequest | None, Body()] = None,
+    reach: WriteReach,
+    body: Annotated[
+        CancelRequest | None,
+        Body(openapi_examples={"with_reason": {"value": {"reason": "Change of travel plans"}}}),
+    ] = None,
 ) -> ReservationPublic:
-    """Cancel a requested or confirmed booking, releasing its rooms; announces
-    `reservation.cancelled` once. Cancelling a cancelled booking returns it unchanged.
-    """
     reason = body.reason if body else None
-    booking = await lifecycle.cancel(session, reservation_id, reason, runtime.settings.service_name)
+    booking = await lifecycle.cancel(session, reservation_id, reach, reason)
+    await session.commit()
     return booking.public()

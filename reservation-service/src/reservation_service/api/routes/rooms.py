@@ -1,44 +1,82 @@
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query
+from hotel_common.bounds import RowId
+from hotel_common.contract import answers
 from hotel_common.deps import SessionDep
-from hotel_common.errors import problems
-from hotel_common.pagination import Cursor, Limit, Page
+from hotel_common.pagination import Page, PagingDep
+from hotel_common.principal import PrincipalDep
 
 from reservation_service import catalog
+from reservation_service.access import MANAGERS, ROOM_READERS
+from reservation_service.api.contract import (
+    FORBIDDEN,
+    INVALID_CURSOR,
+    NEW_ROOM,
+    ROOM,
+    UNAUTHENTICATED,
+    VALIDATION,
+    page,
+)
 from reservation_service.models import HousekeepingStatus, RoomCreate, RoomPublic
 
 router = APIRouter(prefix="/api/v1/rooms", tags=["catalog"])
 
 
-@router.get("", response_model=Page[RoomPublic])
+@router.get(
+    "",
+    response_model=Page[RoomPublic],
+    summary="List rooms",
+    responses=answers(200, page(ROOM), INVALID_CURSOR | UNAUTHENTICATED | FORBIDDEN),
+)
 async def list_rooms(
     session: SessionDep,
-    room_type: str | None = None,
-    status: HousekeepingStatus | None = None,
-    property_id: int | None = None,
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    paging: PagingDep,
+    principal: ROOM_READERS,
+    room_type_code: Annotated[
+        str | None, Query(description="Only rooms of this type (case-insensitive)")
+    ] = None,
+    status: Annotated[
+        HousekeepingStatus | None, Query(description="Only rooms in this housekeeping status")
+    ] = None,
+    property_id: Annotated[RowId | None, Query(description="Only this property's")] = None,
 ) -> Page[RoomPublic]:
-    rows, next_cursor = await catalog.list_rooms(
+    """The rooms of your properties with their housekeeping status. Desk staff and
+    housekeeping."""
+    return await catalog.list_rooms(
         session,
+        paging,
+        principal,
         property_id=property_id,
-        room_type=room_type,
+        room_type_code=room_type_code,
         status=status,
-        limit=limit,
-        cursor=cursor,
     )
-    return Page(items=rows, next_cursor=next_cursor)
 
 
 @router.post(
     "",
     status_code=201,
     response_model=RoomPublic,
-    responses=problems(
-        {
+    summary="Add a room",
+    dependencies=[MANAGERS],
+    responses=answers(
+        201,
+        ROOM,
+        UNAUTHENTICATED
+        | FORBIDDEN
+        | {
             409: "room_number_taken or no_property",
-            422: "validation_error, unknown_room_type, unknown_property or property_required",
-        }
+            422: f"{VALIDATION}, unknown_room_type, unknown_property or property_required",
+        },
     ),
 )
-async def create_room(data: RoomCreate, session: SessionDep) -> RoomPublic:
-    return await catalog.create_room(session, data)
+async def create_room(
+    data: Annotated[RoomCreate, Body(openapi_examples={"room": {"value": NEW_ROOM}})],
+    session: SessionDep,
+    principal: PrincipalDep,
+) -> RoomPublic:
+    """A room of a room type (by code) at a property (the only one by default). Managers only,
+    at their properties."""
+    room = await catalog.create_room(session, data, principal)
+    await session.commit()
+    return room

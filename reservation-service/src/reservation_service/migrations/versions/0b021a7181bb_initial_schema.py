@@ -6,11 +6,13 @@ Revises:
 Create Date: 2026-11-25 13:14:39.077073
 """
 
+# The shared tables this revision used to create have their own history since issue 14
+# (hotel_common/common_migrations), which runs first.
+
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from hotel_common.migrations import create_common_tables, drop_common_tables
 
 
 revision: str = "0b021a7181bb"
@@ -20,7 +22,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    create_common_tables()
     op.create_table(
         "properties",
         sa.Column("timezone", sa.String(length=64), nullable=False),
@@ -152,4 +153,3 @@ def downgrade() -> None:
 
     op.drop_table("room_types")
     op.drop_table("properties")
-    drop_common_tables()

@@ -1,50 +1,70 @@
-"""Drivers: list and register them."""
+"""Drivers: dispatch and managers list them; managers register them."""
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from hotel_common.contract import example
 from hotel_common.deps import SessionDep
-from hotel_common.errors import ProblemError
-from hotel_common.pagination import Cursor, Limit, Page, int_cursor, split_page
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from hotel_common.errors import problems
+from hotel_common.pagination import Page, PagingDep
+from hotel_common.principal import Role, require
 
-from transfer_service.models import Driver, DriverCreate, DriverPublic, DriverStatus
+from transfer_service import fleet
+from transfer_service.models import DriverCreate, DriverPublic, DriverStatus
 
 router = APIRouter(prefix="/api/v1/drivers", tags=["drivers"])
 
+EXAMPLE: dict[str, Any] = {
+    "id": 7,
+    "name": "Wang Lei",
+    "phone": "+8613800138000",
+    "licence_number": "SH-DL-000123",
+    "status": "active",
+    "languages": ["zh-Hans", "en"],
+    "created_at": "2030-05-01T02:00:00Z",
+}
+REFUSALS = {401: "unauthenticated: no signed-in caller"}
 
-@router.get("", response_model=Page[DriverPublic])
+
+@router.get(
+    "",
+    response_model=Page[DriverPublic],
+    summary="List drivers",
+    dependencies=[Depends(require(Role.DISPATCHER, Role.MANAGER))],
+    responses={
+        200: example({"items": [EXAMPLE], "next_cursor": None}),
+        **problems(
+            {400: "invalid_cursor", **REFUSALS, 403: "forbidden: dispatchers and managers only"}
+        ),
+    },
+)
 async def list_drivers(
-    session: SessionDep,
-    status: DriverStatus | None = None,
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    session: SessionDep, paging: PagingDep, status: DriverStatus | None = None
 ) -> Page[DriverPublic]:
-    query = select(Driver).order_by(col(Driver.id)).limit(limit + 1)
-    if status is not None:
-        query = query.where(Driver.status == status)
-    if (after := int_cursor(cursor)) is not None:
-        query = query.where(col(Driver.id) > after)
-    rows, next_cursor = split_page((await session.exec(query)).all(), limit, lambda d: str(d.id))
-    return Page[DriverPublic](
-        items=[DriverPublic.model_validate(d) for d in rows], next_cursor=next_cursor
-    )
+    """Drivers in registration order, for dispatchers and managers."""
+    return await fleet.list_drivers(session, paging, status)
 
 
-@router.post("", status_code=201, response_model=DriverPublic)
+@router.post(
+    "",
+    status_code=201,
+    response_model=DriverPublic,
+    summary="Register a driver",
+    dependencies=[Depends(require(Role.MANAGER))],
+    responses={
+        201: example(EXAMPLE, "Registered"),
+        **problems(
+            {
+                **REFUSALS,
+                403: "forbidden: managers only",
+                409: "driver_licence_taken: a driver with this licence number exists",
+            }
+        ),
+    },
+)
 async def create_driver(session: SessionDep, body: DriverCreate) -> DriverPublic:
-    taken = select(Driver.id).where(Driver.licence_number == body.licence_number)
-    if (await session.exec(taken)).first():
-        raise _licence_taken(body.licence_number)
-    driver = Driver.model_validate(body)
-    session.add(driver)
-    try:
-        await session.commit()
-    except IntegrityError as exc:  # registered concurrently
-        raise _licence_taken(body.licence_number) from exc
-    return DriverPublic.model_validate(driver)
-
-
-def _licence_taken(licence: str) -> ProblemError:
-    return ProblemError(
-        409, "driver_licence_taken", f"A driver with licence number {licence} is registered."
-    )
+    """Add a driver to the pool dispatch assigns from (managers). The phone is stored in E.164;
+    it is given to the guests the driver picks up."""
+    driver = await fleet.register_driver(session, body)
+    await session.commit()
+    return driver

@@ -1,81 +1,142 @@
-"""Transfer jobs as dispatch and the front desk see them, with vehicle and driver."""
+"""Transfer jobs as dispatch, the front desk, drivers and guests see them, with vehicle and
+driver; drivers (and dispatch) report a job's progress. Who sees which job: `access`."""
 
-from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from hotel_common.bounds import RowId
+from hotel_common.contract import example
 from hotel_common.deps import SessionDep
-from hotel_common.errors import NotFound
-from hotel_common.pagination import (
-    Cursor,
-    Limit,
-    Page,
-    after_time_id,
-    split_page,
-    time_id_cursor,
-    time_id_value,
-)
-from sqlmodel import col, select
-from sqlmodel.sql.expression import Select
+from hotel_common.errors import problems
+from hotel_common.pagination import Page, PagingDep
+from hotel_common.principal import PrincipalDep
+from hotel_common.time import IsoDate
 
-from transfer_service.models import Driver, TransferJob, TransferPublic, TransferStatus, Vehicle
+from transfer_service import access, jobs
+from transfer_service.models import ProgressUpdate, TransferPublic, TransferStatus
 
 router = APIRouter(prefix="/api/v1/transfers", tags=["transfers"])
 
+EXAMPLE: dict[str, Any] = {
+    "id": "6f1c2a9e-3b7d-4e0a-9c51-2d8e4f7a1b3c",
+    "reservation_id": "0b9e3c5d-7a41-4f26-8d13-5e6f7a8b9c0d",
+    "confirmation_number": "HV-7K3Q9D",
+    "kind": "arrival_pickup",
+    "status": "assigned",
+    "guest": {
+        "name": "Lin Mei",
+        "email": "lin.mei@example.com",
+        "phone": "+8613900139000",
+        "language": "zh-Hans",
+    },
+    "flight_number": "MU5101",
+    "pickup_place": "Shanghai Hongqiao T2, arrivals exit 5",
+    "destination": "Bund Garden Hotel",
+    "pickup_time": "2030-06-01T10:00:00Z",
+    "driver_on_site_at": "2030-06-01T09:30:00Z",
+    "ends_at": "2030-06-01T11:00:00Z",
+    "pickup_date": "2030-06-01",
+    "property_timezone": "Asia/Shanghai",
+    "passengers": 2,
+    "luggage": 1,
+    "vehicle": {
+        "id": 3,
+        "plate": "沪A·D1234",
+        "description": "Toyota Alphard (black)",
+        "vehicle_class": "van",
+    },
+    "driver": {"id": 7, "name": "Wang Lei", "phone": "+8613800138000"},
+    "cancel_reason": None,
+    "created_at": "2030-05-20T08:15:00Z",
+    "updated_at": "2030-05-20T08:15:02Z",
+}
+READ_REFUSALS = {
+    401: "unauthenticated: no signed-in caller",
+    403: "forbidden: housekeeping, marketing, reservations and partners do not see transfers",
+}
 
-def _with_crew() -> Select[TransferJob, Vehicle, Driver]:
-    """Jobs with their vehicle and driver (None in the rows of unassigned jobs)."""
-    return (
-        select(TransferJob, Vehicle, Driver)
-        .outerjoin(Vehicle, col(TransferJob.vehicle_id) == col(Vehicle.id))
-        .outerjoin(Driver, col(TransferJob.driver_id) == col(Driver.id))
-    )
 
-
-@router.get("", response_model=Page[TransferPublic])
+@router.get(
+    "",
+    response_model=Page[TransferPublic],
+    summary="List transfer jobs",
+    responses={
+        200: example({"items": [EXAMPLE], "next_cursor": None}),
+        **problems({400: "invalid_cursor", **READ_REFUSALS}),
+    },
+)
 async def list_transfers(
     session: SessionDep,
-    reservation_id: str | None = None,
+    principal: PrincipalDep,
+    paging: PagingDep,
+    reservation_id: Annotated[str | None, Query(max_length=64)] = None,
     status: TransferStatus | None = None,
     pickup_date: Annotated[
-        date | None,
+        IsoDate | None,
         Query(alias="date", description="Pickup date in the property's time zone."),
     ] = None,
-    driver_id: int | None = None,
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    driver_id: RowId | None = None,
 ) -> Page[TransferPublic]:
-    """Jobs in pickup order; `status=requested` lists those waiting for dispatch."""
-    query = _with_crew()
-    if reservation_id is not None:
-        query = query.where(TransferJob.reservation_id == reservation_id)
-    if status is not None:
-        query = query.where(TransferJob.status == status)
-    if pickup_date is not None:
-        query = query.where(TransferJob.pickup_date == pickup_date)
-    if driver_id is not None:
-        query = query.where(TransferJob.driver_id == driver_id)
-    if (after := time_id_cursor(cursor)) is not None:
-        query = query.where(
-            after_time_id(
-                col(TransferJob.pickup_time), col(TransferJob.id), after, descending=False
-            )
-        )
-    query = query.order_by(col(TransferJob.pickup_time), col(TransferJob.id)).limit(limit + 1)
-    rows, next_cursor = split_page(
-        (await session.exec(query)).all(),
-        limit,
-        lambda row: time_id_value(row[0].pickup_time, row[0].id),
-    )
-    return Page[TransferPublic](
-        items=[TransferPublic.of(job, vehicle, driver) for job, vehicle, driver in rows],
-        next_cursor=next_cursor,
+    """Jobs in pickup order; `status=requested` lists those waiting for dispatch.
+
+    Dispatchers, the front desk and managers see every job; a driver only the jobs assigned to
+    them; a signed-in guest the jobs booked under their email (or phone); a booking holder the
+    job of its booking. Filters narrow what the caller sees, never widen it.
+    """
+    return await jobs.list_jobs(
+        session,
+        paging,
+        visible=access.jobs_visible_to(principal),
+        reservation_id=reservation_id,
+        status=status,
+        pickup_date=pickup_date,
+        driver_id=driver_id,
     )
 
 
-@router.get("/{transfer_id}", response_model=TransferPublic)
-async def get_transfer(session: SessionDep, transfer_id: str) -> TransferPublic:
-    row = (await session.exec(_with_crew().where(TransferJob.id == transfer_id))).first()
-    if row is None:
-        raise NotFound("transfer", transfer_id)
-    return TransferPublic.of(*row)
+@router.get(
+    "/{transfer_id}",
+    response_model=TransferPublic,
+    summary="Get one transfer job",
+    responses={
+        200: example(EXAMPLE),
+        **problems({**READ_REFUSALS, 404: "transfer_not_found: no such job, or not yours"}),
+    },
+)
+async def get_transfer(
+    session: SessionDep, principal: PrincipalDep, transfer_id: str
+) -> TransferPublic:
+    """One job with its vehicle and driver, to whoever may list it (see List transfer jobs);
+    a job the caller may not see is a 404, as if it did not exist."""
+    return await jobs.get_job(session, transfer_id, access.jobs_visible_to(principal))
+
+
+@router.post(
+    "/{transfer_id}/progress",
+    response_model=TransferPublic,
+    summary="Report a job's progress",
+    responses={
+        200: example(EXAMPLE | {"status": "driver_on_site"}),
+        **problems(
+            {
+                401: "unauthenticated: no signed-in caller",
+                403: "forbidden: only drivers and dispatchers report progress",
+                404: "transfer_not_found: no such job, or (for a driver) not assigned to you",
+                409: "invalid_transition: the job is not in the state just before this one",
+            }
+        ),
+    },
+)
+async def report_transfer_progress(
+    session: SessionDep, principal: PrincipalDep, transfer_id: str, body: ProgressUpdate
+) -> TransferPublic:
+    """Move a job one step forward: assigned -> driver_on_site -> in_progress -> completed.
+
+    The driver assigned to the job, or a dispatcher. Steps cannot be skipped or undone, and a
+    cancelled or unassigned job does not move: 409 `invalid_transition` with the job's
+    `current_status`. Answers the job as it now is.
+    """
+    visible = access.progress_jobs_of(principal)
+    await jobs.report_progress(session, transfer_id, body.status, visible)
+    await session.commit()
+    return await jobs.get_job(session, transfer_id)

@@ -1,56 +1,74 @@
-"""The fleet: list and register vehicles."""
+"""The fleet: dispatch and managers list vehicles; managers register them."""
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from hotel_common.contract import example
 from hotel_common.deps import SessionDep
-from hotel_common.errors import ProblemError
-from hotel_common.pagination import Cursor, Limit, Page, int_cursor, split_page
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from hotel_common.errors import problems
+from hotel_common.pagination import Page, PagingDep
+from hotel_common.principal import Role, require
 
-from transfer_service.models import (
-    Vehicle,
-    VehicleClass,
-    VehicleCreate,
-    VehiclePublic,
-    VehicleStatus,
-)
+from transfer_service import fleet
+from transfer_service.models import VehicleClass, VehicleCreate, VehiclePublic, VehicleStatus
 
 router = APIRouter(prefix="/api/v1/vehicles", tags=["vehicles"])
 
+EXAMPLE: dict[str, Any] = {
+    "id": 3,
+    "plate": "沪A·D1234",
+    "description": "Toyota Alphard (black)",
+    "vehicle_class": "van",
+    "seats": 6,
+    "luggage_capacity": 4,
+    "status": "available",
+    "created_at": "2030-05-01T02:00:00Z",
+}
+REFUSALS = {401: "unauthenticated: no signed-in caller"}
 
-@router.get("", response_model=Page[VehiclePublic])
+
+@router.get(
+    "",
+    response_model=Page[VehiclePublic],
+    summary="List vehicles",
+    dependencies=[Depends(require(Role.DISPATCHER, Role.MANAGER))],
+    responses={
+        200: example({"items": [EXAMPLE], "next_cursor": None}),
+        **problems(
+            {400: "invalid_cursor", **REFUSALS, 403: "forbidden: dispatchers and managers only"}
+        ),
+    },
+)
 async def list_vehicles(
     session: SessionDep,
+    paging: PagingDep,
     status: VehicleStatus | None = None,
     vehicle_class: VehicleClass | None = None,
-    limit: Limit = 50,
-    cursor: Cursor = None,
 ) -> Page[VehiclePublic]:
-    query = select(Vehicle).order_by(col(Vehicle.id)).limit(limit + 1)
-    if status is not None:
-        query = query.where(Vehicle.status == status)
-    if vehicle_class is not None:
-        query = query.where(Vehicle.vehicle_class == vehicle_class)
-    if (after := int_cursor(cursor)) is not None:
-        query = query.where(col(Vehicle.id) > after)
-    rows, next_cursor = split_page((await session.exec(query)).all(), limit, lambda v: str(v.id))
-    return Page[VehiclePublic](
-        items=[VehiclePublic.model_validate(v) for v in rows], next_cursor=next_cursor
-    )
+    """Vehicles in registration order, for dispatchers and managers."""
+    return await fleet.list_vehicles(session, paging, status, vehicle_class)
 
 
-@router.post("", status_code=201, response_model=VehiclePublic)
+@router.post(
+    "",
+    status_code=201,
+    response_model=VehiclePublic,
+    summary="Register a vehicle",
+    dependencies=[Depends(require(Role.MANAGER))],
+    responses={
+        201: example(EXAMPLE, "Registered"),
+        **problems(
+            {
+                **REFUSALS,
+                403: "forbidden: managers only",
+                409: "vehicle_plate_taken: a vehicle with this plate exists",
+            }
+        ),
+    },
+)
 async def create_vehicle(session: SessionDep, body: VehicleCreate) -> VehiclePublic:
-    if (await session.exec(select(Vehicle.id).where(Vehicle.plate == body.plate))).first():
-        raise _plate_taken(body.plate)
-    vehicle = Vehicle.model_validate(body)
-    session.add(vehicle)
-    try:
-        await session.commit()
-    except IntegrityError as exc:  # registered concurrently
-        raise _plate_taken(body.plate) from exc
-    return VehiclePublic.model_validate(vehicle)
-
-
-def _plate_taken(plate: str) -> ProblemError:
-    return ProblemError(409, "vehicle_plate_taken", f"A vehicle with plate {plate} is registered.")
+    """Add a vehicle to the fleet dispatch assigns from (managers). The plate is stored upper
+    case, so two spellings of one plate are one vehicle."""
+    vehicle = await fleet.register_vehicle(session, body)
+    await session.commit()
+    return vehicle

@@ -5,12 +5,14 @@ Revises:
 Create Date: 2026-11-25 13:05:41.112334
 """
 
+# The shared tables this revision used to create have their own history since issue 14
+# (hotel_common/common_migrations), which runs first.
+
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
-from hotel_common.migrations import create_common_tables, drop_common_tables
 
 
 revision: str = "fe5478334b1d"
@@ -20,7 +22,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    create_common_tables()
     op.create_table(
         "drivers",
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
@@ -108,4 +109,3 @@ def downgrade() -> None:
     op.drop_table("transfer_jobs")
     op.drop_table("vehicles")
     op.drop_table("drivers")
-    drop_common_tables()

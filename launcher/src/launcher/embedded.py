@@ -2,7 +2,8 @@
 
 Every installed service (entry point group `hotel.services`) gets its own FastAPI app and
 SQLite file; one in-memory broker links them; the gateway calls them in-process and runs
-their lifespans inside its own.
+their lifespans inside its own. The gateway's identity store has its SQLite file too
+(`gateway.db`), seeded with a demo admin and a demo partner key that `run` prints.
 """
 
 import logging
@@ -14,13 +15,13 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from gateway.config import Settings
+from gateway.identity.store import DEMO
+from gateway.main import create_app
+from gateway.registry import BY_NAME, public_url
+from gateway.upstream import AsgiUpstream, Upstream
 from hotel_common.events.memory import InMemoryBroker
 from hotel_common.service import ServiceSpec, create_service_app
-
-from gateway.catalog import BY_NAME, public_url
-from gateway.config import Settings
-from gateway.main import create_app
-from gateway.upstream import AsgiUpstream, Upstream
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ def discover_specs() -> list[ServiceSpec]:
             log.warning("service %s skipped: %s is not a ServiceSpec", entry.name, entry.value)
             continue
         specs.append(spec)
-    # The catalogue's order (reservations first), unknown services after, by name.
+    # The registry's order (reservations first), unknown services after, by name.
     order = list(BY_NAME)
     return sorted(
         specs, key=lambda s: (order.index(s.name) if s.name in order else len(order), s.name)
@@ -59,11 +60,20 @@ def create_embedded_app(
     """The gateway over in-process services, each with `<data_dir>/<service>.db`.
 
     `smtp_url` goes to the service whose settings have that field (notifications);
-    `overrides` adds settings per service name; `specs` replaces discovery (tests).
+    `overrides` adds settings per service name (the gateway's too, as "gateway"); `specs`
+    replaces discovery (tests).
     """
-    settings = settings or Settings()
     data_dir = Path(data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
+    settings = (settings or Settings()).model_copy(
+        update={
+            "database_url": f"sqlite+aiosqlite:///{data_dir}/gateway.db",
+            "bus": "memory",
+            "seed_demo": True,
+            "retry_delays": RETRY_DELAYS,
+            **(overrides or {}).get("gateway", {}),
+        }
+    )
     broker = InMemoryBroker()
     apps: list[FastAPI] = []
     upstreams: dict[str, Upstream] = {}
@@ -85,10 +95,12 @@ def create_embedded_app(
         )
     if not upstreams:
         log.warning("no services installed: the gateway has nothing to route to")
-    # Consumers start first (notifications last in the catalogue, reservations first): the
+    for name in sorted(set(upstreams) - set(BY_NAME)):
+        log.warning("service %s is not in gateway.registry: no path is routed to it", name)
+    # Consumers start first (notifications last in the registry, reservations first): the
     # in-memory broker routes only to queues already declared, so events that reservations'
     # outbox relays at start-up (left from the last run) must find the others listening.
-    gateway = create_app(settings, upstreams, hosted_apps=apps[::-1])
+    gateway = create_app(settings, upstreams, hosted_apps=apps[::-1], identity=True, broker=broker)
     gateway.state.broker = broker
     return gateway
 
@@ -103,7 +115,20 @@ class _Server(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
-            print(self.banner, flush=True)
+            print(self.banner + demo_credentials(self.config.app), flush=True)
+
+
+def demo_credentials(app: Any) -> str:
+    """What the identity store seeded for this run (new secrets every start)."""
+    runtime = getattr(app.state, "runtime", None)
+    demo = runtime.extras.get(DEMO) if runtime is not None else None
+    if not demo:
+        return ""
+    return (
+        f"\n  demo admin:       {demo['admin_email']} / {demo['admin_password']}"
+        f"  (POST /api/v1/auth/token)"
+        f"\n  demo partner key: {demo['partner_key']}  (header X-API-Key)"
+    )
 
 
 def run(host: str = "127.0.0.1", port: int = 8000, data_dir: Path = Path("data")) -> None:

@@ -4,7 +4,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from gateway.catalog import GATEWAY_PORT
+from gateway.registry import GATEWAY_PORT
 
 
 def parser() -> argparse.ArgumentParser:
@@ -25,10 +25,10 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "up":
-        from gateway.distributed import up
+        from launcher.distributed import up
 
         return up(args.host, args.port)
-    from gateway.embedded import run
+    from launcher.embedded import run
 
     if args.command is None:  # plain `hotel-platform` is `hotel-platform run`
         args = parser().parse_args(["run"])

@@ -1,7 +1,9 @@
 """Embedded mode: services discovered or given, their lifespans run inside the gateway's,
 one in-memory broker between them; and the distributed launcher's environment."""
 
+import dataclasses
 import logging
+import re
 import sys
 import types
 from importlib.metadata import EntryPoint
@@ -10,20 +12,20 @@ from typing import Any, ClassVar
 
 import pytest
 from fastapi import APIRouter, Body, Request
-from gateway.catalog import BY_NAME
-from gateway.cli import main, parser
 from gateway.config import Settings
-from gateway.embedded import create_embedded_app, discover_specs
+from gateway.registry import BY_NAME
 from hotel_common.deps import RuntimeDep, SessionDep
-from hotel_common.events.envelope import Envelope, IntegrationEvent
+from hotel_common.events.envelope import IntegrationEvent
 from hotel_common.events.outbox import add_event
 from hotel_common.migrations import autogenerate
 from hotel_common.service import Runtime, ServiceSpec
 from hotel_common.settings import ServiceSettings
 from hotel_common.testing import eventually, running
+from launcher.cli import main, parser
+from launcher.embedded import create_embedded_app, discover_specs
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from gateway import distributed, embedded
+from launcher import distributed, embedded
 
 
 class RoomBooked(IntegrationEvent):
@@ -39,8 +41,8 @@ rooms = APIRouter(prefix="/api/v1/rooms")
 
 
 @rooms.post("", status_code=201)
-async def book(number: str = Body(embed=True), *, session: SessionDep, rt: RuntimeDep) -> dict:
-    add_event(session, RoomBooked(number=number), rt.settings.service_name)
+async def book(number: str = Body(embed=True), *, session: SessionDep) -> dict:
+    add_event(session, RoomBooked(number=number))
     await session.commit()
     return {"number": number}
 
@@ -68,10 +70,10 @@ async def seed(runtime: Runtime) -> None:
 
 
 def subscribe(runtime: Runtime) -> None:
-    async def on_booked(session: AsyncSession, envelope: Envelope) -> None:
-        runtime.extras.setdefault("notices", []).append(RoomBooked.from_envelope(envelope).number)
+    async def on_booked(session: AsyncSession, event: RoomBooked) -> None:
+        runtime.extras.setdefault("notices", []).append(event.number)
 
-    runtime.handle(RoomBooked.event_type, on_booked)
+    runtime.handle(RoomBooked, on_booked, name="test.note_booking")
 
 
 @pytest.fixture(scope="module")
@@ -79,9 +81,7 @@ def specs(tmp_path_factory: pytest.TempPathFactory) -> list[ServiceSpec]:
     """Two small services; their schema is the shared tables only (outbox, inbox...)."""
     migrations = tmp_path_factory.mktemp("fake") / "migrations"
     (migrations / "versions").mkdir(parents=True)
-    (migrations / "env.py").write_text(
-        "from hotel_common.migrations import run_env\nrun_env(set())\n"
-    )
+    (migrations / "env.py").write_text("from hotel_common.migrations import run_env\nrun_env()\n")
     autogenerate(migrations, "shared tables")
     return [
         ServiceSpec("reservation-service", "Rooms", [rooms], migrations, seed=seed),
@@ -127,6 +127,7 @@ async def test_the_platform_runs_in_one_process(specs: list[ServiceSpec], tmp_pa
     assert {p.name for p in (tmp_path / "data").glob("*.db")} == {
         "reservation-service.db",
         "notification-service.db",
+        "gateway.db",  # the gateway's identity store
     }
     assert {"/api/v1/rooms", "/api/v1/notifications"} <= set(doc["paths"])
 
@@ -145,7 +146,7 @@ def test_services_that_cannot_be_loaded_are_skipped_with_a_warning(
         EntryPoint("reservation-service", "fake_hotel_services:EARLIER", embedded.GROUP),
     ]
     monkeypatch.setattr(embedded, "entry_points", lambda group: found)
-    with caplog.at_level(logging.WARNING, logger="gateway.embedded"):
+    with caplog.at_level(logging.WARNING, logger="launcher.embedded"):
         discovered = discover_specs()
     assert [s.name for s in discovered] == ["reservation-service", "notification-service"]
     warnings = caplog.text
@@ -182,6 +183,51 @@ def test_the_gateway_process_reads_what_the_launcher_gives_it(
     }
 
 
+def test_the_distributed_gateway_keeps_its_identity_store_in_postgresql() -> None:
+    env = distributed.gateway_env([], {"PATH": "/bin"})
+    assert env["DATABASE_URL"] == "postgresql+asyncpg://postgres@127.0.0.1:5432/hotel_gateway"
+    assert (env["BUS"], env["SERVICE_NAME"], env["SEED_DEMO"]) == ("rabbitmq", "gateway", "false")
+    assert env["DATABASE_POOL_SIZE"] == "2"
+    custom = distributed.gateway_env([], {"GATEWAY_DATABASE_URL": "postgresql+asyncpg://db/gw"})
+    assert custom["DATABASE_URL"] == "postgresql+asyncpg://db/gw"
+
+
+def test_make_up_draws_its_secrets_unless_given_and_keeps_the_token_secret_home() -> None:
+    drawn = distributed.with_run_secrets({"PATH": "/bin"})
+    again = distributed.with_run_secrets({"PATH": "/bin"})
+    assert len(drawn["INTERNAL_SECRET"]) >= 32 and len(drawn["TOKEN_SECRET"]) >= 32
+    assert drawn["INTERNAL_SECRET"] != again["INTERNAL_SECRET"]
+    assert drawn["INTERNAL_SECRET"] != drawn["TOKEN_SECRET"]
+    given = distributed.with_run_secrets({"INTERNAL_SECRET": "set-by-the-operator-1234"})
+    assert given["INTERNAL_SECRET"] == "set-by-the-operator-1234"
+    service = distributed.service_env(BY_NAME["guest-service"], drawn)
+    gateway = distributed.gateway_env([], drawn)
+    assert service["INTERNAL_SECRET"] == gateway["INTERNAL_SECRET"] == drawn["INTERNAL_SECRET"]
+    assert "TOKEN_SECRET" not in service
+    assert gateway["TOKEN_SECRET"] == drawn["TOKEN_SECRET"]
+
+
+async def test_run_prints_a_demo_admin_and_partner_key_that_work(
+    specs: list[ServiceSpec], tmp_path: Path
+) -> None:
+    app = create_embedded_app(tmp_path / "data", specs=specs)
+    async with running(app, principal=None) as client:
+        banner = embedded.demo_credentials(app)
+        admin = re.search(r"demo admin: +(\S+) / (\S+)", banner)
+        key = re.search(r"demo partner key: +(\S+)", banner)
+        assert admin is not None and key is not None, banner
+        tokens = await client.post(
+            "/api/v1/auth/token", data={"username": admin[1], "password": admin[2]}
+        )
+        assert tokens.status_code == 200, tokens.text
+        me = await client.get(
+            "/api/v1/me", headers={"Authorization": f"Bearer {tokens.json()['access_token']}"}
+        )
+        assert me.json()["roles"] == ["admin"]
+        partner = await client.get("/api/v1/me", headers={"X-API-Key": key[1]})
+        assert (partner.json()["kind"], partner.json()["channel"]) == ("partner", "demo_ota")
+
+
 def test_the_command_line_offers_both_run_modes(capsys: pytest.CaptureFixture[str]) -> None:
     args = parser().parse_args(["run", "--port", "9000", "--data-dir", "/tmp/x"])
     assert (args.command, args.host, args.port, args.data_dir) == (
@@ -195,3 +241,31 @@ def test_the_command_line_offers_both_run_modes(capsys: pytest.CaptureFixture[st
         main(["--help"])
     assert exit_.value.code == 0
     assert "run" in capsys.readouterr().out
+
+
+def test_replicas_run_on_their_own_ports_and_the_gateway_gets_them_all(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reservations, guests = BY_NAME["reservation-service"], BY_NAME["guest-service"]
+    environ = {"REPLICAS": "2", "GUEST_REPLICAS": "3"}
+    assert distributed.replica_ports(reservations, environ) == [8001, 8101]
+    assert distributed.replica_ports(guests, environ) == [8003, 8103, 8203]
+    assert distributed.replica_ports(reservations, {}) == [8001]
+    for key, value in distributed.gateway_env([reservations, guests], environ).items():
+        monkeypatch.setenv(key, value)
+    assert Settings(_env_file=None).upstream_replicas() == {
+        "reservation-service": ["http://127.0.0.1:8001", "http://127.0.0.1:8101"],
+        "guest-service": [f"http://127.0.0.1:{p}" for p in (8003, 8103, 8203)],
+    }
+    with pytest.raises(ValueError):
+        distributed.replicas(reservations, {"REPLICAS": "0"})
+
+
+def test_an_installed_service_missing_from_the_registry_is_named(
+    specs: list[ServiceSpec], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    unregistered = dataclasses.replace(specs[0], name="sauna-service")
+    with caplog.at_level(logging.WARNING, logger="launcher.embedded"):
+        app = create_embedded_app(tmp_path, specs=[unregistered])
+    assert list(app.state.upstreams) == ["sauna-service"]
+    assert "sauna-service is not in gateway.registry" in caplog.text

@@ -1,0 +1,39 @@
+"""Who reaches guest profiles (the access policy, docs/access.md): desk staff (front desk,
+reservations, managers) read and change them in full; marketing reads them with email and phone
+masked; a signed-in guest reads only their own profile (`/me`). Everyone else is refused."""
+
+from typing import TypeVar
+
+from fastapi import Depends
+from hotel_common.principal import Kind, Principal, PrincipalDep, Role, masked, refused, require
+
+from guest_service.models import GuestPublic
+
+DESK = (Role.FRONT_DESK, Role.RESERVATIONS, Role.MANAGER)
+READERS = (*DESK, Role.MARKETING)
+
+# Route dependencies: who may call at all (401 anonymous, 403 other kinds and roles).
+may_read = Depends(require(*READERS))
+may_write = Depends(require(*DESK))
+
+G = TypeVar("G", bound=GuestPublic)
+
+
+def sees_contacts(principal: Principal) -> bool:
+    """Whether the caller sees guests' email and phone in full (marketing does not)."""
+    return principal.kind is Kind.STAFF and principal.has(*DESK)
+
+
+def shown_to(principal: Principal, guest: G) -> G:
+    """The profile as `principal` may see it: contacts masked for a role that does not need
+    them."""
+    if sees_contacts(principal):
+        return guest
+    return guest.model_copy(update={"email": masked(guest.email), "phone": masked(guest.phone)})
+
+
+def guest_address(principal: PrincipalDep) -> Principal:
+    """Dependency of `/me`: a signed-in guest (401 anonymous, 403 any other caller)."""
+    if principal.kind is not Kind.GUEST:
+        raise refused(principal)
+    return principal

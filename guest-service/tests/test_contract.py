@@ -1,0 +1,51 @@
+"""The OpenAPI document is the contract an integrator reads: every operation has a summary, a
+description, its refusals and errors, and an example answer; a query parameter that takes one
+value says so (and a second value is a 422)."""
+
+from typing import Any
+
+from .conftest import GuestService
+
+# Error statuses each operation documents besides 401 and 403.
+EXPECTED = {
+    ("get", "/api/v1/guests"): {"400", "422"},
+    ("post", "/api/v1/guests"): {"409", "422"},
+    ("get", "/api/v1/guests/me"): {"404"},
+    ("get", "/api/v1/guests/{guest_id}"): {"404", "422"},
+    ("patch", "/api/v1/guests/{guest_id}"): {"404", "409", "422"},
+}
+
+
+async def document(service: GuestService) -> dict[str, Any]:
+    response = await service.client.get("/openapi.json")
+    assert response.status_code == 200
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_every_operation_is_documented(service: GuestService) -> None:
+    paths = (await document(service))["paths"]
+    found = {
+        (method, path): op
+        for path, item in paths.items()
+        if path.startswith("/api/")
+        for method, op in item.items()
+    }
+    assert set(found) == set(EXPECTED)
+    for (method, path), op in found.items():
+        where = f"{method} {path}"
+        assert op.get("summary") and op.get("description"), where
+        for status in {"401", "403"} | EXPECTED[(method, path)]:
+            assert "application/problem+json" in op["responses"][status]["content"], (where, status)
+        success = next(s for s in op["responses"] if s.startswith("2"))
+        assert op["responses"][success]["content"]["application/json"].get("example"), where
+        for parameter in op.get("parameters", []):
+            if parameter["in"] == "query":
+                assert "Takes one value" in parameter.get("description", ""), (where, parameter)
+
+
+async def test_a_repeated_filter_and_a_bad_cursor_are_refused(service: GuestService) -> None:
+    twice = await service.client.get("/api/v1/guests", params=[("name", "a"), ("name", "b")])
+    assert twice.status_code == 422
+    cursor = await service.client.get("/api/v1/guests", params={"cursor": "bm9wZQ"})
+    assert cursor.status_code == 400 and cursor.json()["code"] == "invalid_cursor"

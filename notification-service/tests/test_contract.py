@@ -1,0 +1,44 @@
+"""The OpenAPI document is the contract an integrator reads: every operation has a summary, a
+description, its refusals and errors, and an example answer; sign-in codes are not a listed
+kind; a query parameter that takes one value says so (and a second value is a 422)."""
+
+from typing import Any
+
+from .conftest import StartService
+
+# Error statuses each operation documents besides 401, 403 and 422.
+EXPECTED = {
+    ("get", "/api/v1/notifications"): {"400"},
+    ("get", "/api/v1/notifications/{notification_id}"): {"404"},
+    ("post", "/api/v1/notifications/retry"): set(),
+    ("post", "/api/v1/notifications/{notification_id}/retry"): {"404", "409"},
+}
+
+
+async def test_every_operation_is_documented(start_service: StartService) -> None:
+    async with start_service() as svc:
+        document: dict[str, Any] = (await svc.client.get("/openapi.json")).json()
+        twice = await svc.client.get(
+            "/api/v1/notifications", params=[("status", "sent"), ("status", "failed")]
+        )
+        hidden = await svc.client.get("/api/v1/notifications", params={"kind": "sign_in_code"})
+    assert twice.status_code == 422
+    assert hidden.status_code == 422  # not a kind the API lists
+    found = {
+        (method, path): op
+        for path, item in document["paths"].items()
+        if path.startswith("/api/")
+        for method, op in item.items()
+    }
+    assert set(found) == set(EXPECTED)
+    for (method, path), op in found.items():
+        where = f"{method} {path}"
+        assert op.get("summary") and op.get("description"), where
+        for status in {"401", "403", "422"} | EXPECTED[(method, path)]:
+            assert "application/problem+json" in op["responses"][status]["content"], (where, status)
+        assert op["responses"]["200"]["content"]["application/json"].get("example"), where
+        for parameter in op.get("parameters", []):
+            if parameter["in"] == "query":
+                assert "Takes one value" in parameter.get("description", ""), (where, parameter)
+    kinds = document["components"]["schemas"]["ListedKind"]["enum"]
+    assert "sign_in_code" not in kinds

@@ -1,0 +1,380 @@
+"""The access policy as data: for every operation of the merged OpenAPI document (by its
+operationId) and every identity kind, the outcome docs/access.md promises, and how to make a
+valid call of it (which record its path ids name, a body).
+
+An operation of the document without an entry here fails the matrix, and so does an entry whose
+operation is gone: a new route is not reachable until someone has said who may call it.
+"""
+
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import httpx
+from identities import KINDS, PASSWORD, PREFIX, LivePlatform, booking_body, unique_email
+
+
+class Rule(StrEnum):
+    OK = "ok"  # allowed: 2xx, or a domain 4xx (409, 422) that is not 401/403/404
+    OWN = "own"  # allowed on its own records; another tenant's are 404 (left out of lists)
+    UNAUTHENTICATED = "401"  # sign in first
+    FORBIDDEN = "403"  # signed in, but this kind or role never may
+
+
+# Own records of a kind (names in identities.Records); "partner_a"'s records are the other
+# tenant's for everyone else, "partner_b"'s for partner A.
+OWN_RECORD = {
+    "booking": "anonymous",
+    "guest": "guest",
+    "partner_a": "partner_a",
+    "partner_b": "partner_b",
+    "driver": "guest",  # the driver assigned to the guest's pickup
+}
+
+
+def foreign_record(kind: str) -> str:
+    return "partner_b" if kind == "partner_a" else "partner_a"
+
+
+DESK = ("front_desk", "reservations", "manager", "admin")
+EVERYONE = KINDS
+
+
+def who(ok: Iterable[str] = (), own: Iterable[str] = (), **exceptions: Rule) -> dict[str, Rule]:
+    """Rules for every kind: `ok` and `own` as named, anonymous 401 and every other kind 403
+    unless `exceptions` says otherwise."""
+    ok, own = set(ok), set(own)
+    rules: dict[str, Rule] = {}
+    for kind in KINDS:
+        if kind in ok:
+            rules[kind] = Rule.OK
+        elif kind in own:
+            rules[kind] = Rule.OWN
+        elif kind == "anonymous":
+            rules[kind] = Rule.UNAUTHENTICATED
+        else:
+            rules[kind] = Rule.FORBIDDEN
+    rules.update(exceptions)
+    return rules
+
+
+@dataclass
+class Call:
+    """What one probe needs: the platform, the caller's kind and the record it aims at."""
+
+    live: LivePlatform
+    admin: httpx.Client
+    kind: str
+    record: str  # a name in identities.Records
+
+    def reservation(self, name: str | None = None) -> dict[str, Any]:
+        return self.live.records.reservations[name or self.record]
+
+    def spare_user(self) -> str:
+        made = self.admin.post(
+            f"{PREFIX}/staff-users",
+            json={
+                "email": unique_email("spare"),
+                "name": "Spare",
+                "password": PASSWORD,
+                "roles": ["housekeeping"],
+                "properties": None,
+                "driver_id": None,
+            },
+        )
+        assert made.status_code == 201, made.text
+        return str(made.json()["id"])
+
+    def spare_key(self) -> list[str]:
+        partner = str(self.live.records.partners["partner_a"])
+        made = self.admin.post(
+            f"{PREFIX}/partners/{partner}/keys", json={"scopes": ["reservations:read"]}
+        )
+        assert made.status_code == 201, made.text
+        return [partner, str(made.json()["id"])]
+
+    def refresh_token(self) -> str:
+        user = self.live.records.staff_users["marketing"]
+        signed = self.admin.post(
+            f"{PREFIX}/auth/token", data={"username": user["email"], "password": PASSWORD}
+        )
+        assert signed.status_code == 200, signed.text
+        return str(signed.json()["refresh_token"])
+
+
+Builder = Callable[[Call], Any]
+
+
+@dataclass(frozen=True)
+class Operation:
+    rules: dict[str, Rule]
+    # The values of the path's {ids}, in order (None: the path has none).
+    ids: Callable[[Call], list[str]] | None = None
+    body: Builder | None = None  # JSON
+    form: Builder | None = None  # application/x-www-form-urlencoded
+    params: Builder | None = None
+    # For OWN lists: the id a list must leave out when another tenant's record is probed.
+    listed: Callable[[Call], str] | None = None
+    notes: str = field(default="", compare=False)
+
+
+def _hex(n: int = 6) -> str:
+    return uuid.uuid4().hex[:n]
+
+
+def _reservation_id(call: Call) -> list[str]:
+    return [str(call.reservation()["id"])]
+
+
+def _aimed(records: dict[str, Any], call: Call) -> Any:
+    """The record a probe aims at; a refused caller whose other tenant has none (a partner has
+    no pickups or notices) aims at anyone's."""
+    return records.get(call.record) or next(iter(records.values()))
+
+
+def _transfer_id(call: Call) -> list[str]:
+    return [str(_aimed(call.live.records.transfers, call)["id"])]
+
+
+def _notification_id(call: Call) -> list[str]:
+    return [str(_aimed(call.live.records.notifications, call))]
+
+
+def _guest_id(call: Call) -> list[str]:
+    return [str(_aimed(call.live.records.guests, call))]
+
+
+def _partner_id(call: Call) -> list[str]:
+    return [str(call.live.records.partners["partner_a"])]
+
+
+def _new_booking(call: Call) -> dict[str, Any]:
+    email = call.live.records.emails["guest"] if call.kind == "guest" else unique_email("m")
+    return booking_body(email)
+
+
+RESERVATION_READERS = (*DESK, "marketing")
+TRANSFER_READERS = ("dispatcher", "front_desk", "manager", "admin")
+FLEET_READERS = ("dispatcher", "manager", "admin")
+BOOKING_OWNERS = ("booking", "guest", "partner_a", "partner_b")
+ADMIN_ONLY = who(ok=["admin"])
+
+POLICY: dict[str, Operation] = {
+    # reservation-service: the catalogue is public, building it is the manager's.
+    "list_properties": Operation(who(ok=EVERYONE)),
+    "list_room_types": Operation(who(ok=EVERYONE)),
+    "get_availability": Operation(
+        who(ok=EVERYONE),
+        params=lambda c: {
+            "check_in": c.reservation("partner_a")["check_in"],
+            "check_out": c.reservation("partner_a")["check_out"],
+        },
+    ),
+    "create_property": Operation(
+        who(ok=["manager", "admin"]),
+        body=lambda c: {
+            "name": f"Annex {_hex()}",
+            "timezone": "Asia/Shanghai",
+            "currency": "CNY",
+            "check_in_time": "14:00:00",
+            "check_out_time": "12:00:00",
+        },
+    ),
+    "create_room_type": Operation(
+        who(ok=["manager", "admin"]),
+        body=lambda c: {
+            "code": "T" + _hex(5).upper(),
+            "name": "Test room",
+            "capacity": 2,
+            "bed_type": "king",
+            "base_amount": 50000,
+            "property_id": 1,
+        },
+    ),
+    "create_room": Operation(
+        who(ok=["manager", "admin"]),
+        body=lambda c: {"number": _hex(6), "floor": 3, "room_type_code": "KNG", "property_id": 1},
+    ),
+    "list_rooms": Operation(who(ok=[*DESK, "housekeeping"])),
+    "create_reservation": Operation(
+        who(ok=["anonymous", *BOOKING_OWNERS, *DESK]), body=_new_booking
+    ),
+    "list_reservations": Operation(
+        who(ok=RESERVATION_READERS, own=BOOKING_OWNERS),
+        listed=lambda c: str(c.reservation()["id"]),
+    ),
+    "get_reservation": Operation(
+        who(ok=RESERVATION_READERS, own=BOOKING_OWNERS), ids=_reservation_id
+    ),
+    "confirm_reservation": Operation(who(ok=DESK, own=BOOKING_OWNERS), ids=_reservation_id),
+    "cancel_reservation": Operation(
+        who(ok=DESK, own=BOOKING_OWNERS),
+        ids=_reservation_id,
+        body=lambda c: {"reason": "access matrix"},
+    ),
+    # transfer-service
+    "list_transfers": Operation(
+        who(ok=TRANSFER_READERS, own=["driver", "guest", "booking"]),
+        listed=lambda c: str(c.live.records.transfers[c.record]["id"]),
+    ),
+    "get_transfer": Operation(
+        who(ok=TRANSFER_READERS, own=["driver", "guest", "booking"]), ids=_transfer_id
+    ),
+    "report_transfer_progress": Operation(
+        who(ok=["dispatcher", "admin"], own=["driver"]),
+        ids=_transfer_id,
+        body=lambda c: {"status": "driver_on_site"},
+    ),
+    "list_vehicles": Operation(who(ok=FLEET_READERS)),
+    "list_drivers": Operation(who(ok=FLEET_READERS)),
+    "create_vehicle": Operation(
+        who(ok=["manager", "admin"]),
+        body=lambda c: {
+            "plate": f"T-{_hex()}",
+            "description": "Test sedan",
+            "vehicle_class": "sedan",
+            "seats": 3,
+            "luggage_capacity": 2,
+        },
+    ),
+    "create_driver": Operation(
+        who(ok=["manager", "admin"]),
+        body=lambda c: {
+            "name": "Test Driver",
+            "phone": f"+86138{int(_hex(8), 16) % 10**8:08d}",
+            "licence_number": f"T-{_hex()}",
+            "languages": ["en"],
+        },
+    ),
+    # guest-service
+    "list_guests": Operation(who(ok=RESERVATION_READERS)),
+    "get_guest": Operation(who(ok=RESERVATION_READERS), ids=_guest_id),
+    "create_guest": Operation(
+        who(ok=DESK), body=lambda c: {"name": "Walk In", "email": unique_email("walk-in")}
+    ),
+    "update_guest": Operation(who(ok=DESK), ids=_guest_id, body=lambda c: {"language": "en"}),
+    "get_my_guest_profile": Operation(who(ok=["guest"])),
+    # notification-service
+    "list_notifications": Operation(
+        who(ok=["front_desk", "manager", "admin"], own=["guest", "booking"]),
+        listed=lambda c: c.live.records.notifications[c.record],
+    ),
+    "get_notification": Operation(
+        who(ok=["front_desk", "manager", "admin"], own=["guest", "booking"]),
+        ids=_notification_id,
+    ),
+    "retry_notifications": Operation(
+        who(ok=["manager", "admin"]),
+        body=lambda c: {"reservation_id": str(c.reservation("partner_a")["id"])},
+    ),
+    "retry_notification": Operation(who(ok=["manager", "admin"]), ids=_notification_id),
+    # gateway: signing in is open to every caller.
+    "issue_token": Operation(
+        who(ok=EVERYONE),
+        form=lambda c: {
+            "username": c.live.records.staff_users["marketing"]["email"],
+            "password": PASSWORD,
+        },
+    ),
+    "refresh_tokens": Operation(
+        who(ok=EVERYONE), body=lambda c: {"refresh_token": c.refresh_token()}
+    ),
+    "request_sign_in_code": Operation(
+        who(ok=EVERYONE), body=lambda c: {"email": unique_email("code")}
+    ),
+    "sign_in_with_code": Operation(who(ok=EVERYONE), body=lambda c: _guest_code_body(c)),
+    "sign_in_with_booking": Operation(
+        who(ok=EVERYONE),
+        body=lambda c: {
+            "confirmation_number": c.reservation("anonymous")["confirmation_number"],
+            "last_name": "Clarke",
+        },
+    ),
+    "who_am_i": Operation(who(ok=EVERYONE)),
+    "my_trips": Operation(who(own=["guest", "booking"])),
+    # gateway administration: the admin's alone.
+    "create_staff_user": Operation(
+        ADMIN_ONLY,
+        body=lambda c: {
+            "email": unique_email("new-staff"),
+            "name": "New Staff",
+            "password": PASSWORD,
+            "roles": ["housekeeping"],
+            "properties": [1],
+            "driver_id": None,
+        },
+    ),
+    "list_staff_users": Operation(ADMIN_ONLY),
+    "update_staff_user": Operation(
+        ADMIN_ONLY, ids=lambda c: [c.spare_user()], body=lambda c: {"roles": ["front_desk"]}
+    ),
+    "create_partner": Operation(
+        ADMIN_ONLY, body=lambda c: {"name": f"OTA {_hex()}", "channel": f"ota_{_hex(4)}"}
+    ),
+    "list_partners": Operation(ADMIN_ONLY),
+    "create_partner_key": Operation(
+        ADMIN_ONLY, ids=_partner_id, body=lambda c: {"scopes": ["reservations:read"]}
+    ),
+    "list_partner_keys": Operation(ADMIN_ONLY, ids=_partner_id),
+    "rotate_partner_key": Operation(
+        ADMIN_ONLY, ids=lambda c: c.spare_key(), body=lambda c: {"overlap_seconds": 0}
+    ),
+    "revoke_partner_key": Operation(ADMIN_ONLY, ids=lambda c: c.spare_key()),
+    "list_audit_entries": Operation(ADMIN_ONLY),
+}
+
+
+def _guest_code_body(call: Call) -> dict[str, str]:
+    email = unique_email("code")
+    return {"email": email, "code": call.live.sign_in_code_sync(email)}
+
+
+def allowed(status: int) -> bool:
+    """A call the policy let through: it succeeded, or the domain refused it on its merits."""
+    return 200 <= status < 300 or (400 <= status < 500 and status not in (401, 403, 404, 429))
+
+
+def outcome_holds(rule: Rule, status: int) -> bool:
+    """`status` is what `rule` promises (OWN: on the caller's own record)."""
+    if rule in (Rule.OK, Rule.OWN):
+        return allowed(status)
+    return status == int(rule.value)
+
+
+METHODS = ("get", "put", "post", "delete", "patch")
+
+
+def operations(document: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """operationId -> (METHOD, path) for every operation of an OpenAPI document."""
+    found: dict[str, tuple[str, str]] = {}
+    for path, item in document.get("paths", {}).items():
+        for method, operation in item.items():
+            if method in METHODS:
+                key = operation.get("operationId") or f"(no operationId) {method} {path}"
+                found[key] = (method.upper(), path)
+    return found
+
+
+def uncovered(document: dict[str, Any], policy: dict[str, Operation]) -> list[str]:
+    """What keeps the policy from matching the document: operations without an entry, and
+    entries whose operation is gone. Empty when they match."""
+    ops = operations(document)
+    problems = [
+        f"no access policy for {key} ({method} {path}): add it to tests/access_policy.py"
+        for key, (method, path) in sorted(ops.items())
+        if key not in policy
+    ]
+    problems += [
+        f"policy entry {key} names no operation of the document: remove or rename it"
+        for key in sorted(policy)
+        if key not in ops
+    ]
+    problems += [
+        f"policy entry {key} has no rule for {kind}"
+        for key, entry in sorted(policy.items())
+        for kind in KINDS
+        if kind not in entry.rules
+    ]
+    return problems
