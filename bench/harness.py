@@ -1,0 +1,214 @@
+"""What the booking benchmarks share: the SMTP server the notices reach, the load client in
+its own process, the bare reference app, waiting for a load's events to be done, and the
+per-process CPU table."""
+
+import asyncio
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from email import message_from_bytes
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import bare
+from aiosmtpd.controller import Controller
+from hotel_common.db import drop_database
+from hotel_common.testing import free_port
+from load import Result, Spec
+from platform_procs import PG, Platform
+from procs import Usage
+
+HERE = Path(__file__).parent
+MB = 1024 * 1024
+
+
+class Inbox:
+    """An SMTP server noting when each recipient's mails arrived (time.time())."""
+
+    def __init__(self) -> None:
+        self.arrived: dict[str, list[float]] = {}
+        self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        to = str(message_from_bytes(envelope.content)["To"])
+        self.arrived.setdefault(to, []).append(time.time())
+        return "250 OK"
+
+    def mails(self, tag: str) -> list[float]:
+        """Arrival times of every mail to an address of this load (<tag><n>@...)."""
+        return [t for to, times in list(self.arrived.items()) if to.startswith(tag) for t in times]
+
+
+def run_load(spec: Spec) -> Result:
+    """Run the load client in its own process and read its result."""
+    out = subprocess.run(
+        [sys.executable, str(HERE / "load.py"), json.dumps(asdict(spec))],
+        check=True,
+        stdout=subprocess.PIPE,
+    ).stdout
+    data = json.loads(out)
+    data["confirmed"] = [tuple(c) for c in data["confirmed"]]
+    return Result(**data)
+
+
+def ops_done(result: Result) -> int:
+    return sum(len(v) for v in result.latencies.values())
+
+
+def error_count(result: Result) -> int:
+    return sum(result.errors.values())
+
+
+@dataclass
+class Bare:
+    """The bare reference app (bench/bare.py) in a uvicorn process on its own database."""
+
+    url: str
+    dsn: str
+    process: "subprocess.Popen[bytes]"
+
+    @classmethod
+    def start(cls) -> "Bare":
+        name = f"bench_bare_{uuid.uuid4().hex[:8]}"
+        dsn = f"postgresql://postgres@127.0.0.1:5432/{name}"
+        asyncio.run(_create_database(name))
+        asyncio.run(bare.prepare(dsn))
+        port = free_port()
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "bare:create_app",
+                "--app-dir",
+                str(HERE),
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env={**os.environ, "BARE_DSN": dsn},
+            start_new_session=True,
+        )
+        server = cls(f"http://127.0.0.1:{port}", dsn, process)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{server.url}/health", timeout=2):
+                    return server
+            except (urllib.error.URLError, OSError):
+                if time.monotonic() > deadline or process.poll() is not None:
+                    server.stop()
+                    raise SystemExit("the bare reference app did not start") from None
+                time.sleep(0.2)
+
+    @property
+    def database(self) -> str:
+        return self.dsn.rsplit("/", 1)[1]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        asyncio.run(drop_database(f"{PG}/{self.database}"))
+
+
+async def _create_database(name: str) -> None:
+    connection = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+
+
+def _utc(value: Any) -> float:
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+PICKUPS = "SELECT count(*), max(assigned_at) FROM transfer_jobs WHERE status = 'assigned'"
+
+
+async def pickups(platform: Platform) -> tuple[int, float | None]:
+    """Pickup jobs assigned so far, and when the last was (time.time()): read from
+    transfer-service's database, so that watching costs the services nothing."""
+    if platform.databases:
+        dsn = platform.databases["transfer"].replace("postgresql+asyncpg", "postgresql")
+        connection = await asyncpg.connect(dsn)
+        try:
+            count, last = await connection.fetchrow(PICKUPS)
+        finally:
+            await connection.close()
+    else:
+        assert platform.data_dir is not None
+        path = platform.data_dir / "transfer-service.db"
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as connection:
+            count, last = connection.execute(PICKUPS).fetchone()
+    return count, (_utc(last) if last is not None else None)
+
+
+@dataclass
+class Drained:
+    pickup_lag: float | None  # seconds from the last confirmation to the last pickup assigned
+    notice_lag: float | None  # ... to the last mail accepted by SMTP
+    pickups: int
+    mails: int
+
+
+def wait_drained(
+    platform: Platform, inbox: Inbox, result: Result, tag: str, before: int, timeout: float = 120
+) -> Drained:
+    """Wait until every confirmed booking of `result` (guests <tag><n>@...) has its pickup
+    assigned (`before` were assigned already) and its two notices (confirmation, pickup)
+    mailed."""
+    booked = len(result.confirmed)
+    last_confirm = max((t for _, t in result.confirmed), default=result.ended)
+    deadline = time.monotonic() + timeout
+    count, last, mails = 0, None, []
+    while time.monotonic() < deadline:
+        count, last = asyncio.run(pickups(platform))
+        mails = inbox.mails(tag)
+        if count - before >= booked and len(mails) >= 2 * booked:
+            break
+        time.sleep(0.2)
+    done = count - before >= booked and len(mails) >= 2 * booked
+    return Drained(
+        pickup_lag=(last - last_confirm) if done and last is not None else None,
+        notice_lag=(max(mails) - last_confirm) if done and mails else None,
+        pickups=count - before,
+        mails=len(mails),
+    )
+
+
+def cpu_table(
+    delta: Mapping[str, float],
+    client_cpu: float,
+    bookings: int,
+    rest: Mapping[str, Usage],
+    after: Mapping[str, Usage],
+) -> str:
+    lines = [f"  {'process':<22} {'CPU ms/booking':>14} {'RSS MB rest':>12} {'RSS MB after':>13}"]
+    for name, seconds in sorted(delta.items(), key=lambda kv: -kv[1]):
+        lines.append(
+            f"  {name:<22} {seconds * 1000 / bookings:>14.2f} "
+            f"{rest[name].rss_bytes / MB:>12.1f} {after[name].rss_bytes / MB:>13.1f}"
+        )
+    lines.append(f"  {'load client':<22} {client_cpu * 1000 / bookings:>14.2f}")
+    total = (sum(delta.values()) + client_cpu) * 1000 / bookings
+    lines.append(f"  {'total':<22} {total:>14.2f}")
+    return "\n".join(lines)
