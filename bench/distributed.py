@@ -17,12 +17,12 @@ import argparse
 import time
 from datetime import date, timedelta
 
-import harness
-from harness import Bare, Inbox, error_count, ops_done, run_load, wait_drained
+import rig
 from load import Result, Spec
 from platform_procs import RATE_LIMITS_NOTE, Platform, distributed
 from procs import cpu_delta, sample
 from profiling import Profiler
+from rig import Bare, Inbox, error_count, ops_done, run_load, wait_drained
 from stats import Summary
 
 
@@ -56,7 +56,7 @@ def bookings_phase(args: argparse.Namespace, platform: Platform, inbox: Inbox, b
     reference = run_load(
         Spec(bare.url, {"post:/confirm": 1}, args.concurrency, duration=args.read_seconds)
     )
-    before_pickups, _ = harness.asyncio.run(harness.pickups(platform))
+    before_pickups = rig.assigned_pickups(platform)
     profiler = (
         Profiler(platform.pid(args.profile), args.profile, args.format) if args.profile else None
     )
@@ -97,9 +97,7 @@ def bookings_phase(args: argparse.Namespace, platform: Platform, inbox: Inbox, b
         print(f"  {what} after the last confirm: {shown}")
     print(f"  CPU per booking (load + drain, {bookings} bookings) and RSS:")
     print(
-        harness.cpu_table(
-            cpu_delta(before, after), booked.cpu_seconds, max(1, bookings), rest, after
-        )
+        rig.cpu_table(cpu_delta(before, after), booked.cpu_seconds, max(1, bookings), rest, after)
     )
     return rate(reference)
 

@@ -24,6 +24,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from gateway.config import Settings as GatewaySettings
 from gateway.identity.testing import bearer, staff_token
@@ -38,6 +39,7 @@ from procs import Named, postgres
 PG = "postgresql+asyncpg://postgres@127.0.0.1:5432"
 RABBIT = "amqp://guest:guest@127.0.0.1:5672/"
 READY_TIMEOUT = 180.0
+LOGS = Path(__file__).parent / "out"  # the processes' output, kept for a failed run's reasons
 RATE_LIMITS_NOTE = "gateway rate limits off (RATE_LIMIT_ENABLED=false)"
 
 
@@ -51,11 +53,16 @@ def quiet_env(token_secret: str, smtp_port: int) -> dict[str, str]:
     }
 
 
+def log_file(name: str) -> Any:
+    LOGS.mkdir(exist_ok=True)
+    return (LOGS / f"{name}.log").open("wb")
+
+
 def wait_ready(url: str, processes: dict[str, "subprocess.Popen[bytes]"]) -> None:
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
         if dead := [n for n, p in processes.items() if p.poll() is not None]:
-            raise SystemExit(f"{', '.join(dead)} exited while starting")
+            raise SystemExit(f"{', '.join(dead)} exited while starting (see {LOGS}/*.log)")
         try:
             with urllib.request.urlopen(url, timeout=2) as answer:
                 if answer.status == 200:
@@ -132,6 +139,8 @@ def distributed(smtp_port: int, env: dict[str, str] | None = None) -> Platform:
         s.name: subprocess.Popen(
             uvicorn_command(f"{s.package}.main:create_app", s.port),
             env=service_env(s, environ, pools[s.name]),
+            stdout=log_file(s.name),
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         for s in services
@@ -140,6 +149,8 @@ def distributed(smtp_port: int, env: dict[str, str] | None = None) -> Platform:
     processes["gateway"] = subprocess.Popen(
         uvicorn_command("gateway.main:create_app", port),
         env=gateway_env(services, environ),
+        stdout=log_file("gateway"),
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     platform = Platform(
@@ -165,7 +176,8 @@ def embedded(smtp_port: int) -> Platform:
     process = subprocess.Popen(
         [sys.executable, "-m", "launcher", "run", "--port", str(port), "--data-dir", str(data)],
         env=quiet_env(token_secret, smtp_port),
-        stdout=subprocess.DEVNULL,
+        stdout=log_file("embedded"),
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     platform = Platform(

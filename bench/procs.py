@@ -75,7 +75,23 @@ def tree(root: int, stats: Iterable[Stat]) -> list[Stat]:
 class Usage:
     cpu_seconds: float
     rss_bytes: int
+    anon_bytes: int  # RssAnon: private memory (RSS also counts shared pages once per process)
     processes: int
+
+
+def parse_status_kb(text: str, field: str) -> int:
+    """A "<field>:   1234 kB" line of /proc/<pid>/status, in bytes (0 when absent)."""
+    for line in text.splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def anon_bytes(pid: int, proc: Path = PROC) -> int:
+    try:
+        return parse_status_kb((proc / str(pid) / "status").read_text(), "RssAnon")
+    except (FileNotFoundError, ProcessLookupError):
+        return 0
 
 
 @dataclass(frozen=True)
@@ -123,6 +139,7 @@ def sample(groups: Groups, proc: Path = PROC) -> dict[str, Usage]:
         usage[name] = Usage(
             cpu_seconds=sum(s.cpu_ticks for s in found) / TICKS,
             rss_bytes=sum(s.rss_pages for s in found) * PAGE,
+            anon_bytes=sum(anon_bytes(s.pid, proc) for s in found),
             processes=len(found),
         )
     return usage

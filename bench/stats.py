@@ -61,3 +61,8 @@ def knee(
             break
         best = rate
     return best
+
+
+def grows(series: Sequence[float], fraction: float, slack: float) -> bool:
+    """Whether the last value passed the first by more than `fraction` of it plus `slack`."""
+    return len(series) > 1 and series[-1] > series[0] * (1 + fraction) + slack

@@ -162,6 +162,10 @@ async def pickups(platform: Platform) -> tuple[int, float | None]:
     return count, (_utc(last) if last is not None else None)
 
 
+def assigned_pickups(platform: Platform) -> int:
+    return asyncio.run(pickups(platform))[0]
+
+
 @dataclass
 class Drained:
     pickup_lag: float | None  # seconds from the last confirmation to the last pickup assigned
@@ -202,11 +206,16 @@ def cpu_table(
     rest: Mapping[str, Usage],
     after: Mapping[str, Usage],
 ) -> str:
-    lines = [f"  {'process':<22} {'CPU ms/booking':>14} {'RSS MB rest':>12} {'RSS MB after':>13}"]
+    """CPU ms per booking of each process, its RSS and its private memory (RssAnon; a sum of
+    PostgreSQL's RSS counts its shared buffers once per backend) at rest and after the load."""
+    lines = [
+        f"  {'process':<22} {'CPU ms/booking':>14}   RSS MB rest / after   private MB rest / after"
+    ]
     for name, seconds in sorted(delta.items(), key=lambda kv: -kv[1]):
         lines.append(
-            f"  {name:<22} {seconds * 1000 / bookings:>14.2f} "
-            f"{rest[name].rss_bytes / MB:>12.1f} {after[name].rss_bytes / MB:>13.1f}"
+            f"  {name:<22} {seconds * 1000 / bookings:>14.2f}   "
+            f"{rest[name].rss_bytes / MB:>7.1f} / {after[name].rss_bytes / MB:<7.1f}     "
+            f"{rest[name].anon_bytes / MB:>7.1f} / {after[name].anon_bytes / MB:<7.1f}"
         )
     lines.append(f"  {'load client':<22} {client_cpu * 1000 / bookings:>14.2f}")
     total = (sum(delta.values()) + client_cpu) * 1000 / bookings
