@@ -53,6 +53,7 @@ def bookings_phase(args: argparse.Namespace, platform: Platform, inbox: Inbox, b
         )
     )
     wait_drained(platform, inbox, warm, "warm", before=0)
+    idle = rig.idle_cpu(groups)
     reference = run_load(
         Spec(bare.url, {"post:/confirm": 1}, args.concurrency, duration=args.read_seconds)
     )
@@ -61,6 +62,7 @@ def bookings_phase(args: argparse.Namespace, platform: Platform, inbox: Inbox, b
         Profiler(platform.pid(args.profile), args.profile, args.format) if args.profile else None
     )
     before = sample(groups)
+    began = time.monotonic()
     booked = run_load(
         Spec(
             platform.gateway_url,
@@ -73,6 +75,7 @@ def bookings_phase(args: argparse.Namespace, platform: Platform, inbox: Inbox, b
     )
     drained = wait_drained(platform, inbox, booked, "book", before_pickups)
     after = sample(groups)
+    window = time.monotonic() - began
     if profiler:
         print(f"  profile of {args.profile}: {profiler.stop()}")
     bookings = len(booked.confirmed)
@@ -97,7 +100,15 @@ def bookings_phase(args: argparse.Namespace, platform: Platform, inbox: Inbox, b
         print(f"  {what} after the last confirm: {shown}")
     print(f"  CPU per booking (load + drain, {bookings} bookings) and RSS:")
     print(
-        rig.cpu_table(cpu_delta(before, after), booked.cpu_seconds, max(1, bookings), rest, after)
+        rig.cpu_table(
+            cpu_delta(before, after),
+            idle,
+            window,
+            booked.cpu_seconds,
+            max(1, bookings),
+            rest,
+            after,
+        )
     )
     return rate(reference)
 

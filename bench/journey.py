@@ -9,6 +9,7 @@ booking of the platform's process and of the client.
 """
 
 import argparse
+import time
 
 import rig
 from load import Spec
@@ -45,11 +46,13 @@ def main() -> None:
             )
         )
         wait_drained(platform, inbox, warm, "warm", before=0)
+        idle = rig.idle_cpu(groups)
         before_pickups = rig.assigned_pickups(platform)
         profiler = (
             Profiler(platform.pid("embedded"), "embedded", args.format) if args.profile else None
         )
         before = sample(groups)
+        began = time.monotonic()
         booked = run_load(
             Spec(
                 platform.gateway_url,
@@ -62,6 +65,7 @@ def main() -> None:
         )
         drained = wait_drained(platform, inbox, booked, "book", before_pickups)
         after = sample(groups)
+        window = time.monotonic() - began
         if profiler:
             print(f"  profile: {profiler.stop()}")
     finally:
@@ -89,7 +93,15 @@ def main() -> None:
         print(f"  {what} after the last confirm: {shown}")
     print(f"  CPU per booking (load + drain, {bookings} bookings) and RSS:")
     print(
-        rig.cpu_table(cpu_delta(before, after), booked.cpu_seconds, max(1, bookings), rest, after)
+        rig.cpu_table(
+            cpu_delta(before, after),
+            idle,
+            window,
+            booked.cpu_seconds,
+            max(1, bookings),
+            rest,
+            after,
+        )
     )
 
 

@@ -26,7 +26,7 @@ from hotel_common.db import drop_database
 from hotel_common.testing import free_port
 from load import Result, Spec
 from platform_procs import PG, Platform
-from procs import Usage
+from procs import Groups, Usage, cpu_delta, sample
 
 HERE = Path(__file__).parent
 MB = 1024 * 1024
@@ -199,25 +199,37 @@ def wait_drained(
     )
 
 
+def idle_cpu(groups: Groups, seconds: float = 3.0) -> dict[str, float]:
+    """Each process's CPU (cores) with no load: the background loops (outbox relays, delivery
+    polling, health checks) that a long, slow run would otherwise bill to its bookings."""
+    before = sample(groups)
+    time.sleep(seconds)
+    return {k: v / seconds for k, v in cpu_delta(before, sample(groups)).items()}
+
+
 def cpu_table(
     delta: Mapping[str, float],
+    idle: Mapping[str, float],
+    seconds: float,
     client_cpu: float,
     bookings: int,
     rest: Mapping[str, Usage],
     after: Mapping[str, Usage],
 ) -> str:
-    """CPU ms per booking of each process, its RSS and its private memory (RssAnon; a sum of
-    PostgreSQL's RSS counts its shared buffers once per backend) at rest and after the load."""
+    """CPU ms per booking of each process over `seconds` (load and drain), less what it spends
+    idle in that time; its RSS and its private memory (RssAnon; a sum of PostgreSQL's RSS
+    counts its shared buffers once per backend) at rest and after the load."""
+    net = {k: max(0.0, v - idle.get(k, 0.0) * seconds) * 1000 / bookings for k, v in delta.items()}
     lines = [
-        f"  {'process':<22} {'CPU ms/booking':>14}   RSS MB rest / after   private MB rest / after"
+        f"  {'process':<22} {'CPU ms/booking':>14} {'idle ms/s':>9}"
+        "   RSS MB rest / after   private MB rest / after"
     ]
-    for name, seconds in sorted(delta.items(), key=lambda kv: -kv[1]):
+    for name, ms in sorted(net.items(), key=lambda kv: -kv[1]):
         lines.append(
-            f"  {name:<22} {seconds * 1000 / bookings:>14.2f}   "
+            f"  {name:<22} {ms:>14.2f} {idle.get(name, 0.0) * 1000:>9.1f}   "
             f"{rest[name].rss_bytes / MB:>7.1f} / {after[name].rss_bytes / MB:<7.1f}     "
             f"{rest[name].anon_bytes / MB:>7.1f} / {after[name].anon_bytes / MB:<7.1f}"
         )
     lines.append(f"  {'load client':<22} {client_cpu * 1000 / bookings:>14.2f}")
-    total = (sum(delta.values()) + client_cpu) * 1000 / bookings
-    lines.append(f"  {'total':<22} {total:>14.2f}")
+    lines.append(f"  {'total':<22} {sum(net.values()) + client_cpu * 1000 / bookings:>14.2f}")
     return "\n".join(lines)
