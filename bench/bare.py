@@ -21,9 +21,10 @@ from datetime import date, timedelta
 
 import asyncpg
 from fastapi import FastAPI, HTTPException
+from load import stay_offset
 
 ROOM_TYPES = ["STD", "KNG", "BUS", "DLX", "STE"]
-NIGHTS = 400  # from today: enough that the load never runs out of rooms
+NIGHTS = 550  # from today: the booking horizon
 ROOMS = 100_000
 POOL_SIZE = 10  # as a service's DATABASE_POOL_SIZE
 
@@ -87,7 +88,7 @@ def create_app(dsn: str | None = None) -> FastAPI:
     def stay() -> tuple[int, date, date]:
         """Spread over room types and dates as the platform's load is (its rows, its locks)."""
         n = next(turn)
-        check_in = date.today() + timedelta(days=40 + n % 300)
+        check_in = date.today() + timedelta(days=stay_offset(n))
         return n % 5 + 1, check_in, check_in + timedelta(days=2)
 
     @app.post("/confirm")

@@ -55,10 +55,18 @@ class Result:
     confirmed: list[tuple[str, float]]  # (e-mail, time.time() the confirmation answered)
 
 
+def stay_offset(n: int) -> int:
+    """Days from today to booking n's check-in: two-night stays of one room type (n % 5) back
+    to back over 500 days."""
+    return 40 + 2 * ((n // 5) % 250)
+
+
 def booking_body(n: int, email: str) -> dict[str, Any]:
     """A two-night stay with an airport pickup; dates, room types and arrival hours spread so
-    that rooms and drivers never run out."""
-    check_in = date.today() + timedelta(days=40 + n % 300)
+    that rooms and drivers do not run out: bookings of one room type do not overlap until
+    1250 bookings have been made (the demo hotel has at least three rooms of each type), and
+    every check-in is within the booking horizon (550 days)."""
+    check_in = date.today() + timedelta(days=stay_offset(n))
     arrival = datetime.combine(check_in, clock(8 + n % 12, (n * 7) % 60), SHANGHAI)
     return {
         "guest": {"name": f"Guest {n}", "email": email, "language": "en"},

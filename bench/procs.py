@@ -3,9 +3,9 @@
 A process's CPU is utime + stime from /proc/<pid>/stat (clock ticks), summed over its
 descendants (uvicorn runs one process per service, but a reloader or worker would be a child).
 PostgreSQL is the processes named `postgres` whose title (cmdline) names one of the run's
-databases (its backends) or a shared background process (writers, checkpointer): other work on
-the same server stays out. RabbitMQ is its Erlang VM, `beam.smp` (shared with whatever else
-uses the broker).
+databases: its backends. The shared background processes (WAL writer, checkpointer) are left
+out: on a machine where other work uses the same server they measure that work too.
+RabbitMQ is its Erlang VM, `beam.smp` (shared with whatever else uses the broker).
 """
 
 import os
@@ -102,11 +102,9 @@ class Named:
     titles: tuple[str, ...] = ()
 
 
-POSTGRES_SHARED = ("checkpointer", "background writer", "walwriter", "autovacuum launcher")
-
-
 def postgres(databases: Iterable[str]) -> Named:
-    return Named("postgres", (*(f" {d} " for d in databases), *POSTGRES_SHARED))
+    """The backends serving `databases` (their title: "postgres: <user> <database> <peer>")."""
+    return Named("postgres", tuple(f" {d} " for d in databases))
 
 
 def cmdline(pid: int, proc: Path = PROC) -> str:

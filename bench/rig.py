@@ -199,7 +199,7 @@ def wait_drained(
     )
 
 
-def idle_cpu(groups: Groups, seconds: float = 3.0) -> dict[str, float]:
+def idle_cpu(groups: Groups, seconds: float = 5.0) -> dict[str, float]:
     """Each process's CPU (cores) with no load: the background loops (outbox relays, delivery
     polling, health checks) that a long, slow run would otherwise bill to its bookings."""
     before = sample(groups)
