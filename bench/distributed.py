@@ -173,6 +173,11 @@ def paced_phase(args: argparse.Namespace, platform: Platform, inbox: Inbox) -> N
         f"for {args.paced_seconds:.0f} s:"
     )
     print(line("create + confirm (offered)", paced, "book"))
+    if rate(paced) < 0.9 * args.paced_rate:
+        print(
+            f"  the platform did not keep up with {args.paced_rate:.0f}/s: the delays below are"
+            " mostly queueing"
+        )
     print(
         f"  confirm -> mail: {Summary.of(delays)}  ({len(delays)} of {before} mailed;",
         "target p99 < 50 ms)",
