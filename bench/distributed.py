@@ -41,6 +41,7 @@ def bookings_phase(args: argparse.Namespace, platform: Platform, inbox: Inbox, b
     headers = platform.headers
     groups = platform.groups()
     rest = sample(groups)
+    pickups = rig.Pickups(platform)
     warm = run_load(
         Spec(
             platform.gateway_url,
@@ -52,12 +53,12 @@ def bookings_phase(args: argparse.Namespace, platform: Platform, inbox: Inbox, b
             first=10_000,
         )
     )
-    wait_drained(platform, inbox, warm, "warm", before=0)
+    wait_drained(pickups, inbox, warm, "warm", before=0)
     idle = rig.idle_cpu(groups)
     reference = run_load(
         Spec(bare.url, {"post:/confirm": 1}, args.concurrency, duration=args.read_seconds)
     )
-    before_pickups = rig.assigned_pickups(platform)
+    before_pickups = pickups.now()[0]
     profiler = (
         Profiler(platform.pid(args.profile), args.profile, args.format) if args.profile else None
     )
@@ -73,8 +74,9 @@ def bookings_phase(args: argparse.Namespace, platform: Platform, inbox: Inbox, b
             tag="book",
         )
     )
-    drained = wait_drained(platform, inbox, booked, "book", before_pickups)
+    drained = wait_drained(pickups, inbox, booked, "book", before_pickups)
     after = sample(groups)
+    pickups.close()
     window = time.monotonic() - began
     if profiler:
         print(f"  profile of {args.profile}: {profiler.stop()}")

@@ -31,6 +31,7 @@ def main() -> None:
     inbox = Inbox()
     inbox.controller.start()
     platform = embedded(inbox.port)
+    pickups = rig.Pickups(platform)
     try:
         groups = platform.groups()
         rest = sample(groups)
@@ -45,9 +46,9 @@ def main() -> None:
                 first=10_000,
             )
         )
-        wait_drained(platform, inbox, warm, "warm", before=0)
+        wait_drained(pickups, inbox, warm, "warm", before=0)
         idle = rig.idle_cpu(groups)
-        before_pickups = rig.assigned_pickups(platform)
+        before_pickups = pickups.now()[0]
         profiler = (
             Profiler(platform.pid("embedded"), "embedded", args.format) if args.profile else None
         )
@@ -63,12 +64,13 @@ def main() -> None:
                 tag="book",
             )
         )
-        drained = wait_drained(platform, inbox, booked, "book", before_pickups)
+        drained = wait_drained(pickups, inbox, booked, "book", before_pickups)
         after = sample(groups)
         window = time.monotonic() - began
         if profiler:
             print(f"  profile: {profiler.stop()}")
     finally:
+        pickups.close()
         platform.stop()
         inbox.controller.stop()
 

@@ -144,26 +144,45 @@ def _utc(value: Any) -> float:
 PICKUPS = "SELECT count(*), max(assigned_at) FROM transfer_jobs WHERE status = 'assigned'"
 
 
-async def pickups(platform: Platform) -> tuple[int, float | None]:
+class Pickups:
     """Pickup jobs assigned so far, and when the last was (time.time()): read from
-    transfer-service's database, so that watching costs the services nothing."""
-    if platform.databases:
-        dsn = platform.databases["transfer"].replace("postgresql+asyncpg", "postgresql")
-        connection = await asyncpg.connect(dsn)
+    transfer-service's database, so that watching costs the services nothing. One connection
+    for the whole watch, opened again when lost: the server's connections may all be taken
+    by other work on the machine, and a watch that cannot ask now asks again on the next poll.
+    """
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self.runner = asyncio.Runner()
+        self.connection: asyncpg.Connection | None = None
+        self.last_seen: tuple[int, float | None] = (0, None)
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.runner.run(self.connection.close())
+        self.runner.close()
+
+    def now(self) -> tuple[int, float | None]:
         try:
-            count, last = await connection.fetchrow(PICKUPS)
-        finally:
-            await connection.close()
-    else:
-        assert platform.data_dir is not None
-        path = platform.data_dir / "transfer-service.db"
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as connection:
-            count, last = connection.execute(PICKUPS).fetchone()
-    return count, (_utc(last) if last is not None else None)
+            count, last = self._query()
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, sqlite3.Error):
+            self.connection = None
+            return self.last_seen
+        self.last_seen = count, (_utc(last) if last is not None else None)
+        return self.last_seen
 
-
-def assigned_pickups(platform: Platform) -> int:
-    return asyncio.run(pickups(platform))[0]
+    def _query(self) -> tuple[int, Any]:
+        if not self.platform.databases:
+            assert self.platform.data_dir is not None
+            path = self.platform.data_dir / "transfer-service.db"
+            with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as connection:
+                count, last = connection.execute(PICKUPS).fetchone()
+                return count, last
+        if self.connection is None:
+            dsn = self.platform.databases["transfer"].replace("postgresql+asyncpg", "postgresql")
+            self.connection = self.runner.run(asyncpg.connect(dsn))
+        row = self.runner.run(self.connection.fetchrow(PICKUPS))
+        return row[0], row[1]
 
 
 @dataclass
@@ -175,7 +194,7 @@ class Drained:
 
 
 def wait_drained(
-    platform: Platform, inbox: Inbox, result: Result, tag: str, before: int, timeout: float = 120
+    pickups: Pickups, inbox: Inbox, result: Result, tag: str, before: int, timeout: float = 120
 ) -> Drained:
     """Wait until every confirmed booking of `result` (guests <tag><n>@...) has its pickup
     assigned (`before` were assigned already) and its two notices (confirmation, pickup)
@@ -185,7 +204,7 @@ def wait_drained(
     deadline = time.monotonic() + timeout
     count, last, mails = 0, None, []
     while time.monotonic() < deadline:
-        count, last = asyncio.run(pickups(platform))
+        count, last = pickups.now()
         mails = inbox.mails(tag)
         if count - before >= booked and len(mails) >= 2 * booked:
             break

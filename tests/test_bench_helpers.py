@@ -178,3 +178,28 @@ def test_bookings_of_a_room_type_do_not_overlap_for_1250_bookings() -> None:
         for night in (start, start + 1):
             assert (n % 5, night) not in nights
             nights.add((n % 5, night))
+
+
+def test_pickup_watch_keeps_its_last_answer_while_the_database_cannot_answer(
+    tmp_path: Path,
+) -> None:
+    """Watching the events' progress survives a database it cannot reach for a while (in
+    distributed mode: every connection taken by other work) and reads it again after."""
+    import sqlite3
+
+    rig = bench_module("rig")
+    platform_procs = bench_module("platform_procs")
+    platform = platform_procs.Platform("embedded", "http://x", {}, {}, data_dir=tmp_path)
+    watch = rig.Pickups(platform)
+    try:
+        assert watch.now() == (0, None)  # no database yet
+        with sqlite3.connect(tmp_path / "transfer-service.db") as db:
+            db.execute("CREATE TABLE transfer_jobs (status TEXT, assigned_at TEXT)")
+            db.execute("INSERT INTO transfer_jobs VALUES ('assigned', '2026-12-01 10:00:00')")
+            db.execute("INSERT INTO transfer_jobs VALUES ('requested', NULL)")
+        count, last = watch.now()
+        assert count == 1 and last == 1796119200.0  # naive times are UTC
+        (tmp_path / "transfer-service.db").unlink()
+        assert watch.now() == (1, 1796119200.0)  # kept while it cannot ask
+    finally:
+        watch.close()
