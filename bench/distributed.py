@@ -25,6 +25,11 @@ from profiling import Profiler
 from rig import Bare, Inbox, error_count, ops_done, run_load, wait_drained
 from stats import Summary
 
+# Booking numbers (their dates: load.stay_offset) of the warm-up and the paced phase, clear of
+# the 400 bookings of the main load and of each other, so that no stay or pickup overlaps.
+WARM_FIRST = 5 * 100
+PACED_FIRST = 5 * 110
+
 
 def rate(result: Result) -> float:
     return ops_done(result) / max(1e-9, result.ended - result.started)
@@ -50,7 +55,7 @@ def bookings_phase(args: argparse.Namespace, platform: Platform, inbox: Inbox, b
             count=32,
             headers=headers,
             tag="warm",
-            first=10_000,
+            first=WARM_FIRST,
         )
     )
     wait_drained(pickups, inbox, warm, "warm", before=0)
@@ -158,7 +163,7 @@ def paced_phase(args: argparse.Namespace, platform: Platform, inbox: Inbox) -> N
             duration=args.paced_seconds,
             headers=platform.headers,
             tag="paced",
-            first=20_000,
+            first=PACED_FIRST,
         )
     )
     before = len(paced.confirmed)

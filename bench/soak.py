@@ -34,7 +34,11 @@ def main() -> None:
         )
         for minute in range(args.minutes):
             w = window(
-                platform, args.rate, args.window, first=100_000 * (minute + 1), tag=f"m{minute}x"
+                platform,
+                args.rate,
+                args.window,
+                first=minute * int(args.rate * args.window),
+                tag=f"m{minute}x",
             )
             windows.append(w)
             depths = queue_depths(platform.namespace)

@@ -49,11 +49,11 @@ def main() -> None:
         print(f"  p99 limit {args.p99:.0f} ms, errors {args.errors:.0%}; {os.cpu_count()} cores")
         print("  offered achieved  p50 ms   p99 ms  errors   CPU (cores) of the busiest")
         rate = args.start
+        sent = 0
         for step in range(args.steps):
-            w = window(
-                platform, rate, args.step_seconds, first=100_000 * (step + 1), tag=f"s{step}x"
-            )
+            w = window(platform, rate, args.step_seconds, first=sent, tag=f"s{step}x")
             windows.append(w)
+            sent += int(rate * args.step_seconds)  # the next step's bookings on later dates
             print(show(w), flush=True)
             broke = (
                 w.latency.p99 > args.p99

@@ -203,3 +203,20 @@ def test_pickup_watch_keeps_its_last_answer_while_the_database_cannot_answer(
         assert watch.now() == (1, 1796119200.0)  # kept while it cannot ask
     finally:
         watch.close()
+
+
+def test_pickups_of_one_check_in_date_are_hours_apart() -> None:
+    """One driver can take every pickup of a date: landings 3 h apart (a pickup holds its
+    driver from 30 min before the landing to 75 min after)."""
+    from datetime import datetime
+
+    load = bench_module("load")
+    by_date: dict[str, list[datetime]] = {}
+    for n in range(1250):
+        body = load.booking_body(n, f"g{n}@bench.example")
+        by_date.setdefault(body["check_in"], []).append(
+            datetime.fromisoformat(body["transfer"]["arrival_time"])
+        )
+    for landings in by_date.values():
+        landings.sort()
+        assert all((b - a).total_seconds() >= 3 * 3600 for a, b in zip(landings, landings[1:]))
