@@ -64,8 +64,8 @@ def stay_offset(n: int) -> int:
 def booking_body(n: int, email: str) -> dict[str, Any]:
     """A two-night stay with an airport pickup; dates, room types and arrival hours spread so
     that rooms and drivers do not run out: bookings of one room type do not overlap, nor
-    their pickups, until 1250 bookings have been made (the demo hotel has at least three rooms of each type), and
-    every check-in is within the booking horizon (550 days)."""
+    their pickups, until 1250 bookings have been made (the demo hotel has at least three rooms
+    of each type), and every check-in is within the booking horizon (550 days)."""
     check_in = date.today() + timedelta(days=stay_offset(n))
     # The five room types of one check-in date land 3 h apart: one driver takes them all
     # (a pickup holds a driver from 30 min before the landing to 75 min after).

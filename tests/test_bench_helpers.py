@@ -3,6 +3,7 @@ parsing, process trees, queue depths. The benchmarks themselves are run by `make
 
 import asyncio
 import importlib.util
+import itertools
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -219,4 +220,4 @@ def test_pickups_of_one_check_in_date_are_hours_apart() -> None:
         )
     for landings in by_date.values():
         landings.sort()
-        assert all((b - a).total_seconds() >= 3 * 3600 for a, b in zip(landings, landings[1:]))
+        assert all((b - a).total_seconds() >= 3 * 3600 for a, b in itertools.pairwise(landings))
