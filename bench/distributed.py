@@ -95,16 +95,7 @@ def bookings_phase(args: argparse.Namespace, platform: Platform, inbox: Inbox, b
     print(
         f"  bookings/s over bare confirms/s: {rate(booked) / rate(reference):.3f}  (target >= 0.20)"
     )
-    for what, lag in (
-        ("last pickup assigned", drained.pickup_lag),
-        ("last notice mailed", drained.notice_lag),
-    ):
-        shown = (
-            f"{lag * 1000:.0f} ms"
-            if lag is not None
-            else f"not within the wait ({drained.pickups} pickups, {drained.mails} mails)"
-        )
-        print(f"  {what} after the last confirm: {shown}")
+    print(rig.show_lags(drained))
     print(f"  CPU per booking (load + drain, {bookings} bookings) and RSS:")
     print(
         rig.cpu_table(

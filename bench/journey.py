@@ -83,16 +83,7 @@ def main() -> None:
         + (f" {booked.errors}" if booked.errors else "")
         + "  (target >= 100/s, p99 <= 150 ms)"
     )
-    for what, lag in (
-        ("last pickup assigned", drained.pickup_lag),
-        ("last notice mailed", drained.notice_lag),
-    ):
-        shown = (
-            f"{lag * 1000:.0f} ms"
-            if lag is not None
-            else f"not within the wait ({drained.pickups} pickups, {drained.mails} mails)"
-        )
-        print(f"  {what} after the last confirm: {shown}")
+    print(rig.show_lags(drained))
     print(f"  CPU per booking (load + drain, {bookings} bookings) and RSS:")
     print(
         rig.cpu_table(

@@ -193,6 +193,21 @@ class Drained:
     mails: int
 
 
+def show_lags(drained: Drained) -> str:
+    lines = []
+    for what, lag in (
+        ("last pickup assigned", drained.pickup_lag),
+        ("last notice mailed", drained.notice_lag),
+    ):
+        shown = (
+            f"{lag * 1000:.0f} ms"
+            if lag is not None
+            else f"not within the wait ({drained.pickups} pickups, {drained.mails} mails)"
+        )
+        lines.append(f"  {what} after the last confirm: {shown}")
+    return "\n".join(lines)
+
+
 def wait_drained(
     pickups: Pickups, inbox: Inbox, result: Result, tag: str, before: int, timeout: float = 120
 ) -> Drained:
