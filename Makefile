@@ -12,7 +12,7 @@ SOURCES := $(wildcard libs/*/src */src)
 empty :=
 space := $(empty) $(empty)
 
-.PHONY: install run up test lint typecheck pytest bench bench-tools fuzz chaos clean migration
+.PHONY: install run up test lint typecheck pytest bench bench-tools load soak fuzz chaos clean migration
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -49,8 +49,19 @@ typecheck: install
 pytest: install
 	$(BIN)/python -m pytest -q
 
+## Every benchmark, bounded (< 15 min): figures in docs/performance.md. One with a profile:
+## `.venv/bin/python bench/distributed.py --profile reservation-service` (py-spy, bench/out/).
 bench: install bench-tools
 	$(BIN)/python bench/run.py
+
+## The mixed load (searches, bookings with pickups, cancellations, reads) through the gateway in
+## distributed mode, stepped up until p99 or errors break: the knee and what saturates first.
+load: install
+	$(BIN)/python bench/stepload.py
+
+## The mixed load at a steady rate for 10 minutes: RSS, queue depths, latency each minute.
+soak: install
+	$(BIN)/python bench/soak.py --minutes 10
 
 ## wrk and nginx (Debian packages) for bench/gateway_auth.py; installs only what is missing.
 bench-tools:

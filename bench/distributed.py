@@ -1,180 +1,221 @@
 """The platform as `make up` runs it (one process per service, PostgreSQL, RabbitMQ), measured
-from outside through the gateway:
+from outside through the gateway against a bare FastAPI + asyncpg app (bench/bare.py) driven by
+the same load client (bench/load.py, its own process) in the same run:
 
-- throughput and latency of create + confirm with several clients;
-- how soon after a confirmation the guest's mail reaches the SMTP server (a real one, run
-  here), i.e. outbox -> RabbitMQ -> notification-service -> SMTP.
+1. bookings: `--concurrency` clients, each creating a booking with an airport pickup and
+   confirming it, `--bookings` in all; vs the bare confirm endpoint. Then how long after the
+   last confirmation the last pickup was assigned and the last notice mailed, and the CPU
+   each process spent per booking (load and drain together, from /proc) with its RSS;
+2. reads: GET /api/v1/availability and /api/v1/room-types through the gateway vs the bare
+   SELECT endpoint, `--concurrency` connections, `--read-seconds` each;
+3. confirmation -> mail accepted by SMTP at a steady `--paced-rate` bookings/s (open loop).
 
-Runs in its own databases and queue namespace and removes them afterwards. Loopback only.
-
-    .venv/bin/python bench/distributed.py [--bookings 400] [--concurrency 16] [--latency-samples 50]
+    .venv/bin/python bench/distributed.py [--bookings 400] [--concurrency 16] [--profile gateway]
 """
 
 import argparse
-import asyncio
-import os
-import secrets
-import signal
-import subprocess
-import sys
 import time
-import uuid
 from datetime import date, timedelta
-from email import message_from_bytes
-from typing import Any
 
-import httpx
-from aiosmtpd.controller import Controller
-from gateway.config import Settings as GatewaySettings
-from gateway.identity.testing import bearer, staff_token
-from gateway.registry import GATEWAY_PORT, SERVICES
-from hotel_common.db import drop_database
-from hotel_common.events.rabbit import delete_namespace
-from hotel_common.settings import ServiceSettings
-from hotel_common.testing import free_port
+import rig
+from load import Result, Spec
+from platform_procs import RATE_LIMITS_NOTE, Platform, distributed
+from procs import cpu_delta, sample
+from profiling import Profiler
+from rig import Bare, Inbox, error_count, ops_done, run_load, wait_drained
+from stats import Summary
 
-PG = "postgresql+asyncpg://postgres@127.0.0.1:5432"
-RABBIT = "amqp://guest:guest@127.0.0.1:5672/"
+# Booking numbers (their dates: load.stay_offset) of the warm-up and the paced phase, clear of
+# the 400 bookings of the main load and of each other, so that no stay or pickup overlaps.
+WARM_FIRST = 5 * 100
+PACED_FIRST = 5 * 110
 
 
-class Inbox:
-    """SMTP server noting when each recipient's mail arrived."""
-
-    def __init__(self) -> None:
-        self.arrived: dict[str, list[float]] = {}
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        to = str(message_from_bytes(envelope.content)["To"])
-        self.arrived.setdefault(to, []).append(time.perf_counter())
-        return "250 OK"
+def rate(result: Result) -> float:
+    return ops_done(result) / max(1e-9, result.ended - result.started)
 
 
-def booking(n: int, email: str) -> dict[str, Any]:
-    check_in = date.today() + timedelta(days=40 + n % 300)
-    return {
-        "guest": {"name": f"Guest {n}", "email": email, "language": "en"},
-        "room_type_code": ["STD", "KNG", "BUS", "DLX", "STE"][n % 5],
-        "check_in": check_in.isoformat(),
-        "check_out": (check_in + timedelta(days=1)).isoformat(),
-        "guests": 1,
-    }
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-
-async def measure(args: argparse.Namespace, inbox: Inbox, token_secret: str) -> None:
-    admin = staff_token(GatewaySettings(_env_file=None, token_secret=token_secret))
-    async with httpx.AsyncClient(
-        headers=bearer(admin),
-        base_url=f"http://127.0.0.1:{GATEWAY_PORT}",
-        timeout=30,
-        limits=httpx.Limits(max_connections=args.concurrency),
-    ) as client:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if (await client.get("/health/ready")).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("the platform did not become ready in 90 s")
-            await asyncio.sleep(0.5)
-
-        async def book(n: int, email: str) -> float:
-            created = await client.post("/api/v1/reservations", json=booking(n, email))
-            rid = created.json()["id"]
-            confirmed = await client.post(f"/api/v1/reservations/{rid}/confirm")
-            assert confirmed.status_code == 200, confirmed.text
-            return time.perf_counter()
-
-        # Latency: one booking at a time, from the confirmation's answer to the mail's arrival.
-        delays = []
-        for n in range(args.latency_samples):
-            email = f"latency{n}@bench.example"
-            answered = await book(n, email)
-            while email not in inbox.arrived:  # noqa: ASYNC110 (SMTP runs in its own thread)
-                await asyncio.sleep(0.001)
-            delays.append(inbox.arrived[email][0] - answered)
-
-        # Throughput: many clients at once.
-        latencies: list[float] = []
-        numbers = iter(range(args.latency_samples, args.latency_samples + args.bookings))
-
-        async def client_loop() -> None:
-            for n in numbers:
-                started = time.perf_counter()
-                await book(n, f"load{n}@bench.example")
-                latencies.append(time.perf_counter() - started)
-
-        began = time.perf_counter()
-        await asyncio.gather(*(client_loop() for _ in range(args.concurrency)))
-        took = time.perf_counter() - began
-
-    print(f"distributed (make up: PostgreSQL, RabbitMQ), {args.concurrency} clients")
-    print(f"  create+confirm:        {args.bookings / took:8.1f} bookings/s")
-    print(
-        f"  create+confirm ms:     p50 {percentile(latencies, 0.5):.1f}"
-        f"  p99 {percentile(latencies, 0.99):.1f}"
-    )
-    print(
-        f"  confirm -> mail ms:    p50 {percentile(delays, 0.5):.1f}"
-        f"  p99 {percentile(delays, 0.99):.1f}  ({len(delays)} sequential samples)"
+def line(name: str, result: Result, op: str) -> str:
+    return (
+        f"  {name:<30} {rate(result):8.1f}/s  {Summary.of(result.latencies.get(op, []))}"
+        f"  errors {error_count(result)}" + (f" {result.errors}" if result.errors else "")
     )
 
 
-async def clean_up(namespace: str, databases: list[str]) -> None:
-    retries = ServiceSettings().retry_delays  # what the services ran with: the defaults
-    await delete_namespace(RABBIT, namespace, [s.name for s in SERVICES], retries)
-    for url in databases:
-        await drop_database(url)
+def bookings_phase(args: argparse.Namespace, platform: Platform, inbox: Inbox, bare: Bare) -> float:
+    headers = platform.headers
+    groups = platform.groups()
+    rest = sample(groups)
+    pickups = rig.Pickups(platform)
+    warm = run_load(
+        Spec(
+            platform.gateway_url,
+            {"book": 1},
+            args.concurrency,
+            count=32,
+            headers=headers,
+            tag="warm",
+            first=WARM_FIRST,
+        )
+    )
+    wait_drained(pickups, inbox, warm, "warm", before=0)
+    idle = rig.idle_cpu(groups)
+    reference = run_load(
+        Spec(bare.url, {"post:/confirm": 1}, args.concurrency, duration=args.read_seconds)
+    )
+    before_pickups = pickups.now()[0]
+    profiler = (
+        Profiler(platform.pid(args.profile), args.profile, args.format) if args.profile else None
+    )
+    before = sample(groups)
+    began = time.monotonic()
+    booked = run_load(
+        Spec(
+            platform.gateway_url,
+            {"book": 1},
+            args.concurrency,
+            count=args.bookings,
+            headers=headers,
+            tag="book",
+        )
+    )
+    drained = wait_drained(pickups, inbox, booked, "book", before_pickups)
+    after = sample(groups)
+    pickups.close()
+    window = time.monotonic() - began
+    if profiler:
+        print(f"  profile of {args.profile}: {profiler.stop()}")
+    bookings = len(booked.confirmed)
+    print(
+        f"distributed (make up: PostgreSQL, RabbitMQ), {args.concurrency} clients;",
+        RATE_LIMITS_NOTE,
+    )
+    print(line("bare confirm (reference)", reference, "post:/confirm"))
+    print(line("create + confirm with pickup", booked, "book"))
+    print(
+        f"  bookings/s over bare confirms/s: {rate(booked) / rate(reference):.3f}  (target >= 0.20)"
+    )
+    print(rig.show_lags(drained))
+    print(f"  CPU per booking (load + drain, {bookings} bookings) and RSS:")
+    print(
+        rig.cpu_table(
+            cpu_delta(before, after),
+            idle,
+            window,
+            booked.cpu_seconds,
+            max(1, bookings),
+            rest,
+            after,
+        )
+    )
+    return rate(reference)
+
+
+def reads_phase(args: argparse.Namespace, platform: Platform, bare: Bare) -> None:
+    check_in = date.today() + timedelta(days=60)
+    stay = f"check_in={check_in}&check_out={check_in + timedelta(days=2)}"
+    targets = [
+        ("bare SELECT (reference)", bare.url, "get:/room-types", {}),
+        (
+            "GET /api/v1/availability",
+            platform.gateway_url,
+            f"get:/api/v1/availability?{stay}",
+            platform.headers,
+        ),
+        (
+            "GET /api/v1/room-types",
+            platform.gateway_url,
+            "get:/api/v1/room-types",
+            platform.headers,
+        ),
+    ]
+    print(f"reads, {args.concurrency} connections, {args.read_seconds:.0f} s each:")
+    results = []
+    for name, url, op, headers in targets:
+        result = run_load(
+            Spec(url, {op: 1}, args.concurrency, duration=args.read_seconds, headers=headers)
+        )
+        results.append(result)
+        print(line(name, result, op))
+    for (name, *_), result in zip(targets[1:], results[1:], strict=True):
+        print(
+            f"  {name} over bare: {rate(result) / rate(results[0]):.3f}",
+            "(target >= 0.50, p99 <= 30 ms)",
+        )
+
+
+def paced_phase(args: argparse.Namespace, platform: Platform, inbox: Inbox) -> None:
+    paced = run_load(
+        Spec(
+            platform.gateway_url,
+            {"book": 1},
+            64,
+            rate=args.paced_rate,
+            duration=args.paced_seconds,
+            headers=platform.headers,
+            tag="paced",
+            first=PACED_FIRST,
+        )
+    )
+    before = len(paced.confirmed)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(inbox.mails("paced")) < 2 * before:
+        time.sleep(0.2)
+    delays = [
+        min(inbox.arrived[email]) - answered
+        for email, answered in paced.confirmed
+        if email in inbox.arrived
+    ]
+    print(
+        f"confirm -> mail accepted by SMTP, open loop at {args.paced_rate:.0f} bookings/s "
+        f"for {args.paced_seconds:.0f} s:"
+    )
+    print(line("create + confirm (offered)", paced, "book"))
+    if rate(paced) < 0.9 * args.paced_rate:
+        print(
+            f"  the platform did not keep up with {args.paced_rate:.0f}/s: the delays below are"
+            " mostly queueing"
+        )
+    print(
+        f"  confirm -> mail: {Summary.of(delays)}  ({len(delays)} of {before} mailed;",
+        "target p99 < 50 ms)",
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bookings", type=int, default=400)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--latency-samples", type=int, default=50)
+    parser.add_argument("--read-seconds", type=float, default=5.0)
+    parser.add_argument("--paced-rate", type=float, default=50.0)
+    parser.add_argument("--paced-seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--profile",
+        choices=[
+            "gateway",
+            "reservation-service",
+            "transfer-service",
+            "guest-service",
+            "notification-service",
+        ],
+    )
+    parser.add_argument("--format", choices=["speedscope", "flamegraph"], default="speedscope")
     args = parser.parse_args()
 
     inbox = Inbox()
-    smtp_port = free_port()
-    smtp = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
-    smtp.start()
-    run = uuid.uuid4().hex[:8]
-    namespace = f"bench-{run}."
-    # Each service's database and the gateway's (its identity store): GATEWAY_DATABASE_URL.
-    shorts = [s.short for s in SERVICES] + ["gateway"]
-    databases = {short: f"{PG}/bench_{run}_{short}" for short in shorts}
-    token_secret = secrets.token_urlsafe(32)  # the run's: the benchmark signs in as an admin
-    env = {
-        **os.environ,
-        "TOKEN_SECRET": token_secret,
-        "BUS_NAMESPACE": namespace,
-        "SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
-        "LOG_LEVEL": "WARNING",
-        "RATE_LIMIT_ENABLED": "false",  # one staff member's load: throughput, not limits
-        **{f"{short.upper()}_DATABASE_URL": url for short, url in databases.items()},
-    }
-    launcher = subprocess.Popen(
-        [sys.executable, "-m", "launcher", "up"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    inbox.controller.start()
+    bare = Bare.start()
     try:
-        asyncio.run(measure(args, inbox, token_secret))
-    finally:
-        launcher.send_signal(signal.SIGINT)
+        platform = distributed(inbox.port)
         try:
-            launcher.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(launcher.pid, signal.SIGKILL)
-        smtp.stop()
-        asyncio.run(clean_up(namespace, list(databases.values())))
+            bookings_phase(args, platform, inbox, bare)
+            reads_phase(args, platform, bare)
+            paced_phase(args, platform, inbox)
+        finally:
+            platform.stop()
+    finally:
+        bare.stop()
+        inbox.controller.stop()
 
 
 if __name__ == "__main__":

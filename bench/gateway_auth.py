@@ -144,7 +144,9 @@ def serve(
 
 
 def wait_for_port(port: int, child: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + 20
+    deadline = (
+        time.monotonic() + 90
+    )  # a busy 2-core machine: the gateway imports for tens of seconds
     while True:
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
             return

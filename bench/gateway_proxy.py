@@ -118,7 +118,9 @@ def process(kind: str, upstream_url: str = "") -> Iterator[str]:
         [sys.executable, __file__, "--serve", kind, "--port", str(port), "--upstream", upstream_url]
     )
     try:
-        deadline = time.monotonic() + 20
+        deadline = (
+            time.monotonic() + 90
+        )  # a busy 2-core machine: the gateway imports for tens of seconds
         while True:
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
                 break

@@ -1,113 +1,102 @@
-"""The first journey under load, embedded mode (in-memory bus, SQLite): how many bookings per
-second the gateway takes through create + confirm, and how soon the events have done their
-work (transfer assigned, both notices recorded) after the last confirmation.
+"""Embedded mode (`hotel-platform run`: every service in one process, SQLite, in-memory bus),
+the same booking load as distributed.py: `--concurrency` clients create a booking with an
+airport pickup and confirm it, `--bookings` in all, through the gateway, from the load client
+in its own process. Prints bookings/s, latency, how long after the last confirmation the last
+pickup was assigned and the last notice mailed (a real SMTP server, run here), and the CPU per
+booking of the platform's process and of the client.
 
-    .venv/bin/python bench/journey.py [--bookings 300] [--concurrency 8]
+    .venv/bin/python bench/journey.py [--bookings 300] [--concurrency 16] [--profile]
 """
 
 import argparse
-import asyncio
-import statistics
-import tempfile
 import time
-from datetime import date, timedelta
-from pathlib import Path
-from typing import Any
 
-import httpx
-from gateway.identity.testing import bearer, staff_token
-from gateway.registry import BY_NAME as SERVICES
-from launcher.embedded import create_embedded_app
-
-
-def booking(n: int) -> dict[str, Any]:
-    # Spread over many dates and room types so inventory never runs out.
-    check_in = date.today() + timedelta(days=30 + n % 200)
-    return {
-        "guest": {"name": f"Guest {n}", "email": f"guest{n}@bench.example", "language": "en"},
-        "room_type_code": ["STD", "KNG", "BUS", "DLX", "STE"][n % 5],
-        "check_in": check_in.isoformat(),
-        "check_out": (check_in + timedelta(days=1)).isoformat(),
-        "guests": 1,
-        "transfer": {
-            "arrival_time": f"{check_in.isoformat()}T{(n % 12) + 8:02d}:{n % 60:02d}:00+08:00",
-            "pickup_place": "Pudong Airport T2",
-            "passengers": 1,
-        },
-    }
+import rig
+from load import Spec
+from platform_procs import RATE_LIMITS_NOTE, embedded
+from procs import cpu_delta, sample
+from profiling import Profiler
+from rig import Inbox, error_count, run_load, wait_drained
+from stats import Summary
 
 
-async def main(bookings: int, concurrency: int) -> None:
-    data = Path(tempfile.mkdtemp(prefix="bench-journey-"))
-    quiet: dict[str, object] = {"log_level": "WARNING"}
-    overrides: dict[str, dict[str, object]] = {name: quiet for name in SERVICES}
-    # The load is one staff member's: the platform's throughput is measured, not its limits.
-    overrides["gateway"] = quiet | {"rate_limit_enabled": False}
-    app = create_embedded_app(data, overrides=overrides)
-    transport = httpx.ASGITransport(app=app)
-    admin = bearer(staff_token(app.state.settings))  # the services answer staff
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=transport, base_url="http://gw", timeout=30, headers=admin
-        ) as client,
-    ):
-        latencies: list[float] = []
-        queue: asyncio.Queue[int] = asyncio.Queue()
-        for n in range(bookings):
-            queue.put_nowait(n)
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--bookings", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--profile", action="store_true", help="py-spy the platform's process")
+    parser.add_argument("--format", choices=["speedscope", "flamegraph"], default="speedscope")
+    args = parser.parse_args()
 
-        async def worker() -> None:
-            while not queue.empty():
-                n = queue.get_nowait()
-                started = time.perf_counter()
-                created = await client.post("/api/v1/reservations", json=booking(n))
-                rid = created.json()["id"]
-                confirmed = await client.post(f"/api/v1/reservations/{rid}/confirm")
-                assert confirmed.status_code == 200, confirmed.text
-                latencies.append(time.perf_counter() - started)
-
-        began = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        took = time.perf_counter() - began
-
-        async def pickup_notices() -> int:
-            """Notices of assigned transfers so far: the last step of each booking's events."""
-            count, cursor = 0, None
-            while True:
-                params: dict[str, str | int] = {"limit": 200, "kind": "transfer_assigned"}
-                if cursor:
-                    params["cursor"] = cursor
-                page = (await client.get("/api/v1/notifications", params=params)).json()
-                count += len(page["items"])
-                if not (cursor := page["next_cursor"]):
-                    return count
-
-        drained_at = None
-        deadline = time.perf_counter() + 120
-        while time.perf_counter() < deadline:
-            if await pickup_notices() >= bookings:
-                drained_at = time.perf_counter()
-                break
-            await asyncio.sleep(0.05)
-
-    latencies.sort()
-    p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
-    print(f"journey (embedded, SQLite, in-memory bus), {bookings} bookings, {concurrency} clients")
-    print(f"  create+confirm: {bookings / took:8.1f} bookings/s")
-    mean = statistics.mean(latencies) * 1000
-    print(f"  latency ms:     p50 {p(0.5):.1f}  p99 {p(0.99):.1f}  mean {mean:.1f}")
-    if drained_at is not None:
-        print(
-            f"  events drained: {(drained_at - began - took) * 1000:.0f} ms after the last confirm"
+    inbox = Inbox()
+    inbox.controller.start()
+    platform = embedded(inbox.port)
+    pickups = rig.Pickups(platform)
+    try:
+        groups = platform.groups()
+        rest = sample(groups)
+        warm = run_load(
+            Spec(
+                platform.gateway_url,
+                {"book": 1},
+                args.concurrency,
+                count=32,
+                headers=platform.headers,
+                tag="warm",
+                first=1000,  # clear of the load's dates (load.stay_offset)
+            )
         )
-    else:
-        print("  events drained: not within 120 s")
+        wait_drained(pickups, inbox, warm, "warm", before=0)
+        idle = rig.idle_cpu(groups)
+        before_pickups = pickups.now()[0]
+        profiler = (
+            Profiler(platform.pid("embedded"), "embedded", args.format) if args.profile else None
+        )
+        before = sample(groups)
+        began = time.monotonic()
+        booked = run_load(
+            Spec(
+                platform.gateway_url,
+                {"book": 1},
+                args.concurrency,
+                count=args.bookings,
+                headers=platform.headers,
+                tag="book",
+            )
+        )
+        drained = wait_drained(pickups, inbox, booked, "book", before_pickups)
+        after = sample(groups)
+        window = time.monotonic() - began
+        if profiler:
+            print(f"  profile: {profiler.stop()}")
+    finally:
+        pickups.close()
+        platform.stop()
+        inbox.controller.stop()
+
+    took = booked.ended - booked.started
+    bookings = len(booked.confirmed)
+    print(f"embedded (SQLite, in-memory bus), {args.concurrency} clients; {RATE_LIMITS_NOTE}")
+    print(
+        f"  create + confirm with pickup  {bookings / took:8.1f} bookings/s  "
+        f"{Summary.of(booked.latencies.get('book', []))}  errors {error_count(booked)}"
+        + (f" {booked.errors}" if booked.errors else "")
+        + "  (target >= 100/s, p99 <= 150 ms)"
+    )
+    print(rig.show_lags(drained))
+    print(f"  CPU per booking (load + drain, {bookings} bookings) and RSS:")
+    print(
+        rig.cpu_table(
+            cpu_delta(before, after),
+            idle,
+            window,
+            booked.cpu_seconds,
+            max(1, bookings),
+            rest,
+            after,
+        )
+    )
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--bookings", type=int, default=300)
-    parser.add_argument("--concurrency", type=int, default=8)
-    args = parser.parse_args()
-    asyncio.run(main(args.bookings, args.concurrency))
+    main()
