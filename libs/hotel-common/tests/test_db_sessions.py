@@ -5,6 +5,7 @@ transaction, and a pooled connection the server has closed is skipped at checkou
 """
 
 import asyncio
+import gc
 from typing import Any
 
 import asyncpg
@@ -172,3 +173,14 @@ async def test_skip_closed_refuses_only_a_closed_driver_connection() -> None:
     db._skip_closed(Adapted(False), None, None)
     with pytest.raises(db.DisconnectionError):
         db._skip_closed(Adapted(True), None, None)
+
+
+async def test_start_up_leaves_its_objects_frozen_out_of_the_collector(
+    toy_spec: ServiceSpec, sqlite_url: str
+) -> None:
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    async with running(toy_app(toy_spec, sqlite_url)) as client:
+        assert gc.get_freeze_count() > 0
+        assert (await client.get("/api/v1/notes")).status_code == 200
+    gc.unfreeze()

@@ -10,7 +10,6 @@ from hotel_common.db import request_transaction
 from hotel_common.service import Runtime
 from hotel_common.settings import ServiceSettings
 
-
 # Requests that change nothing: their sessions run without a transaction (db.read_only).
 READ_METHODS = frozenset({"GET", "HEAD"})
 
