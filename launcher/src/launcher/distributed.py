@@ -186,6 +186,9 @@ def gateway_env(services: list[ServiceInfo], environ: Mapping[str, str]) -> dict
 
 
 def uvicorn_command(factory: str, port: int, host: str = "127.0.0.1") -> list[str]:
+    # uvloop and httptools named, not left to uvicorn's "auto" (which quietly falls back to
+    # the slower pure-Python ones if an import fails); no uvicorn access log: each service's
+    # RequestIdMiddleware writes one line per request, with the request id.
     return [
         sys.executable,
         "-m",
@@ -196,6 +199,11 @@ def uvicorn_command(factory: str, port: int, host: str = "127.0.0.1") -> list[st
         host,
         "--port",
         str(port),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
     ]
 
 

@@ -80,7 +80,7 @@ def _needs_scope(principal: Principal, scope: ApiScope) -> None:
         raise ProblemError(403, "forbidden", f"This API key lacks the scope {scope}.")
 
 
-def read_reach(principal: _ReadAdmitted) -> Reach:
+async def read_reach(principal: _ReadAdmitted) -> Reach:
     """Listing and reading bookings: partners (reservations:read) their own, guests and booking
     holders theirs, desk staff and marketing their properties (marketing masked), the gateway
     itself (kind service) every booking."""
@@ -92,7 +92,7 @@ def read_reach(principal: _ReadAdmitted) -> Reach:
     return Reach(in_properties(principal), masked=not principal.has(*DESK))
 
 
-def write_reach(principal: _WriteAdmitted) -> Reach:
+async def write_reach(principal: _WriteAdmitted) -> Reach:
     """Confirming and cancelling: partners (reservations:write) their own, guests and booking
     holders theirs, desk staff their properties."""
     if principal.kind in _SELF_SERVICE:
@@ -130,7 +130,7 @@ _MakeAdmitted = Annotated[
 ]
 
 
-def maker(principal: _MakeAdmitted) -> Maker:
+async def maker(principal: _MakeAdmitted) -> Maker:
     """Booking: anonymous callers and booking holders on the direct web channel, guests on the
     mobile app, partners (reservations:write) on their key's channel, desk staff at the desk."""
     match principal.kind:

@@ -11,12 +11,13 @@ from datetime import date
 from hotel_common.contacts import contact_columns
 from hotel_common.errors import NotFound
 from hotel_common.pagination import Page, Paging, keyset_page
-from hotel_common.uniques import try_insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from reservation_service.access import Maker, Reach
-from reservation_service.catalog import resolve_property, room_type_by_code
+from reservation_service.catalog import known_room_type, property_with_room_type
 from reservation_service.config import Settings
 from reservation_service.models import (
     Property,
@@ -54,7 +55,9 @@ async def request_booking(
     maker: Maker,
     attempts: int = 3,
 ) -> Booking:
-    prop = await resolve_property(session, data.property_id, "body")
+    prop, found = await property_with_room_type(
+        session, data.property_id, data.room_type_code, "body"
+    )
     maker.check_property(prop)
     nights = validate_stay(
         data.check_in,
@@ -64,7 +67,7 @@ async def request_booking(
         max_days_ahead=settings.max_booking_horizon_days,
         where="body",
     )
-    room_type = await room_type_by_code(session, prop, data.room_type_code, "body.room_type_code")
+    room_type = known_room_type(found, data.room_type_code, "body.room_type_code")
     if data.guests > room_type.capacity:
         raise invalid_field(
             "too_many_guests",
@@ -107,12 +110,25 @@ async def request_booking(
         channel=maker.channel,
         owner=maker.owner,
     )
-    # Everything else was checked above: only a random number can collide with another.
+    # Everything else was checked above: only a random number can collide with another. The
+    # row goes in with Core, a taken number skipped by ON CONFLICT: one round trip, no savepoint.
+    # (`reservation` stays outside the session: the route only reads it back.)
+    connection = await session.connection()
+    statement = _INSERT[connection.dialect.name]
     for _ in range(attempts):
         reservation.confirmation_number = new_confirmation_number()
-        if await try_insert(session, reservation):
+        row = {column: getattr(reservation, column) for column in _COLUMNS}
+        if (await connection.execute(statement, row)).rowcount == 1:
             return Booking(reservation, room_type, prop)
     raise RuntimeError(f"{attempts} confirmation numbers in a row were taken")
+
+
+_TABLE = Reservation.__table__  # type: ignore[attr-defined]
+_COLUMNS = [column.key for column in _TABLE.columns]
+_INSERT = {
+    dialect: insert(_TABLE).on_conflict_do_nothing(index_elements=["confirmation_number"])
+    for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
 
 
 async def load(

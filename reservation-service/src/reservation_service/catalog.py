@@ -45,6 +45,41 @@ async def resolve_property(session: AsyncSession, property_id: int | None, where
     return first_two[0]
 
 
+async def property_with_room_type(
+    session: AsyncSession, property_id: int | None, code: str, where: str
+) -> tuple[Property, RoomType | None]:
+    """`resolve_property` and the property's room type `code` (None if it has none) in one
+    round trip: a booking request needs both."""
+    query = (
+        select(Property, RoomType)
+        .outerjoin(
+            RoomType, (col(RoomType.property_id) == Property.id) & (col(RoomType.code) == code)
+        )
+        .order_by(col(Property.id))
+    )
+    if property_id is not None:
+        query = query.where(Property.id == property_id)
+    rows = (await session.exec(query.limit(2))).all()
+    if property_id is not None and not rows:
+        raise invalid_field(
+            "unknown_property", f"{where}.property_id", f"No property with id {property_id}."
+        )
+    if not rows:
+        raise ProblemError(409, "no_property", "No property has been set up yet.")
+    if len(rows) > 1:
+        raise invalid_field(
+            "property_required", f"{where}.property_id", "Several properties exist: name one."
+        )
+    prop, room_type = rows[0]
+    return prop, room_type
+
+
+def known_room_type(room_type: RoomType | None, code: str, field: str) -> RoomType:
+    if room_type is None:
+        raise invalid_field("unknown_room_type", field, f"No room type with code {code}.")
+    return room_type
+
+
 async def room_type_by_code(
     session: AsyncSession, prop: Property, code: str, field: str
 ) -> RoomType:

@@ -3,18 +3,17 @@
 Free = rooms of the type not out of order - rooms held that night. Only holds are stored; the
 room count is always read from `rooms`, so the two can never drift apart.
 
-Never overselling rests on one conditional UPDATE: a night's `held` goes up only while it is
+Never overselling rests on one conditional upsert: a night's `held` goes up only while it is
 below the live room count, and the booking is confirmed only if every night went up. On
 PostgreSQL concurrent holds queue on the night rows' locks and re-check the condition against
 the committed count; on SQLite every transaction is BEGIN IMMEDIATE, so they run one at a time.
 A CHECK keeps `held` from going below zero on release.
 """
 
+import json
 from datetime import date
 
-from sqlalchemy import func, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, func, text, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -75,59 +74,59 @@ async def availability(
     ]
 
 
+# Holding a room on every night of a stay is one statement (the hottest write of a booking):
+# nights nobody has held yet are inserted held by one, the others go up by one while below the
+# live room count; RETURNING names the nights that went up. Written as SQL once per dialect, not
+# rebuilt per call. Ascending nights keep the lock order the same in every transaction. The
+# counts read `rooms` in the statement's snapshot, as the conditional UPDATE it replaces did.
+_ROOMS_IN_SERVICE = (
+    "SELECT count(*) FROM rooms WHERE room_type_id = :room_type_id"
+    " AND housekeeping_status != :out_of_order"
+)
+_UPSERT_TAIL = f"""
+ON CONFLICT (room_type_id, night) DO UPDATE SET held = inventory_nights.held + 1
+WHERE inventory_nights.held < ({_ROOMS_IN_SERVICE})
+RETURNING night"""
+_HOLD = {
+    "postgresql": text(
+        "INSERT INTO inventory_nights (room_type_id, night, held)"
+        " SELECT :room_type_id, night, 1 FROM unnest(CAST(:nights AS DATE[])) AS night"
+        f" WHERE ({_ROOMS_IN_SERVICE}) > 0 ORDER BY night" + _UPSERT_TAIL
+    ),
+    # json_each: SQLite has no arrays; its dates are ISO text, as SQLAlchemy stores them.
+    "sqlite": text(
+        "INSERT INTO inventory_nights (room_type_id, night, held)"
+        " SELECT :room_type_id, value, 1 FROM json_each(:nights)"
+        f" WHERE ({_ROOMS_IN_SERVICE}) > 0 ORDER BY value" + _UPSERT_TAIL
+    ),
+}
+_UNDO = text(
+    "UPDATE inventory_nights SET held = held - 1"
+    " WHERE room_type_id = :room_type_id AND night IN :nights"
+).bindparams(bindparam("nights", expanding=True))
+
+
 async def hold(session: AsyncSession, room_type_id: int, check_in: date, check_out: date) -> bool:
     """Hold one room on every night of the stay; False (nothing changed) if a night is full.
 
-    It runs in a savepoint: nights held before a full one are released at once, and the
+    One round trip when every night has a room. When one is full, the nights that went up are
+    put back (their row locks are ours until the transaction ends, so exactly those), and the
     caller's transaction goes on.
     """
-    try:
-        async with session.begin_nested():
-            await _hold_every_night(session, room_type_id, check_in, check_out)
-    except _NightFull:
-        return False
-    return True
-
-
-class _NightFull(Exception):
-    """A night of the stay has no free room: rolls back the savepoint of `hold`."""
-
-
-async def _hold_every_night(
-    session: AsyncSession, room_type_id: int, check_in: date, check_out: date
-) -> None:
     stay = nights(check_in, check_out)
-    connection = await session.connection()
-    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    # Nights nobody has held yet get a row first; ascending order keeps lock order the same
-    # in every transaction.
-    await session.exec(
-        insert(InventoryNight)
-        .values([{"room_type_id": room_type_id, "night": night, "held": 0} for night in stay])
-        .on_conflict_do_nothing(index_elements=["room_type_id", "night"])
-    )
-    rooms = (
-        select(func.count())
-        .select_from(Room)
-        .where(
-            Room.room_type_id == room_type_id,
-            Room.housekeeping_status != HousekeepingStatus.OUT_OF_ORDER,
-        )
-        .scalar_subquery()
-    )
-    result = await session.exec(
-        update(InventoryNight)
-        .where(
-            col(InventoryNight.room_type_id) == room_type_id,
-            col(InventoryNight.night) >= check_in,
-            col(InventoryNight.night) < check_out,
-            col(InventoryNight.held) < rooms,
-        )
-        .values(held=col(InventoryNight.held) + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != len(stay):
-        raise _NightFull
+    connection = await session.connection()  # Core on the session's connection: no ORM layers
+    dialect = connection.dialect.name
+    params = {
+        "room_type_id": room_type_id,
+        "out_of_order": HousekeepingStatus.OUT_OF_ORDER.value,
+        "nights": stay if dialect == "postgresql" else json.dumps([n.isoformat() for n in stay]),
+    }
+    held = list((await connection.execute(_HOLD[dialect], params)).scalars())
+    if len(held) == len(stay):
+        return True
+    if held:
+        await connection.execute(_UNDO, {"room_type_id": room_type_id, "nights": held})
+    return False
 
 
 async def release(

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -33,16 +33,50 @@ def create_engine(url: str, pool_size: int = 10, pool_timeout: float | None = No
     # the bound values - guests' names, emails and phones (see hotel_common.logging).
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(
+        # No pool_pre_ping: on asyncpg it costs three round trips per checkout (BEGIN, ";",
+        # ROLLBACK). A connection the server closed is caught at checkout for free instead
+        # (_skip_closed), old ones are replaced (pool_recycle), and one that dies unnoticed fails
+        # its request with a 503 while the pool drops every older connection (docs/DECISIONS.md,
+        # Issue 16). LIFO: the few busy connections stay warm (their prepared-statement caches
+        # hit) and the rest idle out through pool_recycle.
+        engine = create_async_engine(
             url,
             pool_size=pool_size,
             max_overflow=pool_size,
-            pool_pre_ping=True,
+            pool_recycle=POOL_RECYCLE_SECONDS,
+            pool_use_lifo=True,
             hide_parameters=True,
             pool_timeout=30 if pool_timeout is None else pool_timeout,
         )
+        event.listen(engine.sync_engine, "checkout", _skip_closed)
+        return engine
 
     return create_sqlite_engine(url, pool_timeout)
+
+
+# A pooled PostgreSQL connection older than this is replaced at its next checkout (before any
+# server- or firewall-side idle limit cuts it silently).
+POOL_RECYCLE_SECONDS = 1800
+
+
+def _skip_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Refuse a pooled connection whose socket is already closed (server restart,
+    pg_terminate_backend, idle timeout): the pool discards it and checks out another, before
+    the request has run a statement. No round trip: asyncpg learns of the close from the
+    event loop while the connection idles."""
+    raw = getattr(dbapi_connection, "driver_connection", None)
+    is_closed = getattr(raw, "is_closed", None)
+    if is_closed is not None and is_closed():
+        raise DisconnectionError("pooled connection closed by the server")
+
+
+def read_only(engine: AsyncEngine) -> AsyncEngine:
+    """`engine` for sessions that only read (GET, HEAD): AUTOCOMMIT, so each SELECT is one
+    round trip with no BEGIN/ROLLBACK around it on PostgreSQL, and SQLite reads the WAL
+    without taking the write lock (sqlite.py skips BEGIN IMMEDIATE). Same pool as `engine`.
+    Each statement sees its own snapshot: a read needing one consistent view of several
+    statements must use a normal session."""
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def create_session_factory(engine: AsyncEngine, **info: Any) -> SessionFactory:

@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from enum import StrEnum
 from typing import Annotated
 
@@ -232,7 +232,7 @@ def verify_booking_token(token: str, secret: str) -> Principal:
     return holder
 
 
-def get_principal(request: Request) -> Principal:
+async def get_principal(request: Request) -> Principal:  # async: no worker-thread hop
     principal: Principal | None = request.scope.get(SCOPE_KEY)
     if principal is None:  # only on an open path, which takes no principal
         raise ProblemError(401, "unauthenticated", "No principal on this call.")
@@ -242,13 +242,15 @@ def get_principal(request: Request) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def require(*roles: Role, kinds: Iterable[Kind] = ()) -> Callable[[Principal], Principal]:
+def require(
+    *roles: Role, kinds: Iterable[Kind] = ()
+) -> Callable[[Principal], Awaitable[Principal]]:
     """A route dependency admitting staff holding any of `roles` (admin always) and every caller
     of `kinds`; others get 403. Object-level checks (whose record) stay in the route: there a
     record the caller may not see answers 404, as if it did not exist."""
     allowed_kinds = frozenset(kinds)
 
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:  # async: no worker-thread hop
         if principal.kind in allowed_kinds:
             return principal
         if principal.is_staff and principal.has(*roles):

@@ -7,6 +7,7 @@ seed, background workers); `create_service_app` does the rest. The running piece
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -51,6 +52,8 @@ class Runtime(Generic[SettingsT]):
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)  # service-owned singletons
     handler_names: set[str] = field(default_factory=set)
+    # Sessions of GET/HEAD requests: AUTOCOMMIT, no BEGIN/ROLLBACK (db.read_only). None: `sessions`.
+    read_sessions: db.SessionFactory | None = None
 
     def handle(
         self,
@@ -131,9 +134,8 @@ async def start(
     bus = build_bus(settings, broker)
     stack.push_async_callback(bus.close)
     relay_box: list[OutboxRelay] = []
-    sessions = db.create_session_factory(
-        engine, **{WAKE_HOOK: lambda: relay_box[0].wake(), SOURCE_INFO: settings.service_name}
-    )
+    info = {WAKE_HOOK: lambda: relay_box[0].wake(), SOURCE_INFO: settings.service_name}
+    sessions = db.create_session_factory(engine, **info)
     relay = OutboxRelay(
         sessions,
         bus,
@@ -142,6 +144,7 @@ async def start(
     )
     relay_box.append(relay)
     runtime = Runtime(settings, engine, sessions, bus, relay)
+    runtime.read_sessions = db.create_session_factory(db.read_only(engine), **info)
     app.state.runtime = runtime
     if spec.on_start:
         await spec.on_start(runtime)
@@ -191,6 +194,10 @@ def create_service_app(
                 await start(app, spec, settings, broker, stack)
             finally:
                 context.service.reset(service_token)
+            # What start-up made (modules, models, compiled routes) lives as long as the process:
+            # kept out of the collector's generations, full collections no longer walk it.
+            gc.collect()
+            gc.freeze()
             yield
 
     app = FastAPI(
