@@ -6,7 +6,7 @@ of a race hits a constraint inside a savepoint and simply matches again.
 """
 
 import logging
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from hotel_common.contracts.reservations import (
     GuestContact,
@@ -14,7 +14,7 @@ from hotel_common.contracts.reservations import (
     ReservationConfirmed,
 )
 from hotel_common.time import utcnow
-from sqlalchemy import insert, or_, update
+from sqlalchemy import Table, bindparam, insert, or_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -59,10 +59,8 @@ async def link_booking(session: AsyncSession, booking: ReservationConfirmed) -> 
     reservation runs its handlers one at a time, so no twin inserts it meanwhile.
     """
     conn = await session.connection()  # Core on the connection: no ORM execution machinery
-    query = sa_select(col(GuestStay.guest_id)).where(
-        col(GuestStay.reservation_id) == booking.reservation_id
-    )
-    if (linked := (await conn.execute(query)).scalar()) is not None:
+    linked = (await conn.execute(_STAY_OF, {"reservation_id": booking.reservation_id})).scalar()
+    if linked is not None:
         return str(linked)
     attempt = 1
     while True:
@@ -81,23 +79,53 @@ async def link_booking(session: AsyncSession, booking: ReservationConfirmed) -> 
         )
     now = utcnow()
     await conn.execute(
-        insert(GuestStay).values(
-            id=_new_id(),
-            guest_id=guest_id,
-            reservation_id=booking.reservation_id,
-            confirmation_number=booking.confirmation_number,
-            property_name=booking.property_name,
-            room_type_code=booking.room_type_code,
-            check_in=booking.check_in,
-            check_out=booking.check_out,
-            status=StayStatus.CONFIRMED.value,
-            total_amount=booking.total_amount,
-            currency=booking.currency,
-            created_at=now,
-            updated_at=now,
-        )
+        _ADD_STAY,
+        {
+            "id": _new_id(),
+            "guest_id": guest_id,
+            "reservation_id": booking.reservation_id,
+            "confirmation_number": booking.confirmation_number,
+            "property_name": booking.property_name,
+            "room_type_code": booking.room_type_code,
+            "check_in": booking.check_in,
+            "check_out": booking.check_out,
+            "status": StayStatus.CONFIRMED.value,
+            "total_amount": booking.total_amount,
+            "currency": booking.currency,
+            "created_at": now,
+            "updated_at": now,
+        },
     )
     return guest_id
+
+
+# Built once (their cache keys too): this runs for every booking.
+_guests = cast(Table, Guest.__table__)  # type: ignore[attr-defined]
+_stays = cast(Table, GuestStay.__table__)  # type: ignore[attr-defined]
+_STAY_OF = sa_select(_stays.c.guest_id).where(
+    _stays.c.reservation_id == bindparam("reservation_id")
+)
+_ADD_STAY = insert(_stays)
+_MATCH = {
+    (by_email, by_phone): sa_select(
+        _guests.c.id, _guests.c.name, _guests.c.email, _guests.c.phone, _guests.c.language
+    ).where(
+        or_(
+            *([_guests.c.email == bindparam("email")] if by_email else []),
+            *([_guests.c.phone == bindparam("phone")] if by_phone else []),
+        )
+    )
+    for by_email in (False, True)
+    for by_phone in (False, True)
+    if by_email or by_phone
+}
+# A new profile whose email or phone another took meanwhile inserts nothing: match again.
+_ADD_GUEST = {
+    pg: (postgresql.insert if pg else sqlite.insert)(_guests)
+    .on_conflict_do_nothing()
+    .returning(_guests.c.id)
+    for pg in (False, True)
+}
 
 
 class _Match(NamedTuple):
@@ -122,13 +150,11 @@ async def match_guest(
     name = contact.name.strip()[:NAME_MAX_LENGTH]
     email = booking_email(contact.email)
     phone = booking_phone(contact.phone)
-    wanted = ([col(Guest.email) == email] if email else []) + (
-        [col(Guest.phone) == phone] if phone else []
-    )
-    query = sa_select(
-        col(Guest.id), col(Guest.name), col(Guest.email), col(Guest.phone), col(Guest.language)
-    ).where(or_(*wanted))
-    found = [_Match(*row) for row in (await conn.execute(query)).all()] if wanted else []
+    found = []
+    if email or phone:
+        query = _MATCH[bool(email), bool(phone)]
+        rows = await conn.execute(query, {"email": email, "phone": phone})
+        found = [_Match(*row) for row in rows.all()]
     by_email = next((g for g in found if email and g.email == email), None)
     by_phone = next((g for g in found if phone and g.phone == phone), None)
     if by_email and by_phone and by_email.id != by_phone.id:
@@ -154,12 +180,8 @@ async def match_guest(
             "created_at": now,
             "updated_at": now,
         }
-        pg = conn.dialect.name == "postgresql"
-        add = (postgresql.insert if pg else sqlite.insert)(Guest)
-        inserted = await conn.execute(
-            add.values(values).on_conflict_do_nothing().returning(col(Guest.id))
-        )
-        return inserted.scalar_one_or_none()
+        add = _ADD_GUEST[conn.dialect.name == "postgresql"]
+        return (await conn.execute(add, values)).scalar_one_or_none()
 
     # What the guest or staff already set wins; the booking only fills what is missing.
     filled = {
