@@ -1,15 +1,19 @@
 """On PostgreSQL, two replicas handling bookings of one new guest at once make one profile."""
 
+import asyncio
 import uuid
 from collections.abc import Callable
 
 import pytest
+from guest_service import matching
 from guest_service.config import Settings
 from guest_service.main import create_app
+from guest_service.models import Guest, Source
 from hotel_common.contracts.reservations import ReservationConfirmed
-from hotel_common.db import drop_database
+from hotel_common.db import create_engine, create_session_factory, drop_database
 from hotel_common.events.memory import InMemoryBroker
 from hotel_common.testing import running
+from sqlmodel import select
 
 from .conftest import GuestService
 
@@ -43,4 +47,41 @@ async def test_concurrent_bookings_of_one_new_guest_make_one_profile_with_both_s
             assert sorted(g["email"] for g in guests) == sorted(emails)
             assert (await client.get("/admin/dead-letters")).json()["items"] == []
     finally:
+        await drop_database(url)
+
+
+@pytest.mark.infra
+async def test_a_booking_that_loses_the_new_profile_race_links_to_the_winner(
+    make_booking: Callable[..., ReservationConfirmed],
+) -> None:
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/test_{uuid.uuid4().hex}"
+    settings = Settings(database_url=url, retry_delays=[0.01, 0.05], log_json=False)
+    engine = None
+    try:
+        async with running(create_app(settings, broker=InMemoryBroker())):
+            engine = create_engine(url)
+            sessions = create_session_factory(engine)
+            booking = make_booking(email="race@example.com", phone=None)
+            winner = Guest(name="Li Wei", email="race@example.com", source=Source.FRONT_DESK)
+
+            async def link() -> str:
+                async with sessions() as session, session.begin():
+                    return await matching.link_booking(session, booking)
+
+            async with sessions() as session, session.begin():
+                session.add(winner)
+                await session.flush()  # inserted, not committed: the booking does not see it
+                loser = asyncio.create_task(link())
+                await asyncio.sleep(0.3)
+                assert not loser.done()  # its insert waits for ours
+            # Ours committed: its insert did nothing, it matched again and found ours.
+            assert await loser == winner.id
+            async with sessions() as session:
+                guests = (await session.exec(select(Guest))).all()
+                stay = await matching.stay_for(session, booking.reservation_id)
+            assert [g.id for g in guests] == [winner.id]
+            assert stay is not None and stay.guest_id == winner.id
+    finally:
+        if engine is not None:
+            await engine.dispose()
         await drop_database(url)

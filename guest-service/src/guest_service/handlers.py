@@ -13,10 +13,10 @@ log = logging.getLogger(__name__)
 
 
 async def on_reservation_confirmed(session: AsyncSession, booking: ReservationConfirmed) -> None:
-    stay = await matching.link_booking(session, booking)
+    guest_id = await matching.link_booking(session, booking)
     log.info(
         "booking linked to guest",
-        extra={"reservation_id": booking.reservation_id, "guest_id": stay.guest_id},
+        extra={"reservation_id": booking.reservation_id, "guest_id": guest_id},
     )
 
 

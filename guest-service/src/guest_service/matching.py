@@ -6,6 +6,7 @@ of a race hits a constraint inside a savepoint and simply matches again.
 """
 
 import logging
+from typing import NamedTuple, cast
 
 from hotel_common.contracts.reservations import (
     GuestContact,
@@ -13,13 +14,23 @@ from hotel_common.contracts.reservations import (
     ReservationConfirmed,
 )
 from hotel_common.time import utcnow
+from sqlalchemy import Table, bindparam, insert, or_, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from guest_service.contacts import booking_email, booking_phone
-from guest_service.models import NAME_MAX_LENGTH, Guest, GuestStay, Source, StayStatus
-from guest_service.profiles import find_by_email, find_by_phone
+from guest_service.models import (
+    NAME_MAX_LENGTH,
+    Guest,
+    GuestStay,
+    Source,
+    StayStatus,
+    _new_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,52 +48,115 @@ async def stay_for(session: AsyncSession, reservation_id: str) -> GuestStay | No
     return (await session.exec(query)).first()
 
 
-async def link_booking(session: AsyncSession, booking: ReservationConfirmed) -> GuestStay:
-    """Find or create the booking's guest and link the booking as a stay, once."""
+async def link_booking(session: AsyncSession, booking: ReservationConfirmed) -> str:
+    """Find or create the booking's guest and link the booking as a stay, once; return the
+    guest's id.
+
+    Core statements, not the ORM: this runs for every booking, and the unit of work's flush
+    and the savepoints cost more CPU than the statements themselves. No savepoint either on
+    the common path: a new profile is inserted with ON CONFLICT DO NOTHING, and a lost race
+    (nothing inserted) simply matches again. The stay needs no guard: the inbox's lock on the
+    reservation runs its handlers one at a time, so no twin inserts it meanwhile.
+    """
+    conn = await session.connection()  # Core on the connection: no ORM execution machinery
+    linked = (await conn.execute(_STAY_OF, {"reservation_id": booking.reservation_id})).scalar()
+    if linked is not None:
+        return str(linked)
     attempt = 1
     while True:
         try:
-            async with session.begin_nested():
-                return await _link(session, booking)
-        except IntegrityError:
-            if attempt >= MAX_ATTEMPTS:
-                raise
-            attempt += 1
-            log.info(
-                "booking raced another write, matching again",
-                extra={"reservation_id": booking.reservation_id, "attempt": attempt},
-            )
-
-
-async def _link(session: AsyncSession, booking: ReservationConfirmed) -> GuestStay:
-    stay = await stay_for(session, booking.reservation_id)
-    if stay is not None:
-        return stay
-    guest = await match_guest(session, booking.guest, booking.reservation_id)
-    stay = GuestStay(
-        guest_id=guest.id,
-        reservation_id=booking.reservation_id,
-        confirmation_number=booking.confirmation_number,
-        property_name=booking.property_name,
-        room_type_code=booking.room_type_code,
-        check_in=booking.check_in,
-        check_out=booking.check_out,
-        total_amount=booking.total_amount,
-        currency=booking.currency,
+            guest_id = await match_guest(conn, booking.guest, booking.reservation_id)
+        except IntegrityError:  # a blank filled in that another profile took meanwhile
+            guest_id = None
+        if guest_id is not None:
+            break
+        if attempt >= MAX_ATTEMPTS:
+            raise ContactRaced(booking.reservation_id)
+        attempt += 1
+        log.info(
+            "booking raced another write, matching again",
+            extra={"reservation_id": booking.reservation_id, "attempt": attempt},
+        )
+    now = utcnow()
+    await conn.execute(
+        _ADD_STAY,
+        {
+            "id": _new_id(),
+            "guest_id": guest_id,
+            "reservation_id": booking.reservation_id,
+            "confirmation_number": booking.confirmation_number,
+            "property_name": booking.property_name,
+            "room_type_code": booking.room_type_code,
+            "check_in": booking.check_in,
+            "check_out": booking.check_out,
+            "status": StayStatus.CONFIRMED.value,
+            "total_amount": booking.total_amount,
+            "currency": booking.currency,
+            "created_at": now,
+            "updated_at": now,
+        },
     )
-    session.add(stay)
-    return stay
+    return guest_id
 
 
-async def match_guest(session: AsyncSession, contact: GuestContact, reservation_id: str) -> Guest:
-    """The booking's profile: by email, else by phone, else a new one. Fills blanks only."""
+# Built once (their cache keys too): this runs for every booking.
+_guests = cast(Table, Guest.__table__)  # type: ignore[attr-defined]
+_stays = cast(Table, GuestStay.__table__)  # type: ignore[attr-defined]
+_STAY_OF = sa_select(_stays.c.guest_id).where(
+    _stays.c.reservation_id == bindparam("reservation_id")
+)
+_ADD_STAY = insert(_stays)
+_MATCH = {
+    (by_email, by_phone): sa_select(
+        _guests.c.id, _guests.c.name, _guests.c.email, _guests.c.phone, _guests.c.language
+    ).where(
+        or_(
+            *([_guests.c.email == bindparam("email")] if by_email else []),
+            *([_guests.c.phone == bindparam("phone")] if by_phone else []),
+        )
+    )
+    for by_email in (False, True)
+    for by_phone in (False, True)
+    if by_email or by_phone
+}
+# A new profile whose email or phone another took meanwhile inserts nothing: match again.
+_ADD_GUEST = {
+    pg: (postgresql.insert if pg else sqlite.insert)(_guests)
+    .on_conflict_do_nothing()
+    .returning(_guests.c.id)
+    for pg in (False, True)
+}
+
+
+class _Match(NamedTuple):
+    id: str
+    name: str
+    email: str | None
+    phone: str | None
+    language: str | None
+
+
+class ContactRaced(RuntimeError):
+    """The booking's contact kept racing other writes; raising lets the bus retry it."""
+
+
+async def match_guest(
+    conn: AsyncConnection, contact: GuestContact, reservation_id: str
+) -> str | None:
+    """The booking's profile: by email, else by phone, else a new one. Fills blanks only.
+    None when a concurrent write took the contact first (match again)."""
     # A booking carries whatever the channel sent: an odd phone is dropped, a long name cut,
     # rather than the whole booking being refused.
     name = contact.name.strip()[:NAME_MAX_LENGTH]
     email = booking_email(contact.email)
     phone = booking_phone(contact.phone)
-    by_email = await find_by_email(session, email) if email else None
-    by_phone = await find_by_phone(session, phone) if phone else None
+    found = []
+    if email or phone:
+        query = _MATCH[bool(email), bool(phone)]
+        rows = await conn.execute(query, {"email": email, "phone": phone})
+        found = [_Match(*row) for row in rows.all()]
+    by_email = next((g for g in found if email and g.email == email), None)
+    by_phone = next((g for g in found if phone and g.phone == phone), None)
     if by_email and by_phone and by_email.id != by_phone.id:
         # Two profiles for one person: merging is a separate, reviewed step.
         log.warning(
@@ -94,16 +168,20 @@ async def match_guest(session: AsyncSession, contact: GuestContact, reservation_
             },
         )
     guest = by_email or by_phone
+    now = utcnow()
     if guest is None:
-        guest = Guest(
-            name=name,
-            email=email,
-            phone=phone,
-            language=contact.language,
-            source=Source.BOOKING,
-        )
-        session.add(guest)
-        return guest
+        values = {
+            "id": _new_id(),
+            "name": name,
+            "email": email,
+            "phone": phone,
+            "language": contact.language,
+            "source": Source.BOOKING.value,
+            "created_at": now,
+            "updated_at": now,
+        }
+        add = _ADD_GUEST[conn.dialect.name == "postgresql"]
+        return (await conn.execute(add, values)).scalar_one_or_none()
 
     # What the guest or staff already set wins; the booking only fills what is missing.
     filled = {
@@ -114,9 +192,12 @@ async def match_guest(session: AsyncSession, contact: GuestContact, reservation_
     }
     filled = {field: value for field, value in filled.items() if value}
     if filled:
-        guest.sqlmodel_update(filled)
-        guest.updated_at = utcnow()
-    return guest
+        # In a savepoint: a blank another profile filled meanwhile rolls back only this.
+        async with conn.begin_nested():
+            await conn.execute(
+                update(Guest).where(col(Guest.id) == guest.id).values(**filled, updated_at=now)
+            )
+    return guest.id
 
 
 async def cancel_stay(

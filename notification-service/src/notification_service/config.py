@@ -23,6 +23,9 @@ class Settings(ServiceSettings):
     mail_from: str = "Harbour View Hotel <no-reply@harbourview.example>"
     # Upper bound for connecting to the server and for sending one message.
     smtp_timeout: float = 10.0
+    # The sender keeps its SMTP connection open this long after its last send (servers close
+    # idle sessions after minutes; RFC 5321 suggests 5), so mail under load skips the handshake.
+    smtp_keep_open_seconds: float = Field(default=30.0, ge=0)
     # The SMS gateway text messages (sign-in codes asked for by phone) go through: its URL
     # takes POST {"to": E.164, "text": ...} with `Authorization: Bearer <sms_gateway_token>`.
     # Empty: no gateway; text messages are kept in the delivery log as `logged`, like mail

@@ -82,6 +82,10 @@ class Delivery:
         # Passes in a row that could not reach the server, per channel ("mail", "sms").
         self._outages: Counter[str] = Counter()
         self._wake = asyncio.Event()
+        # The SMTP connection is kept open between passes (a new one per notice cost a TCP and
+        # SMTP handshake and QUIT on the way to every mail) and closed once idle this long.
+        self._mailer: Mailer | None = None
+        self._mail_used_at = 0.0
 
     def wake(self) -> None:
         """Called after a commit that queued a notice (hotel_common.db.after_commit)."""
@@ -89,6 +93,28 @@ class Delivery:
 
     async def run(self) -> None:
         """Deliver until cancelled: on every wake-up, and by polling as a safety net."""
+        try:
+            await self._run()
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        """Close the kept-open SMTP connection (QUIT), if any."""
+        mailer, self._mailer = self._mailer, None
+        if mailer is not None:
+            await mailer.close()
+
+    async def _close_idle_mailer(self) -> float | None:
+        """Close the SMTP connection once idle long enough; else how long until it is."""
+        if self._mailer is None:
+            return None
+        idle = asyncio.get_running_loop().time() - self._mail_used_at
+        if not self._mailer.connected or idle >= self.settings.smtp_keep_open_seconds:
+            await self.close()
+            return None
+        return self.settings.smtp_keep_open_seconds - idle
+
+    async def _run(self) -> None:
         while True:
             delay = self.settings.delivery_poll_seconds
             try:
@@ -101,6 +127,8 @@ class Delivery:
                     delay = min(delay, max((due - utcnow()).total_seconds(), floor))
             except Exception:
                 log.exception("notice delivery pass failed; will try again")
+            if (closing := await self._close_idle_mailer()) is not None:
+                delay = min(delay, closing)
             # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancellation
             # that lands as the wake-up completes, and the service's stop would hang.
             with contextlib.suppress(TimeoutError):
@@ -241,7 +269,10 @@ class Delivery:
         if self.target is None:
             await self._kept(rows, lease, "SMTP server")
             return
-        async with Mailer(self.target, self.settings.smtp_timeout) as mailer:
+        if self._mailer is None:
+            self._mailer = Mailer(self.target, self.settings.smtp_timeout)
+        mailer = self._mailer
+        try:
 
             async def send(row: Notification) -> None:
                 await mailer.send(
@@ -255,6 +286,8 @@ class Delivery:
                 )
 
             await self._deliver_each(rows, lease, send, "mail")
+        finally:
+            self._mail_used_at = asyncio.get_running_loop().time()
 
     async def _deliver_each(
         self,

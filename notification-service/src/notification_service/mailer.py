@@ -83,7 +83,7 @@ def build_message(
 
 
 class Mailer:
-    """One SMTP connection for a batch of messages, opened on first use, reopened after a failure.
+    """One SMTP connection for many messages, opened on first use, reopened after a failure.
 
     Every step is bounded by `timeout`, so a server that accepts and then stalls cannot hold
     the sender longer than the lease on the notices it claimed.
@@ -102,11 +102,30 @@ class Mailer:
     ) -> None:
         await self._close()
 
+    @property
+    def connected(self) -> bool:
+        return self._smtp is not None and self._smtp.is_connected
+
     async def send(self, message: EmailMessage) -> None:
         """Send one message. ServerUnavailable when no session could be had or the server hung
         up (the message was not tried); PermanentFailure when the server rejects this message
         or recipient for good (5xx); any other error is a transient failure of this message.
+
+        A connection kept open from earlier sends that turns out closed by the server (idle
+        timeout) is not an outage: the message is tried once more on a new connection.
         """
+        reused = self.connected
+        try:
+            await self._send(message)
+        except ServerUnavailable:
+            if not reused:
+                raise
+            await self._send(message)
+
+    async def close(self) -> None:
+        await self._close()
+
+    async def _send(self, message: EmailMessage) -> None:
         smtp = await self._connection()
         try:
             async with asyncio.timeout(self.timeout):

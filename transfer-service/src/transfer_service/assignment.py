@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from hotel_common.time import utcnow
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, and_, case, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -102,32 +102,27 @@ async def _free_driver(
     ).all()
     if not active:
         return None
-    taken = set(
-        (
-            await session.exec(
-                select(TransferJob.driver_id).where(
-                    col(TransferJob.driver_id).in_([d.id for d in active]),
-                    *_clashing_jobs(job, turnaround),
-                )
+    # Per active driver: a clashing job? and how many jobs that day? One statement.
+    clash = and_(*_clashing_jobs(job, turnaround))
+    load = (
+        await session.exec(
+            select(
+                TransferJob.driver_id,
+                func.max(case((clash, 1), else_=0)),
+                func.sum(case((col(TransferJob.pickup_date) == job.pickup_date, 1), else_=0)),
             )
-        ).all()
-    )
+            .where(
+                col(TransferJob.driver_id).in_([d.id for d in active]),
+                col(TransferJob.status) != TransferStatus.CANCELLED,
+            )
+            .group_by(col(TransferJob.driver_id))
+        )
+    ).all()
+    taken = {driver_id for driver_id, clashes, _ in load if clashes}
+    day_load = {driver_id: day for driver_id, _, day in load}
     free = [d for d in active if d.id not in taken]
     if not free:
         return None
-    day_load = dict(
-        (
-            await session.exec(
-                select(TransferJob.driver_id, func.count())
-                .where(
-                    col(TransferJob.driver_id).in_([d.id for d in free]),
-                    TransferJob.pickup_date == job.pickup_date,
-                    TransferJob.status != TransferStatus.CANCELLED,
-                )
-                .group_by(col(TransferJob.driver_id))
-            )
-        ).all()
-    )
     return min(free, key=lambda d: (day_load.get(d.id, 0), d.id or 0))
 
 
@@ -135,7 +130,7 @@ async def assign(
     session: AsyncSession, job: TransferJob, turnaround: timedelta
 ) -> Assignment | None:
     """Assign a free vehicle and driver to `job`; None (job left `requested`) if none is free
-    or the driver could no longer be on site in time."""
+    or the driver could no longer be on site in time. The caller writes the job."""
     if job.driver_on_site_at <= utcnow():
         log.warning(
             "transfer left unassigned for dispatch: its pickup is already past",
@@ -167,6 +162,4 @@ async def assign(
     job.vehicle_id, job.driver_id = vehicle.id, driver.id
     job.status = TransferStatus.ASSIGNED
     job.assigned_at = job.updated_at = now
-    session.add(job)
-    await session.flush()
     return Assignment(vehicle, driver)

@@ -41,6 +41,7 @@ class TransferHandlers:
         if job is None:
             return
         assignment = await assign(session, job, self.settings.turnaround)
+        session.add(job)  # written at the commit, assigned or not: one INSERT
         if assignment is not None:
             add_event(session, transfer_assigned(job, assignment))
 

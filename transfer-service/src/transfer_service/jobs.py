@@ -20,7 +20,7 @@ from hotel_common.errors import NotFound, ProblemError
 from hotel_common.events.envelope import newer
 from hotel_common.pagination import Page, Paging, keyset_page
 from hotel_common.time import as_utc, utcnow
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import BindParameter, ColumnElement, bindparam, exists, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
@@ -53,34 +53,49 @@ def local_date(instant: datetime, timezone: str) -> date:
     return instant.astimezone(zone).date()
 
 
+# Built once: both checks of an opening in one statement (one round trip, a cached compile).
+_rid: BindParameter[str] = bindparam("reservation_id")
+_OPENING_CHECKS = select(
+    exists().where(col(CancelledReservation.reservation_id) == _rid).label("cancelled"),
+    select(CancelledReservation.version)
+    .where(col(CancelledReservation.reservation_id) == _rid)
+    .scalar_subquery()
+    .label("cancelled_version"),
+    select(TransferJob.id)
+    .where(col(TransferJob.reservation_id) == _rid, col(TransferJob.kind) == ARRIVAL_PICKUP)
+    .limit(1)
+    .scalar_subquery()
+    .label("job_id"),
+)
+
+
 async def open_arrival_pickup(
     session: AsyncSession, booking: ReservationConfirmed, settings: Settings
 ) -> TransferJob | None:
-    """Create the pickup the booking asked for; None if it asked for none or already has one."""
+    """The pickup the booking asked for; None if it asked for none or already has one.
+
+    Not yet in the session: the caller adds it once it is assigned, so the job is written by
+    one INSERT instead of an INSERT and an UPDATE.
+    """
     request = booking.transfer
     if request is None:
         return None
-    cancelled = await session.get(CancelledReservation, booking.reservation_id)
-    if cancelled is not None and not newer(booking.aggregate_version, cancelled.version):
+    conn = await session.connection()
+    checks = (await conn.execute(_OPENING_CHECKS, {"reservation_id": booking.reservation_id})).one()
+    if checks.cancelled and not newer(booking.aggregate_version, checks.cancelled_version):
         log.info(
             "confirmation arrived after the cancellation; no pickup",
             extra={"reservation_id": booking.reservation_id},
         )
         return None
-    existing = await session.exec(
-        select(TransferJob.id).where(
-            TransferJob.reservation_id == booking.reservation_id,
-            TransferJob.kind == ARRIVAL_PICKUP,
-        )
-    )
-    if (job_id := existing.first()) is not None:
+    if checks.job_id is not None:
         log.info(
             "reservation already has its arrival pickup",
-            extra={"reservation_id": booking.reservation_id, "transfer_id": job_id},
+            extra={"reservation_id": booking.reservation_id, "transfer_id": checks.job_id},
         )
         return None
     pickup = as_utc(request.arrival_time)
-    job = TransferJob(
+    return TransferJob(
         reservation_id=booking.reservation_id,
         confirmation_number=booking.confirmation_number,
         kind=ARRIVAL_PICKUP,
@@ -97,9 +112,6 @@ async def open_arrival_pickup(
         luggage=request.luggage,
         reservation_version=booking.aggregate_version,
     )
-    session.add(job)
-    await session.flush()
-    return job
 
 
 async def cancel_for_reservation(

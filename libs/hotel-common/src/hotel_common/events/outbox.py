@@ -38,7 +38,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import JSON, Column, DateTime, Index, case, func, or_, text, update
+from sqlalchemy import JSON, Column, DateTime, Index, bindparam, case, func, or_, text, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Field, SQLModel, col, select
 
 from hotel_common import context
@@ -103,6 +104,26 @@ def add_event(session: Any, event: IntegrationEvent) -> Envelope:
     if wake is not None:
         after_commit(session, wake)
     return envelope
+
+
+_outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
+_TIMESTAMP = DateTime(timezone=True)
+# A pass's statements, built once (their compiled forms are cached by these objects).
+_DUE = (
+    sa_select(_outbox.c.seq, _outbox.c.id, _outbox.c.type, _outbox.c.envelope, _outbox.c.attempts)
+    .where(
+        _outbox.c.published_at.is_(None),
+        _outbox.c.parked_at.is_(None),
+        or_(_outbox.c.retry_at.is_(None), _outbox.c.retry_at <= bindparam("now", type_=_TIMESTAMP)),
+    )
+    .order_by(_outbox.c.seq)
+    .limit(bindparam("limit"))
+)
+_MARK_SENT = (
+    update(_outbox)
+    .where(_outbox.c.seq.in_(bindparam("seqs", expanding=True)))
+    .values(published_at=bindparam("now", type_=_TIMESTAMP))
+)
 
 
 class InvalidEnvelope(Exception):
@@ -188,27 +209,15 @@ class OutboxRelay:
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": RELAY_LOCK_KEY}
                 )
             now = utcnow()
-            query = (
-                select(OutboxMessage)
-                .where(
-                    col(OutboxMessage.published_at).is_(None),
-                    col(OutboxMessage.parked_at).is_(None),
-                    or_(col(OutboxMessage.retry_at).is_(None), col(OutboxMessage.retry_at) <= now),
-                )
-                .order_by(col(OutboxMessage.seq))
-                .limit(self.batch_size)
-            )
-            rows = list((await session.exec(query)).all())
+            # Core rows, not ORM objects: this runs for every event a service publishes.
+            conn = await session.connection()
+            rows = list((await conn.execute(_DUE, {"now": now, "limit": self.batch_size})).all())
             if not rows:
                 return 0
             failures = await self._publish(rows)
             sent = [r.seq for r in rows if r.seq not in failures]
             if sent:
-                await session.exec(
-                    update(OutboxMessage)
-                    .where(col(OutboxMessage.seq).in_(sent))
-                    .values(published_at=now)
-                )
+                await conn.execute(_MARK_SENT, {"now": now, "seqs": sent})
             unreachable = next(
                 (e for e in failures.values() if isinstance(e, BROKER_UNREACHABLE)), None
             )
@@ -219,13 +228,17 @@ class OutboxRelay:
                 if error is not None and (
                     unreachable is None or isinstance(error, InvalidEnvelope)
                 ):
-                    self._charge(row, error, now)
+                    await conn.execute(
+                        update(OutboxMessage)
+                        .where(col(OutboxMessage.seq) == row.seq)
+                        .values(**self._charge(row, error, now))
+                    )
         self.published += len(sent)
         if unreachable is not None:
             raise ConnectionError(f"broker unreachable: {describe(unreachable)}")
         return len(rows)
 
-    async def _publish(self, rows: Sequence[OutboxMessage]) -> dict[int | None, Exception]:
+    async def _publish(self, rows: Sequence[Any]) -> dict[int | None, Exception]:
         """Validate, then publish each row on its own, all in flight at once (in `seq` order:
         the bus sends in call order); return the failures by `seq`."""
         failures: dict[int | None, Exception] = {}
@@ -245,19 +258,19 @@ class OutboxRelay:
                 raise outcome
         return failures
 
-    def _charge(self, row: OutboxMessage, error: Exception, now: datetime) -> None:
-        """One failed attempt for `row`: set it aside for a while, or park it."""
-        row.attempts += 1
-        row.last_error = describe(error)
+    def _charge(self, row: Any, error: Exception, now: datetime) -> dict[str, Any]:
+        """One failed attempt for `row`: set it aside for a while, or park it (the values)."""
+        attempts = row.attempts + 1
         ids = {"event_id": row.id, "seq": row.seq, "event_type": row.type}
-        facts = ids | {"attempts": row.attempts, "error": type(error).__name__}
-        if row.attempts >= self.max_attempts:
-            row.parked_at = now
-            row.retry_at = None
+        facts = ids | {"attempts": attempts, "error": type(error).__name__}
+        values: dict[str, Any] = {"attempts": attempts, "last_error": describe(error)}
+        if attempts >= self.max_attempts:
+            values |= {"parked_at": now, "retry_at": None}
             log.error("outbox row parked: it could not be published", extra=facts)
         else:
-            row.retry_at = now + timedelta(seconds=self._retry_delay(row.attempts))
+            values["retry_at"] = now + timedelta(seconds=self._retry_delay(attempts))
             log.warning("outbox row could not be published; set aside", extra=facts)
+        return values
 
     async def counts(self) -> dict[str, int]:
         """Rows waiting to be published, rows parked, and published rows still kept
