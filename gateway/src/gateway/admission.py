@@ -7,9 +7,7 @@ with 401, then charges the caller's rate-limit buckets (gateway.limits) and answ
 is empty. Admitted answers carry RateLimit-* headers describing the tightest bucket.
 """
 
-import logging
 import math
-import time
 
 from hotel_common.errors import ProblemError, problem
 from hotel_common.principal import SCOPE_KEY, Kind, Principal
@@ -17,12 +15,9 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway import registry
-from gateway.limits import Bucket, Decision, LimitStore, MemoryStore
-
-log = logging.getLogger(__name__)
+from gateway.limits import Bucket, Decision, LimitStore
 
 AUTH_PREFIX = "/api/v1/auth"
-STORE_RETRY_SECONDS = 5.0  # after the shared store failed, count in process this long
 # GETs that search or list (a database scan, several calls) cost more than one by id.
 COSTLY = frozenset({*(p for s in registry.SERVICES for p in s.paths), "/api/v1/me/trips"})
 
@@ -80,19 +75,9 @@ class Admission:
     def __init__(self, app: ASGIApp, policy: Policy, store: LimitStore, enabled: bool = True):
         self.app = app
         self.policy = policy
+        # A shared store arrives wrapped in limits.Failover (in process while Redis is down).
         self.store = store
         self.enabled = enabled
-        self.fallback = MemoryStore()  # when Redis cannot be reached
-        self._store_down_until = 0.0
-
-    async def _acquire(self, buckets: list[Bucket], cost: int) -> Decision:
-        if time.monotonic() >= self._store_down_until:
-            try:
-                return await self.store.acquire(buckets, cost)
-            except Exception as exc:  # Redis down: limit per replica rather than not at all
-                log.warning("rate-limit store failed (%s); limiting in process", exc)
-                self._store_down_until = time.monotonic() + STORE_RETRY_SECONDS
-        return await self.fallback.acquire(buckets, cost)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/api/"):
@@ -109,7 +94,7 @@ class Admission:
             except ProblemError as refused:
                 # A failed credential draws on the strict per-IP bucket: guessing keys or
                 # tokens is as slow as guessing passwords.
-                decision = await self._acquire(self.policy.buckets(AUTH_PREFIX, ip, None), 1)
+                decision = await self.store.acquire(self.policy.buckets(AUTH_PREFIX, ip, None), 1)
                 if self.enabled and not decision.allowed:
                     await self._too_many(decision)(scope, receive, send)
                     return
@@ -123,7 +108,7 @@ class Admission:
         if not self.enabled:
             await self.app(scope, receive, send)
             return
-        decision = await self._acquire(
+        decision = await self.store.acquire(
             self.policy.buckets(path, ip, caller), self.policy.cost(scope["method"], path)
         )
         if not decision.allowed:

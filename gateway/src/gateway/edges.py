@@ -22,7 +22,7 @@ from gateway import docs, trips
 from gateway.admission import Admission, Policy
 from gateway.breaker import CircuitBreaker, ResilientUpstream
 from gateway.headers import SecurityHeaders
-from gateway.limits import LimitStore, MemoryStore, RedisStore
+from gateway.limits import Failover, LimitStore, MemoryStore, RedisStore
 from gateway.upstream import Upstream
 
 
@@ -112,6 +112,7 @@ def install_edges(app: FastAPI, settings: Any) -> None:
 
     store = limit_store(edge)
     app.state.limit_store = store
+    limiter = store if isinstance(store, MemoryStore) else Failover(store)
     policy = Policy(
         edge.rate_limits,
         edge.rate_limit_ip,
@@ -134,7 +135,7 @@ def install_edges(app: FastAPI, settings: Any) -> None:
         [
             Middleware(SecurityHeaders),
             *(cors if edge.cors_origins else []),  # none configured: no cross-origin caller
-            Middleware(Admission, policy=policy, store=store, enabled=edge.rate_limit_enabled),
+            Middleware(Admission, policy=policy, store=limiter, enabled=edge.rate_limit_enabled),
         ],
     )
 

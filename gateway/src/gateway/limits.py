@@ -14,6 +14,7 @@ Lua script checks and charges all buckets of a request atomically, on Redis's cl
 """
 
 import asyncio
+import logging
 import math
 import time
 from abc import ABC, abstractmethod
@@ -21,6 +22,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
+
+log = logging.getLogger(__name__)
+
+STORE_RETRY_SECONDS = 5.0  # after the shared store failed, count in process this long
 
 
 @dataclass(frozen=True)
@@ -168,3 +173,26 @@ class RedisStore(LimitStore):
 
     async def aclose(self) -> None:
         await asyncio.shield(self.redis.aclose())
+
+
+class Failover(LimitStore):
+    """The shared store, or this process's buckets for a while after it failed: with Redis
+    down, limits hold per replica rather than not at all. One object, so every path through
+    the gateway (the proxy's fast path and the framework's) counts in the same fallback."""
+
+    def __init__(self, store: LimitStore) -> None:
+        self.store = store
+        self.fallback = MemoryStore()
+        self._down_until = 0.0
+
+    async def acquire(self, buckets: list[Bucket], cost: int) -> Decision:
+        if time.monotonic() >= self._down_until:
+            try:
+                return await self.store.acquire(buckets, cost)
+            except Exception as exc:
+                log.warning("rate-limit store failed (%s); limiting in process", exc)
+                self._down_until = time.monotonic() + STORE_RETRY_SECONDS
+        return await self.fallback.acquire(buckets, cost)
+
+    async def aclose(self) -> None:
+        await self.store.aclose()

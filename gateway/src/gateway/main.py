@@ -25,6 +25,7 @@ from gateway import health, openapi
 from gateway.auth import AnonymousOnly, Authenticate, Authenticator
 from gateway.config import Settings
 from gateway.edges import install_edges
+from gateway.fast import Gateway
 from gateway.identity import audit, partners, problems, signin, staff
 from gateway.identity.authenticator import IdentityAuthenticator
 from gateway.identity.bodies import BoundedIdentityBodies
@@ -99,7 +100,7 @@ def create_app(
             log.info("gateway started", extra={"upstreams": list(upstreams)})
             yield
 
-    app = FastAPI(
+    app = Gateway(
         title=TITLE,
         version=VERSION,
         lifespan=lifespan,

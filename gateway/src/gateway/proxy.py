@@ -8,11 +8,17 @@ from hotel_common import context, principal
 from hotel_common.errors import ProblemError, problem
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Scope
+from starlette.types import Receive, Scope, Send
 
 from gateway.breaker import CircuitOpen
 from gateway.routes import resolve
-from gateway.upstream import Upstream, UpstreamError, UpstreamTimeout, UpstreamUnavailable
+from gateway.upstream import (
+    Upstream,
+    UpstreamError,
+    UpstreamResponse,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -172,45 +178,68 @@ async def read_body(request: Request, limit: int, timeout: float) -> bytes:
     return b"".join(chunks)
 
 
-async def proxy(request: Request) -> Response:
-    """Starlette endpoint (no FastAPI dependency solving: it is on every request's path)."""
-    upstreams: dict[str, Upstream] = request.app.state.upstreams
-    scope = request.scope
-    path: str = scope["path"]
-    service = resolve(path)
-    if service is None:
-        return problem(404, "not_found", f"No service serves {path}.")
-    upstream = upstreams.get(service)
-    if upstream is None:
-        return failure_response(UpstreamUnavailable(service, "not running in this gateway"))
-    raw_path = scope.get("raw_path") or path.encode()
-    target = raw_path.split(b"?", 1)[0].decode("latin-1")
-    if query := scope.get("query_string"):
-        target += "?" + query.decode("latin-1")
-    method = request.method
-    settings = request.app.state.settings
-    # gateway.admission has authenticated the caller already; without it, authenticate here.
-    caller: principal.Principal | None = scope.get(principal.SCOPE_KEY)
-    if caller is None:
+def _announces_body(raw: list[tuple[bytes, bytes]]) -> bool:
+    return any(name == b"content-length" or name == b"transfer-encoding" for name, _ in raw)
+
+
+class Proxy:
+    """Pure ASGI (no request/response objects, no dependency solving): every proxied request
+    takes it. gateway.fast calls it behind the edges without the framework's routing; the
+    catch-all route serves it too, for a path the fast path leaves to the router."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        answer = await self.answer(scope, receive)
+        if isinstance(answer, Response):
+            await answer(scope, receive, send)
+            return
+        status, headers, body = answer
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def answer(self, scope: Scope, receive: Receive) -> Response | UpstreamResponse:
+        state = scope["app"].state
+        path: str = scope["path"]
+        service = resolve(path)
+        if service is None:
+            return problem(404, "not_found", f"No service serves {path}.")
+        upstream: Upstream | None = state.upstreams.get(service)
+        if upstream is None:
+            return failure_response(UpstreamUnavailable(service, "not running in this gateway"))
+        raw_path = scope.get("raw_path") or path.encode()
+        target = raw_path.split(b"?", 1)[0].decode("latin-1")
+        if query := scope.get("query_string"):
+            target += "?" + query.decode("latin-1")
+        method: str = scope["method"]
+        settings = state.settings
+        # gateway.admission has authenticated the caller already; without it, authenticate here.
+        caller: principal.Principal | None = scope.get(principal.SCOPE_KEY)
+        if caller is None:
+            try:
+                caller = await state.authenticator.authenticate(Request(scope, receive))
+            except ProblemError as refused:
+                return problem(refused.status, refused.code, refused.detail, **refused.extra)
+            scope[principal.SCOPE_KEY] = caller
+        signed = principal.signed_header(caller, settings.internal_secret)
+        body = b""
+        if _announces_body(scope["headers"]):
+            try:
+                body = await read_body(
+                    Request(scope, receive), settings.max_body_bytes, settings.body_read_timeout
+                )
+            except BodyRefused as refused:
+                return refused.response
         try:
-            caller = await request.app.state.authenticator.authenticate(request)
-        except ProblemError as refused:
-            return problem(refused.status, refused.code, refused.detail, **refused.extra)
-        scope[principal.SCOPE_KEY] = caller
-    signed = principal.signed_header(caller, settings.internal_secret)
-    try:
-        body = await read_body(request, settings.max_body_bytes, settings.body_read_timeout)
-    except BodyRefused as refused:
-        return refused.response
-    try:
-        answer = await upstream.forward(method, target, request_headers(scope, body, signed), body)
-    except UpstreamError as exc:
-        log.warning("upstream failed: %s", exc, extra={"upstream": exc.service})
-        return failure_response(exc)
-    except Exception as exc:  # a gateway bug must still answer as a gateway
-        log.exception("proxying to %s failed", service)
-        return failure_response(UpstreamError(upstream.name, type(exc).__name__))
-    response = Response(status_code=answer.status)
-    response.body = answer.body
-    response.raw_headers = response_headers(answer.headers, method, answer.status, answer.body)
-    return response
+            answer = await upstream.forward(
+                method, target, request_headers(scope, body, signed), body
+            )
+        except UpstreamError as exc:
+            log.warning("upstream failed: %s", exc, extra={"upstream": exc.service})
+            return failure_response(exc)
+        except Exception as exc:  # a gateway bug must still answer as a gateway
+            log.exception("proxying to %s failed", service)
+            return failure_response(UpstreamError(upstream.name, type(exc).__name__))
+        headers = response_headers(answer.headers, method, answer.status, answer.body)
+        return UpstreamResponse(answer.status, headers, answer.body)
+
+
+proxy = Proxy()
