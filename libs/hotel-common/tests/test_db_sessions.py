@@ -128,7 +128,10 @@ async def terminate_all(database: str | None) -> None:
             sql = "SELECT count(*) FROM pg_stat_activity WHERE datname = $1"
             return int(await admin.fetchval(sql, database))
 
-        await eventually(alive, lambda n: n == 0)
+        def none_left(count: int) -> bool:
+            return count == 0
+
+        await eventually(alive, none_left)
     finally:
         await admin.close()
     await asyncio.sleep(0.05)  # the event loop reads the closed sockets
