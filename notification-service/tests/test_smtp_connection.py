@@ -27,7 +27,8 @@ class CountingServer(MailServer):
 async def test_notices_of_separate_passes_share_one_connection(
     start_service: StartService, samples: Samples
 ) -> None:
-    server = await CountingServer().start()
+    server = CountingServer()
+    await server.start()
     try:
         async with start_service(smtp_url=server.url) as svc:
             for _ in range(3):  # one after the other: each its own delivery pass
@@ -42,7 +43,8 @@ async def test_notices_of_separate_passes_share_one_connection(
 async def test_a_kept_connection_the_server_dropped_costs_no_backoff(
     start_service: StartService, samples: Samples
 ) -> None:
-    server = await CountingServer().start()
+    server = CountingServer()
+    await server.start()
     port = server.port
     try:
         # A long backoff: a dropped kept connection taken for an outage would hold the notice.
@@ -74,7 +76,8 @@ async def test_an_idle_connection_is_closed(
 
 
 async def test_a_send_on_a_kept_connection_found_dead_is_tried_once_on_a_new_one() -> None:
-    server = await CountingServer().start()
+    server = CountingServer()
+    await server.start()
     mailer = Mailer(SmtpTarget.parse(server.url), timeout=2.0)
 
     def message(n: int) -> EmailMessage:
@@ -94,12 +97,12 @@ async def test_a_send_on_a_kept_connection_found_dead_is_tried_once_on_a_new_one
         async def dead(*_: Any, **__: Any) -> None:  # the server closed it; we learn on use
             raise aiosmtplib.SMTPServerDisconnected("Connection lost")
 
-        kept.send_message = dead  # type: ignore[method-assign]
+        kept.send_message = dead
         await mailer.send(message(2))
         assert mailer._smtp is not kept
         # A new connection that fails is the server's outage, not retried again here.
         await server.stop()
-        mailer._smtp.send_message = dead  # type: ignore[method-assign,union-attr]
+        mailer._smtp.send_message = dead
         with pytest.raises(ServerUnavailable):
             await mailer.send(message(3))
     finally:

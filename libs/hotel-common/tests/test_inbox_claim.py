@@ -51,7 +51,7 @@ async def test_twins_delivered_at_once_apply_the_event_once(
         await asyncio.sleep(0.02)  # hold the transaction while the twins arrive
         applied[event.event_id] += 1
 
-    run = idempotent(sessions, contract, handler, name="toy.apply")  # type: ignore[arg-type]
+    run = idempotent(sessions, contract, handler, name="toy.apply")
     event = ThingChanged(thing_id="t-1") if contract is ThingChanged else Unrelated(n=1)
     envelope = Envelope.wrap(event, "t")
     await asyncio.gather(*(run(envelope) for _ in range(5)))
