@@ -32,7 +32,7 @@ def shown_to(principal: Principal, guest: G) -> G:
     return guest.model_copy(update={"email": masked(guest.email), "phone": masked(guest.phone)})
 
 
-def guest_address(principal: PrincipalDep) -> Principal:
+async def guest_address(principal: PrincipalDep) -> Principal:
     """Dependency of `/me`: a signed-in guest (401 anonymous, 403 any other caller)."""
     if principal.kind is not Kind.GUEST:
         raise refused(principal)

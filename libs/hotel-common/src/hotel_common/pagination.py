@@ -155,7 +155,7 @@ class Paging:
         return Page(items=items, next_cursor=self.cursor_at(*key(items[-1])) if more else None)
 
 
-def paging(request: Request, limit: Limit = 50, cursor: Cursor = None) -> Paging:
+async def paging(request: Request, limit: Limit = 50, cursor: Cursor = None) -> Paging:
     """The dependency behind `PagingDep`: the scope is the route's path and its filters."""
     route = request.scope.get("route")
     path = getattr(route, "path", None) or request.url.path
