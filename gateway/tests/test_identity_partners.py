@@ -137,6 +137,9 @@ async def test_a_key_revoked_on_another_replica_stops_within_the_refresh(
             tmp_path,
             key_cache_refresh_seconds=0.2,
             token_secret=one.settings.token_secret,
+            # Polled every 20 ms: each 401 while the caches catch up draws on the strict
+            # per-IP bucket, which a slow (shared) machine would empty before the 401 shows.
+            rate_limit_auth=1000,
         ) as two,
     ):
         admin = await one.admin_headers()

@@ -19,6 +19,7 @@ from gateway.limits import Bucket, Decision, LimitStore
 
 AUTH_PREFIX = "/api/v1/auth"
 # GETs that search or list (a database scan, several calls) cost more than one by id.
+BUCKETS_KEPT = 10_000
 COSTLY = frozenset({*(p for s in registry.SERVICES for p in s.paths), "/api/v1/me/trips"})
 
 
@@ -38,6 +39,9 @@ class Policy:
         self.auth_per_ip = auth_per_ip
         self.list_cost = list_cost
         self.period = period
+        # The buckets of a request, by (caller kind and id or IP, IP): building them costs
+        # more than the rest of the limiter's Python on every call; bounded, cleared when full.
+        self._made: dict[tuple[str, str, str], list[Bucket]] = {}
 
     def ceiling(self, ip: str) -> Bucket:
         return Bucket(f"ip:{ip}", self.ip_ceiling, self.period)
@@ -47,12 +51,25 @@ class Policy:
 
     def buckets(self, path: str, ip: str, caller: Principal | None) -> list[Bucket]:
         if caller is None or path == AUTH_PREFIX or path.startswith(AUTH_PREFIX + "/"):
+            key = ("auth", "", ip)
+        elif caller.kind is Kind.ANONYMOUS:
+            key = ("anonymous", "", ip)
+        else:
+            key = (caller.kind.value, caller.id, ip)
+        made = self._made.get(key)
+        if made is None:
+            if len(self._made) >= BUCKETS_KEPT:
+                self._made.clear()
+            made = self._made[key] = self._buckets(*key)
+        return made
+
+    def _buckets(self, kind: str, who: str, ip: str) -> list[Bucket]:
+        if kind == "auth":
             return [self.auth(ip), self.ceiling(ip)]
-        if caller.kind is Kind.ANONYMOUS:
+        if kind == "anonymous":
             own = Bucket(f"anon:{ip}", self.per_kind.get("anonymous", self.ip_ceiling), self.period)
         else:
-            limit = self.per_kind.get(str(caller.kind), self.ip_ceiling)
-            own = Bucket(f"who:{caller.id}", limit, self.period)
+            own = Bucket(f"who:{who}", self.per_kind.get(kind, self.ip_ceiling), self.period)
         return [own, self.ceiling(ip)]
 
     def cost(self, method: str, path: str) -> int:

@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from fastapi.telemetry._asgi import ExceptionTelemetryMiddleware
 from starlette.middleware.errors import ServerErrorMiddleware
-from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -106,6 +106,8 @@ class Gateway(FastAPI):
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.middleware_stack is None:  # a test may skip the lifespan: build on first call
+            self.middleware_stack = self.build_middleware_stack()
         if self.takes_short_way(scope):
             scope["app"] = self
             assert self._short is not None

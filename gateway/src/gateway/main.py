@@ -139,7 +139,13 @@ def create_app(
         ):
             app.include_router(router, dependencies=strict)
     # Nearly every request takes it, and it shares no path with the routes below.
-    app.router.add_route("/api/v1/{path:path}", proxy, methods=METHODS, include_in_schema=False)
+    # `proxy` is pure ASGI (Starlette's Route calls an instance as an app, not an endpoint).
+    app.router.add_route(
+        "/api/v1/{path:path}",
+        proxy,  # type: ignore[arg-type]
+        methods=METHODS,
+        include_in_schema=False,
+    )
     app.include_router(health.router)
     app.include_router(openapi.router)
 
