@@ -11,6 +11,8 @@ from hotel_common import context
 
 REQUEST_ID = "x-request-id"
 CORRELATION_ID = "x-correlation-id"
+_REQUEST_ID = REQUEST_ID.encode()  # encoded once: this runs for every header of every answer
+_CORRELATION_ID = CORRELATION_ID.encode()
 
 access_log = logging.getLogger("hotel.access")
 
@@ -26,9 +28,14 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
-        rid = headers.get(REQUEST_ID.encode(), b"").decode("latin-1")[:128] or str(uuid.uuid4())
-        cid = headers.get(CORRELATION_ID.encode(), b"").decode("latin-1")[:128] or rid
+        rid_raw = cid_raw = b""
+        for key, value in scope["headers"]:  # ASGI header names are lower-case already
+            if key == _REQUEST_ID:
+                rid_raw = value
+            elif key == _CORRELATION_ID:
+                cid_raw = value
+        rid = rid_raw.decode("latin-1")[:128] or str(uuid.uuid4())
+        cid = cid_raw.decode("latin-1")[:128] or rid
         tokens = (context.request_id.set(rid), context.correlation_id.set(cid))
         service_token = context.service.set(self.service) if self.service else None
         started = time.perf_counter()
@@ -38,12 +45,8 @@ class RequestIdMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                out = [
-                    (k, v)
-                    for k, v in message.get("headers", [])
-                    if k.lower() != REQUEST_ID.encode()
-                ]
-                out.append((REQUEST_ID.encode(), rid.encode("latin-1")))
+                out = [(k, v) for k, v in message.get("headers", []) if k.lower() != _REQUEST_ID]
+                out.append((_REQUEST_ID, rid.encode("latin-1")))
                 message["headers"] = out
             await send(message)
 
