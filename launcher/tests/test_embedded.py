@@ -1,7 +1,9 @@
 """Embedded mode: services discovered or given, their lifespans run inside the gateway's,
 one in-memory broker between them; and the distributed launcher's environment."""
 
+import asyncio
 import dataclasses
+import gc
 import logging
 import re
 import sys
@@ -269,3 +271,37 @@ def test_an_installed_service_missing_from_the_registry_is_named(
         app = create_embedded_app(tmp_path, specs=[unregistered])
     assert list(app.state.upstreams) == ["sauna-service"]
     assert "sauna-service is not in gateway.registry" in caplog.text
+
+
+def test_the_server_runs_on_uvloop_and_httptools_without_a_second_access_log(
+    specs: list[ServiceSpec], tmp_path: Path
+) -> None:
+    config = embedded.server_config(create_embedded_app(tmp_path, specs=specs), "127.0.0.1", 0)
+    config.load()
+    assert (config.loop, config.http, config.access_log) == ("uvloop", "httptools", False)
+    assert config.http_protocol_class.__name__ == "HttpToolsProtocol"
+
+
+async def test_the_heap_is_frozen_once_the_server_has_started(
+    specs: list[ServiceSpec], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settled: list[int] = []
+    real = embedded.settle_heap
+
+    def settle() -> None:
+        real()
+        settled.append(gc.get_freeze_count())
+        gc.unfreeze()
+
+    monkeypatch.setattr(embedded, "settle_heap", settle)
+    config = embedded.server_config(create_embedded_app(tmp_path, specs=specs), "127.0.0.1", 0)
+    server = embedded._Server(config, "started")
+    serving = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(30):
+            while not server.started:  # noqa: ASYNC110 (uvicorn has no started event)
+                await asyncio.sleep(0.05)
+    finally:
+        server.should_exit = True
+        await serving
+    assert len(settled) == 1 and settled[0] > 0

@@ -6,6 +6,7 @@ connection held elsewhere past the pool timeout.
 """
 
 import asyncio
+import contextlib
 import dataclasses
 import uuid
 from collections.abc import AsyncIterator
@@ -141,8 +142,11 @@ async def test_sqlite_pool_timeout_answers_503_then_recovers(
     try:
         async with running(app) as client:
             key = {"Idempotency-Key": "while-held"}
-            # Something else holds SQLite's one connection past the pool timeout.
-            async with app.state.runtime.engine.connect():
+            # Something else holds every pooled SQLite connection past the pool timeout.
+            engine = app.state.runtime.engine
+            async with contextlib.AsyncExitStack() as held:
+                for _ in range(engine.pool.size()):
+                    await held.enter_async_context(engine.connect())
                 assert_unavailable(await client.get("/api/v1/notes"))
                 assert_unavailable(await client.post("/api/v1/notes", json={"text": "plain"}))
                 assert_unavailable(
