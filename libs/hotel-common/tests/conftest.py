@@ -2,13 +2,16 @@
 library as a service uses it."""
 
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, ClassVar
 
 import pytest
 from fastapi import APIRouter, Body
+from hotel_common import db
 from hotel_common.deps import SessionDep
 from hotel_common.events.envelope import IntegrationEvent
+from hotel_common.events.inbox import ProcessedEvent
 from hotel_common.events.outbox import add_event
 from hotel_common.migrations import autogenerate
 from hotel_common.service import Runtime, ServiceSpec
@@ -92,3 +95,20 @@ def pg_url() -> str:
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path}/toy.db"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.infra)])
+async def sessions(
+    request: pytest.FixtureRequest, sqlite_url: str, pg_url: str
+) -> AsyncIterator[db.SessionFactory]:
+    """Sessions on a database holding only the processed-events table (inbox tests)."""
+    url = sqlite_url if request.param == "sqlite" else pg_url
+    await db.ensure_database(url)
+    engine = db.create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(lambda c: ProcessedEvent.__table__.create(c))  # type: ignore[attr-defined]
+        yield db.create_session_factory(engine)
+    finally:
+        await engine.dispose()
+        await db.drop_database(url)

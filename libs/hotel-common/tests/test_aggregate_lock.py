@@ -3,13 +3,12 @@ side (PostgreSQL); envelopes carry the aggregate and its version."""
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 from typing import ClassVar
 
 import pytest
 from hotel_common import db
 from hotel_common.events.envelope import Envelope, IntegrationEvent
-from hotel_common.events.inbox import ProcessedEvent, idempotent
+from hotel_common.events.inbox import idempotent
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 
@@ -22,22 +21,6 @@ class ThingChanged(IntegrationEvent):
 class Unrelated(IntegrationEvent):
     event_type: ClassVar[str] = "toy.unrelated"
     n: int
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.infra)])
-async def sessions(
-    request: pytest.FixtureRequest, sqlite_url: str, pg_url: str
-) -> AsyncIterator[db.SessionFactory]:
-    url = sqlite_url if request.param == "sqlite" else pg_url
-    await db.ensure_database(url)
-    engine = db.create_engine(url)
-    try:
-        async with engine.begin() as conn:
-            await conn.run_sync(lambda c: ProcessedEvent.__table__.create(c))  # type: ignore[attr-defined]
-        yield db.create_session_factory(engine)
-    finally:
-        await engine.dispose()
-        await db.drop_database(url)
 
 
 def changed(thing_id: str, version: int, *, legacy: bool = False) -> Envelope:

@@ -3,7 +3,6 @@ handler had before counts, a failed handler leaves the event unclaimed (SQLite a
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 from typing import ClassVar
 
 import pytest
@@ -23,22 +22,6 @@ class ThingChanged(IntegrationEvent):
 class Unrelated(IntegrationEvent):
     event_type: ClassVar[str] = "toy.unrelated"
     n: int
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.infra)])
-async def sessions(
-    request: pytest.FixtureRequest, sqlite_url: str, pg_url: str
-) -> AsyncIterator[db.SessionFactory]:
-    url = sqlite_url if request.param == "sqlite" else pg_url
-    await db.ensure_database(url)
-    engine = db.create_engine(url)
-    try:
-        async with engine.begin() as conn:
-            await conn.run_sync(lambda c: ProcessedEvent.__table__.create(c))  # type: ignore[attr-defined]
-        yield db.create_session_factory(engine)
-    finally:
-        await engine.dispose()
-        await db.drop_database(url)
 
 
 @pytest.mark.parametrize("contract", [ThingChanged, Unrelated])
