@@ -1,24 +1,16 @@
 """How the gateway reaches a service: one small interface, two ways.
 
-`HttpUpstream` (distributed mode) speaks HTTP over a pooled aiohttp `ClientSession`;
-`ReplicatedUpstream` spreads over several replicas of one service round-robin;
-`AsgiUpstream` (embedded mode) calls the service's ASGI app in the same process, without
-sockets. Both turn every failure into an `UpstreamError` whose kind decides the gateway's
-answer (503 unreachable, 504 too slow, 502 anything else).
+`HttpUpstream` (distributed mode) speaks HTTP/1.1 over a keep-alive connection pool of its own
+(`gateway.wire`: asyncio protocols + httptools); `ReplicatedUpstream` spreads over several
+replicas of one service round-robin; `AsgiUpstream` (embedded mode) calls the service's ASGI app
+in the same process, without sockets. Both turn every failure into an `UpstreamError` whose kind
+decides the gateway's answer (503 unreachable, 504 too slow, 502 anything else).
 
-Why aiohttp: measured with `bench/gateway_proxy.py` (2,000 GETs, 16 concurrent, best of 3
-rounds, loopback, 2-core machine shared by load generator, gateway and upstream; uvicorn with
-uvloop/httptools; a trivial raw-ASGI upstream, so the hop is all there is to measure):
-
-    target                               req/s   p50 ms   p99 ms   of direct
-    direct to upstream                   18154     0.87     1.11     100%
-    gateway, aiohttp upstream             5870     2.40     5.58      32%
-    gateway, httpx upstream                760    15.44    68.45       4%
-    gateway, in-process ASGI (embedded)  13593     1.18     1.36      75%
-
-aiohttp carries ~7.7x httpx's throughput at a twelfth of its p99, as measured before (~50% /
-~8% of direct, docs/architecture.md; lower here because the upstream does nothing and all three
-processes share two cores). Only this module knows which client is used.
+The client: first aiohttp, chosen over httpx (bench/gateway_proxy.py: ~7.7x httpx's
+throughput at a twelfth of its p99). Issue 16 measured aiohttp's client at ~250 us of CPU per
+proxied call against a trivial upstream (16 concurrent, uvloop) - most of the gateway's hop -
+and `gateway.wire` at ~45 us for the same calls; see docs/DECISIONS.md, "Issue 16". Only this
+module and `gateway.wire` know how the bytes travel.
 """
 
 import asyncio
@@ -27,9 +19,9 @@ from collections.abc import Sequence
 from typing import NamedTuple
 from urllib.parse import unquote
 
-import aiohttp
 from starlette.types import ASGIApp, Message
-from yarl import URL
+
+from gateway import wire
 
 RawHeaders = Sequence[tuple[bytes, bytes]]
 
@@ -95,7 +87,7 @@ class Upstream(ABC):
 
 
 class HttpUpstream(Upstream):
-    """A service in its own process, over a keep-alive connection pool."""
+    """A service in its own process, over a keep-alive connection pool (`gateway.wire`)."""
 
     def __init__(
         self,
@@ -111,24 +103,14 @@ class HttpUpstream(Upstream):
         self.base_url = base_url.rstrip("/")
         self.connect_timeout = connect_timeout
         self.max_connections = max_connections
-        self._session: aiohttp.ClientSession | None = None
+        self._pool: wire.Pool | None = None
 
-    def _open(self) -> aiohttp.ClientSession:
-        # Opened lazily: aiohttp wants a running event loop.
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(
-                limit=self.max_connections,
-                # Below uvicorn's 5 s keep-alive, so the pool rarely hands out a closing socket
-                # (aiohttp retries idempotent requests once when it does).
-                keepalive_timeout=3.0,
-            ),
-            # Cookies belong to the gateway's clients, never to a jar shared between them.
-            cookie_jar=aiohttp.DummyCookieJar(),
-            # Bodies pass through as the service encoded them; no headers the client did not send.
-            auto_decompress=False,
-            skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
+    def _open(self) -> wire.Pool:
+        # Opened lazily: the pool belongs to the running event loop.
+        self._pool = wire.Pool(
+            self.base_url, limit=self.max_connections, connect_timeout=self.connect_timeout
         )
-        return self._session
+        return self._pool
 
     async def forward(
         self,
@@ -139,35 +121,25 @@ class HttpUpstream(Upstream):
         *,
         time_limit: float | None = None,
     ) -> UpstreamResponse:
-        session = self._session or self._open()
-        limits = aiohttp.ClientTimeout(
-            total=time_limit or self.timeout, sock_connect=self.connect_timeout
-        )
+        pool = self._pool or self._open()
         try:
-            async with session.request(
-                method,
-                URL(self.base_url + path_with_query, encoded=True),
-                headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers],
-                data=body or None,
-                allow_redirects=False,
-                timeout=limits,
-            ) as response:
-                return UpstreamResponse(
-                    response.status, list(response.raw_headers), await response.read()
+            # One deadline for the lot: waiting for a connection, connecting, the answer.
+            async with asyncio.timeout(time_limit or self.timeout):
+                status, raw_headers, content = await pool.request(
+                    method, path_with_query, headers, body
                 )
-        except aiohttp.ConnectionTimeoutError as exc:
-            raise UpstreamUnavailable(self.name, "no connection in time") from exc
+        except wire.ConnectFailed as exc:  # never reached the service
+            raise UpstreamUnavailable(self.name, exc.reason) from exc
         except TimeoutError as exc:
             raise UpstreamTimeout(self.name, "timed out") from exc
-        except aiohttp.ClientConnectorError as exc:
-            raise UpstreamUnavailable(self.name, exc.strerror or "connection failed") from exc
-        except aiohttp.ClientError as exc:
-            raise UpstreamError(self.name, type(exc).__name__) from exc
+        except wire.WireError as exc:
+            raise UpstreamError(self.name, exc.reason) from exc
+        return UpstreamResponse(status, raw_headers, content)
 
     async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
 
 class ReplicatedUpstream(Upstream):
