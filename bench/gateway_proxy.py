@@ -1,9 +1,10 @@
 """What the gateway's hop costs, and which HTTP client it should use for it.
 
 Starts a trivial upstream (uvicorn, loopback, a free port), then gateways in front of it - one
-over aiohttp (`HttpUpstream`), one over httpx, one calling the upstream app in-process
-(`AsgiUpstream`, embedded mode) - each in its own process, and sends the same bounded load to
-the upstream directly and to every gateway. Prints requests/s and latency percentiles.
+over its own HTTP client (`HttpUpstream`, gateway/wire.py), one over httpx, one calling the
+upstream app in-process (`AsgiUpstream`, embedded mode) - each in its own process, and sends
+the same bounded load to the upstream directly and to every gateway. Prints requests/s and
+latency percentiles.
 
     .venv/bin/python bench/gateway_proxy.py [--requests 2000] [--concurrency 16] [--rounds 3]
 """
@@ -97,7 +98,7 @@ def serve(kind: str, port: int, upstream_url: str) -> None:
     if kind == "upstream":
         uvicorn.run(trivial_upstream, host="127.0.0.1", port=port, log_level="warning")
         return
-    if kind == "aiohttp":
+    if kind == "http":
         upstreams = {}  # the default: HttpUpstream from settings
     elif kind == "httpx":
         upstreams = {SERVICE: HttpxUpstream(SERVICE, upstream_url)}
@@ -175,7 +176,7 @@ def main() -> None:
 
     kinds = {
         "direct to upstream": None,
-        "gateway, aiohttp upstream": "aiohttp",
+        "gateway, HttpUpstream (wire.py)": "http",
         "gateway, httpx upstream": "httpx",
         "gateway, in-process ASGI (embedded)": "asgi",
     }
