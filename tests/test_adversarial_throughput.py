@@ -19,6 +19,9 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # session.execute(text)
+
+
 def _pg_url() -> str:
     return f"postgresql+asyncpg://postgres@127.0.0.1:5432/adv_{uuid.uuid4().hex[:12]}"
 
@@ -76,3 +79,126 @@ async def test_a_renamed_handler_racing_its_former_name_applies_the_event_once(
 
     await asyncio.gather(old(envelope), new_after_old_began())
     assert applied == {envelope.id: 1}
+
+
+# --- 6. Embedded SQLite: the write turn -----------------------------------------------------
+
+
+@pytest.fixture
+async def lite(tmp_path: Path) -> AsyncIterator[tuple[db.SessionFactory, db.SessionFactory]]:
+    engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path}/adv.db", pool_timeout=3)
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER)"))
+        await conn.execute(text("INSERT INTO counter VALUES (1, 0)"))
+    try:
+        yield db.create_session_factory(engine), db.create_session_factory(db.read_only(engine))
+    finally:
+        await engine.dispose()
+
+
+async def _n(sessions: db.SessionFactory) -> int:
+    async with sessions() as session:
+        return int((await session.execute(text("SELECT n FROM counter"))).scalar_one())
+
+
+async def test_a_request_cancelled_inside_its_write_transaction_hands_the_turn_back(
+    lite: tuple[db.SessionFactory, db.SessionFactory],
+) -> None:
+    """A client disconnect (or a gateway timeout) cancels a request while its session holds
+    the write turn between two statements: the turn must come back, the write roll back."""
+    writes, _ = lite
+    inside = asyncio.Event()
+
+    async def stuck() -> None:
+        async with writes() as session:
+            await session.execute(text("UPDATE counter SET n = n + 100"))
+            inside.set()
+            await asyncio.sleep(30)  # an upstream call, a slow dependency...
+            await session.commit()
+
+    task = asyncio.create_task(stuck())
+    await inside.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    async def write() -> None:
+        async with writes() as session:
+            await session.execute(text("UPDATE counter SET n = n + 1"))
+            await session.commit()
+
+    await asyncio.wait_for(write(), 2)
+    assert await _n(writes) == 1
+
+
+async def test_a_write_in_a_read_only_session_is_not_lost_under_concurrent_writes(
+    lite: tuple[db.SessionFactory, db.SessionFactory],
+) -> None:
+    """A GET that wrote (none should) would run outside the write turn: it must still neither
+    fail with "database is locked" nor lose another writer's update."""
+    writes, reads = lite
+
+    async def increment(sessions: db.SessionFactory) -> None:
+        async with sessions() as session:
+            await session.execute(text("UPDATE counter SET n = n + 1"))
+            await asyncio.sleep(0)
+            await session.commit()
+
+    await asyncio.wait_for(
+        asyncio.gather(*(increment(writes if i % 2 else reads) for i in range(40))), 20
+    )
+    assert await _n(writes) == 40
+
+
+async def test_concurrent_read_modify_writes_through_sessions_lose_nothing(
+    lite: tuple[db.SessionFactory, db.SessionFactory],
+) -> None:
+    writes, reads = lite
+
+    async def increment() -> None:
+        async with reads() as peek:  # a read session open alongside, as a GET's would be
+            await peek.execute(text("SELECT n FROM counter"))
+            async with writes() as session:
+                n = (await session.execute(text("SELECT n FROM counter"))).scalar_one()
+                await asyncio.sleep(0)
+                await session.execute(text("UPDATE counter SET n = :n"), {"n": n + 1})
+                await session.commit()
+
+    await asyncio.wait_for(asyncio.gather(*(increment() for _ in range(30))), 20)
+    assert await _n(writes) == 30
+
+
+async def test_a_write_cancelled_while_waiting_for_another_process_leaves_no_stray_lock(
+    lite: tuple[db.SessionFactory, db.SessionFactory], tmp_path: Path
+) -> None:
+    """Another process (a migration, a second replica) holds the file's write lock; a request's
+    BEGIN IMMEDIATE waits for it in a worker thread; the request is cancelled meanwhile. When
+    the other process commits, this process must still be able to write: the cancelled
+    request's connection must not be left holding SQLite's lock (its BEGIN finishing in the
+    thread after the session was given back), and the loop must not block."""
+    import sqlite3
+
+    writes, reads = lite
+    other = sqlite3.connect(tmp_path / "adv.db", isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+
+    async def write(amount: int) -> None:
+        async with writes() as session:
+            await session.execute(text("UPDATE counter SET n = n + :a"), {"a": amount})
+            await session.commit()
+
+    try:
+        task = asyncio.create_task(write(100))
+        await asyncio.sleep(0.2)  # waiting in the worker thread now
+        task.cancel()
+        await asyncio.sleep(0.1)
+        other.execute("COMMIT")  # the thread's BEGIN IMMEDIATE now goes through
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(task, 5)
+    finally:
+        other.close()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await asyncio.wait_for(asyncio.gather(*(write(1) for _ in range(10))), 10)
+    assert loop.time() - started < 5
+    assert await _n(reads) == 10
