@@ -7,7 +7,6 @@ import asyncio
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
 from pathlib import Path
 from typing import ClassVar
 
@@ -17,7 +16,6 @@ from hotel_common.events.envelope import Envelope, IntegrationEvent
 from hotel_common.events.inbox import ProcessedEvent, idempotent
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
-
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # session.execute(text)
 
