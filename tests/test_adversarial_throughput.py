@@ -7,8 +7,9 @@ import asyncio
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
+from datetime import date, timedelta
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 from hotel_common import db
@@ -200,3 +201,160 @@ async def test_a_write_cancelled_while_waiting_for_another_process_leaves_no_str
     await asyncio.wait_for(asyncio.gather(*(write(1) for _ in range(10))), 10)
     assert loop.time() - started < 5
     assert await _n(reads) == 10
+
+
+# --- 4. The one-statement hold ---------------------------------------------------------------
+
+
+@pytest.fixture
+async def inventory() -> AsyncIterator[db.SessionFactory]:
+    url = _pg_url()
+    await db.ensure_database(url)
+    engine = db.create_engine(url, pool_size=4)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "CREATE TABLE rooms (id serial PRIMARY KEY, room_type_id int,"
+                    " housekeeping_status text)"
+                )
+            )
+            await conn.execute(
+                text(
+                    "CREATE TABLE inventory_nights (id serial PRIMARY KEY, room_type_id int,"
+                    " night date, held int CHECK (held >= 0), UNIQUE (room_type_id, night))"
+                )
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO rooms (room_type_id, housekeeping_status)"
+                    " VALUES (1, 'clean'), (1, 'dirty')"
+                )
+            )
+        yield db.create_session_factory(engine)
+    finally:
+        await engine.dispose()
+        await db.drop_database(url)
+
+
+@pytest.mark.infra
+async def test_concurrent_overlapping_holds_never_overbook_nor_leave_counts_wrong(
+    inventory: db.SessionFactory,
+) -> None:
+    """Two rooms; many transactions at once hold overlapping stays (some nights with a row
+    already, some new, some full), a few roll back after holding. Every night ends with
+    exactly as many held as committed holds cover it, and never more than two."""
+    import random
+
+    from reservation_service.inventory import hold
+
+    rng = random.Random(16)
+    start = date(2031, 3, 1)
+    stays = []
+    for _ in range(48):
+        first = rng.randrange(0, 6)
+        stays.append(
+            (start + timedelta(days=first), start + timedelta(days=first + rng.randint(1, 3)))
+        )
+    committed: list[tuple[date, date]] = []
+
+    async def one(i: int, stay: tuple[date, date]) -> None:
+        async with inventory() as session:
+            if await hold(session, 1, *stay):
+                await asyncio.sleep(rng.random() / 50)
+                if i % 7 == 0:
+                    await session.rollback()  # a booking that failed after its hold
+                    return
+                await session.commit()
+                committed.append(stay)
+            else:
+                await session.commit()  # the caller's transaction goes on after a refusal
+
+    await asyncio.wait_for(asyncio.gather(*(one(i, s) for i, s in enumerate(stays))), 60)
+    expected: Counter[date] = Counter()
+    for check_in, check_out in committed:
+        for d in range((check_out - check_in).days):
+            expected[check_in + timedelta(days=d)] += 1
+    async with inventory() as session:
+        rows = (await session.execute(text("SELECT night, held FROM inventory_nights"))).all()
+    held = {night: n for night, n in rows if n}
+    assert held == dict(expected)
+    assert max(held.values()) <= 2
+    assert len(committed) >= 2
+
+
+# --- 2. Read-only GET sessions ---------------------------------------------------------------
+
+
+async def test_no_get_or_head_writes_through_its_read_only_session(embedded: Any) -> None:
+    """Every GET and HEAD route of every service and the gateway, with and without an
+    Idempotency-Key, as staff and as the guest: no INSERT, UPDATE or DELETE runs on an
+    AUTOCOMMIT connection (it would commit statement by statement), and each answers as a
+    read should."""
+    from gateway.identity.testing import bearer, guest_token
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    client = embedded.client
+    email = "adv.reader@example.com"
+    check_in = date.today() + timedelta(days=20)
+    made = await client.post(
+        "/api/v1/reservations",
+        json={
+            "guest": {"name": "Ada Reader", "email": email},
+            "room_type_code": "KNG",
+            "check_in": check_in.isoformat(),
+            "check_out": (check_in + timedelta(days=2)).isoformat(),
+            "guests": 1,
+        },
+    )
+    assert made.status_code == 201, made.text
+    rid = made.json()["id"]
+    assert (await client.post(f"/api/v1/reservations/{rid}/confirm")).status_code == 200
+
+    writes: list[str] = []
+
+    def note(conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        read_only = conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+        if read_only and sql.lstrip().split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            writes.append(sql)
+
+    paths = [
+        "/api/v1/properties",
+        "/api/v1/room-types",
+        "/api/v1/rooms",
+        f"/api/v1/availability?check_in={check_in}&check_out={check_in + timedelta(days=2)}",
+        "/api/v1/reservations",
+        f"/api/v1/reservations/{rid}",
+        f"/api/v1/guests?email={email}",
+        "/api/v1/notifications",
+        "/api/v1/transfers",
+        "/api/v1/drivers",
+        "/api/v1/vehicles",
+        "/api/v1/me",
+        "/api/v1/staff-users",
+        "/api/v1/partners",
+        "/api/v1/audit",
+    ]
+    guest = bearer(guest_token(embedded.gateway_settings, email=email))
+    event.listen(Engine, "before_cursor_execute", note)
+    try:
+        for path in paths:
+            for method in ("GET", "HEAD"):
+                for extra in ({}, {"Idempotency-Key": f"adv-{method}-{path}"}):
+                    answer = await client.request(method, path, headers=extra)
+                    # GET routes take no HEAD (a service 405, the gateway 404), as before.
+                    ok = (200,) if method == "GET" else (200, 404, 405)
+                    assert answer.status_code in ok, (method, path, answer.text)
+        for path in (
+            "/api/v1/guests/me",
+            "/api/v1/me/trips",
+            "/api/v1/me",
+            f"/api/v1/reservations/{rid}",
+        ):
+            for extra in ({}, {"Idempotency-Key": "adv-guest"}):
+                answer = await client.get(path, headers={**guest, **extra})
+                assert answer.status_code in (200, 404), (path, answer.text)
+    finally:
+        event.remove(Engine, "before_cursor_execute", note)
+    assert writes == []
