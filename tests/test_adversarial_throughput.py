@@ -358,3 +358,87 @@ async def test_no_get_or_head_writes_through_its_read_only_session(embedded: Any
     finally:
         event.remove(Engine, "before_cursor_execute", note)
     assert writes == []
+
+
+# --- 7. The kept-open SMTP connection --------------------------------------------------------
+
+
+class DropsAfterData:
+    """A minimal SMTP server: the first connection's second message is received whole (the
+    final "." read, so the server has it) and the connection then dies before the 250 reply."""
+
+    def __init__(self) -> None:
+        self.received: list[bytes] = []
+        self.dropped = False
+        self.server: asyncio.AbstractServer | None = None
+        self.port = 0
+
+    async def start(self) -> "DropsAfterData":
+        self.server = await asyncio.start_server(self._client, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    async def stop(self) -> None:
+        assert self.server is not None
+        self.server.close()
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        taken = 0
+        writer.write(b"220 adv ESMTP\r\n")
+        try:
+            while line := await reader.readline():
+                verb = line.split(b" ", 1)[0].strip().upper()
+                if verb in (b"EHLO", b"HELO"):
+                    writer.write(b"250-adv\r\n250 8BITMIME\r\n")
+                elif verb == b"DATA":
+                    writer.write(b"354 go on\r\n")
+                    await writer.drain()
+                    data = await reader.readuntil(b"\r\n.\r\n")
+                    self.received.append(data)
+                    taken += 1
+                    if taken == 2 and not self.dropped:
+                        self.dropped = True
+                        writer.close()  # gone before the reply: the mail was taken
+                        return
+                    writer.write(b"250 queued\r\n")
+                elif verb == b"QUIT":
+                    writer.write(b"221 bye\r\n")
+                    await writer.drain()
+                    writer.close()
+                    return
+                else:
+                    writer.write(b"250 ok\r\n")
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+
+
+async def test_a_reply_lost_after_the_whole_mail_is_retried_once_not_more() -> None:
+    """The kept connection dies after the server took the whole message (end of DATA sent,
+    its 250 lost). The mailer cannot know the server has it: it tries once more on a new
+    connection, so the guest gets it twice. That is SMTP's at-least-once, not new with issue 16
+    (before it, the same failure was an outage and the notice's next attempt sent it again);
+    what the kept connection must not do is retry more than once or fail the notice."""
+    from notification_service.mailer import Mailer, SmtpTarget, build_message
+
+    server = await DropsAfterData().start()
+
+    def message(n: int) -> Any:
+        return build_message(
+            notification_id=f"n-{n}",
+            mail_from="Hotel <no-reply@hotel.example>",
+            recipient="guest@example.com",
+            subject=f"Notice {n}",
+            body="Hello",
+        )
+
+    mailer = Mailer(SmtpTarget(host="127.0.0.1", port=server.port), 5)
+    try:
+        await mailer.send(message(1))
+        await mailer.send(message(2))  # the kept connection dies after DATA; a new one
+        await mailer.send(message(3))
+    finally:
+        await mailer.close()
+        await server.stop()
+    taken = [n for n in (1, 2, 3) for m in server.received if f"Notice {n}".encode() in m]
+    assert taken == [1, 2, 2, 3]
