@@ -99,8 +99,23 @@ class Driver:
         except sqlite3.OperationalError as error:
             if not _busy(error):
                 raise
-        # Locked by another process: wait for it off the loop.
-        return await asyncio.to_thread(self._patiently, call, *args)
+        # Locked by another process: wait for it off the loop. The statement cannot be
+        # stopped in its thread, so a cancelled caller waits for it to end before it goes:
+        # otherwise its session would be rolled back and given back to the pool while the
+        # statement (a BEGIN IMMEDIATE) still ran, and went on to hold the file's write lock
+        # with no one to end it (the loop, too, would block on the connection's mutex).
+        waiting = asyncio.ensure_future(asyncio.to_thread(self._patiently, call, *args))
+        cancelled: asyncio.CancelledError | None = None
+        while not waiting.done():
+            try:
+                await asyncio.wait({waiting})
+            except asyncio.CancelledError as exc:
+                cancelled = exc
+        if cancelled is not None:
+            if not waiting.cancelled():
+                waiting.exception()  # retrieved: the caller is cancelled either way
+            raise cancelled
+        return waiting.result()
 
     def _patiently(self, call: Callable[..., T], *args: Any) -> T:
         conn = self._conn
@@ -116,7 +131,11 @@ class Driver:
         try:
             await self.run(self._conn.execute, "BEGIN IMMEDIATE")
         except BaseException:
-            self._release()
+            try:  # a BEGIN that ended after its caller was cancelled (run) is undone
+                if self._connection is not None and self._connection.in_transaction:
+                    self._connection.rollback()
+            finally:
+                self._release()
             raise
 
     def _release(self) -> None:

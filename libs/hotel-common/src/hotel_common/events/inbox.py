@@ -98,9 +98,11 @@ def _claim_statement(dialect: str, serial: bool, keys: Sequence[str]) -> TextCla
     PostgreSQL: the lock is a CTE the INSERT selects from, so it is taken before the row is
     written, and every later statement of the handler (a new snapshot under READ COMMITTED)
     sees what the lock's previous holder committed. The NOT EXISTS reads this statement's
-    snapshot, taken before the lock was waited for: enough for the former keys (rows of the
-    past), while a twin claiming the current key concurrently is caught by ON CONFLICT, which
-    waits for the twin's transaction and sees its commit. No row returned: already processed.
+    snapshot, taken before the lock was waited for, so a handler with former keys takes the
+    lock in a statement of its own first (a replica still on the old name may be claiming the
+    event under it at this moment); a twin claiming the current key concurrently is caught by
+    ON CONFLICT, which waits for the twin's transaction and sees its commit. No row returned:
+    already processed.
     SQLite: the transaction's BEGIN IMMEDIATE already holds the file's write lock.
     """
     others = ", ".join(f":k{i}" for i in range(len(keys)))
@@ -158,6 +160,11 @@ def idempotent(
                     )
                 params = {"event_id": envelope.id, "event_type": envelope.type, "now": utcnow()}
                 params |= key_params | ({"key": serial} if serial is not None else {})
+                if serial is not None and formerly and dialect == "postgresql":
+                    # A former key may be claimed right now by a replica still running the
+                    # handler's old version: its row commits while we wait for the lock, after
+                    # the claim's snapshot. Lock first, so the claim's snapshot sees it.
+                    await lock_aggregate(session, serial)
                 # Lock (before the first read), check and claim: a racing twin waits, then
                 # finds the event claimed.
                 if (await conn.execute(claim, params)).first() is None:
