@@ -21,7 +21,9 @@ class PermanentFailure(Exception):
 
 class ServerUnavailable(Exception):
     """No SMTP session could be had (unreachable, refused, timed out while connecting, TLS or
-    login failed, or the server hung up): the message was not tried, so it costs no attempt."""
+    login failed, or the server hung up): it costs the notice no attempt. A hang-up after the
+    whole message went out may mean the server took it: the notice is sent again (SMTP is
+    at least once; the stable Message-ID lets a receiver drop the copy)."""
 
 
 @dataclass(frozen=True)
@@ -108,8 +110,9 @@ class Mailer:
 
     async def send(self, message: EmailMessage) -> None:
         """Send one message. ServerUnavailable when no session could be had or the server hung
-        up (the message was not tried); PermanentFailure when the server rejects this message
-        or recipient for good (5xx); any other error is a transient failure of this message.
+        up (possibly after taking the message: see ServerUnavailable); PermanentFailure when
+        the server rejects this message or recipient for good (5xx); any other error is a
+        transient failure of this message.
 
         A connection kept open from earlier sends that turns out closed by the server (idle
         timeout) is not an outage: the message is tried once more on a new connection.
