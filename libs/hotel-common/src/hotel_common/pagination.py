@@ -31,7 +31,18 @@ from urllib.parse import urlencode
 
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel
-from sqlalchemy import BigInteger, ColumnElement, Integer, Row, SmallInteger, and_, or_
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ColumnElement,
+    DateTime,
+    Integer,
+    Row,
+    SmallInteger,
+    TypeDecorator,
+    and_,
+    or_,
+)
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hotel_common.errors import ProblemError
@@ -168,13 +179,13 @@ PagingDep = Annotated[Paging, Depends(paging)]
 
 def _column_kind(column: Any) -> type:
     """How a position in `column` is carried: `datetime`, `int`, else `str` (e.g. a UUID)."""
-    try:
-        kind = getattr(column, "expression", column).type.python_type
-    except NotImplementedError:  # SQLAlchemy's answer for a type without a Python equivalent
-        return str
-    for known in (datetime, int):
-        if isinstance(kind, type) and issubclass(kind, known):
-            return known
+    sql_type = getattr(column, "expression", column).type
+    if isinstance(sql_type, TypeDecorator):  # e.g. UtcDateTime: what it stores
+        sql_type = sql_type.impl_instance
+    if isinstance(sql_type, DateTime):
+        return datetime
+    if isinstance(sql_type, Integer | Boolean):  # bool is an int in Python too
+        return int
     return str
 
 
