@@ -95,19 +95,9 @@ def bookings_phase(args: argparse.Namespace, platform: Platform, inbox: Inbox, b
     print(
         f"  bookings/s over bare confirms/s: {rate(booked) / rate(reference):.3f}  (target >= 0.20)"
     )
-    print(rig.show_lags(drained))
-    print(f"  CPU per booking (load + drain, {bookings} bookings) and RSS:")
-    print(
-        rig.cpu_table(
-            cpu_delta(before, after),
-            idle,
-            window,
-            booked.cpu_seconds,
-            max(1, bookings),
-            rest,
-            after,
-        )
-    )
+    delta = cpu_delta(before, after)
+    client = booked.cpu_seconds
+    print(rig.booking_costs(drained, delta, idle, window, client, bookings, rest, after))
     return rate(reference)
 
 

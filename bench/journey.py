@@ -83,19 +83,9 @@ def main() -> None:
         + (f" {booked.errors}" if booked.errors else "")
         + "  (target >= 100/s, p99 <= 150 ms)"
     )
-    print(rig.show_lags(drained))
-    print(f"  CPU per booking (load + drain, {bookings} bookings) and RSS:")
-    print(
-        rig.cpu_table(
-            cpu_delta(before, after),
-            idle,
-            window,
-            booked.cpu_seconds,
-            max(1, bookings),
-            rest,
-            after,
-        )
-    )
+    delta = cpu_delta(before, after)
+    client = booked.cpu_seconds
+    print(rig.booking_costs(drained, delta, idle, window, client, bookings, rest, after))
 
 
 if __name__ == "__main__":

@@ -267,3 +267,23 @@ def cpu_table(
     lines.append(f"  {'load client':<22} {client_cpu * 1000 / bookings:>14.2f}")
     lines.append(f"  {'total':<22} {sum(net.values()) + client_cpu * 1000 / bookings:>14.2f}")
     return "\n".join(lines)
+
+
+def booking_costs(
+    drained: Drained,
+    delta: Mapping[str, float],
+    idle: Mapping[str, float],
+    seconds: float,
+    client_cpu: float,
+    bookings: int,
+    rest: Mapping[str, Usage],
+    after: Mapping[str, Usage],
+) -> str:
+    """What both modes print after their bookings: the events' lag, then `cpu_table`."""
+    return "\n".join(
+        [
+            show_lags(drained),
+            f"  CPU per booking (load + drain, {bookings} bookings) and RSS:",
+            cpu_table(delta, idle, seconds, client_cpu, max(1, bookings), rest, after),
+        ]
+    )
