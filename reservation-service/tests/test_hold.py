@@ -80,12 +80,15 @@ async def test_a_room_type_without_rooms_in_service_holds_nothing(
     assert await hotel.available("NIL", **days(hotel, 0, 2)) == 0
 
 
-async def test_a_booking_request_is_two_statements_and_no_savepoint(
+async def test_a_booking_request_is_one_read_and_its_inserts_without_savepoint(
     hotel_on_each_db: Hotel,
 ) -> None:
     hotel = hotel_on_each_db
     with statements() as sql:
         await hotel.book()
     work = [s for s in sql if not s.upper().startswith(("BEGIN", "PRAGMA"))]
-    assert len(work) == 2, work  # the property with its room type; the insert
+    # The property with its room type; the booking, its history line and its event (outbox).
+    assert len(work) == 4, work
     assert work[1].startswith("INSERT INTO reservations")
+    assert sorted(w.split()[2] for w in work[2:]) == ["outbox", "reservation_history"], work
+    assert not any("SAVEPOINT" in w.upper() for w in work), work

@@ -87,6 +87,10 @@ async def test_cancel_releases_the_rooms_and_announces_it_once(hotel):
         "check_out": hotel.stay[1],
         "reason": "Flight cancelled",
         "was_confirmed": True,
+        "reason_code": None,
+        "cancellation_fee_amount": 0,
+        "refund_amount": 0,
+        "currency": "CNY",
         "guest": {
             "name": "Li Wei",
             "email": "li.wei@example.com",

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends
 from hotel_common.errors import ProblemError
-from hotel_common.principal import ApiScope, Kind, Principal, Role, require
+from hotel_common.principal import ApiScope, Kind, Principal, Role, get_principal, require
 from sqlalchemy import ColumnElement, false, or_, true
 from sqlmodel import col
 
@@ -130,22 +130,50 @@ _MakeAdmitted = Annotated[
 ]
 
 
+def channel_of(principal: Principal) -> str:
+    """The channel a caller acts on: a partner key's channel code, the mobile app for signed-in
+    guests, the direct web channel for anonymous callers and booking holders, else the desk."""
+    match principal.kind:
+        case Kind.PARTNER:
+            return principal.channel or "partner"
+        case Kind.GUEST:
+            return MOBILE_APP
+        case Kind.ANONYMOUS | Kind.BOOKING:
+            return DIRECT_WEB
+        case Kind.SERVICE:
+            return "system"
+        case _:
+            return FRONT_DESK
+
+
 async def maker(principal: _MakeAdmitted) -> Maker:
     """Booking: anonymous callers and booking holders on the direct web channel, guests on the
     mobile app, partners (reservations:write) on their key's channel, desk staff at the desk."""
-    match principal.kind:
-        case Kind.PARTNER:
-            _needs_scope(principal, ApiScope.RESERVATIONS_WRITE)
-            if not principal.channel:
-                raise ProblemError(403, "forbidden", "This API key is bound to no channel.")
-            channel = principal.channel
-        case Kind.GUEST:
-            channel = MOBILE_APP
-        case Kind.ANONYMOUS | Kind.BOOKING:
-            channel = DIRECT_WEB
-        case _:
-            channel = FRONT_DESK
-    return Maker(principal, channel, principal.id)
+    if principal.kind is Kind.PARTNER:
+        _needs_scope(principal, ApiScope.RESERVATIONS_WRITE)
+        if not principal.channel:
+            raise ProblemError(403, "forbidden", "This API key is bound to no channel.")
+    return Maker(principal, channel_of(principal), principal.id)
 
 
 MakerDep = Annotated[Maker, Depends(maker)]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change, as the booking's history records it."""
+
+    id: str  # principal id, or "system:<worker>"
+    channel: str
+
+
+def system(worker: str) -> Actor:
+    """A change the service makes by itself (expiry, no-show, guarantee workers)."""
+    return Actor(f"system:{worker}", "system")
+
+
+async def actor(principal: Annotated[Principal, Depends(get_principal)]) -> Actor:
+    return Actor(principal.id, channel_of(principal))
+
+
+ActorDep = Annotated[Actor, Depends(actor)]

@@ -8,15 +8,18 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 
-from hotel_common.contacts import contact_columns
+from hotel_common.contacts import contact_columns, contact_of
+from hotel_common.contracts.reservations import GuestContact, ReservationCreated
 from hotel_common.errors import NotFound
+from hotel_common.events.outbox import add_event
 from hotel_common.pagination import Page, Paging, keyset_page
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from reservation_service.access import Maker, Reach
+from reservation_service import history
+from reservation_service.access import Actor, Maker, Reach
 from reservation_service.catalog import known_room_type, property_with_room_type
 from reservation_service.config import Settings
 from reservation_service.models import (
@@ -119,8 +122,28 @@ async def request_booking(
         reservation.confirmation_number = new_confirmation_number()
         row = {column: getattr(reservation, column) for column in _COLUMNS}
         if (await connection.execute(statement, row)).rowcount == 1:
+            actor = Actor(maker.owner, maker.channel)
+            history.record(session, reservation, "created", actor, from_status=None)
+            add_event(session, created_event(reservation, room_type, prop))
             return Booking(reservation, room_type, prop)
     raise RuntimeError(f"{attempts} confirmation numbers in a row were taken")
+
+
+def created_event(r: Reservation, room_type: RoomType, prop: Property) -> ReservationCreated:
+    return ReservationCreated(
+        aggregate_version=r.version,
+        reservation_id=r.id,
+        confirmation_number=r.confirmation_number,
+        property_name=prop.name,
+        room_type_code=room_type.code,
+        check_in=r.check_in,
+        check_out=r.check_out,
+        guests=r.guests,
+        total_amount=r.total_amount,
+        currency=r.currency,
+        channel=r.channel,
+        guest=GuestContact.model_validate(contact_of(r)),
+    )
 
 
 _TABLE = Reservation.__table__  # type: ignore[attr-defined]

@@ -11,6 +11,8 @@ Cancellation policy (docs/domain.md, A booking's life): free until 1 day before 
 later issue; until then every cancellation of a requested or confirmed booking is accepted and free.
 """
 
+from typing import Any
+
 from hotel_common.contacts import contact_of
 from hotel_common.contracts.reservations import (
     GuestContact,
@@ -23,10 +25,70 @@ from hotel_common.events.outbox import add_event
 from hotel_common.time import utcnow
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from reservation_service import inventory, stays
-from reservation_service.access import Reach
+from reservation_service import history, inventory, stays
+from reservation_service.access import Actor, Reach, system
 from reservation_service.bookings import Booking, load
 from reservation_service.models import ReservationStatus
+
+S = ReservationStatus
+# The booking's state machine: every other move is a 409 `invalid_transition`.
+TRANSITIONS: dict[ReservationStatus, frozenset[ReservationStatus]] = {
+    S.REQUESTED: frozenset({S.CONFIRMED, S.CANCELLED, S.EXPIRED}),
+    S.CONFIRMED: frozenset({S.CHECKED_IN, S.CANCELLED, S.NO_SHOW}),
+    S.CHECKED_IN: frozenset({S.CHECKED_OUT}),
+    S.CHECKED_OUT: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.NO_SHOW: frozenset(),
+    S.EXPIRED: frozenset(),
+}
+# The column stamped when a booking enters a status.
+_STAMPED = {
+    S.CONFIRMED: "confirmed_at",
+    S.CANCELLED: "cancelled_at",
+    S.CHECKED_IN: "checked_in_at",
+    S.CHECKED_OUT: "checked_out_at",
+}
+# The history's name for entering a status.
+_ACTION = {
+    S.CONFIRMED: "confirmed",
+    S.CANCELLED: "cancelled",
+    S.CHECKED_IN: "checked_in",
+    S.CHECKED_OUT: "checked_out",
+    S.NO_SHOW: "no_show",
+    S.EXPIRED: "expired",
+}
+
+
+def check_transition(booking: Booking, to: ReservationStatus) -> None:
+    """409 `invalid_transition` unless the booking may move to `to` from where it is."""
+    now = ReservationStatus(booking.reservation.status)
+    if to not in TRANSITIONS[now]:
+        raise ProblemError(
+            409,
+            "invalid_transition",
+            f"A {now.value} booking cannot become {to.value}.",
+        )
+
+
+def advance(
+    session: AsyncSession,
+    booking: Booking,
+    to: ReservationStatus,
+    actor: Actor,
+    changes: dict[str, Any] | None = None,
+) -> None:
+    """Move the booking to `to` (checked), stamp it, raise its version and record the change
+    in its history, all in the caller's transaction. The caller stages the event announcing
+    it (with the new version) and commits."""
+    check_transition(booking, to)
+    r = booking.reservation
+    before = r.status
+    r.status = to
+    r.updated_at = now = utcnow()
+    if (column := _STAMPED.get(to)) is not None:
+        setattr(r, column, now)
+    r.version += 1
+    history.record(session, r, _ACTION[to], actor, from_status=before, changes=changes)
 
 
 def _guest(booking: Booking) -> GuestContact:
@@ -54,13 +116,16 @@ def confirmed_event(booking: Booking) -> ReservationConfirmed:
     )
 
 
-async def confirm(session: AsyncSession, reservation_id: str, reach: Reach) -> Booking:
+async def confirm(
+    session: AsyncSession, reservation_id: str, reach: Reach, actor: Actor = system("service")
+) -> Booking:
     booking = await load(session, reservation_id, reach, lock=True)
     r = booking.reservation
     if r.status == ReservationStatus.CONFIRMED:
         return booking  # nothing changed
     if r.status == ReservationStatus.CANCELLED:
         raise ProblemError(409, "reservation_cancelled", "A cancelled booking cannot be confirmed.")
+    check_transition(booking, ReservationStatus.CONFIRMED)
     if (passed := stays.check_in_passed(r.check_in, booking.property.timezone)) is not None:
         raise passed
     if not await inventory.hold(session, r.room_type_id, r.check_in, r.check_out):
@@ -70,27 +135,30 @@ async def confirm(session: AsyncSession, reservation_id: str, reach: Reach) -> B
             f"No {booking.room_type.code} room is free on every night from "
             f"{r.check_in.isoformat()} to {r.check_out.isoformat()}; the booking stays requested.",
         )
-    r.status = ReservationStatus.CONFIRMED
-    r.confirmed_at = r.updated_at = utcnow()
-    r.version += 1
+    advance(session, booking, ReservationStatus.CONFIRMED, actor)
     add_event(session, confirmed_event(booking))
     return booking
 
 
 async def cancel(
-    session: AsyncSession, reservation_id: str, reach: Reach, reason: str | None
+    session: AsyncSession,
+    reservation_id: str,
+    reach: Reach,
+    reason: str | None,
+    actor: Actor = system("service"),
 ) -> Booking:
     booking = await load(session, reservation_id, reach, lock=True)
     r = booking.reservation
     if r.status == ReservationStatus.CANCELLED:
         return booking
+    check_transition(booking, ReservationStatus.CANCELLED)
     was_confirmed = r.status == ReservationStatus.CONFIRMED
     if was_confirmed:
         await inventory.release(session, r.room_type_id, r.check_in, r.check_out)
-    r.status = ReservationStatus.CANCELLED
-    r.cancelled_at = r.updated_at = utcnow()
     r.cancel_reason = reason
-    r.version += 1
+    advance(
+        session, booking, ReservationStatus.CANCELLED, actor, {"reason": reason} if reason else None
+    )
     add_event(
         session,
         ReservationCancelled(
@@ -103,6 +171,7 @@ async def cancel(
             reason=reason,
             was_confirmed=was_confirmed,
             guest=_guest(booking),
+            currency=r.currency,
         ),
     )
     return booking

@@ -9,7 +9,7 @@ import re
 import uuid
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hotel_common.bounds import INT32_MAX, RowId
@@ -223,7 +223,11 @@ class InventoryNight(SQLModel, table=True):
 class ReservationStatus(StrEnum):
     REQUESTED = "requested"
     CONFIRMED = "confirmed"
+    CHECKED_IN = "checked_in"
+    CHECKED_OUT = "checked_out"
     CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+    EXPIRED = "expired"
 
 
 class Reservation(SQLModel, table=True):
@@ -263,9 +267,44 @@ class Reservation(SQLModel, table=True):
     confirmed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     cancelled_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     cancel_reason: str | None = Field(default=None, max_length=500)
+    checked_in_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    checked_out_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     # 1 when requested, one more on every state change; the events announcing a change carry
     # it (envelope.aggregate_version) so consumers can tell a stale event from a new one.
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+
+
+class ReservationHistory(SQLModel, table=True):
+    """One line per change of a booking: who, when, on which channel, what changed. Every
+    change raises the booking's version, so (reservation, version) is unique: the history is
+    complete and in order."""
+
+    __tablename__ = "reservation_history"
+    __table_args__ = (
+        UniqueConstraint("reservation_id", "version", name="uq_reservation_history_version"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reservation_id: str = Field(foreign_key="reservations.id", max_length=36)
+    version: int
+    action: str = Field(max_length=32)  # created, confirmed, modified, cancelled, checked_in...
+    from_status: str | None = Field(default=None, max_length=16)
+    to_status: str = Field(max_length=16)
+    actor: str = Field(max_length=100)  # principal id, or "system:<worker>"
+    channel: str = Field(max_length=32)
+    at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    changes: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+class HistoryEntry(BaseModel):
+    version: int
+    action: str
+    from_status: ReservationStatus | None
+    to_status: ReservationStatus
+    actor: str
+    channel: str
+    at: datetime
+    changes: dict[str, Any]
 
 
 class GuestIn(StrictModel):

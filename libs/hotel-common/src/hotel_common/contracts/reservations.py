@@ -69,3 +69,116 @@ class ReservationCancelled(IntegrationEvent):
     reason: str | None = None
     was_confirmed: bool
     guest: GuestContact
+    # Issue 17: why the system cancelled (e.g. "guarantee_expired"; None: a person did), and
+    # what the booking's policy charged and gave back (minor units of `currency`).
+    reason_code: str | None = None
+    cancellation_fee_amount: int = 0
+    refund_amount: int = 0
+    currency: str | None = None
+
+
+# -- issue 17: the whole stay. Each event carries the booking's version after the change and
+# what its consumers need without calling back (the guest's contact, the stay's dates).
+
+
+class ReservationCreated(IntegrationEvent):
+    """A booking request was taken (status `requested`, nothing held yet)."""
+
+    event_type: ClassVar[str] = "reservation.created"
+    aggregate: ClassVar[tuple[str, str] | None] = RESERVATION
+
+    reservation_id: str
+    confirmation_number: str
+    property_name: str
+    room_type_code: str
+    check_in: date
+    check_out: date
+    guests: int
+    total_amount: int  # minor units
+    currency: str
+    channel: str
+    expires_at: datetime | None = None  # a request not confirmed by then expires
+    guest: GuestContact
+
+
+class ReservationModified(IntegrationEvent):
+    """A booking's dates, room type, guests or arrival changed: `changes` names each changed
+    field with its old and new value ({"check_in": {"from": "...", "to": "..."}}); the other
+    fields are the booking as it is now, so a consumer reschedules without calling back."""
+
+    event_type: ClassVar[str] = "reservation.modified"
+    aggregate: ClassVar[tuple[str, str] | None] = RESERVATION
+
+    reservation_id: str
+    confirmation_number: str
+    status: str
+    property_name: str
+    property_timezone: str
+    room_type_code: str
+    room_type_name: str
+    check_in: date
+    check_out: date
+    guests: int
+    total_amount: int
+    currency: str
+    guest: GuestContact
+    transfer: TransferRequest | None = None
+    changes: dict[str, dict[str, object]]
+
+
+class ReservationCheckedIn(IntegrationEvent):
+    event_type: ClassVar[str] = "reservation.checked_in"
+    aggregate: ClassVar[tuple[str, str] | None] = RESERVATION
+
+    reservation_id: str
+    confirmation_number: str
+    property_name: str
+    room_number: str
+    check_in: date
+    check_out: date
+    guest: GuestContact
+
+
+class ReservationCheckedOut(IntegrationEvent):
+    """The stay is over and its folio settled: what loyalty and segmentation count."""
+
+    event_type: ClassVar[str] = "reservation.checked_out"
+    aggregate: ClassVar[tuple[str, str] | None] = RESERVATION
+
+    reservation_id: str
+    confirmation_number: str
+    property_name: str
+    check_in: date
+    check_out: date  # the day the guest left (an early departure moves it)
+    nights: int  # nights actually stayed
+    amount_spent: int  # minor units: every charge on the folio
+    currency: str
+    guest: GuestContact
+
+
+class ReservationNoShow(IntegrationEvent):
+    event_type: ClassVar[str] = "reservation.no_show"
+    aggregate: ClassVar[tuple[str, str] | None] = RESERVATION
+
+    reservation_id: str
+    confirmation_number: str
+    property_name: str
+    check_in: date
+    check_out: date
+    fee_amount: int  # minor units, charged per the booking's policy
+    currency: str
+    guest: GuestContact
+
+
+class ReservationExpired(IntegrationEvent):
+    """A request never confirmed within its time: it held nothing and now is void."""
+
+    event_type: ClassVar[str] = "reservation.expired"
+    aggregate: ClassVar[tuple[str, str] | None] = RESERVATION
+
+    reservation_id: str
+    confirmation_number: str
+    property_name: str
+    check_in: date
+    check_out: date
+    guest: GuestContact

@@ -9,8 +9,8 @@ from hotel_common.pagination import Page, PagingDep
 from hotel_common.principal import booking_token
 from hotel_common.time import IsoDate
 
-from reservation_service import bookings, lifecycle
-from reservation_service.access import MakerDep, ReadReach, WriteReach
+from reservation_service import bookings, history, lifecycle
+from reservation_service.access import ActorDep, MakerDep, ReadReach, WriteReach
 from reservation_service.api.contract import (
     CANCELLED_RESERVATION,
     CONFIRMED_RESERVATION,
@@ -28,11 +28,35 @@ from reservation_service.api.contract import (
 from reservation_service.api.deps import SettingsDep
 from reservation_service.models import (
     CancelRequest,
+    HistoryEntry,
     ReservationCreate,
     ReservationCreated,
     ReservationPublic,
     ReservationStatus,
 )
+
+HISTORY = [
+    {
+        "version": 1,
+        "action": "created",
+        "from_status": None,
+        "to_status": "requested",
+        "actor": "partner:7",
+        "channel": "ctrip",
+        "at": "2026-12-01T08:00:00Z",
+        "changes": {},
+    },
+    {
+        "version": 2,
+        "action": "confirmed",
+        "from_status": "requested",
+        "to_status": "confirmed",
+        "actor": "partner:7",
+        "channel": "ctrip",
+        "at": "2026-12-01T08:00:02Z",
+        "changes": {},
+    },
+]
 
 router = APIRouter(prefix="/api/v1/reservations", tags=["reservations"])
 
@@ -193,9 +217,9 @@ async def get_reservation(
     ),
 )
 async def confirm_reservation(
-    reservation_id: str, session: SessionDep, reach: WriteReach
+    reservation_id: str, session: SessionDep, reach: WriteReach, actor: ActorDep
 ) -> ReservationPublic:
-    booking = await lifecycle.confirm(session, reservation_id, reach)
+    booking = await lifecycle.confirm(session, reservation_id, reach, actor)
     await session.commit()
     return booking.public()
 
@@ -217,12 +241,29 @@ async def cancel_reservation(
     reservation_id: str,
     session: SessionDep,
     reach: WriteReach,
+    actor: ActorDep,
     body: Annotated[
         CancelRequest | None,
         Body(openapi_examples={"with_reason": {"value": {"reason": "Change of travel plans"}}}),
     ] = None,
 ) -> ReservationPublic:
     reason = body.reason if body else None
-    booking = await lifecycle.cancel(session, reservation_id, reach, reason)
+    booking = await lifecycle.cancel(session, reservation_id, reach, reason, actor)
     await session.commit()
     return booking.public()
+
+
+@router.get(
+    "/{reservation_id}/history",
+    response_model=list[HistoryEntry],
+    summary="A booking's history",
+    description="Every change of the booking, oldest first: who made it (principal id, or "
+    "`system:<worker>`), when, on which channel, the status before and after, and what changed."
+    "\n\n" + WHO_READS + " A booking you may not reach answers 404, as if it did not exist.",
+    responses=answers(200, HISTORY, RESERVATION_NOT_FOUND | UNAUTHENTICATED | FORBIDDEN),
+)
+async def reservation_history(
+    reservation_id: str, session: SessionDep, reach: ReadReach
+) -> list[HistoryEntry]:
+    await bookings.load(session, reservation_id, reach)
+    return await history.entries(session, reservation_id)
