@@ -6,19 +6,20 @@ written unless all of them pass. Holding rooms happens on confirmation (see life
 
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from hotel_common.contacts import contact_columns, contact_of
 from hotel_common.contracts.reservations import GuestContact, ReservationCreated
 from hotel_common.errors import NotFound
 from hotel_common.events.outbox import add_event
 from hotel_common.pagination import Page, Paging, keyset_page
+from hotel_common.time import utcnow
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from reservation_service import history
+from reservation_service import history, pricing
 from reservation_service.access import Actor, Maker, Reach
 from reservation_service.catalog import known_room_type, property_with_room_type
 from reservation_service.config import Settings
@@ -62,7 +63,7 @@ async def request_booking(
         session, data.property_id, data.room_type_code, "body"
     )
     maker.check_property(prop)
-    nights = validate_stay(
+    validate_stay(
         data.check_in,
         data.check_out,
         today=today_at(prop.timezone),
@@ -94,6 +95,7 @@ async def request_booking(
                 "A transfer carries at most the booking's guests.",
             )
     assert room_type.id is not None  # read from the database
+    quote = await pricing.quote_stay(session, prop, room_type, data.check_in, data.check_out)
     reservation = Reservation(
         confirmation_number="",  # drawn below
         **contact_columns(data.guest),
@@ -101,9 +103,14 @@ async def request_booking(
         check_in=data.check_in,
         check_out=data.check_out,
         guests=data.guests,
-        nightly_amount=room_type.base_amount,
-        total_amount=room_type.base_amount * nights,
-        currency=prop.currency,
+        nightly_amount=quote.nights[0].amount,
+        nightly_amounts=[n.amount for n in quote.nights],
+        total_amount=quote.total_amount,
+        tax_amount=quote.tax_amount,
+        rate_plan_code=quote.rate_plan_code,
+        policy=pricing.policy_snapshot(quote),
+        currency=quote.currency,
+        expires_at=utcnow() + timedelta(hours=settings.request_expiry_hours),
         special_requests=data.special_requests,
         transfer_flight_number=transfer.flight_number if transfer else None,
         transfer_arrival_time=transfer.arrival_time if transfer else None,
@@ -142,6 +149,7 @@ def created_event(r: Reservation, room_type: RoomType, prop: Property) -> Reserv
         total_amount=r.total_amount,
         currency=r.currency,
         channel=r.channel,
+        expires_at=r.expires_at,
         guest=GuestContact.model_validate(contact_of(r)),
     )
 

@@ -11,6 +11,8 @@ class Settings(ServiceSettings):
     max_stay_nights: int = Field(default=30, ge=1, le=60)  # amounts are bounded for 60 (models.py)
     # Furthest ahead a stay may start (about 18 months: channel managers sell 365-500 days out).
     max_booking_horizon_days: int = Field(default=550, ge=1)
+    # A `requested` booking holds nothing; one not confirmed within this long expires.
+    request_expiry_hours: int = Field(default=24, ge=1, le=24 * 30)
     # A transfer's arrival falls between 00:00 of the check-in day (property time) minus this...
     transfer_arrival_hours_before_check_in_day: int = Field(default=24, ge=0, le=7 * 24)
     # ...and the end of the check-in day plus this (a red-eye that lands after midnight).

@@ -136,6 +136,7 @@ async def confirm(
             f"{r.check_in.isoformat()} to {r.check_out.isoformat()}; the booking stays requested.",
         )
     advance(session, booking, ReservationStatus.CONFIRMED, actor)
+    r.expires_at = None  # confirmed: it no longer expires
     add_event(session, confirmed_event(booking))
     return booking
 

@@ -269,6 +269,17 @@ class Reservation(SQLModel, table=True):
     cancel_reason: str | None = Field(default=None, max_length=500)
     checked_in_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     checked_out_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # Priced at booking (pricing.quote_stay) and kept: later rate changes never reprice it.
+    rate_plan_code: str = Field(default="BASE", max_length=16)
+    nightly_amounts: list[int] = Field(default_factory=list, sa_type=JSON)  # one per night
+    tax_amount: int = 0
+    # The cancellation policy and guarantee agreed at booking (pricing.policy_snapshot): what a
+    # cancellation or no-show is charged by, even after the plan's policy changes.
+    policy: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # while requested
+    guarantee_due_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    cancellation_fee_amount: int = 0
+    refund_amount: int = 0
     # 1 when requested, one more on every state change; the events announcing a change carry
     # it (envelope.aggregate_version) so consumers can tell a stale event from a new one.
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
@@ -398,6 +409,22 @@ class ReservationPublic(BaseModel):
     confirmed_at: datetime | None
     cancelled_at: datetime | None
     cancel_reason: str | None
+    checked_in_at: datetime | None
+    checked_out_at: datetime | None
+    expires_at: datetime | None = PydanticField(
+        description="While requested: when the booking expires unless confirmed"
+    )
+    rate_plan_code: str
+    nightly_amounts: list[int] = PydanticField(description=f"Price of each night: {MINOR_UNITS}")
+    tax_amount: int = PydanticField(description=f"Taxes included in the total: {MINOR_UNITS}")
+    policy: dict[str, Any] = PydanticField(
+        description="The cancellation policy and guarantee agreed at booking"
+    )
+    guarantee_due_at: datetime | None
+    cancellation_fee_amount: int = PydanticField(
+        description=f"Charged by the policy on cancellation or no-show: {MINOR_UNITS}"
+    )
+    refund_amount: int = PydanticField(description=f"Given back on cancellation: {MINOR_UNITS}")
 
     def masked(self) -> "ReservationPublic":
         """As shown to a role that does not need the guest's contact details (marketing)."""

@@ -5,9 +5,9 @@ policy. The rates work replaces the body of `quote_stay` with rate plans, season
 restrictions and taxes; its signature and `StayQuote` are the contract callers rely on.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -79,4 +79,17 @@ async def quote_stay(
         tax_amount=0,
         total_amount=room,
         currency=prop.currency,
+    )
+
+
+def policy_snapshot(quote: StayQuote) -> dict[str, Any]:
+    """What a booking stores of its quote's terms (Reservation.policy)."""
+    return {"cancellation": asdict(quote.policy), "guarantee": asdict(quote.guarantee)}
+
+
+def policy_of(snapshot: dict[str, Any]) -> tuple[CancellationPolicy, Guarantee]:
+    """A booking's stored terms; a booking made before they were stored has the defaults."""
+    return (
+        CancellationPolicy(**snapshot.get("cancellation", {})),
+        Guarantee(**snapshot.get("guarantee", {})),
     )

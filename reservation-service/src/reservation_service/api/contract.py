@@ -127,12 +127,26 @@ RESERVATION = {
     "confirmed_at": None,
     "cancelled_at": None,
     "cancel_reason": None,
+    "checked_in_at": None,
+    "checked_out_at": None,
+    "expires_at": "2030-05-21T08:15:00Z",
+    "rate_plan_code": "BASE",
+    "nightly_amounts": [52800, 52800, 52800],
+    "tax_amount": 0,
+    "policy": {
+        "cancellation": {"free_until_hours": 24, "fee": "first_night", "fee_percent": 0},
+        "guarantee": {"kind": "none", "deposit_percent": 0, "due_hours": 24},
+    },
+    "guarantee_due_at": None,
+    "cancellation_fee_amount": 0,
+    "refund_amount": 0,
 }
 CREATED_RESERVATION = RESERVATION | {"access_token": "bk_eyJraW5kIjoiYm9va2luZyJ9.c2lnbmF0dXJl"}
 CONFIRMED_RESERVATION = RESERVATION | {
     "status": "confirmed",
     "updated_at": "2030-05-20T08:16:00Z",
     "confirmed_at": "2030-05-20T08:16:00Z",
+    "expires_at": None,
 }
 CANCELLED_RESERVATION = RESERVATION | {
     "status": "cancelled",

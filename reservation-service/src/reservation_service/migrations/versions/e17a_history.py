@@ -20,6 +20,18 @@ def upgrade() -> None:
     with op.batch_alter_table("reservations") as batch:
         batch.add_column(sa.Column("checked_in_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("checked_out_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(
+            sa.Column("rate_plan_code", sa.String(length=16), nullable=False, server_default="BASE")
+        )
+        batch.add_column(
+            sa.Column("nightly_amounts", sa.JSON(), nullable=False, server_default="[]")
+        )
+        batch.add_column(sa.Column("tax_amount", sa.Integer(), nullable=False, server_default="0"))
+        batch.add_column(sa.Column("policy", sa.JSON(), nullable=False, server_default="{}"))
+        batch.add_column(sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("guarantee_due_at", sa.DateTime(timezone=True), nullable=True))
+        for amount in ("cancellation_fee_amount", "refund_amount"):
+            batch.add_column(sa.Column(amount, sa.Integer(), nullable=False, server_default="0"))
     op.create_table(
         "reservation_history",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -41,5 +53,16 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("reservation_history")
     with op.batch_alter_table("reservations") as batch:
-        batch.drop_column("checked_out_at")
+        for column in (
+            "refund_amount",
+            "cancellation_fee_amount",
+            "guarantee_due_at",
+            "expires_at",
+            "policy",
+            "tax_amount",
+            "nightly_amounts",
+            "rate_plan_code",
+            "checked_out_at",
+        ):
+            batch.drop_column(column)
         batch.drop_column("checked_in_at")
