@@ -12,6 +12,7 @@ BENCHMARKS = [
     [str(HERE / "gateway_auth.py"), "--duration", "5", "--rounds", "3"],
     [str(HERE / "distributed.py"), "--bookings", "400", "--concurrency", "16"],
     [str(HERE / "journey.py"), "--bookings", "300", "--concurrency", "16"],
+    [str(HERE / "floor.py"), "--seconds", "10"],
 ]
 
 if __name__ == "__main__":
