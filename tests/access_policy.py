@@ -208,6 +208,9 @@ POLICY: dict[str, Operation] = {
     "get_reservation": Operation(
         who(ok=RESERVATION_READERS, own=BOOKING_OWNERS), ids=_reservation_id
     ),
+    "reservation_history": Operation(
+        who(ok=RESERVATION_READERS, own=BOOKING_OWNERS), ids=_reservation_id
+    ),
     "confirm_reservation": Operation(who(ok=DESK, own=BOOKING_OWNERS), ids=_reservation_id),
     "cancel_reservation": Operation(
         who(ok=DESK, own=BOOKING_OWNERS),
