@@ -38,6 +38,15 @@ async def free_per_night(
     out_of_order status, not in an out-of-order period covering the night) minus the rooms
     held that night, never below zero. Three aggregate reads, whatever the number of
     bookings."""
+    balance = await rooms_balance(session, property_id, check_in, check_out)
+    return {room_type_id: [max(0, n) for n in counts] for room_type_id, counts in balance.items()}
+
+
+async def rooms_balance(
+    session: AsyncSession, property_id: int, check_in: date, check_out: date
+) -> dict[int, list[int]]:
+    """As `free_per_night`, but below zero on a night with more rooms held than in service
+    (a room taken out of order under existing bookings): those bookings need moving."""
     stay = nights(check_in, check_out)
     index = {night: i for i, night in enumerate(stay)}
     in_service = (
@@ -84,7 +93,7 @@ async def free_per_night(
     )
     for room_type_id, night, count in held.all():
         free[room_type_id][index[night]] -= count
-    return {room_type_id: [max(0, n) for n in counts] for room_type_id, counts in free.items()}
+    return free
 
 
 async def availability(

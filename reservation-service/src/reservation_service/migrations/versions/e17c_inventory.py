@@ -29,7 +29,9 @@ def _old_unique() -> tuple[str, dict[str, str]]:
 def upgrade() -> None:
     with op.batch_alter_table("room_types") as batch:
         for flag in ("smoking", "accessible"):
-            batch.add_column(sa.Column(flag, sa.Boolean(), nullable=False, server_default=sa.false()))
+            batch.add_column(
+                sa.Column(flag, sa.Boolean(), nullable=False, server_default=sa.false())
+            )
         batch.add_column(sa.Column("min_floor", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("max_floor", sa.Integer(), nullable=True))
         batch.create_check_constraint(
