@@ -206,7 +206,7 @@ async def room_of(
         .where(Room.id == room_id, in_properties(principal))
     )
     if lock:
-        query = query.with_for_update(of=Room)  # type: ignore[arg-type]
+        query = query.with_for_update(of=Room)
     found = (await session.exec(query)).first()
     if found is None:
         raise ProblemError(404, "room_not_found", f"No room with id {room_id}.")

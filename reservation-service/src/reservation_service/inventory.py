@@ -66,7 +66,12 @@ async def rooms_balance(
     # if two periods of one room cover it).
     out: dict[tuple[int, int], set[date]] = {}
     periods = await session.exec(
-        select(Room.room_type_id, Room.id, OutOfOrderPeriod.from_date, OutOfOrderPeriod.to_date)
+        select(
+            col(Room.room_type_id),
+            col(Room.id),
+            col(OutOfOrderPeriod.from_date),
+            col(OutOfOrderPeriod.to_date),
+        )
         .join(Room, col(Room.id) == OutOfOrderPeriod.room_id)
         .where(
             OutOfOrderPeriod.property_id == property_id,
@@ -83,7 +88,9 @@ async def rooms_balance(
         for night in dates:
             free[room_type_id][index[night]] -= 1
     held = await session.exec(
-        select(InventoryNight.room_type_id, InventoryNight.night, InventoryNight.held)
+        select(
+            col(InventoryNight.room_type_id), col(InventoryNight.night), col(InventoryNight.held)
+        )
         .join(RoomType, col(RoomType.id) == InventoryNight.room_type_id)
         .where(
             RoomType.property_id == property_id,

@@ -21,6 +21,7 @@ from hotel_common.principal import Principal
 from hotel_common.time import utcnow
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from reservation_service import catalog, inventory
 from reservation_service.access import in_properties
@@ -114,7 +115,7 @@ async def create(
     return public(period, room.number, code, short)
 
 
-def _reached(principal: Principal):  # type: ignore[no-untyped-def]
+def _reached(principal: Principal) -> Select[OutOfOrderPeriod, str, str]:
     return (
         select(OutOfOrderPeriod, Room.number, RoomType.code)
         .join(Room, col(Room.id) == OutOfOrderPeriod.room_id)
@@ -154,7 +155,7 @@ async def end(session: AsyncSession, principal: Principal, period_id: int) -> Ou
     """Put the room back in service from tonight (or cancel a period not yet begun). A period
     already ended, or already over, answers unchanged. Never commits."""
     query = _reached(principal).where(OutOfOrderPeriod.id == period_id)
-    found = (await session.exec(query.with_for_update(of=OutOfOrderPeriod))).first()  # type: ignore[arg-type]
+    found = (await session.exec(query.with_for_update(of=OutOfOrderPeriod))).first()
     if found is None:
         raise ProblemError(
             404, "out_of_order_not_found", f"No out-of-order period with id {period_id}."
