@@ -27,15 +27,19 @@ def _old_unique() -> tuple[str, dict[str, str]]:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("room_types") as batch:
-        for flag in ("smoking", "accessible"):
-            batch.add_column(
-                sa.Column(flag, sa.Boolean(), nullable=False, server_default=sa.false())
-            )
-        batch.add_column(sa.Column("min_floor", sa.Integer(), nullable=True))
-        batch.add_column(sa.Column("max_floor", sa.Integer(), nullable=True))
-        batch.create_check_constraint(
+    # Plain ADD COLUMN: batch mode would copy room_types, which SQLite cannot drop under the
+    # rows referencing it (foreign keys are on). So the floor-range CHECK exists on PostgreSQL
+    # only; on SQLite the API's validation is the rule.
+    for flag in ("smoking", "accessible"):
+        op.add_column(
+            "room_types", sa.Column(flag, sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+    op.add_column("room_types", sa.Column("min_floor", sa.Integer(), nullable=True))
+    op.add_column("room_types", sa.Column("max_floor", sa.Integer(), nullable=True))
+    if op.get_bind().dialect.name != "sqlite":
+        op.create_check_constraint(
             "ck_room_types_floor_range",
+            "room_types",
             "min_floor IS NULL OR max_floor IS NULL OR min_floor <= max_floor",
         )
     with op.batch_alter_table("rooms") as batch:
@@ -83,7 +87,7 @@ def downgrade() -> None:
         batch.create_unique_constraint(old, ["number"])
         batch.drop_constraint("fk_rooms_property_id_properties", type_="foreignkey")
         batch.drop_column("property_id")
-    with op.batch_alter_table("room_types") as batch:
-        batch.drop_constraint("ck_room_types_floor_range", type_="check")
-        for column in ("max_floor", "min_floor", "accessible", "smoking"):
-            batch.drop_column(column)
+    if op.get_bind().dialect.name != "sqlite":
+        op.drop_constraint("ck_room_types_floor_range", "room_types", type_="check")
+    for column in ("max_floor", "min_floor", "accessible", "smoking"):
+        op.drop_column("room_types", column)
