@@ -150,10 +150,18 @@ async def create_room(session: AsyncSession, data: RoomCreate, principal: Princi
     prop = await resolve_property(session, data.property_id, "body")
     check_property(principal, prop)
     room_type = await room_type_by_code(session, prop, data.room_type_code, "body.room_type_code")
-    taken = f"Room {data.number} exists."
-    if (await session.exec(select(Room).where(Room.number == data.number))).first():
+    low, high = room_type.min_floor, room_type.max_floor
+    if (low is not None and data.floor < low) or (high is not None and data.floor > high):
+        raise invalid_field(
+            "floor_outside_room_type",
+            "body.floor",
+            f"Rooms of type {room_type.code} are on floors {low} to {high}.",
+        )
+    taken = f"Room {data.number} exists at property {prop.id}."
+    same_number = select(Room).where(Room.property_id == prop.id, Room.number == data.number)
+    if (await session.exec(same_number)).first():
         raise ProblemError(409, "room_number_taken", taken)
-    room = Room.model_validate(data, update={"room_type_id": room_type.id})
+    room = Room.model_validate(data, update={"room_type_id": room_type.id, "property_id": prop.id})
     await insert_unique(session, room, "room_number_taken", taken)
     return room_public(room, room_type.code)
 
@@ -185,3 +193,35 @@ async def list_rooms(
 
 def room_public(room: Room, room_type_code: str) -> RoomPublic:
     return RoomPublic.model_validate({**room.model_dump(), "room_type_code": room_type_code})
+
+
+async def room_of(
+    session: AsyncSession, principal: Principal, room_id: int, *, lock: bool = False
+) -> tuple[Room, str]:
+    """A room of the caller's properties and its type's code; 404 `room_not_found` for any
+    other (another hotel's room is not shown to exist)."""
+    query = (
+        select(Room, RoomType.code)
+        .join(RoomType, col(RoomType.id) == Room.room_type_id)
+        .where(Room.id == room_id, in_properties(principal))
+    )
+    if lock:
+        query = query.with_for_update(of=Room)
+    found = (await session.exec(query)).first()
+    if found is None:
+        raise ProblemError(404, "room_not_found", f"No room with id {room_id}.")
+    return found[0], found[1]
+
+
+async def set_housekeeping(
+    session: AsyncSession, principal: Principal, room_id: int, status: HousekeepingStatus
+) -> RoomPublic:
+    """Set a room's housekeeping status; the same status again changes nothing. Never
+    commits. `out_of_order` takes the room out of inventory (every night) until it gets
+    another status."""
+    room, code = await room_of(session, principal, room_id, lock=True)
+    if room.housekeeping_status != status:
+        room.housekeeping_status = status
+        session.add(room)
+        await session.flush()
+    return room_public(room, code)

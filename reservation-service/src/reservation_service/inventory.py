@@ -1,6 +1,7 @@
 """Inventory: rooms free per room type and night, and holding them for confirmed bookings.
 
-Free = rooms of the type not out of order - rooms held that night. Only holds are stored; the
+Free = rooms of the type in service that night (not in the out_of_order status, not in an
+out-of-order period covering the night) - rooms held that night. Only holds are stored; the
 room count is always read from `rooms`, so the two can never drift apart.
 
 Never overselling rests on one conditional upsert: a night's `held` goes up only while it is
@@ -20,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from reservation_service.models import (
     HousekeepingStatus,
     InventoryNight,
+    OutOfOrderPeriod,
     Property,
     Room,
     RoomType,
@@ -28,30 +30,87 @@ from reservation_service.models import (
 from reservation_service.stays import nights
 
 
+async def free_per_night(
+    session: AsyncSession, property_id: int, check_in: date, check_out: date
+) -> dict[int, list[int]]:
+    """Room type id -> rooms free on each night from check_in to before check_out (in night
+    order), for every room type of the property: its rooms in service that night (not in the
+    out_of_order status, not in an out-of-order period covering the night) minus the rooms
+    held that night, never below zero. Three aggregate reads, whatever the number of
+    bookings."""
+    balance = await rooms_balance(session, property_id, check_in, check_out)
+    return {room_type_id: [max(0, n) for n in counts] for room_type_id, counts in balance.items()}
+
+
+async def rooms_balance(
+    session: AsyncSession, property_id: int, check_in: date, check_out: date
+) -> dict[int, list[int]]:
+    """As `free_per_night`, but below zero on a night with more rooms held than in service
+    (a room taken out of order under existing bookings): those bookings need moving."""
+    stay = nights(check_in, check_out)
+    index = {night: i for i, night in enumerate(stay)}
+    in_service = (
+        await session.exec(
+            select(RoomType.id, func.count(col(Room.id)))
+            .outerjoin(
+                Room,
+                (col(Room.room_type_id) == RoomType.id)
+                & (col(Room.housekeeping_status) != HousekeepingStatus.OUT_OF_ORDER),
+            )
+            .where(RoomType.property_id == property_id)
+            .group_by(col(RoomType.id))
+        )
+    ).all()
+    free = {room_type_id: [rooms] * len(stay) for room_type_id, rooms in in_service if room_type_id}
+    # Out-of-order periods of rooms otherwise in service, per room (a night counts once even
+    # if two periods of one room cover it).
+    out: dict[tuple[int, int], set[date]] = {}
+    periods = await session.exec(
+        select(
+            col(Room.room_type_id),
+            col(Room.id),
+            col(OutOfOrderPeriod.from_date),
+            col(OutOfOrderPeriod.to_date),
+        )
+        .join(Room, col(Room.id) == OutOfOrderPeriod.room_id)
+        .where(
+            OutOfOrderPeriod.property_id == property_id,
+            col(OutOfOrderPeriod.from_date) < check_out,
+            col(OutOfOrderPeriod.to_date) > check_in,
+            col(Room.housekeeping_status) != HousekeepingStatus.OUT_OF_ORDER,
+        )
+    )
+    for room_type_id, room_id, first, end in periods.all():
+        out.setdefault((room_type_id, room_id or 0), set()).update(
+            nights(max(first, check_in), min(end, check_out))
+        )
+    for (room_type_id, _), dates in out.items():
+        for night in dates:
+            free[room_type_id][index[night]] -= 1
+    held = await session.exec(
+        select(
+            col(InventoryNight.room_type_id), col(InventoryNight.night), col(InventoryNight.held)
+        )
+        .join(RoomType, col(RoomType.id) == InventoryNight.room_type_id)
+        .where(
+            RoomType.property_id == property_id,
+            col(InventoryNight.night) >= check_in,
+            col(InventoryNight.night) < check_out,
+        )
+    )
+    for room_type_id, night, count in held.all():
+        free[room_type_id][index[night]] -= count
+    return free
+
+
 async def availability(
     session: AsyncSession, prop: Property, check_in: date, check_out: date, guests: int | None
 ) -> list[RoomTypeAvailability]:
     """Per room type: rooms free on every night of the stay, and the price of the stay."""
-    in_service = (
-        select(Room.room_type_id, func.count().label("rooms"))
-        .where(Room.housekeeping_status != HousekeepingStatus.OUT_OF_ORDER)
-        .group_by(col(Room.room_type_id))
-        .subquery()
-    )
-    busiest = (
-        select(InventoryNight.room_type_id, func.max(InventoryNight.held).label("held"))
-        .where(col(InventoryNight.night) >= check_in, col(InventoryNight.night) < check_out)
-        .group_by(col(InventoryNight.room_type_id))
-        .subquery()
-    )
+    assert prop.id is not None
+    free = await free_per_night(session, prop.id, check_in, check_out)
     query = (
-        select(
-            RoomType,
-            func.coalesce(in_service.c.rooms, 0),
-            func.coalesce(busiest.c.held, 0),
-        )
-        .outerjoin(in_service, in_service.c.room_type_id == RoomType.id)
-        .outerjoin(busiest, busiest.c.room_type_id == RoomType.id)
+        select(RoomType)
         .where(RoomType.property_id == prop.id)
         .order_by(col(RoomType.base_amount), col(RoomType.id))
     )
@@ -64,40 +123,47 @@ async def availability(
             name=room_type.name,
             capacity=room_type.capacity,
             bed_type=room_type.bed_type,
-            # A room taken out of order under existing holds can leave fewer rooms than holds.
-            available=max(0, rooms - held),
+            available=min(free.get(room_type.id or 0, [0]), default=0),
             nightly_amount=room_type.base_amount,
             total_amount=room_type.base_amount * count,
             currency=prop.currency,
         )
-        for room_type, rooms, held in (await session.exec(query)).all()
+        for room_type in (await session.exec(query)).all()
     ]
 
 
 # Holding a room on every night of a stay is one statement (the hottest write of a booking):
 # nights nobody has held yet are inserted held by one, the others go up by one while below the
-# live room count; RETURNING names the nights that went up. Written as SQL once per dialect, not
-# rebuilt per call. Ascending nights keep the lock order the same in every transaction. The
-# counts read `rooms` in the statement's snapshot, as the conditional UPDATE it replaces did.
-_ROOMS_IN_SERVICE = (
-    "SELECT count(*) FROM rooms WHERE room_type_id = :room_type_id"
-    " AND housekeeping_status != :out_of_order"
-)
+# room count of THAT night; RETURNING names the nights that went up. Written as SQL once per
+# dialect, not rebuilt per call. Ascending nights keep the lock order the same in every
+# transaction. The counts read `rooms` and `room_out_of_order` in the statement's snapshot, as
+# the conditional UPDATE it replaces did: a room counts on a night unless its status is
+# out_of_order or an out-of-order period covers the night.
+def _rooms_in_service(night: str) -> str:
+    return (
+        "SELECT count(*) FROM rooms WHERE rooms.room_type_id = :room_type_id"
+        " AND rooms.housekeeping_status != :out_of_order"
+        " AND NOT EXISTS (SELECT 1 FROM room_out_of_order AS o WHERE o.room_id = rooms.id"
+        f" AND o.from_date <= {night} AND o.to_date > {night})"
+    )
+
+
 _UPSERT_TAIL = f"""
 ON CONFLICT (room_type_id, night) DO UPDATE SET held = inventory_nights.held + 1
-WHERE inventory_nights.held < ({_ROOMS_IN_SERVICE})
+WHERE inventory_nights.held < ({_rooms_in_service("inventory_nights.night")})
 RETURNING night"""
 _HOLD = {
     "postgresql": text(
         "INSERT INTO inventory_nights (room_type_id, night, held)"
-        " SELECT :room_type_id, night, 1 FROM unnest(CAST(:nights AS DATE[])) AS night"
-        f" WHERE ({_ROOMS_IN_SERVICE}) > 0 ORDER BY night" + _UPSERT_TAIL
+        " SELECT :room_type_id, stay.night, 1"
+        " FROM unnest(CAST(:nights AS DATE[])) AS stay(night)"
+        f" WHERE ({_rooms_in_service('stay.night')}) > 0 ORDER BY stay.night" + _UPSERT_TAIL
     ),
     # json_each: SQLite has no arrays; its dates are ISO text, as SQLAlchemy stores them.
     "sqlite": text(
         "INSERT INTO inventory_nights (room_type_id, night, held)"
-        " SELECT :room_type_id, value, 1 FROM json_each(:nights)"
-        f" WHERE ({_ROOMS_IN_SERVICE}) > 0 ORDER BY value" + _UPSERT_TAIL
+        " SELECT :room_type_id, stay.value, 1 FROM json_each(:nights) AS stay"
+        f" WHERE ({_rooms_in_service('stay.value')}) > 0 ORDER BY stay.value" + _UPSERT_TAIL
     ),
 }
 _UNDO = text(

@@ -24,9 +24,10 @@ from pydantic import (
     BaseModel,
     StringConstraints,
     field_validator,
+    model_validator,
 )
 from pydantic import Field as PydanticField
-from sqlalchemy import JSON, CheckConstraint, Index, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Index, String, UniqueConstraint, false
 from sqlalchemy import Text as SqlText
 from sqlmodel import Field, SQLModel
 from sqlmodel.main import SQLModelConfig
@@ -57,6 +58,7 @@ MINOR_UNITS = "an integer in minor units (e.g. cents) of `currency`, ISO 4217"
 
 # A stay of the longest length at this rate still totals within the stored 32-bit integer.
 MAX_NIGHTLY_AMOUNT = INT32_MAX // 60
+MIN_FLOOR, MAX_FLOOR = -10, 300
 
 
 class PropertyBase(SQLModel):
@@ -114,10 +116,28 @@ class RoomTypeBase(SQLModel):
         le=MAX_NIGHTLY_AMOUNT,
         description=f"Price per night: {MINOR_UNITS}, at most {MAX_NIGHTLY_AMOUNT}",
     )
+    smoking: bool = Field(default=False, description="Smoking allowed in its rooms")
+    accessible: bool = Field(default=False, description="Its rooms are wheelchair accessible")
+    min_floor: int | None = Field(
+        default=None, ge=MIN_FLOOR, le=MAX_FLOOR, description="Lowest floor of its rooms"
+    )
+    max_floor: int | None = Field(
+        default=None, ge=MIN_FLOOR, le=MAX_FLOOR, description="Highest floor of its rooms"
+    )
 
 
 class RoomTypeCreate(RoomTypeBase):
     model_config = STRICT
+
+    @model_validator(mode="after")
+    def _floor_range(self) -> "RoomTypeCreate":
+        if (
+            self.min_floor is not None
+            and self.max_floor is not None
+            and self.min_floor > self.max_floor
+        ):
+            raise ValueError("min_floor is above max_floor")
+        return self
 
     code: RoomTypeCode
     name: Text = Field(min_length=1, max_length=100)
@@ -128,7 +148,16 @@ class RoomTypeCreate(RoomTypeBase):
 
 class RoomType(RoomTypeBase, table=True):
     __tablename__ = "room_types"
-    __table_args__ = (UniqueConstraint("property_id", "code", name="uq_room_types_property_code"),)
+    __table_args__ = (
+        UniqueConstraint("property_id", "code", name="uq_room_types_property_code"),
+        CheckConstraint(
+            "min_floor IS NULL OR max_floor IS NULL OR min_floor <= max_floor",
+            name="ck_room_types_floor_range",
+        ),
+    )
+
+    smoking: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    accessible: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
     id: int | None = Field(default=None, primary_key=True)
     property_id: int = Field(foreign_key="properties.id", index=True)
@@ -155,7 +184,7 @@ _FEATURE = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 
 class RoomBase(SQLModel):
     number: str = Field(min_length=1, max_length=10, regex=r"^[0-9A-Za-z-]+$")
-    floor: int = Field(ge=-10, le=300)
+    floor: int = Field(ge=MIN_FLOOR, le=MAX_FLOOR)
     features: list[str] = Field(
         default_factory=list,
         sa_type=JSON,
@@ -185,18 +214,87 @@ class RoomCreate(RoomBase):
 
 class Room(RoomBase, table=True):
     __tablename__ = "rooms"
+    # Numbers are unique per property: "101" exists at every hotel.
+    __table_args__ = (UniqueConstraint("property_id", "number", name="uq_rooms_property_number"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    number: str = Field(max_length=10, unique=True)
+    number: str = Field(max_length=10)
+    # The room type's property, kept here so the unique above can name it (never changes: a
+    # room does not move to another hotel).
+    property_id: int = Field(foreign_key="properties.id")
     room_type_id: int = Field(foreign_key="room_types.id", index=True)
     housekeeping_status: str = Field(default=HousekeepingStatus.CLEAN, max_length=20)
 
 
 class RoomPublic(RoomBase):
     id: int
+    property_id: int
     housekeeping_status: HousekeepingStatus
     room_type_id: int
     room_type_code: str
+
+
+class RoomUpdate(StrictModel):
+    """What housekeeping and the desk change on a room."""
+
+    housekeeping_status: HousekeepingStatus = PydanticField(
+        description="clean, dirty, inspected or out_of_order (out_of_order takes the room out "
+        "of inventory until it gets another status)"
+    )
+
+
+# -- out-of-order periods --------------------------------------------------------------------------
+
+
+class OutOfOrderPeriod(SQLModel, table=True):
+    """A room out of service for the nights from `from_date` to before `to_date` (a repair, a
+    renovation): availability and holds do not count it on those nights. Ending a period early
+    moves `to_date` (to `from_date` when it never began, an empty period) and stamps who and
+    when; rows are never deleted."""
+
+    __tablename__ = "room_out_of_order"
+    __table_args__ = (
+        CheckConstraint("to_date >= from_date", name="ck_room_out_of_order_dates"),
+        Index("ix_room_out_of_order_room_dates", "room_id", "from_date", "to_date"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    room_id: int = Field(foreign_key="rooms.id")
+    property_id: int = Field(foreign_key="properties.id", index=True)
+    from_date: date
+    to_date: date
+    reason: str = Field(max_length=500)
+    created_by: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    ended_by: str | None = Field(default=None, max_length=100)
+    ended_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class OutOfOrderCreate(StrictModel):
+    room_id: RowId
+    from_date: IsoDate = PydanticField(description="First night out of service, property time")
+    to_date: IsoDate = PydanticField(description="First night back in service (exclusive)")
+    reason: Text200
+
+
+class OutOfOrderPublic(BaseModel):
+    id: int
+    room_id: int
+    room_number: str
+    room_type_code: str
+    property_id: int
+    from_date: date
+    to_date: date
+    reason: str
+    created_by: str
+    created_at: datetime
+    ended_by: str | None
+    ended_at: datetime | None
+    held_beyond_rooms: list[date] = PydanticField(
+        default_factory=list,
+        description="Nights on which the room type now has more rooms held than in service "
+        "(bookings to move); empty when none",
+    )
 
 
 # -- inventory -------------------------------------------------------------------------------------

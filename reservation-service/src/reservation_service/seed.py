@@ -83,7 +83,9 @@ async def seed_demo(session: AsyncSession) -> None:
             session.add(types[code])
     await session.flush()
     type_ids = {code: rt.id for code, rt in types.items() if rt.id is not None}
-    numbers = set((await session.exec(select(col(Room.number)))).all())
+    numbers = set(
+        (await session.exec(select(col(Room.number)).where(Room.property_id == prop.id))).all()
+    )
     for floor, codes in FLOORS.items():
         for slot, code in enumerate(codes, start=1):
             number = f"{floor}{slot:02d}"
@@ -91,6 +93,7 @@ async def seed_demo(session: AsyncSession) -> None:
                 session.add(
                     Room(
                         number=number,
+                        property_id=prop.id,
                         floor=floor,
                         room_type_id=type_ids[code],
                         features=_features(floor, slot),

@@ -1,9 +1,19 @@
-from reservation_service.api.routes import availability, properties, reservations, room_types, rooms
+from reservation_service.api.routes import (
+    analytics,
+    availability,
+    out_of_order,
+    properties,
+    reservations,
+    room_types,
+    rooms,
+)
 
 ROUTERS = [
     properties.router,
     room_types.router,
     rooms.router,
+    out_of_order.router,
     availability.router,
     reservations.router,
+    analytics.router,
 ]

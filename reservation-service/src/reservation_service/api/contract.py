@@ -48,6 +48,10 @@ ROOM_TYPE = {
     "capacity": 2,
     "bed_type": "king",
     "base_amount": 52800,
+    "smoking": False,
+    "accessible": False,
+    "min_floor": 5,
+    "max_floor": 12,
     "currency": "CNY",
 }
 NEW_ROOM_TYPE = {k: v for k, v in ROOM_TYPE.items() if k not in {"id", "property_id", "currency"}}
@@ -58,6 +62,7 @@ ROOM = {
     "floor": 7,
     "features": ["non-smoking", "accessible"],
     "housekeeping_status": "clean",
+    "property_id": 1,
     "room_type_id": 2,
     "room_type_code": "KNG",
 }

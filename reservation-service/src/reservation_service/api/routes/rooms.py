@@ -18,7 +18,7 @@ from reservation_service.api.contract import (
     VALIDATION,
     page,
 )
-from reservation_service.models import HousekeepingStatus, RoomCreate, RoomPublic
+from reservation_service.models import HousekeepingStatus, RoomCreate, RoomPublic, RoomUpdate
 
 router = APIRouter(prefix="/api/v1/rooms", tags=["catalog"])
 
@@ -78,5 +78,32 @@ async def create_room(
     """A room of a room type (by code) at a property (the only one by default). Managers only,
     at their properties."""
     room = await catalog.create_room(session, data, principal)
+    await session.commit()
+    return room
+
+
+@router.patch(
+    "/{room_id}",
+    response_model=RoomPublic,
+    summary="Change a room's housekeeping status",
+    responses=answers(
+        200,
+        ROOM,
+        UNAUTHENTICATED | FORBIDDEN | {404: "room_not_found", 422: VALIDATION},
+    ),
+)
+async def update_room(
+    room_id: RowId,
+    data: Annotated[
+        RoomUpdate, Body(openapi_examples={"cleaned": {"value": {"housekeeping_status": "clean"}}})
+    ],
+    session: SessionDep,
+    principal: ROOM_READERS,
+) -> RoomPublic:
+    """clean, dirty, inspected or out_of_order. The same status again answers 200 unchanged.
+    `out_of_order` takes the room out of inventory on every night until it gets another status
+    (for a date range, use an out-of-order period). Desk staff and housekeeping, at their
+    properties; another property's room is a 404."""
+    room = await catalog.set_housekeeping(session, principal, room_id, data.housekeeping_status)
     await session.commit()
     return room
