@@ -273,10 +273,8 @@ async def assign(
     before = await current(session, booking)
     if before is not None and before[0].room_id == room.id and covers_stay(before[0], booking):
         return before  # nothing changed
-    await session.exec(  # type: ignore[call-overload]
-        delete(RoomAssignment).where(col(RoomAssignment.reservation_id) == r.id)
-    )
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(delete(RoomAssignment).where(col(RoomAssignment.reservation_id) == r.id))
+    await session.exec(
         delete(RoomAssignment)
         .where(_overlapping(room.id, r.check_in, r.check_out), _stale())  # type: ignore[arg-type]
         .execution_options(synchronize_session=False)
@@ -297,7 +295,7 @@ async def assign(
         ),
     )
     try:
-        inserted = (await session.exec(checked)).rowcount  # type: ignore[call-overload]
+        inserted = (await session.exec(checked)).rowcount
     except IntegrityError:  # PostgreSQL: the exclusion constraint (a concurrent assignment)
         inserted = 0
     if inserted != 1:
@@ -326,7 +324,7 @@ async def assign(
 
 async def release(session: AsyncSession, reservation_id: str) -> None:
     """Drop the booking's assignment (cancellation, no-show, a modification of its stay)."""
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         delete(RoomAssignment).where(col(RoomAssignment.reservation_id) == reservation_id)
     )
 

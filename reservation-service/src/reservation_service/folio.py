@@ -10,9 +10,10 @@ add up to it exactly). A unique (reservation, kind, night) posts a night once.
 """
 
 from datetime import date
+from typing import Any
 
 from hotel_common.errors import ProblemError
-from sqlalchemy import case, func
+from sqlalchemy import ColumnElement, case, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -54,7 +55,7 @@ async def lines(session: AsyncSession, reservation_id: str) -> list[FolioLine]:
 async def _sums(session: AsyncSession, reservation_id: str) -> tuple[int, int, int, int]:
     """(balance, charges, money in (payments + deposits), refunds), summed by the database."""
 
-    def total(*kinds: LineKind) -> object:
+    def total(*kinds: LineKind) -> ColumnElement[int]:
         return func.coalesce(
             func.sum(case((col(FolioLine.kind).in_([k.value for k in kinds]), FolioLine.amount))),
             0,
@@ -108,7 +109,7 @@ async def folio_of(session: AsyncSession, booking: Booking) -> Folio:
 
 
 def _line(
-    booking: Booking, actor: Actor, kind: LineKind, amount: int, description: str, **more: object
+    booking: Booking, actor: Actor, kind: LineKind, amount: int, description: str, **more: Any
 ) -> FolioLine:
     return FolioLine(
         reservation_id=booking.reservation.id,
@@ -158,7 +159,7 @@ async def post_room_nights(
     posted = set(
         (
             await session.exec(
-                select(FolioLine.night).where(
+                select(col(FolioLine.night)).where(
                     FolioLine.reservation_id == r.id, FolioLine.kind == LineKind.ROOM.value
                 )
             )

@@ -196,7 +196,7 @@ async def check_out(
     found = await assignment.current(session, booking)
     if found is not None:
         await assignment.end(session, found[0], departure)
-        await session.exec(  # type: ignore[call-overload]
+        await session.exec(
             update(Room)
             .where(
                 col(Room.id) == found[1].id,
@@ -273,7 +273,7 @@ async def _early_departure(
     amounts = list(r.nightly_amounts) or [r.nightly_amount] * (r.check_out - r.check_in).days
     taxes = folio.tax_shares(amounts, r.tax_amount)
     new_amounts, new_tax = amounts[:kept], sum(taxes[:kept])
-    changes = {
+    changes: dict[str, object] = {
         "check_out": history.change(r.check_out, departure),
         "total_amount": history.change(r.total_amount, sum(new_amounts) + new_tax),
     }
