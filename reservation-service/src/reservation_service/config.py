@@ -13,6 +13,13 @@ class Settings(ServiceSettings):
     max_booking_horizon_days: int = Field(default=550, ge=1)
     # A `requested` booking holds nothing; one not confirmed within this long expires.
     request_expiry_hours: int = Field(default=24, ge=1, le=24 * 30)
+    # The stay (issue 17): the deposit taken at check-in unless the desk names one, in minor
+    # units of the property's currency (0: none), and the late check-out rule: a guest leaving
+    # more than `late_check_out_grace_minutes` after the property's check-out time on the
+    # departure day is charged `late_check_out_percent` of the last night's room price.
+    check_in_deposit_amount: int = Field(default=50000, ge=0, le=100_000_000)
+    late_check_out_grace_minutes: int = Field(default=60, ge=0, le=24 * 60)
+    late_check_out_percent: int = Field(default=50, ge=0, le=100)
     # A transfer's arrival falls between 00:00 of the check-in day (property time) minus this...
     transfer_arrival_hours_before_check_in_day: int = Field(default=24, ge=0, le=7 * 24)
     # ...and the end of the check-in day plus this (a red-eye that lands after midnight).

@@ -6,6 +6,7 @@ from reservation_service.api.routes import (
     reservations,
     room_types,
     rooms,
+    stay,
 )
 
 ROUTERS = [
@@ -15,5 +16,6 @@ ROUTERS = [
     out_of_order.router,
     availability.router,
     reservations.router,
+    stay.router,
     analytics.router,
 ]
