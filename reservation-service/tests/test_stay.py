@@ -519,3 +519,30 @@ def leave_at(monkeypatch: pytest.MonkeyPatch, day: date, hour: int) -> None:
         return datetime(day.year, day.month, day.day, hour, 0, tzinfo=ZoneInfo(timezone))
 
     monkeypatch.setattr(stay, "local_now", now)
+
+
+async def test_a_room_out_of_order_on_a_night_of_the_stay_is_neither_suggested_nor_assigned(hotel):
+    booking = await confirmed(hotel, **tonight(nights=3))
+    kings = await rooms(hotel, "KNG")
+    broken = next(iter(kings.values()))
+    second_night = hotel_today() + timedelta(days=1)
+    period = await hotel.client.post(
+        "/api/v1/out-of-order-periods",
+        json={
+            "room_id": broken["id"],
+            "from_date": second_night.isoformat(),
+            "to_date": (second_night + timedelta(days=1)).isoformat(),
+            "reason": "Leaking pipe",
+        },
+    )
+    assert period.status_code == 201, period.text
+
+    suggested = await hotel.client.get(url(booking["id"], "room-suggestions"))
+    named = await assign(hotel, booking["id"], room_id=broken["id"])
+
+    assert suggested.status_code == 200, suggested.text
+    assert broken["number"] not in {s["number"] for s in suggested.json()["items"]}
+    assert_problem(named, 409, "room_out_of_order")
+    best = await assign(hotel, booking["id"])
+    assert best.status_code == 200, best.text
+    assert best.json()["room_number"] != broken["number"]

@@ -28,7 +28,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from reservation_service import history
 from reservation_service.access import Actor
 from reservation_service.bookings import Booking
-from reservation_service.models import HousekeepingStatus, Reservation, ReservationStatus, Room
+from reservation_service.models import (
+    HousekeepingStatus,
+    OutOfOrderPeriod,
+    Reservation,
+    ReservationStatus,
+    Room,
+)
 from reservation_service.problems import invalid_field
 from reservation_service.stay_models import (
     AssignmentPublic,
@@ -150,6 +156,14 @@ def _overlapping(room_id: object, starts_on: date, ends_on: date) -> object:
     return and_(col(a.room_id) == room_id, col(a.starts_on) < ends_on, col(a.ends_on) > starts_on)
 
 
+def _out_of_order(room_id: object, starts_on: date, ends_on: date) -> object:
+    """A period takes the room out on a night of the stay (inventory does not count it)."""
+    p = OutOfOrderPeriod
+    return exists().where(
+        col(p.room_id) == room_id, col(p.from_date) < ends_on, col(p.to_date) > starts_on
+    )
+
+
 def _stale() -> object:
     """The assignment's booking no longer stays there: gone, or moved to other dates."""
     a, r = RoomAssignment, Reservation
@@ -180,6 +194,7 @@ async def suggestions(
             Room.room_type_id == r.room_type_id,
             Room.housekeeping_status != HousekeepingStatus.OUT_OF_ORDER,
             ~taken,
+            ~_out_of_order(Room.id, r.check_in, r.check_out),  # type: ignore[operator]
         )
     )
     wanted = requests_of(r)
@@ -231,8 +246,14 @@ async def _room(session: AsyncSession, booking: Booking, room_id: int) -> Room:
             "body.room_id",
             f"Room {room_id} is not a {booking.room_type.code} room of this booking's property.",
         )
-    if room.housekeeping_status == HousekeepingStatus.OUT_OF_ORDER:
-        raise ProblemError(409, "room_out_of_order", f"Room {room.number} is out of order.")
+    r = booking.reservation
+    period = _out_of_order(room.id, r.check_in, r.check_out)
+    if room.housekeeping_status == HousekeepingStatus.OUT_OF_ORDER or await session.scalar(
+        select(period)  # type: ignore[call-overload]
+    ):
+        raise ProblemError(
+            409, "room_out_of_order", f"Room {room.number} is out of order on a night of the stay."
+        )
     return room
 
 
