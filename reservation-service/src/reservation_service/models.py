@@ -457,10 +457,11 @@ class ReservationCreate(StrictModel):
     )
     guest: GuestIn
     # Required unless `rooms` is given (then absent: the rooms say it).
-    room_type_code: RoomTypeCode = PydanticField(default=None, examples=["KNG"])
+    # (Typed without None so the documented pattern stays the field's own; None: not given.)
+    room_type_code: RoomTypeCode = PydanticField(default=None, examples=["KNG"])  # type: ignore[assignment]
     check_in: IsoDate
     check_out: IsoDate
-    guests: int = PydanticField(
+    guests: int = PydanticField(  # type: ignore[assignment]
         default=None,
         ge=1,
         le=20,
@@ -488,9 +489,9 @@ class ReservationCreate(StrictModel):
         description="How the booking reached the hotel; defaults from the caller (web, app, "
         "ota for partners, walk_in for desk staff); desk staff may say phone, walk_in or email",
     )
-    external_id: Annotated[
-        str, StringConstraints(pattern=r"^[A-Za-z0-9._:/-]{1,64}$"), SINGLE_LINE
-    ] | None = PydanticField(
+    external_id: (
+        Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:/-]{1,64}$"), SINGLE_LINE] | None
+    ) = PydanticField(
         default=None,
         description="Partners: your own reservation id, unique on your channel. A second "
         "request with it returns the first booking (200) instead of making another",

@@ -25,9 +25,7 @@ def upgrade() -> None:
             sa.Column("source", sa.String(length=16), nullable=False, server_default="web")
         )
         batch.add_column(sa.Column("external_id", sa.String(length=64), nullable=True))
-        batch.add_column(
-            sa.Column("room_count", sa.Integer(), nullable=False, server_default="1")
-        )
+        batch.add_column(sa.Column("room_count", sa.Integer(), nullable=False, server_default="1"))
         batch.create_unique_constraint(
             "uq_reservations_channel_external_id", ["channel", "external_id"]
         )
