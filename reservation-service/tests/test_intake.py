@@ -417,9 +417,10 @@ async def capped(sqlite_url: str, broker: InMemoryBroker) -> AsyncIterator[Intak
 
 async def test_a_channel_confirms_no_more_than_its_unpaid_hold_cap(capped):
     hotel = capped
+    await hotel.add_room_type("BIG", rooms=20)
 
     async def book() -> str:
-        response = await hotel.create(hotel.booking(), OTA)
+        response = await hotel.create(hotel.booking(room_type_code="BIG"), OTA)
         assert response.status_code == 201, response.text
         return str(response.json()["id"])
 
@@ -436,12 +437,18 @@ async def test_a_channel_confirms_no_more_than_its_unpaid_hold_cap(capped):
     assert_problem(await confirm(d), 409, "hold_cap_reached")  # c, e requested + d = 3
     assert (await hotel.reservation(d))["status"] == "requested"
     assert_problem(
-        await hotel.create(hotel.booking(), OTA, confirm="true"), 409, "hold_cap_reached"
+        await hotel.create(hotel.booking(room_type_code="BIG"), OTA, confirm="true"),
+        409,
+        "hold_cap_reached",
     )
     # Another channel has its own count (here: no cap at all).
     for _ in range(4):
-        now = await hotel.create(hotel.booking(), OTHER_OTA, confirm="true")
+        now = await hotel.create(hotel.booking(room_type_code="BIG"), OTHER_OTA, confirm="true")
         assert now.status_code == 201, now.text
+    # The hotel's own channels are not capped unless named: a web guest still books.
+    for _ in range(4):
+        web = await hotel.create(hotel.booking(room_type_code="BIG"), ANONYMOUS, confirm="true")
+        assert web.status_code == 201, web.text
     # Cancelling one request makes room.
     await hotel.client.post(f"/api/v1/reservations/{e}/cancel", headers=as_(OTA))
     assert (await confirm(d)).status_code == 200

@@ -439,6 +439,12 @@ def created_event(booking: Booking) -> ReservationCreated:
 # -- unpaid holds ----------------------------------------------------------------------------------
 
 
+# The hotel's own channels are capped only when `unpaid_hold_caps` names them: their bookings
+# come from many people, and a flood of anonymous requests must not stop every web guest from
+# confirming. The default cap is for partner channels (one client each).
+_OWN_CHANNELS = frozenset({DIRECT_WEB, MOBILE_APP, FRONT_DESK, "direct", "system"})
+
+
 def _guarantee_pending() -> ColumnElement[bool]:
     """A confirmed booking's guarantee is due and not met. The guarantee work may add a
     `guaranteed_at` stamp; until it exists, a met guarantee clears `guarantee_due_at`."""
@@ -455,9 +461,12 @@ async def check_hold_cap(session: AsyncSession, booking: Booking, settings: Sett
 
     Unpaid rooms of a channel = the rooms of its bookings that are `requested` and not past
     `expires_at`, plus the rooms of its `confirmed` bookings whose guarantee is due and not
-    met; the booking being confirmed counts with its rooms. At most `cap` rows are read."""
+    met; the booking being confirmed counts with its rooms. At most `cap` rows are read.
+    Counted from committed rows: book-nows of one channel running at the same moment may pass
+    it together (by at most their number); a confirm of a request never raises the count."""
     r = booking.reservation
-    cap = settings.unpaid_hold_caps.get(r.channel, settings.max_unpaid_holds_per_channel)
+    default = 0 if r.channel in _OWN_CHANNELS else settings.max_unpaid_holds_per_channel
+    cap = settings.unpaid_hold_caps.get(r.channel, default)
     if cap <= 0:
         return
     unpaid = or_(

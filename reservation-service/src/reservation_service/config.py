@@ -13,8 +13,10 @@ class Settings(ServiceSettings):
     max_booking_horizon_days: int = Field(default=550, ge=1)
     # A `requested` booking holds nothing; one not confirmed within this long expires.
     request_expiry_hours: int = Field(default=24, ge=1, le=24 * 30)
-    # Unpaid holds a channel may have (bookings.unpaid_holds, docs/domain.md): a confirm or a
-    # book-now beyond it is 409 hold_cap_reached. 0: no cap. Per channel code in the map.
+    # Unpaid rooms a partner channel may have on hold (bookings.check_hold_cap, docs/domain.md):
+    # a confirm or a book-now beyond it is 409 hold_cap_reached. 0: no cap. The map sets a
+    # channel's own cap, also for the hotel's channels (direct_web, mobile_app, front_desk),
+    # which are uncapped unless named there.
     max_unpaid_holds_per_channel: int = Field(default=1000, ge=0)
     unpaid_hold_caps: dict[str, int] = Field(default_factory=dict)
     # A transfer's arrival falls between 00:00 of the check-in day (property time) minus this...
