@@ -245,6 +245,7 @@ async def test_book_now_creates_and_confirms_in_one_call(intake):
     # Sold out: nothing at all is written, not even a request.
     full = await intake.create(intake.booking(room_type_code="ONE"), OTA, confirm="true")
     assert_problem(full, 409, "no_availability")
+    assert "nothing was booked" in full.json()["detail"]
     assert [r["id"] for r in await intake.reservations()] == [booking["id"]]
     assert len(await intake.events("reservation.created")) == 1
 

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Body, Query, Request, Response
 from hotel_common.contract import answers
 from hotel_common.deps import SessionDep
+from hotel_common.errors import ProblemError
 from hotel_common.pagination import Page, PagingDep
 from hotel_common.principal import booking_token
 from hotel_common.time import IsoDate
@@ -165,9 +166,16 @@ async def create_reservation(
     booking = taken.booking
     if confirm:
         actor = Actor(maker.owner, maker.channel)
-        booking = await lifecycle.confirm(
-            session, booking.reservation.id, EVERY_BOOKING, actor, settings=settings
-        )
+        try:
+            booking = await lifecycle.confirm(
+                session, booking.reservation.id, EVERY_BOOKING, actor, settings=settings
+            )
+        except ProblemError as refused:
+            if taken.replayed:
+                raise
+            # Nothing stays requested: the whole request is rolled back with the refusal.
+            detail = refused.detail.replace("the booking stays requested", "nothing was booked")
+            raise ProblemError(refused.status, refused.code, detail, **refused.extra) from None
     await session.commit()
     if taken.replayed:
         response.status_code = 200
