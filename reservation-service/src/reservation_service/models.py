@@ -632,21 +632,19 @@ def _lines_public(
     r: Reservation, room_type: RoomType, lines: Sequence[tuple[ReservationLine, RoomType]]
 ) -> list[LinePublic]:
     if not lines:  # a single room: the row is its one line
-        lines = [
-            (
-                ReservationLine(
-                    reservation_id=r.id,
-                    line=1,
-                    room_type_id=r.room_type_id,
-                    rate_plan_code=r.rate_plan_code,
-                    adults=r.adults,
-                    children_ages=r.children_ages,
-                    guests=r.guests,
-                    nightly_amounts=r.nightly_amounts,
-                    tax_amount=r.tax_amount,
-                    total_amount=r.total_amount,
-                ),
-                room_type,
+        return [
+            LinePublic(
+                line=1,
+                room_type_code=room_type.code,
+                room_type_name=room_type.name,
+                rate_plan_code=r.rate_plan_code,
+                adults=r.adults,
+                children=r.children_ages,
+                guests=r.guests,
+                nightly_amounts=r.nightly_amounts,
+                tax_amount=r.tax_amount,
+                total_amount=r.total_amount,
+                currency=r.currency,
             )
         ]
     return [
