@@ -546,3 +546,12 @@ async def test_a_room_out_of_order_on_a_night_of_the_stay_is_neither_suggested_n
     best = await assign(hotel, booking["id"])
     assert best.status_code == 200, best.text
     assert best.json()["room_number"] != broken["number"]
+
+
+async def test_typed_requests_steer_the_suggestions_like_the_free_text(hotel):
+    typed = await confirmed(hotel, requests=[{"code": "accessible"}, {"code": "high_floor"}])
+
+    found = (await hotel.client.get(url(typed["id"], "room-suggestions"))).json()["items"]
+
+    assert "accessible" in found[0]["features"]
+    assert "accessible" in found[0]["reasons"]

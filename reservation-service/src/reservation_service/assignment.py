@@ -49,9 +49,8 @@ R = SpecialRequest
 
 # -- what the booking asks for ---------------------------------------------------------------------
 
-# Typed requests, when the booking carries a list of them (the booking's request list: any of
-# these attributes, by the intake's name); else read from the free text by these words.
-_TYPED_ATTRIBUTES = ("special_request_types", "request_types", "requests")
+# The booking's typed requests (Reservation.requests: [{"code", "value"}]) count, and so do
+# these words in its free text.
 _WORDS = {
     R.NON_SMOKING: r"non[- ]?smok",
     R.ACCESSIBLE: r"accessib|wheelchair",
@@ -68,17 +67,13 @@ _ALIASES = {"bed_type:twin": R.BED_TWIN, "bed_type:king": R.BED_KING, "twin": R.
 def requests_of(r: Reservation) -> set[SpecialRequest]:
     """The typed requests of the booking (its list if it has one, else its free text's)."""
     wanted: set[SpecialRequest] = set()
-    for name in _TYPED_ATTRIBUTES:
-        typed = getattr(r, name, None)
-        if isinstance(typed, list):
-            for item in typed:
-                code = item.get("type") if isinstance(item, dict) else item
-                value = item.get("value") if isinstance(item, dict) else None
-                key = f"{code}:{value}" if value else str(code)
-                if key in _ALIASES:
-                    wanted.add(_ALIASES[key])
-                elif str(code) in R._value2member_map_:
-                    wanted.add(R(str(code)))
+    for item in r.requests or []:
+        code, value = item.get("code", ""), item.get("value")
+        key = f"{code}:{value}" if value else code
+        if key in _ALIASES:
+            wanted.add(_ALIASES[key])
+        elif code in R._value2member_map_:
+            wanted.add(R(code))
     text = (r.special_requests or "").lower()
     for request, pattern in _WORDS.items():
         if re.search(pattern, text):

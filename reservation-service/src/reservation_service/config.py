@@ -20,6 +20,12 @@ class Settings(ServiceSettings):
     check_in_deposit_amount: int = Field(default=50000, ge=0, le=100_000_000)
     late_check_out_grace_minutes: int = Field(default=60, ge=0, le=24 * 60)
     late_check_out_percent: int = Field(default=50, ge=0, le=100)
+    # Unpaid rooms a partner channel may have on hold (bookings.check_hold_cap, docs/domain.md):
+    # a confirm or a book-now beyond it is 409 hold_cap_reached. 0: no cap. The map sets a
+    # channel's own cap, also for the hotel's channels (direct_web, mobile_app, front_desk),
+    # which are uncapped unless named there.
+    max_unpaid_holds_per_channel: int = Field(default=1000, ge=0)
+    unpaid_hold_caps: dict[str, int] = Field(default_factory=dict)
     # A transfer's arrival falls between 00:00 of the check-in day (property time) minus this...
     transfer_arrival_hours_before_check_in_day: int = Field(default=24, ge=0, le=7 * 24)
     # ...and the end of the check-in day plus this (a red-eye that lands after midnight).

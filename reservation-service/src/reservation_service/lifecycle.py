@@ -25,9 +25,10 @@ from hotel_common.events.outbox import add_event
 from hotel_common.time import utcnow
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from reservation_service import history, inventory, stays
+from reservation_service import history, lines, stays
 from reservation_service.access import Actor, Reach, system
-from reservation_service.bookings import Booking, load
+from reservation_service.bookings import Booking, check_hold_cap, load
+from reservation_service.config import Settings
 from reservation_service.models import ReservationStatus
 
 S = ReservationStatus
@@ -113,11 +114,16 @@ def confirmed_event(booking: Booking) -> ReservationConfirmed:
         currency=public.currency,
         guest=_guest(booking),
         transfer=TransferRequest(**transfer.model_dump()) if transfer else None,
+        lines=booking.event_lines(),
     )
 
 
 async def confirm(
-    session: AsyncSession, reservation_id: str, reach: Reach, actor: Actor = system("service")
+    session: AsyncSession,
+    reservation_id: str,
+    reach: Reach,
+    actor: Actor = system("service"),
+    settings: Settings | None = None,  # given: the channel's unpaid-hold cap applies
 ) -> Booking:
     booking = await load(session, reservation_id, reach, lock=True)
     r = booking.reservation
@@ -128,11 +134,13 @@ async def confirm(
     check_transition(booking, ReservationStatus.CONFIRMED)
     if (passed := stays.check_in_passed(r.check_in, booking.property.timezone)) is not None:
         raise passed
-    if not await inventory.hold(session, r.room_type_id, r.check_in, r.check_out):
+    if settings is not None:
+        await check_hold_cap(session, booking, settings)
+    if (full := await lines.hold(session, booking)) is not None:
         raise ProblemError(
             409,
             "no_availability",
-            f"No {booking.room_type.code} room is free on every night from "
+            f"No {full.code} room is free on every night from "
             f"{r.check_in.isoformat()} to {r.check_out.isoformat()}; the booking stays requested.",
         )
     advance(session, booking, ReservationStatus.CONFIRMED, actor)
@@ -155,7 +163,7 @@ async def cancel(
     check_transition(booking, ReservationStatus.CANCELLED)
     was_confirmed = r.status == ReservationStatus.CONFIRMED
     if was_confirmed:
-        await inventory.release(session, r.room_type_id, r.check_in, r.check_out)
+        await lines.release(session, booking)
     r.cancel_reason = reason
     advance(
         session, booking, ReservationStatus.CANCELLED, actor, {"reason": reason} if reason else None
@@ -173,6 +181,7 @@ async def cancel(
             was_confirmed=was_confirmed,
             guest=_guest(booking),
             currency=r.currency,
+            lines=booking.event_lines(),
         ),
     )
     return booking

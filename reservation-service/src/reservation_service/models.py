@@ -7,6 +7,7 @@ schemas are plain pydantic models with a converter from the row.
 
 import re
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Annotated, Any
@@ -333,6 +334,10 @@ class Reservation(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("check_out > check_in", name="ck_reservations_stay_dates"),
         Index("ix_reservations_created", "created_at", "id"),
+        # An OTA's own reservation id names one booking per channel (NULLs never collide).
+        UniqueConstraint("channel", "external_id", name="uq_reservations_channel_external_id"),
+        # The unpaid holds of a channel are counted by (channel, status).
+        Index("ix_reservations_channel_status", "channel", "status"),
     )
 
     id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True, max_length=36)
@@ -381,6 +386,43 @@ class Reservation(SQLModel, table=True):
     # 1 when requested, one more on every state change; the events announcing a change carry
     # it (envelope.aggregate_version) so consumers can tell a stale event from a new one.
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    # Issue 17, intake. The party of the first room (guests = adults + len(children_ages)).
+    adults: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    children_ages: list[int] = Field(default_factory=list, sa_type=JSON)
+    # Typed special requests ([{"code": "bed_type", "value": "king"}, {"code": "crib"}]).
+    requests: list[dict[str, str]] = Field(default_factory=list, sa_type=JSON)
+    # How the booking reached the hotel: web, app, phone, walk_in, email, ota (BookingSource).
+    source: str = Field(default="web", max_length=16)
+    # The channel's own reservation id (an OTA's), unique per channel.
+    external_id: str | None = Field(default=None, max_length=64)
+    # Rooms under this confirmation number; above 1 the rooms are `reservation_lines` rows
+    # (line 1 is the room this row's room type, party and nightly amounts describe).
+    room_count: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+
+
+class ReservationLine(SQLModel, table=True):
+    """One room of a booking with several rooms under one confirmation number (issue 17).
+
+    Written only when a booking has more than one room (`Reservation.room_count` > 1); line 1
+    repeats the room the reservation row itself describes. Each line is priced on its own
+    (its plan, its party) and holds one room per night while the booking is confirmed.
+    """
+
+    __tablename__ = "reservation_lines"
+    __table_args__ = (UniqueConstraint("reservation_id", "line", name="uq_reservation_lines_line"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    reservation_id: str = Field(foreign_key="reservations.id", max_length=36)
+    line: int  # 1, 2, ... in the order of the request's `rooms`
+    room_type_id: int = Field(foreign_key="room_types.id")
+    rate_plan_code: str = Field(max_length=16)
+    adults: int
+    children_ages: list[int] = Field(default_factory=list, sa_type=JSON)
+    guests: int
+    nightly_amounts: list[int] = Field(default_factory=list, sa_type=JSON)
+    tax_amount: int = 0
+    total_amount: int
+    policy: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
 
 
 class ReservationHistory(SQLModel, table=True):
@@ -445,17 +487,112 @@ class TransferIn(StrictModel):
         return compact
 
 
+class BookingSource(StrEnum):
+    """How a booking reached the hotel (its channel says who took it)."""
+
+    WEB = "web"
+    APP = "app"
+    PHONE = "phone"
+    WALK_IN = "walk_in"
+    EMAIL = "email"
+    OTA = "ota"
+
+
+class RequestCode(StrEnum):
+    NON_SMOKING = "non_smoking"
+    ACCESSIBLE = "accessible"
+    BED_TYPE = "bed_type"  # with value twin or king
+    HIGH_FLOOR = "high_floor"
+    QUIET_ROOM = "quiet_room"
+    CRIB = "crib"
+    LATE_ARRIVAL = "late_arrival"
+
+
+class BedPreference(StrEnum):
+    TWIN = "twin"
+    KING = "king"
+
+
+class SpecialRequest(StrictModel):
+    """A typed request the desk can act on at room assignment (the free text is
+    `special_requests`). Requests are wishes, not guarantees."""
+
+    code: RequestCode
+    value: BedPreference | None = PydanticField(
+        default=None, description="Only with `bed_type`, and required there: twin or king"
+    )
+
+    @model_validator(mode="after")
+    def _value_only_for_bed_type(self) -> "SpecialRequest":
+        if (self.code is RequestCode.BED_TYPE) != (self.value is not None):
+            raise ValueError("`value` (twin or king) goes with `bed_type` and only with it")
+        return self
+
+
+# Rate plan codes: 1-16 letters, digits, dashes or underscores, case-insensitive.
+RatePlanCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,16}$"),
+    AfterValidator(str.upper),
+    SINGLE_LINE,
+    PydanticField(description="Rate plan code, case-insensitive; default the base plan"),
+]
+ChildAge = Annotated[int, PydanticField(ge=0, le=17, description="Age on arrival, 0-17")]
+MAX_ROOMS_PER_BOOKING = 9
+
+
+class RoomLineIn(StrictModel):
+    room_type_code: RoomTypeCode = PydanticField(examples=["KNG"])
+    rate_plan_code: RatePlanCode | None = None
+    adults: int = PydanticField(ge=1, le=20)
+    children: list[ChildAge] = PydanticField(default_factory=list, max_length=19)
+
+
 class ReservationCreate(StrictModel):
     property_id: RowId | None = PydanticField(
         default=None, description="Defaults to the only property"
     )
     guest: GuestIn
-    room_type_code: RoomTypeCode = PydanticField(examples=["KNG"])
+    # Required unless `rooms` is given (then absent: the rooms say it).
+    # (Typed without None so the documented pattern stays the field's own; None: not given.)
+    room_type_code: RoomTypeCode = PydanticField(default=None, examples=["KNG"])  # type: ignore[assignment]
     check_in: IsoDate
     check_out: IsoDate
-    guests: int = PydanticField(ge=1, le=20)
+    guests: int = PydanticField(  # type: ignore[assignment]
+        default=None,
+        ge=1,
+        le=20,
+        description="The party's size; with `adults` (and `children`) it may be left out, "
+        "and if given must equal adults + children",
+    )
+    adults: int | None = PydanticField(default=None, ge=1, le=20)
+    children: list[ChildAge] | None = PydanticField(
+        default=None, max_length=19, description="Each child's age; children count as guests"
+    )
+    rate_plan_code: RatePlanCode | None = None
+    rooms: list[RoomLineIn] | None = PydanticField(
+        default=None,
+        min_length=1,
+        max_length=MAX_ROOMS_PER_BOOKING,
+        description="Several rooms under one confirmation number, each with its room type, "
+        "plan and party; instead of the top-level room_type_code, rate_plan_code, guests, "
+        "adults and children",
+    )
     special_requests: MultilineText | None = PydanticField(default=None, max_length=2000)
+    requests: list[SpecialRequest] = PydanticField(default_factory=list, max_length=10)
     transfer: TransferIn | None = None
+    source: BookingSource | None = PydanticField(
+        default=None,
+        description="How the booking reached the hotel; defaults from the caller (web, app, "
+        "ota for partners, walk_in for desk staff); desk staff may say phone, walk_in or email",
+    )
+    external_id: (
+        Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:/-]{1,64}$"), SINGLE_LINE] | None
+    ) = PydanticField(
+        default=None,
+        description="Partners: your own reservation id, unique on your channel. A second "
+        "request with it returns the first booking (200) instead of making another",
+    )
     # No channel, status, price or owner: they come from the caller and the catalog (a body
     # naming one is a 422, StrictModel).
 
@@ -477,6 +614,20 @@ class TransferOut(BaseModel):
     pickup_place: str
     passengers: int
     luggage: int
+
+
+class LinePublic(BaseModel):
+    line: int
+    room_type_code: str
+    room_type_name: str
+    rate_plan_code: str
+    adults: int
+    children: list[int]
+    guests: int
+    nightly_amounts: list[int] = PydanticField(description=f"Price of each night: {MINOR_UNITS}")
+    tax_amount: int = PydanticField(description=f"Taxes included in the total: {MINOR_UNITS}")
+    total_amount: int = PydanticField(description=f"Price of this room's stay: {MINOR_UNITS}")
+    currency: str = PydanticField(description="ISO 4217")
 
 
 class ReservationPublic(BaseModel):
@@ -523,6 +674,18 @@ class ReservationPublic(BaseModel):
         description=f"Charged by the policy on cancellation or no-show: {MINOR_UNITS}"
     )
     refund_amount: int = PydanticField(description=f"Given back on cancellation: {MINOR_UNITS}")
+    adults: int = 1
+    children: list[int] = PydanticField(default_factory=list, description="Children's ages")
+    requests: list[SpecialRequest] = PydanticField(default_factory=list)
+    source: BookingSource = BookingSource.WEB
+    external_id: str | None = None
+    room_count: int = 1
+    lines: list[LinePublic] = PydanticField(
+        default_factory=list,
+        description="Every room under this confirmation number (one for a single room); the "
+        "top-level room type, party and nightly amounts are line 1's, `total_amount` and "
+        "`tax_amount` the whole booking's",
+    )
 
     def masked(self) -> "ReservationPublic":
         """As shown to a role that does not need the guest's contact details (marketing)."""
@@ -532,7 +695,12 @@ class ReservationPublic(BaseModel):
         return self.model_copy(update={"guest": guest})
 
     @classmethod
-    def from_row(cls, r: Reservation, room_type: RoomType) -> "ReservationPublic":
+    def from_row(
+        cls,
+        r: Reservation,
+        room_type: RoomType,
+        lines: Sequence[tuple[ReservationLine, RoomType]] = (),
+    ) -> "ReservationPublic":
         transfer = None
         if r.transfer_arrival_time is not None:
             transfer = TransferOut(
@@ -551,8 +719,47 @@ class ReservationPublic(BaseModel):
                 "room_type_name": room_type.name,
                 "nights": (r.check_out - r.check_in).days,
                 "transfer": transfer,
+                "children": r.children_ages,
+                "lines": _lines_public(r, room_type, lines),
             }
         )
+
+
+def _lines_public(
+    r: Reservation, room_type: RoomType, lines: Sequence[tuple[ReservationLine, RoomType]]
+) -> list[LinePublic]:
+    if not lines:  # a single room: the row is its one line
+        return [
+            LinePublic(
+                line=1,
+                room_type_code=room_type.code,
+                room_type_name=room_type.name,
+                rate_plan_code=r.rate_plan_code,
+                adults=r.adults,
+                children=r.children_ages,
+                guests=r.guests,
+                nightly_amounts=r.nightly_amounts,
+                tax_amount=r.tax_amount,
+                total_amount=r.total_amount,
+                currency=r.currency,
+            )
+        ]
+    return [
+        LinePublic(
+            line=line.line,
+            room_type_code=rt.code,
+            room_type_name=rt.name,
+            rate_plan_code=line.rate_plan_code,
+            adults=line.adults,
+            children=line.children_ages,
+            guests=line.guests,
+            nightly_amounts=line.nightly_amounts,
+            tax_amount=line.tax_amount,
+            total_amount=line.total_amount,
+            currency=r.currency,
+        )
+        for line, rt in lines
+    ]
 
 
 class ReservationCreated(ReservationPublic):

@@ -88,6 +88,18 @@ AVAILABILITY = {
     ],
 }
 
+OTA_RESERVATION = {
+    "guest": {"name": "Anna Schmidt", "email": "anna.schmidt@example.com", "language": "de"},
+    "check_in": "2030-06-01",
+    "check_out": "2030-06-04",
+    "rooms": [
+        {"room_type_code": "KNG", "adults": 2, "children": [7]},
+        {"room_type_code": "STD", "adults": 1},
+    ],
+    "requests": [{"code": "non_smoking"}, {"code": "bed_type", "value": "king"}],
+    "external_id": "BKG-4711-0815",
+}
+
 NEW_RESERVATION = {
     "guest": {
         "name": "Li Wei",

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from hotel_common.contacts import LanguageTag
 from hotel_common.events.envelope import IntegrationEvent
@@ -33,6 +33,27 @@ class TransferRequest(BaseModel):
     luggage: int = 0
 
 
+def _absent(value: object) -> bool:
+    """Optional fields added later are left out of a payload while unset, so an event of a
+    booking that does not use them is exactly what it was before they existed."""
+    return value is None
+
+
+class ReservationLineInfo(BaseModel):
+    """One room of a booking with several rooms under one confirmation number (issue 17)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    line: int
+    room_type_code: str
+    rate_plan_code: str
+    adults: int
+    children: list[int] = []  # ages
+    guests: int
+    nightly_amounts: list[int] = []  # minor units, one per night
+    total_amount: int  # minor units, this room's stay
+
+
 # Events about one reservation: consumers serialize them per reservation and order them by
 # the reservation's version (envelope.aggregate_version), see hotel_common/events/inbox.py.
 RESERVATION = ("reservation", "reservation_id")
@@ -55,6 +76,8 @@ class ReservationConfirmed(IntegrationEvent):
     currency: str
     guest: GuestContact
     transfer: TransferRequest | None = None
+    # Issue 17: every room when the booking has several (None: one room, the fields above).
+    lines: list[ReservationLineInfo] | None = Field(default=None, exclude_if=_absent)
 
 
 class ReservationCancelled(IntegrationEvent):
@@ -75,6 +98,8 @@ class ReservationCancelled(IntegrationEvent):
     cancellation_fee_amount: int = 0
     refund_amount: int = 0
     currency: str | None = None
+    # Issue 17: every room when the booking has several (None: one room, the fields above).
+    lines: list[ReservationLineInfo] | None = Field(default=None, exclude_if=_absent)
 
 
 # -- issue 17: the whole stay. Each event carries the booking's version after the change and
@@ -99,6 +124,12 @@ class ReservationCreated(IntegrationEvent):
     channel: str
     expires_at: datetime | None = None  # a request not confirmed by then expires
     guest: GuestContact
+    # Issue 17, intake: how it reached the hotel (web, app, phone, walk_in, email, ota) and
+    # the channel's own reservation id (an OTA's).
+    source: str | None = Field(default=None, exclude_if=_absent)
+    external_id: str | None = Field(default=None, exclude_if=_absent)
+    # Issue 17: every room when the booking has several (None: one room, the fields above).
+    lines: list[ReservationLineInfo] | None = Field(default=None, exclude_if=_absent)
 
 
 class ReservationModified(IntegrationEvent):
@@ -124,6 +155,8 @@ class ReservationModified(IntegrationEvent):
     guest: GuestContact
     transfer: TransferRequest | None = None
     changes: dict[str, dict[str, object]]
+    # Issue 17: every room when the booking has several (None: one room, the fields above).
+    lines: list[ReservationLineInfo] | None = Field(default=None, exclude_if=_absent)
 
 
 class ReservationCheckedIn(IntegrationEvent):

@@ -5,12 +5,20 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Body, Query, Request, Response
 from hotel_common.contract import answers
 from hotel_common.deps import SessionDep
+from hotel_common.errors import ProblemError
 from hotel_common.pagination import Page, PagingDep
 from hotel_common.principal import booking_token
 from hotel_common.time import IsoDate
 
 from reservation_service import bookings, history, lifecycle
-from reservation_service.access import ActorDep, MakerDep, ReadReach, WriteReach
+from reservation_service.access import (
+    EVERY_BOOKING,
+    Actor,
+    ActorDep,
+    MakerDep,
+    ReadReach,
+    WriteReach,
+)
 from reservation_service.api.contract import (
     CANCELLED_RESERVATION,
     CONFIRMED_RESERVATION,
@@ -19,6 +27,7 @@ from reservation_service.api.contract import (
     INVALID_CURSOR,
     LOCATION,
     NEW_RESERVATION,
+    OTA_RESERVATION,
     RESERVATION,
     RESERVATION_NOT_FOUND,
     UNAUTHENTICATED,
@@ -87,15 +96,20 @@ WHO_WRITES = (
         CREATED_RESERVATION,
         FORBIDDEN
         | {
-            409: "no_property, or request_in_progress (same Idempotency-Key still running)",
+            409: "no_property, request_in_progress (same Idempotency-Key still running), "
+            "external_id_taken (another key of your channel used it), stay_restricted; with "
+            "`confirm=true` also no_availability and hold_cap_reached (nothing is written)",
             422: f"{VALIDATION}: also for a body naming a field the caller may not set "
-            "(channel, status, owner, prices); unknown_room_type, too_many_guests, "
+            "(channel, status, owner, prices); unknown_room_type, unknown_rate_plan, "
+            "too_many_guests, guests_required, guests_mismatch, adults_required, "
+            "room_type_required, rooms_conflict, source_not_allowed, external_id_not_allowed, "
             "too_many_passengers, check_out_not_after_check_in, stay_too_long, "
             "check_in_in_past, check_in_too_far, arrival_in_past, arrival_outside_stay, "
             "arrival_too_soon, idempotency_key_reused, unknown_property or property_required",
         },
-        description="Booked: status `requested`, priced in minor units of `currency`, with "
-        "its access token",
+        description="Booked: status `requested` (`confirmed` with `confirm=true`), priced in "
+        "minor units of `currency`, with its access token. A repeated `external_id` answers "
+        "200 with the booking it made",
         headers=LOCATION,
     ),
 )
@@ -107,7 +121,11 @@ async def create_reservation(
                 "stay_with_pickup": {
                     "summary": "3 nights with an airport pickup",
                     "value": NEW_RESERVATION,
-                }
+                },
+                "ota_family": {
+                    "summary": "An OTA's booking: two rooms, a child, its own id",
+                    "value": OTA_RESERVATION,
+                },
             }
         ),
     ],
@@ -116,6 +134,13 @@ async def create_reservation(
     maker: MakerDep,
     request: Request,
     response: Response,
+    confirm: Annotated[
+        bool,
+        Query(
+            description="Book now: create and confirm in one call, holding every room, or "
+            "nothing at all (409 no_availability / hold_cap_reached, no booking written)"
+        ),
+    ] = False,
 ) -> ReservationCreated:
     """Take a booking request: priced and numbered, status `requested`, no room held yet
     (confirm it to hold one).
@@ -128,9 +153,32 @@ async def create_reservation(
     The answer carries `access_token`, shown only here: it lets its holder read, confirm and
     cancel this booking until 30 days after check-out. Send an `Idempotency-Key` header: a
     retry with the same key and body returns the first answer (token included).
+
+    The party: `adults` and `children` (ages), or `guests` as before; several rooms under one
+    confirmation number: `rooms`, each with its room type, plan and party (all or none are
+    held on confirmation). `requests` are typed wishes used at room assignment, `source` says
+    how the booking reached the hotel (desk staff: phone, walk_in or email). A partner's
+    `external_id` names one booking on its channel: sending it again returns that booking
+    (200), even when two requests race. `confirm=true` books now: created and confirmed in
+    one transaction, or nothing is written.
     """
-    booking = await bookings.request_booking(session, data, settings, maker)
+    taken = await bookings.take(session, data, settings, maker)
+    booking = taken.booking
+    if confirm:
+        actor = Actor(maker.owner, maker.channel)
+        try:
+            booking = await lifecycle.confirm(
+                session, booking.reservation.id, EVERY_BOOKING, actor, settings=settings
+            )
+        except ProblemError as refused:
+            if taken.replayed:
+                raise
+            # Nothing stays requested: the whole request is rolled back with the refusal.
+            detail = refused.detail.replace("the booking stays requested", "nothing was booked")
+            raise ProblemError(refused.status, refused.code, detail, **refused.extra) from None
     await session.commit()
+    if taken.replayed:
+        response.status_code = 200
     reservation = booking.reservation
     response.headers["Location"] = request.app.url_path_for(
         "get_reservation", reservation_id=reservation.id
@@ -211,15 +259,20 @@ async def get_reservation(
         | UNAUTHENTICATED
         | FORBIDDEN
         | {
-            409: "no_availability (the booking stays requested), reservation_cancelled or "
+            409: "no_availability (the booking stays requested), hold_cap_reached (the "
+            "booking's channel has its most unpaid rooms on hold), reservation_cancelled or "
             "check_in_passed (its check-in date is over at the property)",
         },
     ),
 )
 async def confirm_reservation(
-    reservation_id: str, session: SessionDep, reach: WriteReach, actor: ActorDep
+    reservation_id: str,
+    session: SessionDep,
+    reach: WriteReach,
+    actor: ActorDep,
+    settings: SettingsDep,
 ) -> ReservationPublic:
-    booking = await lifecycle.confirm(session, reservation_id, reach, actor)
+    booking = await lifecycle.confirm(session, reservation_id, reach, actor, settings=settings)
     await session.commit()
     return booking.public()
 

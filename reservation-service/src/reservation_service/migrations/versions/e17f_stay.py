@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "e17f_stay"
-down_revision: str | None = "e17c_inventory"
+down_revision: str | None = "e17d_intake"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
