@@ -1,4 +1,11 @@
-from reservation_service.api.routes import availability, properties, reservations, room_types, rooms
+from reservation_service.api.routes import (
+    availability,
+    changes,
+    properties,
+    reservations,
+    room_types,
+    rooms,
+)
 
 ROUTERS = [
     properties.router,
@@ -6,4 +13,5 @@ ROUTERS = [
     rooms.router,
     availability.router,
     reservations.router,
+    changes.router,
 ]
