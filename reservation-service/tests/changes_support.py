@@ -19,7 +19,7 @@ from hotel_common.events.outbox import SOURCE_INFO
 from hotel_common.testing import Probe, running
 from reservation_service import pricing
 from reservation_service.main import create_app
-from reservation_service.models import InventoryNight, Reservation
+from reservation_service.models import InventoryNight, Reservation, Room
 from reservation_service.stays import nights
 from sqlmodel import select
 
@@ -69,9 +69,11 @@ class Desk:
         return list(answer.json())
 
     async def assert_inventory_consistent(self) -> None:
-        """Every night's held count is exactly the confirmed bookings staying that night."""
+        """Every night's held count is exactly the confirmed bookings staying that night, and
+        never more than the room type's rooms."""
         async with self.sessions() as session:
             rows = (await session.exec(select(InventoryNight))).all()
+            rooms = Counter((await session.exec(select(Room.room_type_id))).all())
             bookings = (
                 await session.exec(select(Reservation).where(Reservation.status == "confirmed"))
             ).all()
@@ -80,6 +82,7 @@ class Desk:
             (r.room_type_id, night) for r in bookings for night in nights(r.check_in, r.check_out)
         )
         assert held == dict(expected)
+        assert all(count <= rooms[room_type] for (room_type, _), count in held.items()), held
 
 
 async def _desk(url: str, broker: InMemoryBroker) -> AsyncIterator[Desk]:
