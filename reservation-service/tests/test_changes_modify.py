@@ -5,8 +5,11 @@ from datetime import date, timedelta
 
 from hotel_common.testing import assert_problem
 
-from .changes_support import Desk, desk  # noqa: F401  (fixture)
+from . import changes_support
+from .changes_support import Desk
 from .test_access import PARTNER_B, who
+
+desk = changes_support.desk  # the fixture, for this module's tests
 
 
 async def test_new_dates_move_the_holds_reprice_and_announce_what_changed(desk: Desk) -> None:

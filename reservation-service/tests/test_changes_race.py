@@ -4,7 +4,10 @@ stays, on SQLite and on PostgreSQL (row lock per booking, one lock order for nig
 import asyncio
 from typing import Any
 
-from .changes_support import Desk, desk_on_each_db  # noqa: F401  (fixture)
+from . import changes_support
+from .changes_support import Desk
+
+desk_on_each_db = changes_support.desk_on_each_db  # the fixture, for this module's tests
 
 
 async def test_a_modification_racing_a_cancel_of_the_same_booking(desk_on_each_db: Desk) -> None:

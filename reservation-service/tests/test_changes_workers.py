@@ -14,9 +14,13 @@ from hotel_common.time import utcnow
 from reservation_service import pricing, workers
 from reservation_service.config import Settings
 
-from .changes_support import Desk, desk, desk_on_each_db, plan_terms  # noqa: F401  (fixture)
+from . import changes_support
+from .changes_support import Desk, plan_terms
 from .conftest import hotel_today
 from .test_access import GATEWAY, HERE, LI, PARTNER_A, who
+
+desk = changes_support.desk  # the fixture, for this module's tests
+desk_on_each_db = changes_support.desk_on_each_db  # the fixture, for this module's tests
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SETTINGS = Settings()
