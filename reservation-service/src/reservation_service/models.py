@@ -423,8 +423,10 @@ class ReservationPublic(BaseModel):
         description="The cancellation policy and guarantee agreed at booking"
     )
     guarantee_due_at: datetime | None
-    guaranteed_at: datetime | None = None
-    no_show_at: datetime | None = None
+    guaranteed_at: datetime | None = PydanticField(
+        description="When the guarantee (deposit or prepayment) was received"
+    )
+    no_show_at: datetime | None
     cancellation_fee_amount: int = PydanticField(
         description=f"Charged by the policy on cancellation or no-show: {MINOR_UNITS}"
     )
