@@ -208,12 +208,21 @@ POLICY: dict[str, Operation] = {
     "get_reservation": Operation(
         who(ok=RESERVATION_READERS, own=BOOKING_OWNERS), ids=_reservation_id
     ),
+    # Issue 17 foundation: the history reads as the booking does.
+    "reservation_history": Operation(
+        who(ok=RESERVATION_READERS, own=BOOKING_OWNERS), ids=_reservation_id
+    ),
     "confirm_reservation": Operation(who(ok=DESK, own=BOOKING_OWNERS), ids=_reservation_id),
     "cancel_reservation": Operation(
         who(ok=DESK, own=BOOKING_OWNERS),
         ids=_reservation_id,
         body=lambda c: {"reason": "access matrix"},
     ),
+    "modify_reservation": Operation(
+        who(ok=DESK, own=BOOKING_OWNERS), ids=_reservation_id, body=lambda c: {"guests": 1}
+    ),
+    # Desk staff or the payment flow (service credentials): never the guest or partner.
+    "guarantee_reservation": Operation(who(ok=DESK), ids=_reservation_id),
     # transfer-service
     "list_transfers": Operation(
         who(ok=TRANSFER_READERS, own=["driver", "guest", "booking"]),
