@@ -3,7 +3,13 @@ recorded and announced with what changed; a PATCH that changes nothing changes n
 
 from datetime import date, timedelta
 
+import pytest
+from hotel_common.errors import ProblemError
 from hotel_common.testing import assert_problem
+from reservation_service import changes
+from reservation_service.access import EVERY_BOOKING, system
+from reservation_service.changes import ReservationUpdate
+from reservation_service.config import Settings
 
 from . import changes_support
 from .changes_support import Desk
@@ -196,3 +202,21 @@ async def test_the_pickup_follows_the_stay_or_is_refused(desk: Desk) -> None:
     assert [e.aggregate_version for e in events] == [3, 4]
     assert events[1].payload["changes"]["transfer"]["to"] is None
     assert events[1].payload["transfer"] is None
+
+
+async def test_a_refused_move_keeps_the_old_holds_even_if_the_caller_commits(desk: Desk) -> None:
+    """Run as a consumer would (the caller owns the transaction): after the 409 the released
+    nights are taken back, so committing anyway changes nothing."""
+    await desk.hotel.add_room_type("ONE", rooms=1)
+    await desk.booked(room_type_code="ONE", **desk.days(3, 4))
+    booking = await desk.booked(room_type_code="ONE", **desk.days(0, 3))
+    update = ReservationUpdate(check_out=date.fromisoformat(desk.days(0, 4)["check_out"]))
+    async with desk.sessions() as session:
+        with pytest.raises(ProblemError) as refused:
+            await changes.modify(
+                session, booking["id"], update, EVERY_BOOKING, system("test"), Settings()
+            )
+        assert refused.value.code == "no_availability"
+        await session.commit()
+    assert await desk.hotel.reservation(booking["id"]) == booking
+    await desk.assert_inventory_consistent()
