@@ -10,6 +10,7 @@ from reservation_service import changes
 from reservation_service.access import EVERY_BOOKING, system
 from reservation_service.changes import ReservationUpdate
 from reservation_service.config import Settings
+from reservation_service.models import Room
 
 from . import changes_support
 from .changes_support import Desk
@@ -220,3 +221,20 @@ async def test_a_refused_move_keeps_the_old_holds_even_if_the_caller_commits(des
         await session.commit()
     assert await desk.hotel.reservation(booking["id"]) == booking
     await desk.assert_inventory_consistent()
+
+
+async def test_fewer_guests_in_a_full_room_type_is_no_move(desk: Desk) -> None:
+    """Only new dates or a new room type move the holds: a room type left over-held (a room
+    taken out of order under holds) does not refuse a change of guests."""
+    await desk.hotel.add_room_type("ONE", rooms=1)
+    booking = await desk.booked(room_type_code="ONE")
+    rooms = (await desk.hotel.client.get("/api/v1/rooms", params={"limit": 200})).json()["items"]
+    [room] = [r for r in rooms if r["room_type_code"] == "ONE"]
+    async with desk.sessions() as session:
+        found = await session.get(Room, room["id"])
+        assert found is not None
+        found.housekeeping_status = "out_of_order"
+        await session.commit()
+    answer = await desk.patch(booking["id"], {"guests": 1})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["guests"] == 1

@@ -158,7 +158,8 @@ async def modify(
             rate_plan_code=plan_code,
             where="body",
         )
-        if r.status == ReservationStatus.CONFIRMED:
+        moved = dates_changed or room_type.id != r.room_type_id
+        if moved and r.status == ReservationStatus.CONFIRMED:
             await _move_holds(session, booking, room_type.id, check_in, check_out)
         changes |= _set(r, "check_in", check_in) | _set(r, "check_out", check_out)
         if room_type.id != r.room_type_id:
