@@ -217,6 +217,11 @@ POLICY: dict[str, Operation] = {
         ids=_reservation_id,
         body=lambda c: {"reason": "access matrix"},
     ),
+    "modify_reservation": Operation(
+        who(ok=DESK, own=BOOKING_OWNERS), ids=_reservation_id, body=lambda c: {"guests": 1}
+    ),
+    # Desk staff or the payment flow (service credentials): never the guest or partner.
+    "guarantee_reservation": Operation(who(ok=DESK), ids=_reservation_id),
     # transfer-service
     "list_transfers": Operation(
         who(ok=TRANSFER_READERS, own=["driver", "guest", "booking"]),

@@ -6,6 +6,7 @@ confirmation number (held all or none), the unpaid-hold cap, and any language ta
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -454,3 +455,20 @@ async def test_a_channel_confirms_no_more_than_its_unpaid_hold_cap(capped):
     await hotel.client.post(f"/api/v1/reservations/{e}/cancel", headers=as_(OTA))
     assert (await confirm(d)).status_code == 200
     assert c  # still requested, still counted
+
+
+async def test_a_booking_of_several_rooms_changes_only_its_pickup_by_patch(intake):
+    body = family(
+        intake, {"room_type_code": "KNG", "adults": 2}, {"room_type_code": "STD", "adults": 1}
+    )
+    created = await intake.create(body)
+    assert created.status_code == 201, created.text
+    booking = created.json()
+    later = (date.fromisoformat(booking["check_out"]) + timedelta(days=1)).isoformat()
+
+    moved = await intake.client.patch(
+        f"/api/v1/reservations/{booking['id']}", json={"check_out": later}
+    )
+
+    assert_problem(moved, 409, "multi_room_not_modifiable")
+    assert (await intake.reservation(booking["id"]))["check_out"] == booking["check_out"]

@@ -26,6 +26,10 @@ class Settings(ServiceSettings):
     # which are uncapped unless named there.
     max_unpaid_holds_per_channel: int = Field(default=1000, ge=0)
     unpaid_hold_caps: dict[str, int] = Field(default_factory=dict)
+    # A confirmed booking not checked in by this hour (property time) of the day after its
+    # check-in day is a no-show; the lifecycle workers sweep this often (workers.py).
+    no_show_cutoff_hour: int = Field(default=6, ge=0, le=23)
+    lifecycle_sweep_seconds: float = Field(default=60.0, gt=0, le=3600)
     # A transfer's arrival falls between 00:00 of the check-in day (property time) minus this...
     transfer_arrival_hours_before_check_in_day: int = Field(default=24, ge=0, le=7 * 24)
     # ...and the end of the check-in day plus this (a red-eye that lands after midnight).

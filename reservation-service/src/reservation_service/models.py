@@ -379,8 +379,10 @@ class Reservation(SQLModel, table=True):
     # The cancellation policy and guarantee agreed at booking (pricing.policy_snapshot): what a
     # cancellation or no-show is charged by, even after the plan's policy changes.
     policy: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # while requested
-    guarantee_due_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime, index=True)
+    guarantee_due_at: datetime | None = Field(default=None, sa_type=UtcDateTime, index=True)
+    guaranteed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # guarantee met
+    no_show_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     cancellation_fee_amount: int = 0
     refund_amount: int = 0
     # 1 when requested, one more on every state change; the events announcing a change carry
@@ -670,6 +672,10 @@ class ReservationPublic(BaseModel):
         description="The cancellation policy and guarantee agreed at booking"
     )
     guarantee_due_at: datetime | None
+    guaranteed_at: datetime | None = PydanticField(
+        description="When the guarantee (deposit or prepayment) was received"
+    )
+    no_show_at: datetime | None
     cancellation_fee_amount: int = PydanticField(
         description=f"Charged by the policy on cancellation or no-show: {MINOR_UNITS}"
     )

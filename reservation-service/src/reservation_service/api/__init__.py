@@ -1,6 +1,7 @@
 from reservation_service.api.routes import (
     analytics,
     availability,
+    changes,
     out_of_order,
     properties,
     reservations,
@@ -16,6 +17,7 @@ ROUTERS = [
     out_of_order.router,
     availability.router,
     reservations.router,
+    changes.router,
     stay.router,
     analytics.router,
 ]

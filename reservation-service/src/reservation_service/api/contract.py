@@ -155,6 +155,8 @@ RESERVATION = {
         "guarantee": {"kind": "none", "deposit_percent": 0, "due_hours": 24},
     },
     "guarantee_due_at": None,
+    "guaranteed_at": None,
+    "no_show_at": None,
     "cancellation_fee_amount": 0,
     "refund_amount": 0,
 }
