@@ -1,4 +1,5 @@
 import reservation_service.models  # noqa: F401  (the service's tables)
+import reservation_service.rates.models  # noqa: F401  (rate plans, seasons, ARI nights)
 from hotel_common.migrations import run_env
 
 run_env("reservation_service")

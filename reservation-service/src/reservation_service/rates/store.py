@@ -1,0 +1,112 @@
+"""Loading what pricing needs in a few bulk reads: a property's room types, their plans, the
+plans' seasons and the pushed nights over a span of dates.
+
+Free rooms per night: `free_per_night` is a private fallback (rooms of the type not out of
+order, minus the rooms held that night) until inventory.free_per_night lands; the integrator
+switches `free_per_night` over to it.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from reservation_service.models import (
+    HousekeepingStatus,
+    InventoryNight,
+    Room,
+    RoomType,
+)
+from reservation_service.rates.engine import PlanData
+from reservation_service.rates.models import RatePlan, RatePlanNight, RatePlanSeason
+from reservation_service.stays import nights
+
+
+async def plan_data(
+    session: AsyncSession,
+    room_types: Iterable[RoomType],
+    start: date,
+    end: date,
+    *,
+    plan_ids: Iterable[int] | None = None,
+) -> PlanData:
+    """Plans of `room_types` (or only `plan_ids` and their parents), their seasons, and their
+    pushed nights from `start` to `end` inclusive (the check-out date counts: closed to
+    departure)."""
+    by_id = {rt.id: rt for rt in room_types if rt.id is not None}
+    query = select(RatePlan).order_by(col(RatePlan.room_type_id), col(RatePlan.id))
+    if plan_ids is None:
+        query = query.where(col(RatePlan.room_type_id).in_(list(by_id)))
+    else:
+        ids = list(plan_ids)
+        parents = select(RatePlan.parent_id).where(col(RatePlan.id).in_(ids))
+        query = query.where(col(RatePlan.id).in_(ids) | col(RatePlan.id).in_(parents))
+    plans = {p.id: p for p in (await session.exec(query)).all() if p.id is not None}
+    seasons: dict[int, list[RatePlanSeason]] = defaultdict(list)
+    pushed: dict[tuple[int, date], RatePlanNight] = {}
+    if plans:
+        for season in (
+            await session.exec(
+                select(RatePlanSeason)
+                .where(col(RatePlanSeason.rate_plan_id).in_(list(plans)))
+                .where(col(RatePlanSeason.end_date) > start, col(RatePlanSeason.start_date) <= end)
+                .order_by(col(RatePlanSeason.start_date))
+            )
+        ).all():
+            seasons[season.rate_plan_id].append(season)
+        for row in (
+            await session.exec(
+                select(RatePlanNight).where(
+                    col(RatePlanNight.rate_plan_id).in_(list(plans)),
+                    col(RatePlanNight.night) >= start,
+                    col(RatePlanNight.night) <= end,
+                )
+            )
+        ).all():
+            pushed[(row.rate_plan_id, row.night)] = row
+    return PlanData(room_types=by_id, plans=plans, seasons=seasons, nights=pushed)
+
+
+async def free_per_night(
+    session: AsyncSession, property_id: int, check_in: date, check_out: date
+) -> dict[int, list[int]]:
+    """Room type id -> rooms free each night of [check_in, check_out), in night order.
+
+    FALLBACK until inventory.free_per_night exists (same signature): rooms not out of order
+    minus held that night, never below zero."""
+    in_service = dict(
+        (
+            await session.exec(
+                select(Room.room_type_id, func.count())
+                .join(RoomType, col(RoomType.id) == Room.room_type_id)
+                .where(
+                    RoomType.property_id == property_id,
+                    Room.housekeeping_status != HousekeepingStatus.OUT_OF_ORDER,
+                )
+                .group_by(col(Room.room_type_id))
+            )
+        ).all()
+    )
+    type_ids = (
+        await session.exec(select(RoomType.id).where(RoomType.property_id == property_id))
+    ).all()
+    stay = nights(check_in, check_out)
+    index = {night: i for i, night in enumerate(stay)}
+    free = {tid: [in_service.get(tid, 0)] * len(stay) for tid in type_ids if tid is not None}
+    held = await session.exec(
+        select(InventoryNight.room_type_id, InventoryNight.night, InventoryNight.held)
+        .join(RoomType, col(RoomType.id) == InventoryNight.room_type_id)
+        .where(
+            RoomType.property_id == property_id,
+            col(InventoryNight.night) >= check_in,
+            col(InventoryNight.night) < check_out,
+        )
+    )
+    for room_type_id, night, count in held.all():
+        if room_type_id in free and night in index:
+            i = index[night]
+            free[room_type_id][i] = max(0, free[room_type_id][i] - count)
+    return free
