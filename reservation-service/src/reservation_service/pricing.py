@@ -14,7 +14,8 @@ from typing import Any, Literal
 
 from hotel_common.bounds import INT32_MAX
 from hotel_common.errors import ProblemError
-from sqlmodel import select
+from sqlalchemy.orm import aliased
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from reservation_service.models import Property, RoomType
@@ -79,14 +80,17 @@ async def quote_stay(
     Raises ProblemError 422 (`unknown_rate_plan`, naming `<where>.rate_plan_code`) or 409
     (`stay_restricted`: minimum or maximum stay, closed to arrival or departure, stop-sell),
     never writes. `check_restrictions=False` prices a stay already sold (e.g. re-reading)."""
-    plan = await plan_for(session, room_type, rate_plan_code, where)
-    data = await store.plan_data(
-        session,
-        [room_type],
-        check_in,
-        check_out,
-        plan_ids=[plan.id] if plan.id is not None else [],
-    )
+    plan, parent = await _plan_and_parent(session, room_type, rate_plan_code, where)
+    if plan.id is None:  # the implicit BASE plan: nothing more to read
+        data = engine.PlanData({room_type.id: room_type} if room_type.id else {}, {}, {}, {})
+    else:
+        data = await store.plan_data(
+            session,
+            [room_type],
+            check_in,
+            check_out,
+            plans=[plan] if parent is None else [plan, parent],
+        )
     if check_restrictions and (broken := engine.restriction(data, plan, check_in, check_out)):
         raise restricted(broken)
     return quote_from(data, prop, room_type, plan, check_in, check_out, where=where)
@@ -97,18 +101,28 @@ async def plan_for(
 ) -> RatePlan:
     """The room type's plan `code` (None: BASE; a room type without a BASE row has the implicit
     one); 422 `unknown_rate_plan` naming `<where>.rate_plan_code` otherwise."""
+    return (await _plan_and_parent(session, room_type, code, where))[0]
+
+
+_PARENT = aliased(RatePlan)
+
+
+async def _plan_and_parent(
+    session: AsyncSession, room_type: RoomType, code: str | None, where: str
+) -> tuple[RatePlan, RatePlan | None]:
+    """The plan and its parent (a derived plan's) in one read."""
     wanted = (code or BASE_CODE).strip().upper()
-    found = (
+    row = (
         await session.exec(
-            select(RatePlan).where(
-                RatePlan.room_type_id == room_type.id, RatePlan.code == wanted
-            )
+            select(RatePlan, _PARENT)
+            .outerjoin(_PARENT, col(_PARENT.id) == RatePlan.parent_id)
+            .where(RatePlan.room_type_id == room_type.id, RatePlan.code == wanted)
         )
     ).first()
-    if found is not None:
-        return found
+    if row is not None:
+        return row[0], row[1]
     if wanted == BASE_CODE:
-        return engine.implicit_base(room_type)
+        return engine.implicit_base(room_type), None
     raise invalid_field(
         "unknown_rate_plan",
         f"{where}.rate_plan_code",

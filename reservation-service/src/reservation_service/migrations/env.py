@@ -1,4 +1,4 @@
-import reservation_service.models  # noqa: F401  (the service's tables)
+import reservation_service.models
 import reservation_service.rates.models  # noqa: F401  (rate plans, seasons, ARI nights)
 from hotel_common.migrations import run_env
 

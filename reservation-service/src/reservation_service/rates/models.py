@@ -8,6 +8,7 @@ night; a derived plan is bound by its parent's restrictions and its own (the str
 
 from datetime import date, datetime
 from enum import StrEnum
+from itertools import pairwise
 from typing import Annotated, Literal, Self
 
 from hotel_common.bounds import RowId
@@ -32,9 +33,7 @@ RatePlanCode = Annotated[
 ]
 Amount = Annotated[
     int,
-    PydanticField(
-        gt=0, le=MAX_NIGHTLY_AMOUNT, description=f"Price of a night: {MINOR_UNITS}"
-    ),
+    PydanticField(gt=0, le=MAX_NIGHTLY_AMOUNT, description=f"Price of a night: {MINOR_UNITS}"),
 ]
 DiscountBp = Annotated[
     int,
@@ -63,7 +62,9 @@ class RatePlan(SQLModel, table=True):
         CheckConstraint(
             "discount_bp >= 0 AND discount_bp < 10000", name="ck_rate_plans_discount_bp"
         ),
-        CheckConstraint("(kind = 'derived') = (parent_id IS NOT NULL)", name="ck_rate_plans_parent"),
+        CheckConstraint(
+            "(kind = 'derived') = (parent_id IS NOT NULL)", name="ck_rate_plans_parent"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -191,7 +192,7 @@ class SeasonCreate(StrictModel):
 
 def _no_overlap(seasons: list[SeasonCreate] | None) -> None:
     ordered = sorted(seasons or [], key=lambda s: s.start)
-    for before, after in zip(ordered, ordered[1:], strict=False):
+    for before, after in pairwise(ordered):
         if after.start < before.end:
             raise ValueError(f"seasons {before.name!r} and {after.name!r} overlap")
 
@@ -428,9 +429,12 @@ class QuoteRequest(StrictModel):
 
     @model_validator(mode="after")
     def _party(self) -> Self:
-        if self.adults is not None and self.guests is not None:
-            if self.guests != self.adults + len(self.children):
-                raise ValueError("guests, when given with adults, is adults plus children")
+        if (
+            self.adults is not None
+            and self.guests is not None
+            and self.guests != self.adults + len(self.children)
+        ):
+            raise ValueError("guests, when given with adults, is adults plus children")
         if self.adults is None and self.children and self.guests is None:
             raise ValueError("children travel with at least one adult: give adults")
         return self

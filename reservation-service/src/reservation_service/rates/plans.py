@@ -211,7 +211,8 @@ async def update_plan(
     plan.updated_at = utcnow()
     session.add(plan)
     if data.seasons is not None:
-        await session.exec(delete(RatePlanSeason).where(col(RatePlanSeason.rate_plan_id) == plan.id))
+        stale = delete(RatePlanSeason).where(col(RatePlanSeason.rate_plan_id) == plan.id)
+        await session.exec(stale)
         session.add_all(_seasons(plan.id, data.seasons))
     await session.flush()
     seasons = await _plan_seasons(session, plan.id)
@@ -300,9 +301,7 @@ def plan_public(
         parent_code=parent_code,
         discount_bp=plan.discount_bp if plan.kind == PlanKind.DERIVED else None,
         weekday_amount=(
-            None
-            if plan.kind == PlanKind.DERIVED
-            else plan.weekday_amount or room_type.base_amount
+            None if plan.kind == PlanKind.DERIVED else plan.weekday_amount or room_type.base_amount
         ),
         weekend_amount=None if plan.kind == PlanKind.DERIVED else plan.weekend_amount,
         currency=prop.currency,
@@ -319,11 +318,11 @@ def plan_public(
         ],
         cancellation=CancellationOut(
             free_until_hours=plan.cancel_free_until_hours,
-            fee=plan.cancel_fee,  # type: ignore[arg-type]
+            fee=plan.cancel_fee,
             fee_percent=plan.cancel_fee_percent,
         ),
         guarantee=GuaranteeOut(
-            kind=plan.guarantee_kind,  # type: ignore[arg-type]
+            kind=plan.guarantee_kind,
             deposit_percent=plan.guarantee_deposit_percent,
             due_hours=plan.guarantee_due_hours,
         ),
@@ -538,12 +537,12 @@ async def read_ari(
             )
         )
     assert prop.id is not None
-    return Ari(
-        property_id=prop.id, start=start, end=end, currency=prop.currency, room_types=out
-    )
+    return Ari(property_id=prop.id, start=start, end=end, currency=prop.currency, room_types=out)
 
 
-def _ari_plan(data: engine.PlanData, plan: RatePlan, room_type: RoomType, stay: list[date]) -> AriPlan:
+def _ari_plan(
+    data: engine.PlanData, plan: RatePlan, room_type: RoomType, stay: list[date]
+) -> AriPlan:
     amounts = engine.prices(data, plan, room_type, stay)
     rows = []
     for night, amount in zip(stay, amounts, strict=True):

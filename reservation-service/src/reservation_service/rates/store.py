@@ -31,27 +31,27 @@ async def plan_data(
     start: date,
     end: date,
     *,
-    plan_ids: Iterable[int] | None = None,
+    plans: Iterable[RatePlan] | None = None,
 ) -> PlanData:
-    """Plans of `room_types` (or only `plan_ids` and their parents), their seasons, and their
+    """Plans of `room_types` (or the `plans` given, already loaded), their seasons, and their
     pushed nights from `start` to `end` inclusive (the check-out date counts: closed to
     departure)."""
     by_id = {rt.id: rt for rt in room_types if rt.id is not None}
-    query = select(RatePlan).order_by(col(RatePlan.room_type_id), col(RatePlan.id))
-    if plan_ids is None:
-        query = query.where(col(RatePlan.room_type_id).in_(list(by_id)))
-    else:
-        ids = list(plan_ids)
-        parents = select(RatePlan.parent_id).where(col(RatePlan.id).in_(ids))
-        query = query.where(col(RatePlan.id).in_(ids) | col(RatePlan.id).in_(parents))
-    plans = {p.id: p for p in (await session.exec(query)).all() if p.id is not None}
+    if plans is None:
+        query = (
+            select(RatePlan)
+            .where(col(RatePlan.room_type_id).in_(list(by_id)))
+            .order_by(col(RatePlan.room_type_id), col(RatePlan.id))
+        )
+        plans = (await session.exec(query)).all()
+    loaded = {p.id: p for p in plans if p.id is not None}
     seasons: dict[int, list[RatePlanSeason]] = defaultdict(list)
     pushed: dict[tuple[int, date], RatePlanNight] = {}
-    if plans:
+    if loaded:
         for season in (
             await session.exec(
                 select(RatePlanSeason)
-                .where(col(RatePlanSeason.rate_plan_id).in_(list(plans)))
+                .where(col(RatePlanSeason.rate_plan_id).in_(list(loaded)))
                 .where(col(RatePlanSeason.end_date) > start, col(RatePlanSeason.start_date) <= end)
                 .order_by(col(RatePlanSeason.start_date))
             )
@@ -60,14 +60,14 @@ async def plan_data(
         for row in (
             await session.exec(
                 select(RatePlanNight).where(
-                    col(RatePlanNight.rate_plan_id).in_(list(plans)),
+                    col(RatePlanNight.rate_plan_id).in_(list(loaded)),
                     col(RatePlanNight.night) >= start,
                     col(RatePlanNight.night) <= end,
                 )
             )
         ).all():
             pushed[(row.rate_plan_id, row.night)] = row
-    return PlanData(room_types=by_id, plans=plans, seasons=seasons, nights=pushed)
+    return PlanData(room_types=by_id, plans=loaded, seasons=seasons, nights=pushed)
 
 
 async def free_per_night(
@@ -97,7 +97,9 @@ async def free_per_night(
     index = {night: i for i, night in enumerate(stay)}
     free = {tid: [in_service.get(tid, 0)] * len(stay) for tid in type_ids if tid is not None}
     held = await session.exec(
-        select(InventoryNight.room_type_id, InventoryNight.night, InventoryNight.held)
+        select(
+            col(InventoryNight.room_type_id), col(InventoryNight.night), col(InventoryNight.held)
+        )
         .join(RoomType, col(RoomType.id) == InventoryNight.room_type_id)
         .where(
             RoomType.property_id == property_id,

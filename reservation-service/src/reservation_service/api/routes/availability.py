@@ -9,9 +9,9 @@ from hotel_common.time import IsoDate
 from reservation_service.api.contract import AVAILABILITY, VALIDATION
 from reservation_service.api.deps import SettingsDep
 from reservation_service.catalog import resolve_property
+from reservation_service.models import Availability
 from reservation_service.problems import invalid_field
 from reservation_service.rates import search
-from reservation_service.models import Availability
 from reservation_service.stays import today_at, validate_stay
 
 router = APIRouter(prefix="/api/v1/availability", tags=["availability"])

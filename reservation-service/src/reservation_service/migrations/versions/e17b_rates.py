@@ -18,9 +18,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("properties") as batch:
-        batch.add_column(
-            sa.Column("tax_rate_bp", sa.Integer(), nullable=False, server_default="0")
-        )
+        batch.add_column(sa.Column("tax_rate_bp", sa.Integer(), nullable=False, server_default="0"))
     op.create_table(
         "rate_plans",
         sa.Column("id", sa.Integer(), primary_key=True),
