@@ -42,7 +42,16 @@ SERVICES: tuple[ServiceInfo, ...] = (
     ServiceInfo(
         "reservation-service",
         8001,
-        ("properties", "room-types", "rooms", "availability", "reservations"),
+        (
+            "properties",
+            "room-types",
+            "rooms",
+            "availability",
+            "reservations",
+            "rate-plans",  # issue 17 rates: plans and their ARI pushes
+            "quotes",
+            "ari",
+        ),
     ),
     ServiceInfo("transfer-service", 8002, ("vehicles", "drivers", "transfers")),
     ServiceInfo("guest-service", 8003, ("guests",)),
