@@ -20,8 +20,6 @@ from reservation_service.rates.models import (
     BASE_CODE,
     PlanKind,
     RatePlan,
-    RatePlanNight,
-    RatePlanSeason,
 )
 
 WEEKEND_NIGHTS = frozenset({5, 6})  # ISO weekday of the night: Friday and Saturday
@@ -40,43 +38,82 @@ class Restriction:
     detail: str
 
 
+@dataclass(frozen=True, slots=True)
+class Night:
+    """A plan's pushed night as pricing reads it (a plain copy of a RatePlanNight row)."""
+
+    amount: int | None
+    min_stay: int | None
+    max_stay: int | None
+    closed_to_arrival: bool
+    closed_to_departure: bool
+    stop_sell: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Season:
+    start: date
+    end: date
+    weekday_amount: int
+    weekend_amount: int | None
+
+
 @dataclass
 class PlanData:
-    """What pricing needs of one property's plans over a span of dates."""
+    """What pricing needs of one property's plans over a span of dates: plain values, read in
+    bulk, so pricing many plans over many nights touches no ORM attribute per night."""
 
     room_types: Mapping[int, RoomType]
     plans: Mapping[int, RatePlan]  # by id
-    seasons: Mapping[int, Sequence[RatePlanSeason]]  # by plan id
-    nights: Mapping[tuple[int, date], RatePlanNight]  # by (plan id, night)
+    seasons: Mapping[int, Sequence[Season]]  # by plan id, in date order
+    nights: Mapping[int, Mapping[date, Night]]  # by plan id, then night
 
     def parent(self, plan: RatePlan) -> RatePlan | None:
         return self.plans.get(plan.parent_id) if plan.parent_id is not None else None
 
-    def night(self, plan: RatePlan, night: date) -> RatePlanNight | None:
-        return None if plan.id is None else self.nights.get((plan.id, night))
+    def night(self, plan: RatePlan, night: date) -> Night | None:
+        if plan.id is None:
+            return None
+        pushed = self.nights.get(plan.id)
+        return pushed.get(night) if pushed else None
+
+    def by_room_type(self) -> dict[int, list[RatePlan]]:
+        grouped: dict[int, list[RatePlan]] = {}
+        for plan in self.plans.values():
+            grouped.setdefault(plan.room_type_id, []).append(plan)
+        return grouped
 
 
-def _season_for(seasons: Sequence[RatePlanSeason], night: date) -> RatePlanSeason | None:
-    for season in seasons:
-        if season.start_date <= night < season.end_date:
-            return season
-    return None
+_NO_NIGHTS: Mapping[date, Night] = {}
+
+
+def base_prices(data: PlanData, plan: RatePlan, room_type: RoomType, stay: list[date]) -> list[int]:
+    """A base plan's price of each night of `stay` (rules in the module's docstring)."""
+    pushed = data.nights.get(plan.id, _NO_NIGHTS) if plan.id is not None else _NO_NIGHTS
+    seasons = data.seasons.get(plan.id, ()) if plan.id is not None else ()
+    weekday = plan.weekday_amount if plan.weekday_amount is not None else room_type.base_amount
+    weekend = plan.weekend_amount if plan.weekend_amount is not None else weekday
+    amounts = []
+    for night in stay:
+        row = pushed.get(night)
+        if row is not None and row.amount is not None:
+            amounts.append(row.amount)
+            continue
+        is_weekend = night.isoweekday() in WEEKEND_NIGHTS
+        for season in seasons:
+            if season.start <= night < season.end:
+                if is_weekend and season.weekend_amount is not None:
+                    amounts.append(season.weekend_amount)
+                else:
+                    amounts.append(season.weekday_amount)
+                break
+        else:
+            amounts.append(weekend if is_weekend else weekday)
+    return amounts
 
 
 def base_price(data: PlanData, plan: RatePlan, room_type: RoomType, night: date) -> int:
-    pushed = data.night(plan, night)
-    if pushed is not None and pushed.amount is not None:
-        return pushed.amount
-    weekend = night.isoweekday() in WEEKEND_NIGHTS
-    season = _season_for(data.seasons.get(plan.id, ()) if plan.id else (), night)
-    if season is not None:
-        if weekend and season.weekend_amount is not None:
-            return season.weekend_amount
-        return season.weekday_amount
-    weekday = plan.weekday_amount if plan.weekday_amount is not None else room_type.base_amount
-    if weekend and plan.weekend_amount is not None:
-        return plan.weekend_amount
-    return weekday
+    return base_prices(data, plan, room_type, [night])[0]
 
 
 def discounted(amount: int, discount_bp: int) -> int:
@@ -86,18 +123,17 @@ def discounted(amount: int, discount_bp: int) -> int:
 def prices(data: PlanData, plan: RatePlan, room_type: RoomType, nights: list[date]) -> list[int]:
     parent = data.parent(plan)
     if plan.kind == PlanKind.DERIVED and parent is not None:
-        return [
-            discounted(base_price(data, parent, room_type, n), plan.discount_bp) for n in nights
-        ]
-    return [base_price(data, plan, room_type, n) for n in nights]
+        off = plan.discount_bp
+        return [discounted(a, off) for a in base_prices(data, parent, room_type, nights)]
+    return base_prices(data, plan, room_type, nights)
 
 
 def restriction(
     data: PlanData, plan: RatePlan, check_in: date, check_out: date
 ) -> Restriction | None:
     """The first restriction the stay breaks under `plan` (and its parent), or None."""
-    chain = [p for p in (data.parent(plan), plan) if p is not None and p.id is not None]
-    if not chain:
+    chain = [p for p in (data.parent(plan), plan) if p is not None and p.id in data.nights]
+    if not chain:  # neither has a pushed night in the span: nothing restricts
         return None
     count = (check_out - check_in).days
     for p in chain:
@@ -126,11 +162,14 @@ def restriction(
             return Restriction(
                 "closed_to_departure", check_out, f"No departures on {check_out} under {p.code}."
             )
-        for i in range(count):
-            night = date.fromordinal(check_in.toordinal() + i)
-            row = data.night(p, night)
-            if row is not None and row.stop_sell:
-                return Restriction(
-                    "stop_sell", night, f"{p.code} is not sold for the night of {night}."
-                )
+        pushed = data.nights.get(p.id, _NO_NIGHTS) if p.id is not None else _NO_NIGHTS
+        if pushed:
+            first = check_in.toordinal()
+            for i in range(count):
+                night = date.fromordinal(first + i)
+                row = pushed.get(night)
+                if row is not None and row.stop_sell:
+                    return Restriction(
+                        "stop_sell", night, f"{p.code} is not sold for the night of {night}."
+                    )
     return None

@@ -521,10 +521,11 @@ async def read_ari(
     free = await store.free_per_night(session, prop.id, start, end)
     stay = nights(start, end)
     wanted = rate_plan_code.strip().upper() if rate_plan_code else None
+    by_room_type = data.by_room_type()
     out = []
     for room_type in room_types:
         assert room_type.id is not None
-        plans = [p for p in data.plans.values() if p.room_type_id == room_type.id]
+        plans = list(by_room_type.get(room_type.id, ()))
         if not any(p.code == BASE_CODE for p in plans):
             plans.insert(0, engine.implicit_base(room_type))
         if wanted is not None:

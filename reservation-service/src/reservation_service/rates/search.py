@@ -36,12 +36,14 @@ async def search(
     data = await store.plan_data(session, room_types, check_in, check_out)
     free = await store.free_per_night(session, prop.id, check_in, check_out)
     count = (check_out - check_in).days
+    by_room_type = data.by_room_type()
+    snapshots: dict[int | None, dict[str, object]] = {}
     found = []
     for room_type in room_types:
         assert room_type.id is not None
         per_night = free.get(room_type.id, [0] * count)
         available = min(per_night) if per_night else 0
-        plans = [p for p in data.plans.values() if p.room_type_id == room_type.id]
+        plans = list(by_room_type.get(room_type.id, ()))
         base = next((p for p in plans if p.code == BASE_CODE), None)
         if base is None:
             base = engine.implicit_base(room_type)
@@ -66,7 +68,8 @@ async def search(
                         tax_amount=quote.tax_amount,
                         total_amount=quote.total_amount,
                         currency=quote.currency,
-                        policy=pricing.policy_snapshot(quote),
+                        policy=snapshots.get(plan.id)
+                        or snapshots.setdefault(plan.id, pricing.policy_snapshot(quote)),
                     )
                 )
             offers.sort(key=lambda o: (o.total_amount, o.rate_plan_code))

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,7 +21,7 @@ from reservation_service.models import (
     Room,
     RoomType,
 )
-from reservation_service.rates.engine import PlanData
+from reservation_service.rates.engine import Night, PlanData, Season
 from reservation_service.rates.models import RatePlan, RatePlanNight, RatePlanSeason
 from reservation_service.stays import nights
 
@@ -45,28 +46,43 @@ async def plan_data(
         )
         plans = (await session.exec(query)).all()
     loaded = {p.id: p for p in plans if p.id is not None}
-    seasons: dict[int, list[RatePlanSeason]] = defaultdict(list)
-    pushed: dict[tuple[int, date], RatePlanNight] = {}
+    seasons: dict[int, list[Season]] = defaultdict(list)
+    pushed: dict[int, dict[date, Night]] = defaultdict(dict)
     if loaded:
-        for season in (
-            await session.exec(
-                select(RatePlanSeason)
-                .where(col(RatePlanSeason.rate_plan_id).in_(list(loaded)))
-                .where(col(RatePlanSeason.end_date) > start, col(RatePlanSeason.start_date) <= end)
-                .order_by(col(RatePlanSeason.start_date))
+        ids = list(loaded)
+        connection = await session.connection()  # Core rows: plain tuples, no ORM per night
+        season_rows = await connection.execute(
+            sa_select(
+                col(RatePlanSeason.rate_plan_id),
+                col(RatePlanSeason.start_date),
+                col(RatePlanSeason.end_date),
+                col(RatePlanSeason.weekday_amount),
+                col(RatePlanSeason.weekend_amount),
             )
-        ).all():
-            seasons[season.rate_plan_id].append(season)
-        for row in (
-            await session.exec(
-                select(RatePlanNight).where(
-                    col(RatePlanNight.rate_plan_id).in_(list(loaded)),
-                    col(RatePlanNight.night) >= start,
-                    col(RatePlanNight.night) <= end,
-                )
+            .where(col(RatePlanSeason.rate_plan_id).in_(ids))
+            .where(col(RatePlanSeason.end_date) > start, col(RatePlanSeason.start_date) <= end)
+            .order_by(col(RatePlanSeason.start_date))
+        )
+        for plan_id, first, after, weekday, weekend in season_rows.all():
+            seasons[plan_id].append(Season(first, after, weekday, weekend))
+        night_rows = await connection.execute(
+            sa_select(
+                col(RatePlanNight.rate_plan_id),
+                col(RatePlanNight.night),
+                col(RatePlanNight.amount),
+                col(RatePlanNight.min_stay),
+                col(RatePlanNight.max_stay),
+                col(RatePlanNight.closed_to_arrival),
+                col(RatePlanNight.closed_to_departure),
+                col(RatePlanNight.stop_sell),
+            ).where(
+                col(RatePlanNight.rate_plan_id).in_(ids),
+                col(RatePlanNight.night) >= start,
+                col(RatePlanNight.night) <= end,
             )
-        ).all():
-            pushed[(row.rate_plan_id, row.night)] = row
+        )
+        for plan_id, night, amount, low, high, cta, ctd, stop in night_rows.all():
+            pushed[plan_id][night] = Night(amount, low, high, cta, ctd, stop)
     return PlanData(room_types=by_id, plans=loaded, seasons=seasons, nights=pushed)
 
 
