@@ -662,6 +662,25 @@ async def test_concurrent_pushes_and_plan_creations_stay_consistent(hotel_on_eac
         )
     )
     statuses = sorted(r.status_code for r in created)
+    # derived plans of a room type without a BASE row yet: BASE is made once, both succeed
+    first_derived = await asyncio.gather(
+        *(
+            hotel.client.post(
+                "/api/v1/rate-plans",
+                json={
+                    "room_type_code": "DLX",
+                    "code": f"D{i}D",
+                    "name": "D",
+                    "parent_code": "BASE",
+                    "discount_bp": 100 * (i + 1),
+                },
+            )
+            for i in range(3)
+        )
+    )
+    assert [r.status_code for r in first_derived] == [201] * 3, [r.text for r in first_derived]
+    dlx = (await hotel.client.get("/api/v1/rate-plans", params={"room_type_code": "DLX"})).json()
+    assert sorted(p["code"] for p in dlx["items"]) == ["BASE", "D0D", "D1D", "D2D"]
     assert statuses == [201, 409, 409, 409], [r.text for r in created]
     listed = (await hotel.client.get("/api/v1/rate-plans", params={"room_type_code": "STD"})).json()
     assert sorted(p["code"] for p in listed["items"]) == ["BASE", "SAME"]

@@ -8,7 +8,7 @@ from hotel_common.errors import NotFound, ProblemError
 from hotel_common.pagination import Page, Paging, keyset_page
 from hotel_common.principal import Principal
 from hotel_common.time import utcnow
-from hotel_common.uniques import insert_unique
+from hotel_common.uniques import insert_unique, try_insert
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -105,12 +105,10 @@ async def create_plan(
             )
         parent = await _by_code(session, room_type, data.parent_code)
         if parent is None and data.parent_code == BASE_CODE:
-            parent = await insert_unique(
-                session,
-                RatePlan(room_type_id=room_type.id, code=BASE_CODE, name="Base rate"),
-                "rate_plan_exists",
-                f"Room type {room_type.code} has a rate plan {BASE_CODE}.",
-            )
+            # The implicit BASE becomes a row; made meanwhile by another request: that one.
+            base = RatePlan(room_type_id=room_type.id, code=BASE_CODE, name="Base rate")
+            parent = base if await try_insert(session, base) else None
+            parent = parent or await _by_code(session, room_type, BASE_CODE)
         if parent is None:
             raise invalid_field(
                 "unknown_rate_plan",
