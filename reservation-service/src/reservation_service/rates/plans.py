@@ -3,6 +3,7 @@ date ranges (ARI), all or nothing and idempotent by content; reading ARI back.""
 
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
+from typing import Any
 
 from hotel_common.errors import NotFound, ProblemError
 from hotel_common.pagination import Page, Paging, keyset_page
@@ -21,9 +22,6 @@ from reservation_service.rates import engine, store
 from reservation_service.rates.models import (
     BASE_CODE,
     Ari,
-    AriNight,
-    AriPlan,
-    AriRoomType,
     CancellationIn,
     CancellationOut,
     GuaranteeIn,
@@ -520,7 +518,7 @@ async def read_ari(
     stay = nights(start, end)
     wanted = rate_plan_code.strip().upper() if rate_plan_code else None
     by_room_type = data.by_room_type()
-    out = []
+    out: list[dict[str, Any]] = []
     for room_type in room_types:
         assert room_type.id is not None
         plans = list(by_room_type.get(room_type.id, ()))
@@ -529,32 +527,35 @@ async def read_ari(
         if wanted is not None:
             plans = [p for p in plans if p.code == wanted]
         out.append(
-            AriRoomType(
-                room_type_code=room_type.code,
-                free=free.get(room_type.id, [0] * len(stay)),
-                rate_plans=[_ari_plan(data, p, room_type, stay) for p in plans],
-            )
+            {
+                "room_type_code": room_type.code,
+                "free": free.get(room_type.id, [0] * len(stay)),
+                "rate_plans": [_ari_plan(data, p, room_type, stay) for p in plans],
+            }
         )
-    assert prop.id is not None
-    return Ari(property_id=prop.id, start=start, end=end, currency=prop.currency, room_types=out)
+    answer = {"property_id": prop.id, "start": start, "end": end, "currency": prop.currency}
+    return Ari.model_validate(answer | {"room_types": out})
 
 
 def _ari_plan(
     data: engine.PlanData, plan: RatePlan, room_type: RoomType, stay: list[date]
-) -> AriPlan:
+) -> dict[str, Any]:
+    """A plan's nights as plain values: the whole answer is validated once (Ari.model_validate,
+    in pydantic's core), not one model per night, which dominated a year-long read."""
     amounts = engine.prices(data, plan, room_type, stay)
+    pushed = data.nights.get(plan.id, {}) if plan.id is not None else {}
     rows = []
     for night, amount in zip(stay, amounts, strict=True):
-        row = data.night(plan, night)
+        row = pushed.get(night)
         rows.append(
-            AriNight(
-                night=night,
-                amount=amount,
-                min_stay=row.min_stay if row else None,
-                max_stay=row.max_stay if row else None,
-                closed_to_arrival=bool(row and row.closed_to_arrival),
-                closed_to_departure=bool(row and row.closed_to_departure),
-                stop_sell=bool(row and row.stop_sell),
-            )
+            {
+                "night": night,
+                "amount": amount,
+                "min_stay": row.min_stay if row else None,
+                "max_stay": row.max_stay if row else None,
+                "closed_to_arrival": row.closed_to_arrival if row else False,
+                "closed_to_departure": row.closed_to_departure if row else False,
+                "stop_sell": row.stop_sell if row else False,
+            }
         )
-    return AriPlan(rate_plan_id=plan.id, code=plan.code, kind=PlanKind(plan.kind), nights=rows)
+    return {"rate_plan_id": plan.id, "code": plan.code, "kind": plan.kind, "nights": rows}
