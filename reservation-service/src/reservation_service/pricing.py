@@ -154,7 +154,7 @@ def quote_from(
     stay = nights(check_in, check_out)
     amounts = engine.prices(data, plan, room_type, stay)
     room = sum(amounts)
-    tax = (room * prop.tax_rate_bp + 5000) // 10000
+    tax = tax_of(prop, room)
     if room + tax > INT32_MAX:
         raise invalid_field(
             "stay_amount_too_large",
@@ -173,6 +173,17 @@ def quote_from(
         policy=policy,
         guarantee=guarantee,
     )
+
+
+def tax_of(prop: Property, room_amount: int) -> int:
+    """The property's taxes on a room amount, rounded half up to a minor unit."""
+    return (room_amount * prop.tax_rate_bp + 5000) // 10000
+
+
+def terms_snapshot(plan: RatePlan) -> dict[str, Any]:
+    """What `policy_snapshot` stores, straight from a plan."""
+    policy, guarantee = terms(plan)
+    return {"cancellation": asdict(policy), "guarantee": asdict(guarantee)}
 
 
 def terms(plan: RatePlan) -> tuple[CancellationPolicy, Guarantee]:

@@ -2,8 +2,10 @@
 a few bulk reads (room types, plans, seasons, pushed nights, free rooms per night)."""
 
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from hotel_common.bounds import INT32_MAX
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -12,7 +14,14 @@ from reservation_service.catalog import room_type_by_code
 from reservation_service.models import PlanOffer, Property, RoomType, RoomTypeAvailability
 from reservation_service.problems import invalid_field
 from reservation_service.rates import engine, store
-from reservation_service.rates.models import BASE_CODE, Quote, QuoteNight, QuoteRequest
+from reservation_service.rates.models import (
+    BASE_CODE,
+    Quote,
+    QuoteNight,
+    QuoteRequest,
+    RatePlan,
+)
+from reservation_service.stays import nights
 
 
 async def search(
@@ -35,9 +44,23 @@ async def search(
     )
     data = await store.plan_data(session, room_types, check_in, check_out)
     free = await store.free_per_night(session, prop.id, check_in, check_out)
-    count = (check_out - check_in).days
+    stay = nights(check_in, check_out)
+    count = len(stay)
     by_room_type = data.by_room_type()
-    snapshots: dict[int | None, dict[str, object]] = {}
+    snapshots: dict[int | None, dict[str, Any]] = {}
+
+    def priced(plan: RatePlan, room_type: RoomType) -> tuple[list[int], int, int]:
+        amounts = engine.prices(data, plan, room_type, stay)
+        room = sum(amounts)
+        tax = pricing.tax_of(prop, room)
+        if room + tax > INT32_MAX:
+            raise invalid_field(
+                "stay_amount_too_large",
+                "query.check_out",
+                "The stay's total is more than one booking can hold: search fewer nights.",
+            )
+        return amounts, room, tax
+
     found = []
     for room_type in room_types:
         assert room_type.id is not None
@@ -48,28 +71,30 @@ async def search(
         if base is None:
             base = engine.implicit_base(room_type)
             plans.insert(0, base)
-        rack = pricing.quote_from(data, prop, room_type, base, check_in, check_out, where="query")
+        rack, rack_room, rack_tax = priced(base, room_type)
         offers = []
         if available > 0:
             for plan in plans:
                 if engine.restriction(data, plan, check_in, check_out) is not None:
                     continue
-                quote = pricing.quote_from(
-                    data, prop, room_type, plan, check_in, check_out, where="query"
+                amounts, room, tax = (
+                    (rack, rack_room, rack_tax) if plan is base else priced(plan, room_type)
                 )
+                policy = snapshots.get(plan.id)
+                if policy is None or plan.id is None:
+                    policy = snapshots[plan.id] = pricing.terms_snapshot(plan)
                 offers.append(
                     PlanOffer(
                         rate_plan_id=plan.id,
                         rate_plan_code=plan.code,
                         name=plan.name,
                         kind=plan.kind,
-                        nightly_amounts=[n.amount for n in quote.nights],
-                        room_amount=quote.room_amount,
-                        tax_amount=quote.tax_amount,
-                        total_amount=quote.total_amount,
-                        currency=quote.currency,
-                        policy=snapshots.get(plan.id)
-                        or snapshots.setdefault(plan.id, pricing.policy_snapshot(quote)),
+                        nightly_amounts=amounts,
+                        room_amount=room,
+                        tax_amount=tax,
+                        total_amount=room + tax,
+                        currency=prop.currency,
+                        policy=policy,
                     )
                 )
             offers.sort(key=lambda o: (o.total_amount, o.rate_plan_code))
@@ -82,8 +107,8 @@ async def search(
                 capacity=room_type.capacity,
                 bed_type=room_type.bed_type,
                 available=available,
-                nightly_amount=rack.nights[0].amount,
-                total_amount=rack.total_amount,
+                nightly_amount=rack[0],
+                total_amount=rack_room + rack_tax,
                 currency=prop.currency,
                 free_per_night=per_night,
                 rate_plans=offers,
