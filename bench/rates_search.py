@@ -35,6 +35,9 @@ async def main(db: str, calls: int) -> None:
             await seed(client, today)
             start = today + timedelta(days=30)
             searches = {
+                "baseline: list room types (request overhead)": lambda i: client.get(
+                    "/api/v1/room-types"
+                ),
                 "availability 3 nights": lambda i: client.get(
                     "/api/v1/availability",
                     params={"check_in": day(start, i), "check_out": day(start, i + 3)},

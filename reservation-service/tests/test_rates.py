@@ -3,8 +3,9 @@ percentage off), restrictions, taxes, quotes, availability with plans, bulk ARI,
 HTTP API. Expected prices are derived from the documented rules, never hard-coded."""
 
 import asyncio
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from hotel_common.principal import ANONYMOUS, ApiScope, Kind, Principal, Role
 from hotel_common.settings import DEV_INTERNAL_SECRET
@@ -243,6 +244,9 @@ async def test_plan_terms_travel_with_quotes_and_bookings_and_changes_keep_old_b
         "guarantee": {"kind": "deposit", "deposit_percent": 30, "due_hours": 12},
     }
     assert body["guarantee_amount"] == (body["total_amount"] * 30 + 50) // 100
+    arrival = datetime.combine(d(hotel.stay[0]), time(14), ZoneInfo("Asia/Shanghai"))
+    until = datetime.fromisoformat(body["free_cancellation_until"].replace("Z", "+00:00"))
+    assert until == arrival - timedelta(hours=72)  # the demo hotel checks in from 14:00
     booked = await hotel.book()
     assert booked["policy"] == body["policy"]
 

@@ -182,8 +182,18 @@ def tax_of(prop: Property, room_amount: int) -> int:
 
 def terms_snapshot(plan: RatePlan) -> dict[str, Any]:
     """What `policy_snapshot` stores, straight from a plan."""
-    policy, guarantee = terms(plan)
-    return {"cancellation": asdict(policy), "guarantee": asdict(guarantee)}
+    return {
+        "cancellation": {
+            "free_until_hours": plan.cancel_free_until_hours,
+            "fee": plan.cancel_fee,
+            "fee_percent": plan.cancel_fee_percent,
+        },
+        "guarantee": {
+            "kind": plan.guarantee_kind,
+            "deposit_percent": plan.guarantee_deposit_percent,
+            "due_hours": plan.guarantee_due_hours,
+        },
+    }
 
 
 def terms(plan: RatePlan) -> tuple[CancellationPolicy, Guarantee]:

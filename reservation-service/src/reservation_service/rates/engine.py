@@ -163,13 +163,10 @@ def restriction(
                 "closed_to_departure", check_out, f"No departures on {check_out} under {p.code}."
             )
         pushed = data.nights.get(p.id, _NO_NIGHTS) if p.id is not None else _NO_NIGHTS
-        if pushed:
-            first = check_in.toordinal()
-            for i in range(count):
-                night = date.fromordinal(first + i)
-                row = pushed.get(night)
-                if row is not None and row.stop_sell:
-                    return Restriction(
-                        "stop_sell", night, f"{p.code} is not sold for the night of {night}."
-                    )
+        stopped = [n for n, row in pushed.items() if row.stop_sell and check_in <= n < check_out]
+        if stopped:
+            night = min(stopped)
+            return Restriction(
+                "stop_sell", night, f"{p.code} is not sold for the night of {night}."
+            )
     return None

@@ -81,7 +81,7 @@ async def search(
                     (rack, rack_room, rack_tax) if plan is base else priced(plan, room_type)
                 )
                 policy = snapshots.get(plan.id)
-                if policy is None or plan.id is None:
+                if policy is None:  # implicit BASE plans (id None) share the default terms
                     policy = snapshots[plan.id] = pricing.terms_snapshot(plan)
                 offers.append(
                     PlanOffer(
