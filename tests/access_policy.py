@@ -128,6 +128,26 @@ def _reservation_id(call: Call) -> list[str]:
     return [str(call.reservation()["id"])]
 
 
+def _stay(call: Call) -> dict[str, str]:
+    booked = call.reservation("partner_a")
+    return {"check_in": booked["check_in"], "check_out": booked["check_out"]}
+
+
+def _range(call: Call) -> dict[str, str]:
+    stay = _stay(call)
+    return {"start": stay["check_in"], "end": stay["check_out"]}
+
+
+def _rate_plan_id(call: Call) -> list[str]:
+    """A plan of its own for each probe (made by the admin)."""
+    made = call.admin.post(
+        f"{PREFIX}/rate-plans",
+        json={"room_type_code": "KNG", "code": "M" + _hex(), "name": "M", "property_id": 1},
+    )
+    assert made.status_code == 201, made.text
+    return [str(made.json()["id"])]
+
+
 def _aimed(records: dict[str, Any], call: Call) -> Any:
     """The record a probe aims at; a refused caller whose other tenant has none (a partner has
     no pickups or notices) aims at anyone's."""
@@ -222,6 +242,42 @@ POLICY: dict[str, Operation] = {
     ),
     # Desk staff or the payment flow (service credentials): never the guest or partner.
     "guarantee_reservation": Operation(who(ok=DESK), ids=_reservation_id),
+    # reservation-service, issue 17 rates: plans and quotes are public, ARI is managers' and
+    # channel managers' (`ari:write`, which the matrix's partner keys do not hold).
+    "list_rate_plans": Operation(who(ok=EVERYONE)),
+    "get_rate_plan": Operation(who(ok=EVERYONE), ids=_rate_plan_id),
+    "create_quote": Operation(
+        who(ok=EVERYONE), body=lambda c: {"room_type_code": "KNG"} | _stay(c)
+    ),
+    "create_rate_plan": Operation(
+        who(ok=["manager", "admin"]),
+        body=lambda c: {
+            "room_type_code": "KNG",
+            "code": "T" + _hex(),
+            "name": "T",
+            "property_id": 1,
+        },
+    ),
+    "update_rate_plan": Operation(
+        who(ok=["manager", "admin"]), ids=_rate_plan_id, body=lambda c: {"name": "Matrix"}
+    ),
+    "update_property": Operation(
+        who(ok=["manager", "admin"]), ids=lambda c: ["1"], body=lambda c: {"tax_rate_bp": 0}
+    ),
+    "push_rates": Operation(
+        who(ok=["manager", "admin"]),
+        ids=_rate_plan_id,
+        body=lambda c: {"ranges": [_range(c) | {"amount": 50000}]},
+    ),
+    "push_restrictions": Operation(
+        who(ok=["manager", "admin"]),
+        ids=_rate_plan_id,
+        body=lambda c: {"ranges": [_range(c) | {"min_stay": 1}]},
+    ),
+    "read_ari": Operation(
+        who(ok=DESK),
+        params=lambda c: {"from": _stay(c)["check_in"], "to": _stay(c)["check_out"]},
+    ),
     # transfer-service
     "list_transfers": Operation(
         who(ok=TRANSFER_READERS, own=["driver", "guest", "booking"]),

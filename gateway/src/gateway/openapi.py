@@ -260,6 +260,9 @@ ANONYMOUS_OPERATIONS = (
     ("get", "/api/v1/properties"),
     ("get", "/api/v1/room-types"),
     ("get", "/api/v1/availability"),
+    ("get", "/api/v1/rate-plans"),
+    ("get", "/api/v1/rate-plans/{plan_id}"),
+    ("post", "/api/v1/quotes"),
     ("post", "/api/v1/reservations"),
     ("get", "/api/v1/me"),  # answers who the caller is, anonymous included
 )

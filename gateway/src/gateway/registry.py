@@ -42,7 +42,18 @@ SERVICES: tuple[ServiceInfo, ...] = (
     ServiceInfo(
         "reservation-service",
         8001,
-        ("properties", "room-types", "rooms", "availability", "reservations"),
+        (
+            "properties",
+            "room-types",
+            "rooms",
+            "availability",
+            "reservations",
+            "rate-plans",  # issue 17 rates: plans and their ARI pushes
+            "quotes",
+            "ari",
+            "out-of-order-periods",  # issue 17 inventory
+            "analytics",
+        ),
     ),
     ServiceInfo("transfer-service", 8002, ("vehicles", "drivers", "transfers")),
     ServiceInfo("guest-service", 8003, ("guests",)),

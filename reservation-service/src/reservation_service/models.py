@@ -60,6 +60,8 @@ MINOR_UNITS = "an integer in minor units (e.g. cents) of `currency`, ISO 4217"
 # A stay of the longest length at this rate still totals within the stored 32-bit integer.
 MAX_NIGHTLY_AMOUNT = INT32_MAX // 60
 MIN_FLOOR, MAX_FLOOR = -10, 300
+# Taxes of at most 30 %: the highest VAT and lodging taxes stay below it.
+MAX_TAX_RATE_BP = 3000
 
 
 class PropertyBase(SQLModel):
@@ -68,6 +70,13 @@ class PropertyBase(SQLModel):
     currency: str = Field(min_length=3, max_length=3, regex=r"^[A-Z]{3}$", description="ISO 4217")
     check_in_time: time = Field(description="Local time from which rooms are ready")
     check_out_time: time = Field(description="Local time by which guests leave")
+    tax_rate_bp: int = Field(
+        default=0,
+        ge=0,
+        le=MAX_TAX_RATE_BP,
+        description="Taxes added to a stay's room amount, in basis points (600 = 6 %)",
+        sa_column_kwargs={"server_default": "0"},
+    )
 
 
 class PropertyCreate(PropertyBase):
@@ -95,6 +104,24 @@ class Property(PropertyBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, unique=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class PropertyUpdate(StrictModel):
+    """Fields given replace the property's; existing bookings keep the taxes they were priced
+    with."""
+
+    tax_rate_bp: int | None = PydanticField(
+        default=None,
+        ge=0,
+        le=MAX_TAX_RATE_BP,
+        description="Taxes added to a stay's room amount, in basis points (600 = 6 %)",
+    )
+    check_in_time: LocalTime | None = PydanticField(
+        default=None, description="Local time from which rooms are ready"
+    )
+    check_out_time: LocalTime | None = PydanticField(
+        default=None, description="Local time by which guests leave"
+    )
 
 
 class PropertyPublic(PropertyBase):
@@ -782,6 +809,23 @@ class ReservationCreated(ReservationPublic):
 # -- availability ----------------------------------------------------------------------------------
 
 
+class PlanOffer(BaseModel):
+    """A rate plan the stay may be booked under (its restrictions allow the stay)."""
+
+    rate_plan_id: int | None = PydanticField(description="None: the implicit BASE plan")
+    rate_plan_code: str
+    name: str
+    kind: str = PydanticField(description="base or derived")
+    nightly_amounts: list[int] = PydanticField(description=f"Price of each night: {MINOR_UNITS}")
+    room_amount: int = PydanticField(description=f"Sum of the nights: {MINOR_UNITS}")
+    tax_amount: int = PydanticField(description=f"Taxes on the room amount: {MINOR_UNITS}")
+    total_amount: int = PydanticField(description=f"Room amount plus taxes: {MINOR_UNITS}")
+    currency: str = PydanticField(description="ISO 4217")
+    policy: dict[str, Any] = PydanticField(
+        description="The cancellation policy and guarantee a booking under it agrees to"
+    )
+
+
 class RoomTypeAvailability(BaseModel):
     room_type_code: str
     name: str
@@ -789,8 +833,18 @@ class RoomTypeAvailability(BaseModel):
     bed_type: str
     available: int = PydanticField(description="Rooms free on every night of the stay")
     nightly_amount: int = PydanticField(description=f"Price per night: {MINOR_UNITS}")
-    total_amount: int = PydanticField(description=f"Price of the stay: {MINOR_UNITS}")
+    total_amount: int = PydanticField(
+        description=f"Price of the stay under the BASE plan, taxes included: {MINOR_UNITS}"
+    )
     currency: str = PydanticField(description="ISO 4217")
+    free_per_night: list[int] = PydanticField(
+        default_factory=list, description="Rooms free each night of the stay, in night order"
+    )
+    rate_plans: list[PlanOffer] = PydanticField(
+        default_factory=list,
+        description="Plans the stay may be booked under now (restrictions honoured), cheapest "
+        "first; empty when no room is free",
+    )
 
 
 class Availability(BaseModel):

@@ -1,17 +1,27 @@
 """Pricing: the one place a stay is priced, used by availability, quotes and bookings.
 
-FOUNDATION STUB (issue 17): prices every night at the room type's base amount under the default
-policy. The rates work replaces the body of `quote_stay` with rate plans, seasons, derived plans,
-restrictions and taxes; its signature and `StayQuote` are the contract callers rely on.
+A stay is priced under a rate plan of its room type (default: the room type's BASE plan; a room
+type without one is sold at its base amount under the default terms), night by night
+(rates/engine.py), checked against the plan's restrictions, with the property's tax
+(`tax_rate_bp`, basis points of the room amount, rounded half up) added. The plan's
+cancellation policy and guarantee travel with the quote; a booking stores them
+(`policy_snapshot`) and is charged by them later, whatever the plan says by then.
 """
 
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+from hotel_common.bounds import INT32_MAX
+from hotel_common.errors import ProblemError
+from sqlalchemy.orm import aliased
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from reservation_service.models import Property, RoomType
+from reservation_service.problems import invalid_field
+from reservation_service.rates import engine, store
+from reservation_service.rates.models import BASE_CODE, RatePlan
 from reservation_service.stays import nights
 
 
@@ -63,22 +73,151 @@ async def quote_stay(
     *,
     rate_plan_code: str | None = None,
     where: str = "body",
+    check_restrictions: bool = True,
 ) -> StayQuote:
     """The stay priced per night under the plan (default: the room type's base plan).
 
     Raises ProblemError 422 (`unknown_rate_plan`, naming `<where>.rate_plan_code`) or 409
     (`stay_restricted`: minimum or maximum stay, closed to arrival or departure, stop-sell),
-    never writes."""
-    prices = [NightPrice(n, room_type.base_amount) for n in nights(check_in, check_out)]
-    room = sum(p.amount for p in prices)
+    never writes. `check_restrictions=False` prices a stay already sold (e.g. re-reading)."""
+    plan, parent = await _plan_and_parent(session, room_type, rate_plan_code, where)
+    if plan.id is None:  # the implicit BASE plan: nothing more to read
+        data = engine.PlanData({room_type.id: room_type} if room_type.id else {}, {}, {}, {})
+    else:
+        data = await store.plan_data(
+            session,
+            [room_type],
+            check_in,
+            check_out,
+            plans=[plan] if parent is None else [plan, parent],
+        )
+    if check_restrictions and (broken := engine.restriction(data, plan, check_in, check_out)):
+        raise restricted(broken)
+    return quote_from(data, prop, room_type, plan, check_in, check_out, where=where)
+
+
+async def plan_for(
+    session: AsyncSession, room_type: RoomType, code: str | None, where: str = "body"
+) -> RatePlan:
+    """The room type's plan `code` (None: BASE; a room type without a BASE row has the implicit
+    one); 422 `unknown_rate_plan` naming `<where>.rate_plan_code` otherwise."""
+    return (await _plan_and_parent(session, room_type, code, where))[0]
+
+
+_PARENT = aliased(RatePlan)
+
+
+async def _plan_and_parent(
+    session: AsyncSession, room_type: RoomType, code: str | None, where: str
+) -> tuple[RatePlan, RatePlan | None]:
+    """The plan and its parent (a derived plan's) in one read."""
+    wanted = (code or BASE_CODE).strip().upper()
+    row = (
+        await session.exec(
+            select(RatePlan, _PARENT)
+            .outerjoin(_PARENT, col(_PARENT.id) == RatePlan.parent_id)
+            .where(RatePlan.room_type_id == room_type.id, RatePlan.code == wanted)
+        )
+    ).first()
+    if row is not None:
+        return row[0], row[1]
+    if wanted == BASE_CODE:
+        return engine.implicit_base(room_type), None
+    raise invalid_field(
+        "unknown_rate_plan",
+        f"{where}.rate_plan_code",
+        f"Room type {room_type.code} has no rate plan {wanted}.",
+    )
+
+
+def restricted(broken: engine.Restriction) -> ProblemError:
+    return ProblemError(
+        409,
+        "stay_restricted",
+        broken.detail,
+        restriction=broken.kind,
+        night=broken.night.isoformat(),
+    )
+
+
+def quote_from(
+    data: engine.PlanData,
+    prop: Property,
+    room_type: RoomType,
+    plan: RatePlan,
+    check_in: date,
+    check_out: date,
+    *,
+    where: str = "body",
+) -> StayQuote:
+    """The stay priced from loaded plan data (no restriction check, no database)."""
+    stay = nights(check_in, check_out)
+    amounts = engine.prices(data, plan, room_type, stay)
+    room = sum(amounts)
+    tax = tax_of(prop, room)
+    if room + tax > INT32_MAX:
+        raise invalid_field(
+            "stay_amount_too_large",
+            f"{where}.check_out",
+            "The stay's total is more than one booking can hold: book fewer nights.",
+        )
+    policy, guarantee = terms(plan)
     return StayQuote(
-        rate_plan_id=None,
-        rate_plan_code="BASE",
-        nights=prices,
+        rate_plan_id=plan.id,
+        rate_plan_code=plan.code,
+        nights=[NightPrice(n, a) for n, a in zip(stay, amounts, strict=True)],
         room_amount=room,
-        tax_amount=0,
-        total_amount=room,
+        tax_amount=tax,
+        total_amount=room + tax,
         currency=prop.currency,
+        policy=policy,
+        guarantee=guarantee,
+    )
+
+
+def tax_of(prop: Property, room_amount: int) -> int:
+    """The property's taxes on a room amount, rounded half up to a minor unit."""
+    return (room_amount * prop.tax_rate_bp + 5000) // 10000
+
+
+def terms_snapshot(plan: RatePlan) -> dict[str, Any]:
+    """What `policy_snapshot` stores, straight from a plan."""
+    return {
+        "cancellation": {
+            "free_until_hours": plan.cancel_free_until_hours,
+            "fee": plan.cancel_fee,
+            "fee_percent": plan.cancel_fee_percent,
+        },
+        "guarantee": {
+            "kind": plan.guarantee_kind,
+            "deposit_percent": plan.guarantee_deposit_percent,
+            "due_hours": plan.guarantee_due_hours,
+        },
+    }
+
+
+def terms(plan: RatePlan) -> tuple[CancellationPolicy, Guarantee]:
+    fee: Literal["first_night", "percent"] = (
+        "percent" if plan.cancel_fee == "percent" else "first_night"
+    )
+    kind: Literal["none", "deposit", "prepayment"] = (
+        "deposit"
+        if plan.guarantee_kind == "deposit"
+        else "prepayment"
+        if plan.guarantee_kind == "prepayment"
+        else "none"
+    )
+    return (
+        CancellationPolicy(
+            free_until_hours=plan.cancel_free_until_hours,
+            fee=fee,
+            fee_percent=plan.cancel_fee_percent,
+        ),
+        Guarantee(
+            kind=kind,
+            deposit_percent=plan.guarantee_deposit_percent,
+            due_hours=plan.guarantee_due_hours,
+        ),
     )
 
 

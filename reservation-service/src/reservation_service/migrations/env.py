@@ -1,4 +1,5 @@
-import reservation_service.models  # noqa: F401  (the service's tables)
+import reservation_service.models
+import reservation_service.rates.models  # noqa: F401  (rate plans, seasons, ARI nights)
 from hotel_common.migrations import run_env
 from reservation_service import stay_models  # noqa: F401  (the stay's tables)
 
