@@ -9,6 +9,7 @@ operation is gone: a new route is not reachable until someone has said who may c
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -148,6 +149,41 @@ def _rate_plan_id(call: Call) -> list[str]:
     return [str(made.json()["id"])]
 
 
+def _spare_room(call: Call) -> list[str]:
+    """A room of its own for each probe (made by the admin): a status or a period set on it
+    takes no night from the bookings the other probes aim at."""
+    made = call.admin.post(
+        f"{PREFIX}/rooms",
+        json={"number": "S" + _hex(6), "floor": 2, "room_type_code": "KNG", "property_id": 1},
+    )
+    assert made.status_code == 201, made.text
+    return [str(made.json()["id"])]
+
+
+def _period_body(call: Call) -> dict[str, Any]:
+    """Two nights out of order on a spare room, from the day after tomorrow (never in the past
+    at the property, whose day may be ahead of the test's)."""
+    first = date.today() + timedelta(days=2)
+    return {
+        "room_id": int(_spare_room(call)[0]),
+        "from_date": first.isoformat(),
+        "to_date": (first + timedelta(days=2)).isoformat(),
+        "reason": "Access matrix",
+    }
+
+
+def _period_id(call: Call) -> list[str]:
+    """A period of its own for each probe (made by the admin), so ending it is never a no-op
+    on another probe's."""
+    made = call.admin.post(f"{PREFIX}/out-of-order-periods", json=_period_body(call))
+    assert made.status_code == 201, made.text
+    return [str(made.json()["id"])]
+
+
+def _analytics_range(call: Call) -> dict[str, Any]:
+    return {"from": _stay(call)["check_in"], "to": _stay(call)["check_out"], "property_id": 1}
+
+
 def _aimed(records: dict[str, Any], call: Call) -> Any:
     """The record a probe aims at; a refused caller whose other tenant has none (a partner has
     no pickups or notices) aims at anyone's."""
@@ -179,6 +215,7 @@ RESERVATION_READERS = (*DESK, "marketing")
 TRANSFER_READERS = ("dispatcher", "front_desk", "manager", "admin")
 FLEET_READERS = ("dispatcher", "manager", "admin")
 BOOKING_OWNERS = ("booking", "guest", "partner_a", "partner_b")
+ROOM_KEEPERS = (*DESK, "housekeeping")
 ADMIN_ONLY = who(ok=["admin"])
 
 POLICY: dict[str, Operation] = {
@@ -217,7 +254,23 @@ POLICY: dict[str, Operation] = {
         who(ok=["manager", "admin"]),
         body=lambda c: {"number": _hex(6), "floor": 3, "room_type_code": "KNG", "property_id": 1},
     ),
-    "list_rooms": Operation(who(ok=[*DESK, "housekeeping"])),
+    "list_rooms": Operation(who(ok=ROOM_KEEPERS)),
+    # reservation-service, issue 17 inventory: housekeeping status and out-of-order periods are
+    # the desk's and housekeeping's (their properties); analytics the desk's and managers'.
+    "update_room": Operation(
+        who(ok=ROOM_KEEPERS), ids=_spare_room, body=lambda c: {"housekeeping_status": "clean"}
+    ),
+    "create_period": Operation(who(ok=ROOM_KEEPERS), body=_period_body),
+    "list_periods": Operation(who(ok=ROOM_KEEPERS)),
+    "end_period": Operation(who(ok=ROOM_KEEPERS), ids=_period_id),
+    "get_occupancy": Operation(who(ok=DESK), params=_analytics_range),
+    "get_day": Operation(
+        who(ok=DESK), params=lambda c: {"date": _stay(c)["check_in"], "property_id": 1}
+    ),
+    "get_pickup": Operation(who(ok=DESK), params=_analytics_range),
+    "get_channel_mix": Operation(who(ok=DESK), params=_analytics_range),
+    "get_cancellations": Operation(who(ok=DESK), params=_analytics_range),
+    "get_stay_patterns": Operation(who(ok=DESK), params=_analytics_range),
     "create_reservation": Operation(
         who(ok=["anonymous", *BOOKING_OWNERS, *DESK]), body=_new_booking
     ),
@@ -242,6 +295,31 @@ POLICY: dict[str, Operation] = {
     ),
     # Desk staff or the payment flow (service credentials): never the guest or partner.
     "guarantee_reservation": Operation(who(ok=DESK), ids=_reservation_id),
+    # reservation-service, issue 17 stay: front desk work is desk staff's alone; the folio is
+    # also read by its guest and its booking holder (own), never by a partner.
+    "room_suggestions": Operation(who(ok=DESK), ids=_reservation_id),
+    "assign_room": Operation(who(ok=DESK), ids=_reservation_id, body=lambda c: {}),
+    "check_in": Operation(
+        who(ok=DESK),
+        ids=_reservation_id,
+        body=lambda c: {
+            "id_verification": {
+                "document_type": "passport",
+                "issuing_country": "CN",
+                "last4": "1234",
+                "attested": True,
+            },
+            "deposit": {"amount": 0, "method": "cash"},
+        },
+    ),
+    "check_out": Operation(who(ok=DESK), ids=_reservation_id),
+    "get_folio": Operation(who(ok=DESK, own=["guest", "booking"]), ids=_reservation_id),
+    "post_charge": Operation(
+        who(ok=DESK), ids=_reservation_id, body=lambda c: {"category": "minibar", "amount": 6800}
+    ),
+    "take_payment": Operation(
+        who(ok=DESK), ids=_reservation_id, body=lambda c: {"amount": 100, "method": "cash"}
+    ),
     # reservation-service, issue 17 rates: plans and quotes are public, ARI is managers' and
     # channel managers' (`ari:write`, which the matrix's partner keys do not hold).
     "list_rate_plans": Operation(who(ok=EVERYONE)),
