@@ -3,13 +3,14 @@ after the commit (the delivery worker is woken by it), never inside the handler.
 
 Concurrency: the booking's and its pickup's events all belong to the reservation, and are
 subscribed with their contracts, so their handlers run one at a time per reservation, across
-prefetch and replicas (hotel_common/events/inbox.py). The "already cancelled?" check therefore sees a cancellation
-notice committed by a concurrent handler, and no confirmation, pickup, change or expiry notice is
-queued after the cancellation notice of its booking, whatever order the events come in. A change
-older than one the guest was already told of (by version) is not told. A cancellation is
-final (reservation-service never confirms a cancelled booking, so it always has the highest
-version): any known cancellation outranks a confirmation or pickup. Notices queued before the
-cancellation and still waiting are the delivery worker's to drop at claim time.
+prefetch and replicas (hotel_common/events/inbox.py). The "already cancelled?" check therefore
+sees a cancellation notice committed by a concurrent handler, and no confirmation, pickup,
+change or expiry notice is queued after the cancellation notice of its booking, whatever order
+the events come in. A change older than one the guest was already told of (by version) is not
+told. A cancellation is final (reservation-service never confirms a cancelled booking, so it
+always has the highest version): any known cancellation outranks a confirmation or pickup.
+Notices queued before the cancellation and still waiting are the delivery worker's to drop at
+claim time.
 """
 
 import logging

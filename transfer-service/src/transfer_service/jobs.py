@@ -1,5 +1,6 @@
 """Transfer jobs: opening the arrival pickup a booking asked for, moving it when the booking
-changes, cancelling it, and listing them. Nothing here commits: the consumer wrapper or the route owns the transaction.
+changes, cancelling it, and listing them. Nothing here commits: the consumer wrapper or the
+route owns the transaction.
 
 Concurrency and order: the handlers calling these run one at a time per reservation (the
 inbox's lock, hotel_common/events/inbox.py), so each sees what the other committed. Events of
