@@ -162,3 +162,23 @@ async def test_nothing_is_told_after_the_cancellation(
         svc.deliver(samples.expired("en", reservation_id=rid, aggregate_version=3))
         await settle(svc, samples)
         assert await kinds(svc, rid, 1) == ["reservation_cancelled"]
+
+
+async def test_a_pickup_retried_after_it_moved_is_not_told_again(
+    start_service: StartService, samples: Samples
+) -> None:
+    moved = samples.assigned("en", aggregate_version=3)
+    first = samples.assigned(
+        "en",
+        reservation_id=moved.reservation_id,
+        guest=moved.guest,
+        pickup_time=moved.pickup_time - timedelta(hours=4),
+        aggregate_version=2,
+    )
+    async with start_service() as svc:
+        svc.deliver(moved)
+        svc.deliver(first)  # the first assignment, retried after the move
+        await settle(svc, samples)
+        [told] = await svc.notices(reservation_id=moved.reservation_id)
+        detail = await svc.notice(told["id"])
+    assert "14:30" in detail["body"]  # the moved pickup's time (Asia/Shanghai)

@@ -6,9 +6,9 @@ subscribed with their contracts, so their handlers run one at a time per reserva
 prefetch and replicas (hotel_common/events/inbox.py). The "already cancelled?" check therefore
 sees a cancellation notice committed by a concurrent handler, and no confirmation, pickup,
 change or expiry notice is queued after the cancellation notice of its booking, whatever order
-the events come in. A change older than one the guest was already told of (by version) is not
-told. A cancellation is final (reservation-service never confirms a cancelled booking, so it
-always has the highest version): any known cancellation outranks a confirmation or pickup.
+the events come in. A change or pickup older than one the guest was already told of (by version)
+is not told. A cancellation is final (reservation-service never confirms a cancelled booking, so
+it always has the highest version): any known cancellation outranks a confirmation or pickup.
 Notices queued before the cancellation and still waiting are the delivery worker's to drop at
 claim time.
 """
@@ -57,6 +57,8 @@ class NoticeHandlers:
     async def transfer_assigned(self, session: AsyncSession, event: TransferAssigned) -> None:
         if await _cancelled(session, event.reservation_id):
             return
+        if await _told_later(session, event, Kind.TRANSFER_ASSIGNED):
+            return  # a pickup moved since: the guest has the newer one
         self._queue(session, event, notices.pickup(event, self.signature))
 
     async def reservation_cancelled(
@@ -67,7 +69,7 @@ class NoticeHandlers:
     async def reservation_modified(self, session: AsyncSession, event: ReservationModified) -> None:
         if await _cancelled(session, event.reservation_id):
             return
-        if await _told_later_change(session, event):
+        if await _told_later(session, event, Kind.RESERVATION_MODIFIED):
             return
         notice = notices.modification(event)
         if notice is None:
@@ -144,14 +146,17 @@ async def _cancelled(session: AsyncSession, reservation_id: str) -> bool:
     return True
 
 
-async def _told_later_change(session: AsyncSession, event: ReservationModified) -> bool:
-    """Was the guest told of a change of this booking at this version or a later one? A change
+async def _told_later(
+    session: AsyncSession, event: ReservationModified | TransferAssigned, kind: Kind
+) -> bool:
+    """Was the guest told a notice of `kind` of this booking at this version or a later one? A
+    change, or a pickup (each moved pickup carries the version of the change that moved it),
     retried after a later one overtook it would describe the booking as it no longer is."""
     version = event.aggregate_version
     told = await session.exec(
         select(Notification.reservation_version).where(
             Notification.reservation_id == event.reservation_id,
-            Notification.kind == Kind.RESERVATION_MODIFIED,
+            Notification.kind == kind,
             col(Notification.reservation_version).is_not(None),
         )
     )
@@ -159,8 +164,8 @@ async def _told_later_change(session: AsyncSession, event: ReservationModified) 
     if latest is None or newer(version, latest):
         return False
     log.info(
-        "notice dropped: a later change was already told",
-        extra={"reservation_id": event.reservation_id, "version": version},
+        "notice dropped: a later one was already told",
+        extra={"reservation_id": event.reservation_id, "kind": kind, "version": version},
     )
     return True
 
