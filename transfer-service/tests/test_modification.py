@@ -284,3 +284,22 @@ async def test_no_show_and_expiry_call_the_pickup_off(service: Service) -> None:
     service.deliver(expired)
     await settle(service, 2)
     assert await service.jobs(reservation_id=expired.reservation_id) == []
+
+
+async def test_a_pickup_under_way_is_not_moved(service: Service) -> None:
+    await service.add_vehicle()
+    await service.add_driver()
+    booking = service.booking(arrival=service.at(10))
+    service.deliver(booking)
+    job = await service.job_for(booking)
+    response = await service.client.post(
+        f"/api/v1/transfers/{job['id']}/progress", json={"status": "driver_on_site"}
+    )
+    assert response.status_code < 300, response.text
+
+    service.deliver(moved(service, booking, arrival=service.at(15)))
+    await settle(service, 2)
+    job = await service.job_for(booking)
+    assert job["status"] == "driver_on_site"
+    assert job["pickup_time"].startswith("2030-06-01T10:00:00")
+    assert job["driver_on_site_at"].startswith("2030-06-01T09:30:00")

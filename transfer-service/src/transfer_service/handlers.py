@@ -93,7 +93,7 @@ class TransferHandlers:
             job.cancel_reason, job.cancelled_at = None, None
             jobs.release_crew(job)
         elif job.status not in jobs.MOVABLE:
-            jobs.replan(job, {k: v for k, v in columns.items() if k not in jobs.PICKUP_FIELDS})
+            jobs.replan(job, {k: v for k, v in columns.items() if k not in jobs.SCHEDULE})
             log.warning(
                 "pickup under way not moved: dispatch tells the driver and the guest",
                 extra={"reservation_id": rid, "transfer_id": job.id, "status": job.status},

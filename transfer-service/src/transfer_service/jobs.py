@@ -138,6 +138,14 @@ PICKUP_FIELDS = (
     "passengers",
     "luggage",
 )
+# What a plan derives from the pickup: with PICKUP_FIELDS, what a job under way keeps as it is.
+SCHEDULE = (
+    *PICKUP_FIELDS,
+    "driver_on_site_at",
+    "ends_at",
+    "pickup_date",
+    "property_timezone",
+)
 
 
 def plan(booking: Shaping, request: TransferRequest, settings: Settings) -> dict[str, Any]:
