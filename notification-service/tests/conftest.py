@@ -19,17 +19,22 @@ from hotel_common.contracts.reservations import (
     Language,
     ReservationCancelled,
     ReservationConfirmed,
+    ReservationExpired,
+    ReservationModified,
 )
 from hotel_common.contracts.transfers import TransferAssigned
 from hotel_common.events.envelope import Envelope, IntegrationEvent
 from hotel_common.events.memory import InMemoryBroker
 from hotel_common.testing import (
+    SAMPLE_ARRIVAL,
     MailServer,
     deliver,
     eventually,
     guest_contact,
     reservation_cancelled,
     reservation_confirmed,
+    reservation_expired,
+    reservation_modified,
     running,
     transfer_assigned,
     transfer_request,
@@ -123,6 +128,30 @@ class Samples:
 
     def cancelled(self, language: Language = "en", **overrides: Any) -> ReservationCancelled:
         return reservation_cancelled(**{"guest": guest_contact(language), **overrides})
+
+    def modified(self, language: Language = "en", **overrides: Any) -> ReservationModified:
+        """A confirmed booking moved a day later, for three guests in another room, with its
+        pickup moved too (every change a guest is told of), at version 3."""
+        booking = self.confirmed(language, with_transfer=True, aggregate_version=2)
+        return reservation_modified(
+            booking,
+            **{
+                "check_in": booking.check_in + timedelta(days=1),
+                "check_out": booking.check_out + timedelta(days=2),
+                "room_type_code": "STE",
+                "room_type_name": "Harbour Suite",
+                "guests": 3,
+                "total_amount": 675200,
+                "transfer": transfer_request(
+                    arrival_time=SAMPLE_ARRIVAL + timedelta(days=1), flight_number="CA1858"
+                ),
+                "aggregate_version": 3,
+                **overrides,
+            },
+        )
+
+    def expired(self, language: Language = "en", **overrides: Any) -> ReservationExpired:
+        return reservation_expired(self.confirmed(language), **overrides)
 
     def sign_in(
         self, language: str = "en", *, email: str | None = "lin.mei@example.com", **overrides: Any

@@ -1,8 +1,14 @@
-"""Events guest-service consumes: bookings link stays to profiles, cancellations close them."""
+"""Events guest-service consumes: bookings link stays to profiles, changes keep them as the
+booking is, cancellations close them, check-outs record what the stay was."""
 
 import logging
 
-from hotel_common.contracts.reservations import ReservationCancelled, ReservationConfirmed
+from hotel_common.contracts.reservations import (
+    ReservationCancelled,
+    ReservationCheckedOut,
+    ReservationConfirmed,
+    ReservationModified,
+)
 from hotel_common.service import Runtime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -31,6 +37,26 @@ async def on_reservation_cancelled(
         )
 
 
+async def on_reservation_modified(session: AsyncSession, change: ReservationModified) -> None:
+    outcome = await matching.follow_change(session, change)
+    if outcome.guest_id is not None:
+        log.info(
+            "stay linked from a change" if outcome.linked else "stay follows the booking's change",
+            extra={"reservation_id": change.reservation_id, "guest_id": outcome.guest_id},
+        )
+
+
+async def on_reservation_checked_out(
+    session: AsyncSession, checkout: ReservationCheckedOut
+) -> None:
+    guest_id = await matching.record_checkout(session, checkout)
+    if guest_id is not None:
+        log.info(
+            "completed stay recorded",
+            extra={"reservation_id": checkout.reservation_id, "guest_id": guest_id},
+        )
+
+
 def subscribe(runtime: Runtime[Settings]) -> None:
     # `formerly`: the keys these handlers were recorded under before they had names.
     runtime.handle(
@@ -45,3 +71,5 @@ def subscribe(runtime: Runtime[Settings]) -> None:
         name="guest.cancel_stay",
         formerly=["guest_service.handlers.on_reservation_cancelled"],
     )
+    runtime.handle(ReservationModified, on_reservation_modified, name="guest.follow_change")
+    runtime.handle(ReservationCheckedOut, on_reservation_checked_out, name="guest.record_stay")

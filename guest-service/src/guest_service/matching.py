@@ -11,8 +11,11 @@ from typing import NamedTuple, cast
 from hotel_common.contracts.reservations import (
     GuestContact,
     ReservationCancelled,
+    ReservationCheckedOut,
     ReservationConfirmed,
+    ReservationModified,
 )
+from hotel_common.events.envelope import newer
 from hotel_common.time import utcnow
 from sqlalchemy import Table, bindparam, insert, or_, update
 from sqlalchemy import select as sa_select
@@ -48,7 +51,9 @@ async def stay_for(session: AsyncSession, reservation_id: str) -> GuestStay | No
     return (await session.exec(query)).first()
 
 
-async def link_booking(session: AsyncSession, booking: ReservationConfirmed) -> str:
+async def link_booking(
+    session: AsyncSession, booking: ReservationConfirmed | ReservationModified
+) -> str:
     """Find or create the booking's guest and link the booking as a stay, once; return the
     guest's id.
 
@@ -92,6 +97,7 @@ async def link_booking(session: AsyncSession, booking: ReservationConfirmed) -> 
             "status": StayStatus.CONFIRMED.value,
             "total_amount": booking.total_amount,
             "currency": booking.currency,
+            "reservation_version": booking.aggregate_version,
             "created_at": now,
             "updated_at": now,
         },
@@ -106,6 +112,9 @@ _STAY_OF = sa_select(_stays.c.guest_id).where(
     _stays.c.reservation_id == bindparam("reservation_id")
 )
 _ADD_STAY = insert(_stays)
+_STAY_VERSION = sa_select(_stays.c.id, _stays.c.reservation_version).where(
+    _stays.c.reservation_id == bindparam("reservation_id")
+)
 _MATCH = {
     (by_email, by_phone): sa_select(
         _guests.c.id, _guests.c.name, _guests.c.email, _guests.c.phone, _guests.c.language
@@ -212,4 +221,83 @@ async def cancel_stay(
     if stay.status != StayStatus.CANCELLED:
         stay.status = StayStatus.CANCELLED
         stay.updated_at = utcnow()
+    if stay.reservation_version is None or newer(
+        cancellation.aggregate_version, stay.reservation_version
+    ):
+        # A change retried after the cancellation is older: it leaves the cancelled stay.
+        stay.reservation_version = cancellation.aggregate_version
     return stay
+
+
+def _stale(version: int | None, stay_version: int | None) -> bool:
+    """Is an event of `version` older than what the stay reflects? A stay linked before
+    versions were kept (None) takes any versioned event; an unversioned event changes nothing
+    a versioned one wrote (an unknown version is never newer)."""
+    return not newer(version, stay_version if stay_version is not None else 0)
+
+
+class Outcome(NamedTuple):
+    guest_id: str | None  # None: nothing to record (not confirmed, or stale)
+    linked: bool  # the event linked the stay (its confirmation had not come yet)
+
+
+async def follow_change(session: AsyncSession, change: ReservationModified) -> Outcome:
+    """Keep the stay's dates, room type and price as the booking now is. A change of a
+    confirmed booking whose confirmation has not come yet links the stay from the change (it
+    carries the whole booking); the late confirmation then finds it linked. A request's
+    change is nothing here: only confirmed bookings are stays."""
+    conn = await session.connection()
+    row = (await conn.execute(_STAY_VERSION, {"reservation_id": change.reservation_id})).first()
+    if row is None:
+        if change.status not in ("confirmed", "checked_in"):
+            return Outcome(None, False)
+        return Outcome(await link_booking(session, change), True)
+    if _stale(change.aggregate_version, row.reservation_version):
+        log.info("stale change of the booking", extra={"reservation_id": change.reservation_id})
+        return Outcome(None, False)
+    result = await conn.execute(
+        update(_stays)
+        .where(_stays.c.id == row.id)
+        .values(
+            confirmation_number=change.confirmation_number,
+            property_name=change.property_name,
+            room_type_code=change.room_type_code,
+            check_in=change.check_in,
+            check_out=change.check_out,
+            total_amount=change.total_amount,
+            currency=change.currency,
+            reservation_version=change.aggregate_version,
+            updated_at=utcnow(),
+        )
+        .returning(_stays.c.guest_id)
+    )
+    return Outcome(result.scalar_one(), False)
+
+
+async def record_checkout(session: AsyncSession, checkout: ReservationCheckedOut) -> str | None:
+    """The completed stay on the profile's history: the day the guest left (an early departure
+    moves it), the nights stayed and the amount spent; the guest id, or None if stale. Loyalty
+    points are counted from these later, not here."""
+    conn = await session.connection()
+    row = (await conn.execute(_STAY_VERSION, {"reservation_id": checkout.reservation_id})).first()
+    if row is None:
+        raise StayNotLinkedYet(checkout.reservation_id)  # its confirmation is still to come
+    if _stale(checkout.aggregate_version, row.reservation_version):
+        log.info("stale check-out", extra={"reservation_id": checkout.reservation_id})
+        return None
+    result = await conn.execute(
+        update(_stays)
+        .where(_stays.c.id == row.id)
+        .values(
+            status=StayStatus.CHECKED_OUT.value,
+            check_in=checkout.check_in,
+            check_out=checkout.check_out,
+            nights=checkout.nights,
+            amount_spent=checkout.amount_spent,
+            currency=checkout.currency,
+            reservation_version=checkout.aggregate_version,
+            updated_at=utcnow(),
+        )
+        .returning(_stays.c.guest_id)
+    )
+    return str(result.scalar_one())

@@ -30,6 +30,7 @@ class Source(StrEnum):
 class StayStatus(StrEnum):
     CONFIRMED = "confirmed"
     CANCELLED = "cancelled"
+    CHECKED_OUT = "checked_out"  # the stay is over: its nights and spending are recorded
 
 
 def _new_id() -> str:
@@ -124,6 +125,14 @@ class GuestStayBase(SQLModel):
         description="Price of the stay: an integer in minor units (e.g. cents) of `currency`"
     )
     currency: str = Field(max_length=3, description="ISO 4217")
+    nights: int | None = Field(
+        default=None, description="Nights actually stayed; null until the guest checks out"
+    )
+    amount_spent: int | None = Field(
+        default=None,
+        description="Every charge of the stay's settled bill, in minor units of `currency`; "
+        "null until the guest checks out",
+    )
 
 
 class GuestStay(GuestStayBase, table=True):
@@ -133,6 +142,9 @@ class GuestStay(GuestStayBase, table=True):
 
     id: str = Field(default_factory=_new_id, primary_key=True, max_length=36)
     guest_id: str = Field(foreign_key="guests.id", index=True, max_length=36)
+    # The reservation's version the stay reflects (None: linked before versions were kept);
+    # an event of an older version is stale and leaves the stay as it is.
+    reservation_version: int | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 

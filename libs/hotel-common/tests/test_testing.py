@@ -23,7 +23,11 @@ from hotel_common.testing import (
     deliver,
     eventually,
     reservation_cancelled,
+    reservation_checked_out,
     reservation_confirmed,
+    reservation_expired,
+    reservation_modified,
+    reservation_no_show,
     serving,
     stable_digits,
     transfer_assigned,
@@ -128,6 +132,10 @@ def test_stable_digits_are_the_same_in_another_process() -> None:
     [
         lambda: reservation_confirmed(transfer=transfer_request(), aggregate_version=2),
         lambda: reservation_cancelled(aggregate_version=3),
+        lambda: reservation_modified(guests=1, aggregate_version=3),
+        lambda: reservation_no_show(aggregate_version=3),
+        lambda: reservation_expired(aggregate_version=2),
+        lambda: reservation_checked_out(aggregate_version=5),
         lambda: transfer_assigned(aggregate_version=2),
         transfer_cancelled,
     ],
@@ -153,6 +161,16 @@ def test_samples_are_fresh_and_take_overrides() -> None:
     )
     pickup = transfer_assigned()
     assert (pickup.pickup_time - pickup.driver_on_site_at).total_seconds() == 30 * 60
+    changed = reservation_modified(one, guests=1, total_amount=64000)
+    assert changed.changes == {
+        "guests": {"from": 2, "to": 1},
+        "total_amount": {"from": 128000, "to": 64000},
+    }
+    assert (changed.reservation_id, changed.status, changed.check_in) == (
+        one.reservation_id,
+        "confirmed",
+        one.check_in,
+    )
 
 
 def test_a_probe_records_what_is_delivered_after_it_of_its_types() -> None:

@@ -56,7 +56,12 @@ log = logging.getLogger(__name__)
 EXTRA_KEY = "delivery"
 CANCELLATION = Kind.RESERVATION_CANCELLED
 # Notices a guest must not get after the cancellation of their booking.
-OVERTAKEN_KINDS = (Kind.RESERVATION_CONFIRMED, Kind.TRANSFER_ASSIGNED)
+OVERTAKEN_KINDS = (
+    Kind.RESERVATION_CONFIRMED,
+    Kind.TRANSFER_ASSIGNED,
+    Kind.RESERVATION_MODIFIED,
+    Kind.RESERVATION_EXPIRED,
+)
 
 
 @dataclass(frozen=True)
@@ -190,7 +195,8 @@ class Delivery:
         return rows, lease
 
     async def _supersede(self, session: AsyncSession, now: datetime) -> None:
-        """Confirmations and pickups of a cancelled booking that no sender holds: never sent."""
+        """Confirmations, pickups, changes and expiries of a cancelled booking that no sender
+        holds: never sent."""
         other = aliased(Notification)  # not correlated with the rows being superseded
         cancelled = select(other.reservation_id).where(other.kind == CANCELLATION)
         overtaken = select(Notification.id).where(

@@ -1,14 +1,16 @@
 """Consumed events: each queues one notice in the handler's transaction. Sending happens
 after the commit (the delivery worker is woken by it), never inside the handler.
 
-Concurrency: all three events belong to the reservation, and are subscribed with their
-contracts, so their handlers run one at a time per reservation, across prefetch and replicas
-(hotel_common/events/inbox.py). The "already cancelled?" check therefore sees a cancellation
-notice committed by a concurrent handler, and no confirmation or pickup notice is queued after
-the cancellation notice of its booking, whatever order the events come in. A cancellation is
-final (reservation-service never confirms a cancelled booking, so it always has the highest
-version): any known cancellation outranks a confirmation or pickup. Notices queued before the
-cancellation and still waiting are the delivery worker's to drop at claim time.
+Concurrency: the booking's and its pickup's events all belong to the reservation, and are
+subscribed with their contracts, so their handlers run one at a time per reservation, across
+prefetch and replicas (hotel_common/events/inbox.py). The "already cancelled?" check therefore
+sees a cancellation notice committed by a concurrent handler, and no confirmation, pickup,
+change or expiry notice is queued after the cancellation notice of its booking, whatever order
+the events come in. A change or pickup older than one the guest was already told of (by version)
+is not told. A cancellation is final (reservation-service never confirms a cancelled booking, so
+it always has the highest version): any known cancellation outranks a confirmation or pickup.
+Notices queued before the cancellation and still waiting are the delivery worker's to drop at
+claim time.
 """
 
 import logging
@@ -16,19 +18,24 @@ from collections.abc import Callable
 from datetime import datetime
 
 from hotel_common.contracts.identity import SignInCodeRequested
-from hotel_common.contracts.reservations import ReservationCancelled, ReservationConfirmed
+from hotel_common.contracts.reservations import (
+    ReservationCancelled,
+    ReservationConfirmed,
+    ReservationExpired,
+    ReservationModified,
+)
 from hotel_common.contracts.transfers import TransferAssigned
 from hotel_common.db import after_commit
-from hotel_common.events.envelope import IntegrationEvent
+from hotel_common.events.envelope import IntegrationEvent, newer
 from hotel_common.service import Runtime
 from hotel_common.time import as_utc, utcnow
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from notification_service import notices
 from notification_service.config import Settings
 from notification_service.delivery import delivery_of
-from notification_service.models import Channel, Notification
+from notification_service.models import Channel, Kind, Notification
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +57,30 @@ class NoticeHandlers:
     async def transfer_assigned(self, session: AsyncSession, event: TransferAssigned) -> None:
         if await _cancelled(session, event.reservation_id):
             return
+        if await _told_later(session, event, Kind.TRANSFER_ASSIGNED):
+            return  # a pickup moved since: the guest has the newer one
         self._queue(session, event, notices.pickup(event, self.signature))
 
     async def reservation_cancelled(
         self, session: AsyncSession, event: ReservationCancelled
     ) -> None:
         self._queue(session, event, notices.cancellation(event))
+
+    async def reservation_modified(self, session: AsyncSession, event: ReservationModified) -> None:
+        if await _cancelled(session, event.reservation_id):
+            return
+        if await _told_later(session, event, Kind.RESERVATION_MODIFIED):
+            return
+        notice = notices.modification(event)
+        if notice is None:
+            log.info("change the guest does not see: no notice", extra={"id": event.event_id})
+            return
+        self._queue(session, event, notice)
+
+    async def reservation_expired(self, session: AsyncSession, event: ReservationExpired) -> None:
+        if await _cancelled(session, event.reservation_id):
+            return
+        self._queue(session, event, notices.expiry(event))
 
     async def sign_in_code_requested(
         self, session: AsyncSession, event: SignInCodeRequested
@@ -96,6 +121,7 @@ class NoticeHandlers:
                 body=rendered.body,
                 secret=secret,
                 expires_at=expires_at,
+                reservation_version=notice.version,
             )
         )
         after_commit(session, self.wake)
@@ -120,6 +146,30 @@ async def _cancelled(session: AsyncSession, reservation_id: str) -> bool:
     return True
 
 
+async def _told_later(
+    session: AsyncSession, event: ReservationModified | TransferAssigned, kind: Kind
+) -> bool:
+    """Was the guest told a notice of `kind` of this booking at this version or a later one? A
+    change, or a pickup (each moved pickup carries the version of the change that moved it),
+    retried after a later one overtook it would describe the booking as it no longer is."""
+    version = event.aggregate_version
+    told = await session.exec(
+        select(Notification.reservation_version).where(
+            Notification.reservation_id == event.reservation_id,
+            Notification.kind == kind,
+            col(Notification.reservation_version).is_not(None),
+        )
+    )
+    latest = max((v for v in told.all() if v is not None), default=None)
+    if latest is None or newer(version, latest):
+        return False
+    log.info(
+        "notice dropped: a later one was already told",
+        extra={"reservation_id": event.reservation_id, "kind": kind, "version": version},
+    )
+    return True
+
+
 def subscribe(runtime: Runtime[Settings]) -> None:
     handlers = NoticeHandlers(delivery_of(runtime).wake, runtime.settings.sender_name)
     # `formerly`: the keys these handlers were recorded under before they had names.
@@ -141,6 +191,12 @@ def subscribe(runtime: Runtime[Settings]) -> None:
         handlers.reservation_cancelled,
         name="notification.booking_cancelled",
         formerly=[former + "reservation_cancelled"],
+    )
+    runtime.handle(
+        ReservationModified, handlers.reservation_modified, name="notification.booking_modified"
+    )
+    runtime.handle(
+        ReservationExpired, handlers.reservation_expired, name="notification.booking_expired"
     )
     runtime.handle(
         SignInCodeRequested, handlers.sign_in_code_requested, name="notification.send_sign_in_code"

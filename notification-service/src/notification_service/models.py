@@ -14,6 +14,8 @@ class Kind(StrEnum):
     RESERVATION_CONFIRMED = "reservation_confirmed"
     TRANSFER_ASSIGNED = "transfer_assigned"
     RESERVATION_CANCELLED = "reservation_cancelled"
+    RESERVATION_MODIFIED = "reservation_modified"
+    RESERVATION_EXPIRED = "reservation_expired"
     # A guest's one-time sign-in code: never listed, shown or retried through the API.
     SIGN_IN_CODE = "sign_in_code"
 
@@ -24,6 +26,8 @@ class ListedKind(StrEnum):
     RESERVATION_CONFIRMED = "reservation_confirmed"
     TRANSFER_ASSIGNED = "transfer_assigned"
     RESERVATION_CANCELLED = "reservation_cancelled"
+    RESERVATION_MODIFIED = "reservation_modified"
+    RESERVATION_EXPIRED = "reservation_expired"
 
 
 class Status(StrEnum):
@@ -86,6 +90,9 @@ class Notification(NotificationBase, table=True):
     secret: str | None = Field(default=None, max_length=64)
     # A sign-in code past this instant is not sent any more (status expired).
     expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # The reservation's version the notice tells of (None: an event without one, or no
+    # reservation): a change older than one the guest was already told of is not told.
+    reservation_version: int | None = None
 
 
 class NotificationPublic(SQLModel):

@@ -4,19 +4,27 @@ Values are formatted here for the guest's language (dates, money, local times), 
 only place them; a template that forgets one is caught by the template completeness test.
 """
 
+import logging
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from hotel_common.contracts.identity import SignInCodeRequested
-from hotel_common.contracts.reservations import ReservationCancelled, ReservationConfirmed
+from hotel_common.contracts.reservations import (
+    ReservationCancelled,
+    ReservationConfirmed,
+    ReservationExpired,
+    ReservationModified,
+)
 from hotel_common.contracts.transfers import TransferAssigned
 from hotel_common.time import as_utc
 
 from notification_service import formatting as fmt
 from notification_service.models import Kind
 from notification_service.rendering import Rendered, render, resolve_language
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -28,17 +36,22 @@ class Notice:
     language: str
     context: dict[str, Any]
     phone: str | None = None  # set: a text message to this number instead of an email
+    version: int | None = None  # the reservation's version the notice tells of
 
     def render(self) -> Rendered:
         return render(self.kind, self.language, self.context)
 
 
-def _to_guest(
-    kind: Kind,
-    event: ReservationConfirmed | TransferAssigned | ReservationCancelled,
-    language: str,
-    **context: Any,
-) -> Notice:
+GuestEvent = (
+    ReservationConfirmed
+    | TransferAssigned
+    | ReservationCancelled
+    | ReservationModified
+    | ReservationExpired
+)
+
+
+def _to_guest(kind: Kind, event: GuestEvent, language: str, **context: Any) -> Notice:
     """A notice to the event's guest: every one greets them and names the booking."""
     return Notice(
         kind=kind,
@@ -51,6 +64,7 @@ def _to_guest(
             "confirmation_number": event.confirmation_number,
             **context,
         },
+        version=event.aggregate_version,
     )
 
 
@@ -104,8 +118,10 @@ def pickup(event: TransferAssigned, signature: str) -> Notice:
 
 
 def cancellation(event: ReservationCancelled) -> Notice:
-    """The result, what happens to money paid, thanks (docs/domain.md, Notifications)."""
+    """The result, why when the hotel's system cancelled (an unmet guarantee), the fee and the
+    refund when there are any, thanks (docs/domain.md, Notifications)."""
     lang = resolve_language(event.guest.language)
+    currency = event.currency
     return _to_guest(
         Kind.RESERVATION_CANCELLED,
         event,
@@ -113,7 +129,90 @@ def cancellation(event: ReservationCancelled) -> Notice:
         property_name=event.property_name,
         check_in=fmt.day(event.check_in, lang),
         check_out=fmt.day(event.check_out, lang),
-        # No `reason`: it is written by and for staff, not for the guest.
+        # No `reason`: it is written by and for staff, not for the guest. The code is ours.
+        guarantee_expired=event.reason_code == "guarantee_expired",
+        fee=(
+            fmt.money(event.cancellation_fee_amount, currency)
+            if event.cancellation_fee_amount and currency
+            else None
+        ),
+        refund=(
+            fmt.money(event.refund_amount, currency) if event.refund_amount and currency else None
+        ),
+    )
+
+
+# The changes a guest is told of; the others (the rate plan's code, the tax, the policy's
+# snapshot, a guarantee's deadline) are the hotel's, or show in these.
+TOLD_CHANGES = ("check_in", "check_out", "room_type_code", "guests", "total_amount", "transfer")
+
+
+def modification(event: ReservationModified) -> Notice | None:
+    """The booking as it now is, each changed value beside its former one, and the pickup when
+    it changed; None when nothing the guest sees changed (docs/domain.md, Notifications)."""
+    changes = event.changes
+    if not any(name in changes for name in TOLD_CHANGES):
+        return None
+    lang = resolve_language(event.guest.language)
+    transfer = event.transfer if "transfer" in changes else None
+    old_currency = _was(changes, "currency")
+    old_total = _was(changes, "total_amount")
+    return _to_guest(
+        Kind.RESERVATION_MODIFIED,
+        event,
+        lang,
+        property_name=event.property_name,
+        room_type=event.room_type_name,
+        check_in=fmt.day(event.check_in, lang),
+        check_out=fmt.day(event.check_out, lang),
+        nights=(event.check_out - event.check_in).days,
+        guests=event.guests,
+        total=fmt.money(event.total_amount, event.currency),
+        was_check_in=_was_day(changes, "check_in", lang),
+        was_check_out=_was_day(changes, "check_out", lang),
+        was_guests=_was(changes, "guests"),
+        was_total=(
+            fmt.money(int(str(old_total)), str(old_currency or event.currency))
+            if old_total is not None
+            else None
+        ),
+        room_type_changed="room_type_code" in changes,
+        transfer_place=transfer.pickup_place if transfer else None,
+        transfer_arrival=(
+            fmt.local_time(transfer.arrival_time, fmt.zone(event.property_timezone), lang)
+            if transfer
+            else None
+        ),
+        transfer_removed="transfer" in changes and event.transfer is None,
+    )
+
+
+def _was(changes: dict[str, dict[str, object]], name: str) -> object | None:
+    change = changes.get(name)
+    return None if change is None else change.get("from")
+
+
+def _was_day(changes: dict[str, dict[str, object]], name: str, lang: str) -> str | None:
+    old = _was(changes, name)
+    if old is None:
+        return None
+    try:
+        return fmt.day(date.fromisoformat(str(old)), lang)
+    except ValueError:
+        log.warning("change with an unreadable former date", extra={"field": name})
+        return None
+
+
+def expiry(event: ReservationExpired) -> Notice:
+    """A request the hotel never confirmed: it is void, nothing is held or charged."""
+    lang = resolve_language(event.guest.language)
+    return _to_guest(
+        Kind.RESERVATION_EXPIRED,
+        event,
+        lang,
+        property_name=event.property_name,
+        check_in=fmt.day(event.check_in, lang),
+        check_out=fmt.day(event.check_out, lang),
     )
 
 

@@ -59,7 +59,7 @@ def _clashing_jobs(job: TransferJob, turnaround: timedelta) -> list[ColumnElemen
 
 
 async def _free_vehicle(
-    session: AsyncSession, job: TransferJob, turnaround: timedelta
+    session: AsyncSession, job: TransferJob, turnaround: timedelta, keep: int | None
 ) -> Vehicle | None:
     fitting = (
         await session.exec(
@@ -86,11 +86,13 @@ async def _free_vehicle(
         ).all()
     )
     free = [v for v in fitting if v.id not in taken]
+    if (kept := next((v for v in free if v.id == keep), None)) is not None:
+        return kept
     return min(free, key=lambda v: (v.seats, v.luggage_capacity, v.id or 0), default=None)
 
 
 async def _free_driver(
-    session: AsyncSession, job: TransferJob, turnaround: timedelta
+    session: AsyncSession, job: TransferJob, turnaround: timedelta, keep: int | None
 ) -> Driver | None:
     active = (
         await session.exec(
@@ -123,14 +125,24 @@ async def _free_driver(
     free = [d for d in active if d.id not in taken]
     if not free:
         return None
+    if (kept := next((d for d in free if d.id == keep), None)) is not None:
+        return kept
     return min(free, key=lambda d: (day_load.get(d.id, 0), d.id or 0))
 
 
 async def assign(
-    session: AsyncSession, job: TransferJob, turnaround: timedelta
+    session: AsyncSession,
+    job: TransferJob,
+    turnaround: timedelta,
+    *,
+    keep: tuple[int | None, int | None] = (None, None),
 ) -> Assignment | None:
     """Assign a free vehicle and driver to `job`; None (job left `requested`) if none is free
-    or the driver could no longer be on site in time. The caller writes the job."""
+    or the driver could no longer be on site in time. The caller writes the job.
+
+    `keep`: the vehicle and driver a moved job had; each is kept if it still fits and is free
+    for the new window (the job's own old window does not count), else the usual choice is
+    made. Locks are taken in the same order either way."""
     if job.driver_on_site_at <= utcnow():
         log.warning(
             "transfer left unassigned for dispatch: its pickup is already past",
@@ -143,8 +155,8 @@ async def assign(
             },
         )
         return None
-    vehicle = await _free_vehicle(session, job, turnaround)
-    driver = await _free_driver(session, job, turnaround) if vehicle is not None else None
+    vehicle = await _free_vehicle(session, job, turnaround, keep[0])
+    driver = await _free_driver(session, job, turnaround, keep[1]) if vehicle is not None else None
     if vehicle is None or driver is None:
         log.warning(
             "transfer left unassigned for dispatch",

@@ -1,8 +1,9 @@
-"""Event handlers: a booking confirmed with a transfer gets its pickup; a cancelled one loses it.
+"""Event handlers: a booking confirmed with a transfer gets its pickup; a modified one has it
+moved, opened or called off as the booking now asks; a cancelled, no-show or expired one loses it.
 
 Each handler runs in the inbox's transaction (hotel_common.events.inbox), so the job, its
-outgoing event and the processed-event row commit together or not at all. Both events belong to
-the reservation: subscribed with their contracts, their handlers run one at a time per
+outgoing event and the processed-event row commit together or not at all. All these events belong
+to the reservation: subscribed with their contracts, their handlers run one at a time per
 reservation, across prefetch and replicas, and compare versions (see jobs.py) because the
 events may come in any order.
 """
@@ -14,8 +15,12 @@ from hotel_common.contracts.reservations import (
     GuestContact,
     ReservationCancelled,
     ReservationConfirmed,
+    ReservationExpired,
+    ReservationModified,
+    ReservationNoShow,
 )
 from hotel_common.contracts.transfers import TransferAssigned, TransferCancelled
+from hotel_common.events.envelope import newer
 from hotel_common.events.outbox import add_event
 from hotel_common.service import Runtime
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,7 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from transfer_service import jobs
 from transfer_service.assignment import Assignment, assign
 from transfer_service.config import Settings
-from transfer_service.models import TransferJob
+from transfer_service.models import TransferJob, TransferStatus
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +40,7 @@ class TransferHandlers:
         self.settings = settings
 
     async def reservation_confirmed(
-        self, session: AsyncSession, booking: ReservationConfirmed
+        self, session: AsyncSession, booking: ReservationConfirmed | ReservationModified
     ) -> None:
         job = await jobs.open_arrival_pickup(session, booking, self.settings)
         if job is None:
@@ -45,24 +50,109 @@ class TransferHandlers:
         if assignment is not None:
             add_event(session, transfer_assigned(job, assignment))
 
+    async def reservation_modified(
+        self, session: AsyncSession, change: ReservationModified
+    ) -> None:
+        """The pickup follows the booking as it now is (the event carries all of it, `changes`
+        only says what moved): moved and its crew re-checked, opened, or called off. Only a
+        confirmed booking has a pickup: a request's is opened by its confirmation, which
+        carries the pickup as it then is; a guest already checked in has arrived."""
+        rid, version = change.reservation_id, change.aggregate_version
+        if change.status != "confirmed":
+            log.info(
+                "change of a booking that is not confirmed: no pickup to follow",
+                extra={"reservation_id": rid, "status": change.status},
+            )
+            return
+        if await jobs.cancelled_since(session, rid, version):
+            log.info("change older than the booking's cancellation", extra={"reservation_id": rid})
+            return
+        job = await jobs.arrival_pickup(session, rid)
+        if job is None:
+            if change.transfer is None:
+                await jobs.withdraw(session, rid, version)
+            else:
+                await self.reservation_confirmed(session, change)  # the pickup it now asks for
+            return
+        if not newer(version, job.reservation_version or 0):
+            log.info(
+                "stale change of the booking: its pickup already reflects a later one",
+                extra={"reservation_id": rid, "transfer_id": job.id},
+            )
+            return
+        job.reservation_version = version
+        session.add(job)
+        if change.transfer is None:
+            if job.status in jobs.CANCELLABLE:
+                self._cancelled(session, job, "pickup no longer requested", version)
+            return
+        columns = jobs.plan(change, change.transfer, self.settings)
+        if job.status == TransferStatus.CANCELLED:
+            # Asked for again after a change called it off: the same job, planned afresh.
+            jobs.replan(job, columns)
+            job.cancel_reason, job.cancelled_at = None, None
+            jobs.release_crew(job)
+        elif job.status not in jobs.MOVABLE:
+            jobs.replan(job, {k: v for k, v in columns.items() if k not in jobs.SCHEDULE})
+            log.warning(
+                "pickup under way not moved: dispatch tells the driver and the guest",
+                extra={"reservation_id": rid, "transfer_id": job.id, "status": job.status},
+            )
+            return
+        elif not jobs.replan(job, columns):
+            return  # the pickup did not move (the dates or the room did): nothing to tell
+        keep = (job.vehicle_id, job.driver_id)
+        jobs.release_crew(job)
+        assignment = await assign(session, job, self.settings.turnaround, keep=keep)
+        if assignment is not None:
+            add_event(session, transfer_assigned(job, assignment))
+        elif keep != (None, None):
+            log.warning(
+                "moved pickup lost its crew: back to dispatch",
+                extra={"reservation_id": rid, "transfer_id": job.id, "reason": "rescheduled"},
+            )
+
     async def reservation_cancelled(
         self, session: AsyncSession, cancellation: ReservationCancelled
     ) -> None:
         reason = cancellation.reason or "reservation cancelled"
-        cancelled = await jobs.cancel_for_reservation(
-            session, cancellation.reservation_id, reason, cancellation.aggregate_version
-        )
+        await self._cancel_pickups(session, cancellation.reservation_id, reason, cancellation)
+
+    async def reservation_no_show(self, session: AsyncSession, event: ReservationNoShow) -> None:
+        await self._cancel_pickups(session, event.reservation_id, "guest did not arrive", event)
+
+    async def reservation_expired(self, session: AsyncSession, event: ReservationExpired) -> None:
+        await self._cancel_pickups(session, event.reservation_id, "booking request expired", event)
+
+    async def _cancel_pickups(
+        self,
+        session: AsyncSession,
+        reservation_id: str,
+        reason: str,
+        event: ReservationCancelled | ReservationNoShow | ReservationExpired,
+    ) -> None:
+        """The booking's pickups not yet under way are called off, as for a cancellation."""
+        version = event.aggregate_version
+        cancelled = await jobs.cancel_for_reservation(session, reservation_id, reason, version)
         for job in cancelled:
-            log.info("transfer cancelled", extra={"transfer_id": job.id})
-            add_event(
-                session,
-                TransferCancelled(
-                    transfer_id=job.id,
-                    reservation_id=job.reservation_id,
-                    reason=reason,
-                    aggregate_version=cancellation.aggregate_version,
-                ),
-            )
+            self._cancelled(session, job, reason, version)
+
+    def _cancelled(
+        self, session: AsyncSession, job: TransferJob, reason: str, version: int | None
+    ) -> None:
+        if job.status != TransferStatus.CANCELLED:
+            jobs.cancel(job, reason)
+            session.add(job)
+        log.info("transfer cancelled", extra={"transfer_id": job.id})
+        add_event(
+            session,
+            TransferCancelled(
+                transfer_id=job.id,
+                reservation_id=job.reservation_id,
+                reason=reason,
+                aggregate_version=version,
+            ),
+        )
 
 
 def transfer_assigned(job: TransferJob, assignment: Assignment) -> TransferAssigned:
@@ -101,3 +191,8 @@ def subscribe(runtime: Runtime[Settings]) -> None:
         name="transfer.cancel_pickups",
         formerly=["transfer_service.handlers.TransferHandlers.reservation_cancelled"],
     )
+    runtime.handle(
+        ReservationModified, handlers.reservation_modified, name="transfer.follow_change"
+    )
+    runtime.handle(ReservationNoShow, handlers.reservation_no_show, name="transfer.cancel_no_show")
+    runtime.handle(ReservationExpired, handlers.reservation_expired, name="transfer.cancel_expired")

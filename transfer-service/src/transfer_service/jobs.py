@@ -1,21 +1,29 @@
-"""Transfer jobs: opening the arrival pickup a booking asked for, cancelling it, and listing
-them. Nothing here commits: the consumer wrapper or the route owns the transaction.
+"""Transfer jobs: opening the arrival pickup a booking asked for, moving it when the booking
+changes, cancelling it, and listing them. Nothing here commits: the consumer wrapper or the
+route owns the transaction.
 
 Concurrency and order: the handlers calling these run one at a time per reservation (the
 inbox's lock, hotel_common/events/inbox.py), so each sees what the other committed. Events of
 one booking may still arrive in any order, twice, or late; the reservation's version on each
 event (`aggregate_version`) says which is newer. A cancellation leaves a tombstone with its
 version, so a confirmation that is not newer opens nothing; a job remembers the version that
-opened it, so a cancellation older than that leaves it alone. Unknown versions (events from
+last shaped it (its confirmation, a change), so a cancellation or a change older than that
+leaves it alone; a change asking for no pickup while no job exists leaves a `WithdrawnPickup`
+with its version, so an older confirmation opens nothing. Unknown versions (events from
 before versions existed) count as not newer: the cancellation wins.
 """
 
 import logging
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hotel_common.contacts import contact_columns
-from hotel_common.contracts.reservations import ReservationConfirmed
+from hotel_common.contracts.reservations import (
+    ReservationConfirmed,
+    ReservationModified,
+    TransferRequest,
+)
 from hotel_common.errors import NotFound, ProblemError
 from hotel_common.events.envelope import newer
 from hotel_common.pagination import Page, Paging, keyset_page
@@ -35,6 +43,7 @@ from transfer_service.models import (
     TransferPublic,
     TransferStatus,
     Vehicle,
+    WithdrawnPickup,
 )
 
 log = logging.getLogger(__name__)
@@ -42,6 +51,11 @@ log = logging.getLogger(__name__)
 ARRIVAL_PICKUP = TransferKind.ARRIVAL_PICKUP
 # Before the guest boards a job can still be called off (docs/domain.md, Job states).
 CANCELLABLE = (TransferStatus.REQUESTED, TransferStatus.ASSIGNED, TransferStatus.DRIVER_ON_SITE)
+# Before the driver is on his way to the meeting point a job can still be moved; once he is on
+# site or the guest on board, dispatch handles a change with the driver and the guest.
+MOVABLE = (TransferStatus.REQUESTED, TransferStatus.ASSIGNED)
+# An event that shapes the arrival pickup: the booking as it is at its version.
+Shaping = ReservationConfirmed | ReservationModified
 
 
 def local_date(instant: datetime, timezone: str) -> date:
@@ -66,13 +80,18 @@ _OPENING_CHECKS = select(
     .limit(1)
     .scalar_subquery()
     .label("job_id"),
+    select(WithdrawnPickup.version)
+    .where(col(WithdrawnPickup.reservation_id) == _rid)
+    .scalar_subquery()
+    .label("withdrawn_version"),
 )
 
 
 async def open_arrival_pickup(
-    session: AsyncSession, booking: ReservationConfirmed, settings: Settings
+    session: AsyncSession, booking: Shaping, settings: Settings
 ) -> TransferJob | None:
-    """The pickup the booking asked for; None if it asked for none or already has one.
+    """The pickup the booking asked for; None if it asked for none or already has one, or a
+    later version of it is known to have been cancelled or to ask for none.
 
     Not yet in the session: the caller adds it once it is assigned, so the job is written by
     one INSERT instead of an INSERT and an UPDATE.
@@ -88,30 +107,118 @@ async def open_arrival_pickup(
             extra={"reservation_id": booking.reservation_id},
         )
         return None
+    if checks.withdrawn_version is not None and not newer(
+        booking.aggregate_version, checks.withdrawn_version
+    ):
+        log.info(
+            "a later change of the booking asked for no pickup; none opened",
+            extra={"reservation_id": booking.reservation_id},
+        )
+        return None
     if checks.job_id is not None:
         log.info(
             "reservation already has its arrival pickup",
             extra={"reservation_id": booking.reservation_id, "transfer_id": checks.job_id},
         )
         return None
-    pickup = as_utc(request.arrival_time)
     return TransferJob(
         reservation_id=booking.reservation_id,
-        confirmation_number=booking.confirmation_number,
         kind=ARRIVAL_PICKUP,
-        **contact_columns(booking.guest),
-        flight_number=request.flight_number,
-        pickup_place=request.pickup_place,
-        destination=booking.property_name,
-        pickup_time=pickup,
-        driver_on_site_at=pickup - settings.on_site_lead,
-        ends_at=pickup + settings.trip,
-        pickup_date=local_date(pickup, booking.property_timezone),
-        property_timezone=booking.property_timezone,
-        passengers=request.passengers,
-        luggage=request.luggage,
+        **plan(booking, request, settings),
         reservation_version=booking.aggregate_version,
     )
+
+
+# What a plan sets that the guest and the driver see: a change of any of these moves the pickup.
+PICKUP_FIELDS = (
+    "flight_number",
+    "pickup_place",
+    "destination",
+    "pickup_time",
+    "passengers",
+    "luggage",
+)
+# What a plan derives from the pickup: with PICKUP_FIELDS, what a job under way keeps as it is.
+SCHEDULE = (
+    *PICKUP_FIELDS,
+    "driver_on_site_at",
+    "ends_at",
+    "pickup_date",
+    "property_timezone",
+)
+
+
+def plan(booking: Shaping, request: TransferRequest, settings: Settings) -> dict[str, Any]:
+    """The job's columns for the pickup `request` of `booking` as it is at its version."""
+    pickup = as_utc(request.arrival_time)
+    return {
+        "confirmation_number": booking.confirmation_number,
+        **contact_columns(booking.guest),
+        "flight_number": request.flight_number,
+        "pickup_place": request.pickup_place,
+        "destination": booking.property_name,
+        "pickup_time": pickup,
+        "driver_on_site_at": pickup - settings.on_site_lead,
+        "ends_at": pickup + settings.trip,
+        "pickup_date": local_date(pickup, booking.property_timezone),
+        "property_timezone": booking.property_timezone,
+        "passengers": request.passengers,
+        "luggage": request.luggage,
+    }
+
+
+async def arrival_pickup(session: AsyncSession, reservation_id: str) -> TransferJob | None:
+    """The reservation's arrival pickup, locked against dispatch's progress reports."""
+    query = (
+        select(TransferJob)
+        .where(TransferJob.reservation_id == reservation_id, TransferJob.kind == ARRIVAL_PICKUP)
+        .with_for_update()
+    )
+    return (await session.exec(query)).first()
+
+
+async def cancelled_since(session: AsyncSession, reservation_id: str, version: int | None) -> bool:
+    """Is the reservation known to be cancelled at `version` or later (the event is stale)?"""
+    tombstone = await session.get(CancelledReservation, reservation_id)
+    return tombstone is not None and not newer(version, tombstone.version)
+
+
+async def withdraw(session: AsyncSession, reservation_id: str, version: int | None) -> None:
+    """Remember that the reservation asked for no pickup at `version`, while it has no job: an
+    older confirmation or change arriving later opens none."""
+    if version is None:
+        return  # an unknown version orders nothing
+    known = await session.get(WithdrawnPickup, reservation_id)
+    if known is None:
+        session.add(WithdrawnPickup(reservation_id=reservation_id, version=version))
+    elif newer(version, known.version):
+        known.version = version
+        known.withdrawn_at = utcnow()
+        session.add(known)
+
+
+def replan(job: TransferJob, columns: dict[str, Any]) -> bool:
+    """Give `job` the plan's `columns`; True if the pickup itself moved (time, place, flight,
+    party), not only the guest's contact."""
+    moved = any(getattr(job, name) != columns[name] for name in PICKUP_FIELDS)
+    for name, value in columns.items():
+        setattr(job, name, value)
+    job.updated_at = utcnow()
+    return moved
+
+
+def release_crew(job: TransferJob) -> None:
+    """The job back to `requested` without vehicle or driver: they are free for others."""
+    job.vehicle_id = job.driver_id = None
+    job.assigned_at = None
+    job.status = TransferStatus.REQUESTED
+    job.updated_at = utcnow()
+
+
+def cancel(job: TransferJob, reason: str) -> None:
+    job.status = TransferStatus.CANCELLED
+    job.cancel_reason = reason
+    job.cancelled_at = job.updated_at = utcnow()
 
 
 async def cancel_for_reservation(
@@ -140,11 +247,8 @@ async def cancel_for_reservation(
         )
     ).all()
     jobs = [j for j in jobs if not newer(j.reservation_version, version)]
-    now = utcnow()
     for job in jobs:
-        job.status = TransferStatus.CANCELLED
-        job.cancel_reason = reason
-        job.cancelled_at = job.updated_at = now
+        cancel(job, reason)
         session.add(job)
     await session.flush()
     return jobs

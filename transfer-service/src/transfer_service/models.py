@@ -170,6 +170,18 @@ class CancelledReservation(SQLModel, table=True):
     version: int | None = None
 
 
+class WithdrawnPickup(SQLModel, table=True):
+    """A booking whose modification asked for no pickup while it had no job here yet (its
+    confirmation still to come, overtaken on retry). Only an event of a later version of the
+    reservation can open its pickup then; a job, once it exists, keeps its own version."""
+
+    __tablename__ = "withdrawn_pickups"
+
+    reservation_id: str = Field(primary_key=True, max_length=36)
+    version: int  # the reservation's version that asked for no pickup
+    withdrawn_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
 class TransferJob(SQLModel, table=True):
     """One ride for one reservation. Text taken from events has no length limit: an event is
     never refused for a long hotel or place name."""
@@ -205,8 +217,8 @@ class TransferJob(SQLModel, table=True):
     vehicle_id: int | None = Field(default=None, foreign_key="vehicles.id", index=True)
     driver_id: int | None = Field(default=None, foreign_key="drivers.id", index=True)
     cancel_reason: str | None = None
-    # The version of the reservation whose confirmation opened the job; a cancellation of an
-    # older version is stale and leaves it alone.
+    # The version of the reservation whose event last shaped the job (the confirmation that
+    # opened it, a modification that moved it); an event of an older version is stale.
     reservation_version: int | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

@@ -29,7 +29,11 @@ from hotel_common import db
 from hotel_common.contracts.reservations import (
     GuestContact,
     ReservationCancelled,
+    ReservationCheckedOut,
     ReservationConfirmed,
+    ReservationExpired,
+    ReservationModified,
+    ReservationNoShow,
     TransferRequest,
 )
 from hotel_common.contracts.transfers import TransferAssigned, TransferCancelled
@@ -398,6 +402,88 @@ def reservation_cancelled(
         "guest": booking.guest,
     }
     return ReservationCancelled(**(fields | overrides))
+
+
+def reservation_modified(
+    of: ReservationConfirmed | None = None,
+    *,
+    changes: dict[str, dict[str, object]] | None = None,
+    **overrides: Any,
+) -> ReservationModified:
+    """Booking `of` (a fresh sample booking if None) after a change: `overrides` are its new
+    values; `changes` defaults to {"field": {"from": old, "to": new}} for every override that
+    differs from `of` (dates, instants and the transfer as JSON, as the publisher sends them)."""
+    booking = of or reservation_confirmed()
+    fields: dict[str, Any] = booking.model_dump(exclude={"aggregate_version"}) | {
+        "status": "confirmed"
+    }
+    new = fields | overrides
+    if changes is None:
+        old_json = booking.model_dump(mode="json")
+        new_json = ReservationModified(**new, changes={}).model_dump(mode="json")
+        changes = {
+            name: {"from": old_json.get(name), "to": new_json[name]}
+            for name in overrides
+            if name in new_json
+            and name not in ("status", "aggregate_version")
+            and old_json.get(name) != new_json[name]
+        }
+    return ReservationModified(**new, changes=changes)
+
+
+def reservation_no_show(
+    of: ReservationConfirmed | None = None, **overrides: Any
+) -> ReservationNoShow:
+    """Booking `of` (a fresh sample booking if None) marked no-show, charged its first night."""
+    booking = of or reservation_confirmed()
+    nights = max((booking.check_out - booking.check_in).days, 1)
+    fields: dict[str, Any] = {
+        "reservation_id": booking.reservation_id,
+        "confirmation_number": booking.confirmation_number,
+        "property_name": booking.property_name,
+        "check_in": booking.check_in,
+        "check_out": booking.check_out,
+        "fee_amount": booking.total_amount // nights,
+        "currency": booking.currency,
+        "guest": booking.guest,
+    }
+    return ReservationNoShow(**(fields | overrides))
+
+
+def reservation_expired(
+    of: ReservationConfirmed | None = None, **overrides: Any
+) -> ReservationExpired:
+    """Booking request `of` (a fresh sample booking if None) that was never confirmed."""
+    booking = of or reservation_confirmed()
+    fields: dict[str, Any] = {
+        "reservation_id": booking.reservation_id,
+        "confirmation_number": booking.confirmation_number,
+        "property_name": booking.property_name,
+        "check_in": booking.check_in,
+        "check_out": booking.check_out,
+        "guest": booking.guest,
+    }
+    return ReservationExpired(**(fields | overrides))
+
+
+def reservation_checked_out(
+    of: ReservationConfirmed | None = None, **overrides: Any
+) -> ReservationCheckedOut:
+    """Booking `of` (a fresh sample booking if None) checked out after its whole stay, having
+    spent its total."""
+    booking = of or reservation_confirmed()
+    fields: dict[str, Any] = {
+        "reservation_id": booking.reservation_id,
+        "confirmation_number": booking.confirmation_number,
+        "property_name": booking.property_name,
+        "check_in": booking.check_in,
+        "check_out": booking.check_out,
+        "nights": (booking.check_out - booking.check_in).days,
+        "amount_spent": booking.total_amount,
+        "currency": booking.currency,
+        "guest": booking.guest,
+    }
+    return ReservationCheckedOut(**(fields | overrides))
 
 
 def transfer_assigned(**overrides: Any) -> TransferAssigned:

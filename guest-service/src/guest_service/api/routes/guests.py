@@ -45,6 +45,8 @@ STAY: dict[str, Any] = {
     "status": "confirmed",
     "total_amount": 158000,
     "currency": "CNY",
+    "nights": None,
+    "amount_spent": None,
     "created_at": "2030-05-20T08:15:00Z",
     "updated_at": "2030-05-20T08:15:00Z",
 }
