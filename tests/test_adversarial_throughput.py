@@ -225,6 +225,13 @@ async def inventory() -> AsyncIterator[db.SessionFactory]:
                     " night date, held int CHECK (held >= 0), UNIQUE (room_type_id, night))"
                 )
             )
+            # Out-of-order periods (issue 17): none here, but the hold statement reads them.
+            await conn.execute(
+                text(
+                    "CREATE TABLE room_out_of_order (id serial PRIMARY KEY, room_id int,"
+                    " from_date date, to_date date)"
+                )
+            )
             await conn.execute(
                 text(
                     "INSERT INTO rooms (room_type_id, housekeeping_status)"

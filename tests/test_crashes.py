@@ -87,6 +87,18 @@ async def start(client: httpx.AsyncClient, *processes: ServiceProcess) -> None:
     await asyncio.gather(*(p.ready(client) for p in processes))
 
 
+async def outbox_drained(client: httpx.AsyncClient, process: ServiceProcess) -> None:
+    """Wait until the service's relay has published every staged event (a booking's
+    `reservation.created`), so the next publish is the one a test means to catch."""
+
+    async def pending() -> int:
+        answer = await client.get(f"{process.url}/admin/outbox")
+        assert answer.status_code == 200, answer.text
+        return int(answer.json()["pending"])
+
+    await eventually(pending, lambda n: n == 0, timeout=SETTLE_TIMEOUT, interval=0.1)
+
+
 async def kill_when(sprung: asyncio.Event, process: ServiceProcess, proxy: AmqpProxy) -> bool:
     """Kill `process` once the trap springs (or after TRAP_TIMEOUT); True if it sprang."""
     with contextlib.suppress(TimeoutError):
@@ -240,6 +252,7 @@ async def test_relay_killed_between_publishing_and_marking_sent_loses_and_double
     sprung = 0
     for r in range(rounds):
         batch = [await book(platform, 1000 + r * PER_ROUND + i, "relay") for i in range(PER_ROUND)]
+        await outbox_drained(platform.client, reservations)  # the trap is for the confirmations'
         trap = proxy.arm(BASIC_PUBLISH, freeze="to_client")
         confirms = [asyncio.ensure_future(confirm(platform, rid)) for rid in batch]
         sprung += await kill_when(trap, reservations, proxy)

@@ -289,6 +289,11 @@ async def assign(
     before = await current(session, booking)
     if before is not None and before[0].room_id == room.id and covers_stay(before[0], booking):
         return before  # nothing changed
+    # Assignments of one room queue on the room's row lock (PostgreSQL): two inserts racing on
+    # the exclusion constraint each wait for the other's tuple and deadlock; queued, the second
+    # sees the first's committed row in its NOT EXISTS and answers a clean 409.
+    if (await session.connection()).dialect.name == "postgresql":
+        await session.exec(select(Room.id).where(Room.id == room.id).with_for_update())
     await session.exec(delete(RoomAssignment).where(col(RoomAssignment.reservation_id) == r.id))
     await session.exec(
         delete(RoomAssignment)
