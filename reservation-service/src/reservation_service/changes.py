@@ -199,7 +199,7 @@ async def modify(
             changes["transfer"] = {"from": before, "to": after}
     if not changes:
         return booking
-    booking = Booking(r, room_type, prop)
+    booking = Booking(r, room_type, prop, booking.lines)  # several rooms: only the pickup moved
     r.updated_at = utcnow()
     r.version += 1
     history.record(session, r, "modified", actor, from_status=r.status, changes=changes)

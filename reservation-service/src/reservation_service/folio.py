@@ -12,6 +12,7 @@ add up to it exactly). A unique (reservation, kind, night) posts a night once.
 from datetime import date
 from typing import Any
 
+from hotel_common.bounds import INT32_MAX
 from hotel_common.errors import ProblemError
 from sqlalchemy import ColumnElement, case, func
 from sqlmodel import col, select
@@ -227,6 +228,14 @@ async def take_payment(
     """Take money through its provider and record it (a payment, or the check-in deposit)."""
     _require(booking, PAYABLE, "payments")
     _check_currency(booking, data.currency)
+    # Money kept on one folio stays a storable amount: a cancellation's refund and the
+    # check-out's refunds are computed from it (and each payment alone is bounded already).
+    if await paid_amount(session, booking.reservation.id) + data.amount > INT32_MAX:
+        raise invalid_field(
+            "folio_amount_too_large",
+            "body.amount",
+            f"This folio already holds the most it can ({INT32_MAX} minor units in all).",
+        )
     chosen = payments.provider(data.provider, data.method)
     receipt = await chosen.charge(
         data.amount, booking.reservation.currency, data.method, data.reference

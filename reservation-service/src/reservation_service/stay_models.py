@@ -9,6 +9,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
+from hotel_common.bounds import RowId
 from hotel_common.strict import StrictModel
 from hotel_common.text import SINGLE_LINE
 from hotel_common.time import UtcDateTime, utcnow
@@ -63,8 +64,8 @@ class SpecialRequest(StrEnum):
 
 
 class AssignRoomRequest(StrictModel):
-    room_id: int | None = PydanticField(
-        default=None, ge=1, description="The room to assign; none: the best suggestion"
+    room_id: RowId | None = PydanticField(
+        default=None, description="The room to assign; none: the best suggestion"
     )
     vip_level: int = PydanticField(
         default=0, ge=0, le=5, description="0 (none) to 5: higher levels get the best rooms"

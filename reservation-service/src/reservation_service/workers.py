@@ -27,7 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from reservation_service import lifecycle
 from reservation_service.access import system
-from reservation_service.bookings import Booking
+from reservation_service.bookings import Booking, lines_of
 from reservation_service.config import Settings
 from reservation_service.models import Property, Reservation, ReservationStatus, RoomType
 
@@ -65,6 +65,9 @@ async def _sweep(
                 if row is None:
                     break
                 booking = Booking(*row)
+                if booking.reservation.room_count > 1:  # every room is released, not line 1's
+                    found = await lines_of(session, [booking.reservation.id])
+                    booking = Booking(*row, found.get(booking.reservation.id, []))
                 claimed = booking.reservation.id
                 tried.add(claimed)
                 await action(session, booking)

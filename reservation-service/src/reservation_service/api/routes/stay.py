@@ -353,7 +353,8 @@ async def post_charge(
         | {
             409: "folio_closed (neither confirmed nor checked in)",
             422: f"{VALIDATION}, currency_mismatch, unknown_payment_provider, "
-            "payment_method_not_supported",
+            "payment_method_not_supported, folio_amount_too_large (the folio would hold more "
+            "than 2147483647 minor units)",
         },
     ),
 )
