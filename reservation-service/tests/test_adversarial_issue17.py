@@ -9,13 +9,14 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hotel_common.migrations import COMMON_OWNER, owned_tables
 from hotel_common.time import utcnow
 from reservation_service import lifecycle, pricing, workers
 from reservation_service.config import Settings
 from reservation_service.models import InventoryNight, Reservation, Room
 from reservation_service.stays import nights
 from sqlalchemy import func
-from sqlmodel import SQLModel, select
+from sqlmodel import select
 
 from . import changes_support
 from .changes_support import Desk
@@ -237,7 +238,9 @@ async def test_a_quote_writes_nothing(desk_on_each_db: Desk) -> None:
     async def counts() -> dict[str, int]:
         found = {}
         async with desk.sessions() as session:
-            for table in SQLModel.metadata.sorted_tables:
+            # This service's tables and the shared ones (other services' models may be loaded
+            # in the same test process: their tables are not in this database).
+            for table in [*owned_tables("reservation_service"), *owned_tables(COMMON_OWNER)]:
                 n = (await session.exec(select(func.count()).select_from(table))).one()
                 found[table.name] = n
         return found
