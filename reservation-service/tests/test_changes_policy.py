@@ -1,8 +1,6 @@
 """Cancellation by the booking's stored policy: free until the policy's hours before arrival,
 then the first night or a percentage; the fee and the refund on the booking and its event."""
 
-import sys
-import types
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -61,13 +59,11 @@ async def test_the_policy_agreed_at_booking_applies_with_a_percentage_and_the_pa
     monkeypatch.undo()  # the plan changes later: the booking keeps its terms
     assert booking["policy"]["cancellation"]["fee_percent"] == 50
     paid = 200000
-    folio = types.ModuleType("reservation_service.folio")
-
-    async def paid_amount(session: object, reservation_id: str) -> int:
-        return paid if reservation_id == booking["id"] else 0
-
-    folio.paid_amount = paid_amount  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "reservation_service.folio", folio)
+    prepaid = await desk.hotel.client.post(
+        f"/api/v1/reservations/{booking['id']}/folio/payments",
+        json={"amount": paid, "method": "cash"},
+    )
+    assert prepaid.status_code == 201, prepaid.text
 
     cancelled = (await desk.hotel.cancel(booking["id"])).json()
 

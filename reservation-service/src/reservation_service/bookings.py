@@ -446,13 +446,10 @@ _OWN_CHANNELS = frozenset({DIRECT_WEB, MOBILE_APP, FRONT_DESK, "direct", "system
 
 
 def _guarantee_pending() -> ColumnElement[bool]:
-    """A confirmed booking's guarantee is due and not met. The guarantee work may add a
-    `guaranteed_at` stamp; until it exists, a met guarantee clears `guarantee_due_at`."""
-    pending: ColumnElement[bool] = col(Reservation.guarantee_due_at).is_not(None)
-    guaranteed_at = getattr(Reservation, "guaranteed_at", None)
-    if guaranteed_at is not None:
-        pending = and_(pending, guaranteed_at.is_(None))
-    return pending
+    """A confirmed booking's guarantee is due and not met."""
+    return and_(
+        col(Reservation.guarantee_due_at).is_not(None), col(Reservation.guaranteed_at).is_(None)
+    )
 
 
 async def check_hold_cap(session: AsyncSession, booking: Booking, settings: Settings) -> None:

@@ -13,10 +13,9 @@ was made (`pricing.policy_of(r.policy)`), never the plan's current ones. Cancell
 booking is free until `free_until_hours` before arrival (the check-in day at the property's
 check-in time, in its time zone); later the fee is the first night or `fee_percent` of the
 stay's room amount. A request held nothing and costs nothing. Refund = paid - fee (never
-below 0); paid comes from the folio when there is one (`folio.paid_amount`), else 0.
+below 0); paid is what the booking's folio took (`folio.paid_amount`).
 """
 
-import importlib
 from datetime import date as date_type
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -36,7 +35,7 @@ from hotel_common.events.outbox import add_event
 from hotel_common.time import utcnow
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from reservation_service import assignment, history, inventory, lines, pricing, stays
+from reservation_service import assignment, folio, history, inventory, lines, pricing, stays
 from reservation_service.access import Actor, Reach, system
 from reservation_service.bookings import Booking, check_hold_cap, load
 from reservation_service.config import Settings
@@ -201,19 +200,6 @@ def cancellation_fee(booking: Booking, now: datetime) -> int:
     return 0 if now < free_until else policy_fee(r)
 
 
-async def paid_amount(session: AsyncSession, reservation_id: str) -> int:
-    """What the guest has paid on the booking: the folio's `paid_amount` once the folio module
-    exists (stay work), else 0 (no payments are taken before it)."""
-    try:
-        folio = importlib.import_module("reservation_service.folio")
-    except ModuleNotFoundError:
-        return 0
-    paid = getattr(folio, "paid_amount", None)
-    if paid is None:
-        return 0
-    return int(await paid(session, reservation_id))
-
-
 async def cancel(
     session: AsyncSession,
     reservation_id: str,
@@ -246,7 +232,7 @@ async def cancel_booking(
     now = now or utcnow()
     was_confirmed = r.status == ReservationStatus.CONFIRMED
     fee = 0 if reason_code == "guarantee_expired" else cancellation_fee(booking, now)
-    paid = await paid_amount(session, r.id)
+    paid = await folio.paid_amount(session, r.id)
     if was_confirmed:
         await lock_nights(session, [(t, r.check_in, r.check_out) for t in booking.room_type_ids()])
         await lines.release(session, booking)
