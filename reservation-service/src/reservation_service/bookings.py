@@ -414,6 +414,11 @@ async def _by_external_id(session: AsyncSession, maker: Maker, external_id: str)
     return await load(session, reservation_id, EVERY_BOOKING)
 
 
+def guest_contact(r: Reservation) -> GuestContact:
+    """The guest as the booking's events carry them."""
+    return GuestContact.model_validate(contact_of(r))
+
+
 def created_event(booking: Booking) -> ReservationCreated:
     r, room_type, prop = booking.reservation, booking.room_type, booking.property
     return ReservationCreated(
@@ -429,7 +434,7 @@ def created_event(booking: Booking) -> ReservationCreated:
         currency=r.currency,
         channel=r.channel,
         expires_at=r.expires_at,
-        guest=GuestContact.model_validate(contact_of(r)),
+        guest=guest_contact(r),
         source=r.source,
         external_id=r.external_id,
         lines=booking.event_lines(),

@@ -17,9 +17,7 @@ answers the booking unchanged, with no new version and no event.
 from datetime import date, datetime
 from typing import Any
 
-from hotel_common.contacts import contact_of
 from hotel_common.contracts.reservations import (
-    GuestContact,
     ReservationModified,
     TransferRequest,
 )
@@ -34,7 +32,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from reservation_service import assignment, history, inventory, pricing
 from reservation_service.access import Actor, Reach
-from reservation_service.bookings import Booking, load
+from reservation_service.bookings import Booking, guest_contact, load
 from reservation_service.catalog import room_type_by_code
 from reservation_service.config import Settings
 from reservation_service.lifecycle import guarantee_due
@@ -325,7 +323,7 @@ def modified_event(booking: Booking, changes: dict[str, Any]) -> ReservationModi
         guests=r.guests,
         total_amount=r.total_amount,
         currency=r.currency,
-        guest=GuestContact.model_validate(contact_of(r)),
+        guest=guest_contact(r),
         transfer=transfer,
         changes=changes,
     )

@@ -21,9 +21,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hotel_common.contacts import contact_of
 from hotel_common.contracts.reservations import (
-    GuestContact,
     ReservationCancelled,
     ReservationConfirmed,
     ReservationExpired,
@@ -37,7 +35,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from reservation_service import assignment, folio, history, inventory, lines, pricing, stays
 from reservation_service.access import Actor, Reach, system
-from reservation_service.bookings import Booking, check_hold_cap, load
+from reservation_service.bookings import Booking, check_hold_cap, guest_contact, load
 from reservation_service.config import Settings
 from reservation_service.models import Reservation, ReservationStatus
 from reservation_service.night_locks import lock_nights
@@ -104,10 +102,6 @@ def advance(
     history.record(session, r, _ACTION[to], actor, from_status=before, changes=changes)
 
 
-def _guest(booking: Booking) -> GuestContact:
-    return GuestContact.model_validate(contact_of(booking.reservation))
-
-
 def confirmed_event(booking: Booking) -> ReservationConfirmed:
     public = booking.public()
     transfer = public.transfer
@@ -124,7 +118,7 @@ def confirmed_event(booking: Booking) -> ReservationConfirmed:
         guests=public.guests,
         total_amount=public.total_amount,
         currency=public.currency,
-        guest=_guest(booking),
+        guest=guest_contact(booking.reservation),
         transfer=TransferRequest(**transfer.model_dump()) if transfer else None,
         lines=booking.event_lines(),
     )
@@ -260,7 +254,7 @@ async def cancel_booking(
             check_out=r.check_out,
             reason=reason,
             was_confirmed=was_confirmed,
-            guest=_guest(booking),
+            guest=guest_contact(booking.reservation),
             reason_code=reason_code,
             cancellation_fee_amount=fee,
             refund_amount=r.refund_amount,
@@ -328,7 +322,7 @@ async def mark_no_show(
             check_out=r.check_out,
             fee_amount=fee,
             currency=r.currency,
-            guest=_guest(booking),
+            guest=guest_contact(booking.reservation),
         ),
     )
 
@@ -346,6 +340,6 @@ def expire(session: AsyncSession, booking: Booking, actor: Actor) -> None:
             property_name=booking.property.name,
             check_in=r.check_in,
             check_out=r.check_out,
-            guest=_guest(booking),
+            guest=guest_contact(booking.reservation),
         ),
     )

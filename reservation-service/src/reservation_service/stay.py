@@ -18,9 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from hotel_common.contacts import contact_of
 from hotel_common.contracts.reservations import (
-    GuestContact,
     ReservationCheckedIn,
     ReservationCheckedOut,
 )
@@ -32,7 +30,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from reservation_service import assignment, folio, history, inventory, lifecycle
 from reservation_service.access import Actor, Reach
-from reservation_service.bookings import Booking, load
+from reservation_service.bookings import Booking, guest_contact, load
 from reservation_service.config import Settings
 from reservation_service.models import HousekeepingStatus, ReservationStatus, Room
 from reservation_service.problems import invalid_field
@@ -53,10 +51,6 @@ READY = (HousekeepingStatus.CLEAN, HousekeepingStatus.INSPECTED)
 def local_now(timezone: str) -> datetime:
     """The property's wall clock (a function, so a test can move it)."""
     return datetime.now(ZoneInfo(timezone))
-
-
-def _guest(booking: Booking) -> GuestContact:
-    return GuestContact.model_validate(contact_of(booking.reservation))
 
 
 @dataclass(frozen=True)
@@ -142,7 +136,7 @@ async def check_in(
             room_number=room.number,
             check_in=r.check_in,
             check_out=r.check_out,
-            guest=_guest(booking),
+            guest=guest_contact(booking.reservation),
         ),
     )
     return CheckedIn(booking, room.number, amount)
@@ -226,7 +220,7 @@ async def check_out(
             nights=nights,
             amount_spent=spent,
             currency=r.currency,
-            guest=_guest(booking),
+            guest=guest_contact(booking.reservation),
         ),
     )
     return CheckedOut(booking, nights, spent, refunded)
