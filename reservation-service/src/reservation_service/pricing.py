@@ -96,14 +96,6 @@ async def quote_stay(
     return quote_from(data, prop, room_type, plan, check_in, check_out, where=where)
 
 
-async def plan_for(
-    session: AsyncSession, room_type: RoomType, code: str | None, where: str = "body"
-) -> RatePlan:
-    """The room type's plan `code` (None: BASE; a room type without a BASE row has the implicit
-    one); 422 `unknown_rate_plan` naming `<where>.rate_plan_code` otherwise."""
-    return (await _plan_and_parent(session, room_type, code, where))[0]
-
-
 _PARENT = aliased(RatePlan)
 
 
