@@ -112,10 +112,6 @@ def base_prices(data: PlanData, plan: RatePlan, room_type: RoomType, stay: list[
     return amounts
 
 
-def base_price(data: PlanData, plan: RatePlan, room_type: RoomType, night: date) -> int:
-    return base_prices(data, plan, room_type, [night])[0]
-
-
 def discounted(amount: int, discount_bp: int) -> int:
     return (amount * (10000 - discount_bp) + 5000) // 10000
 
