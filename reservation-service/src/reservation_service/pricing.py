@@ -82,7 +82,7 @@ async def quote_stay(
     never writes. `check_restrictions=False` prices a stay already sold (e.g. re-reading)."""
     plan, parent = await _plan_and_parent(session, room_type, rate_plan_code, where)
     if plan.id is None:  # the implicit BASE plan: nothing more to read
-        data = engine.PlanData({room_type.id: room_type} if room_type.id else {}, {}, {}, {})
+        data = engine.PlanData({}, {}, {})
     else:
         data = await store.plan_data(
             session,

@@ -63,7 +63,6 @@ class PlanData:
     """What pricing needs of one property's plans over a span of dates: plain values, read in
     bulk, so pricing many plans over many nights touches no ORM attribute per night."""
 
-    room_types: Mapping[int, RoomType]
     plans: Mapping[int, RatePlan]  # by id
     seasons: Mapping[int, Sequence[Season]]  # by plan id, in date order
     nights: Mapping[int, Mapping[date, Night]]  # by plan id, then night
