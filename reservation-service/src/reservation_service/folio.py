@@ -22,7 +22,7 @@ from reservation_service import payments
 from reservation_service.access import Actor
 from reservation_service.bookings import Booking
 from reservation_service.config import Settings
-from reservation_service.models import ReservationStatus
+from reservation_service.models import Reservation, ReservationStatus
 from reservation_service.problems import invalid_field
 from reservation_service.stay_models import (
     CHARGES,
@@ -134,6 +134,12 @@ def _require(booking: Booking, allowed: frozenset[ReservationStatus], what: str)
         )
 
 
+def night_amounts(r: Reservation) -> list[int]:
+    """The booking's agreed price of each night (a booking stored before per-night prices has
+    its one nightly amount on every night)."""
+    return list(r.nightly_amounts) or [r.nightly_amount] * (r.check_out - r.check_in).days
+
+
 def tax_shares(nightly: list[int], tax_amount: int) -> list[int]:
     """Each night's share of the booking's tax, proportional to its price, adding up exactly."""
     room_total = sum(nightly)
@@ -155,7 +161,7 @@ async def post_room_nights(
     posted; returns how many nights were posted now."""
     r = booking.reservation
     stay = nights(r.check_in, r.check_out)
-    amounts = list(r.nightly_amounts) or [r.nightly_amount] * len(stay)
+    amounts = night_amounts(r)
     taxes = tax_shares(amounts, r.tax_amount)
     posted = set(
         (

@@ -22,10 +22,8 @@ from reservation_service.models import (
     HousekeepingStatus,
     InventoryNight,
     OutOfOrderPeriod,
-    Property,
     Room,
     RoomType,
-    RoomTypeAvailability,
 )
 from reservation_service.stays import nights
 
@@ -101,35 +99,6 @@ async def rooms_balance(
     for room_type_id, night, count in held.all():
         free[room_type_id][index[night]] -= count
     return free
-
-
-async def availability(
-    session: AsyncSession, prop: Property, check_in: date, check_out: date, guests: int | None
-) -> list[RoomTypeAvailability]:
-    """Per room type: rooms free on every night of the stay, and the price of the stay."""
-    assert prop.id is not None
-    free = await free_per_night(session, prop.id, check_in, check_out)
-    query = (
-        select(RoomType)
-        .where(RoomType.property_id == prop.id)
-        .order_by(col(RoomType.base_amount), col(RoomType.id))
-    )
-    if guests is not None:
-        query = query.where(col(RoomType.capacity) >= guests)
-    count = (check_out - check_in).days
-    return [
-        RoomTypeAvailability(
-            room_type_code=room_type.code,
-            name=room_type.name,
-            capacity=room_type.capacity,
-            bed_type=room_type.bed_type,
-            available=min(free.get(room_type.id or 0, [0]), default=0),
-            nightly_amount=room_type.base_amount,
-            total_amount=room_type.base_amount * count,
-            currency=prop.currency,
-        )
-        for room_type in (await session.exec(query)).all()
-    ]
 
 
 # Holding a room on every night of a stay is one statement (the hottest write of a booking):

@@ -82,7 +82,7 @@ async def quote_stay(
     never writes. `check_restrictions=False` prices a stay already sold (e.g. re-reading)."""
     plan, parent = await _plan_and_parent(session, room_type, rate_plan_code, where)
     if plan.id is None:  # the implicit BASE plan: nothing more to read
-        data = engine.PlanData({room_type.id: room_type} if room_type.id else {}, {}, {}, {})
+        data = engine.PlanData({}, {}, {})
     else:
         data = await store.plan_data(
             session,
@@ -94,14 +94,6 @@ async def quote_stay(
     if check_restrictions and (broken := engine.restriction(data, plan, check_in, check_out)):
         raise restricted(broken)
     return quote_from(data, prop, room_type, plan, check_in, check_out, where=where)
-
-
-async def plan_for(
-    session: AsyncSession, room_type: RoomType, code: str | None, where: str = "body"
-) -> RatePlan:
-    """The room type's plan `code` (None: BASE; a room type without a BASE row has the implicit
-    one); 422 `unknown_rate_plan` naming `<where>.rate_plan_code` otherwise."""
-    return (await _plan_and_parent(session, room_type, code, where))[0]
 
 
 _PARENT = aliased(RatePlan)

@@ -264,7 +264,7 @@ async def _early_departure(
     r = booking.reservation
     await inventory.release(session, r.room_type_id, departure, r.check_out)
     kept = (departure - r.check_in).days
-    amounts = list(r.nightly_amounts) or [r.nightly_amount] * (r.check_out - r.check_in).days
+    amounts = folio.night_amounts(r)
     taxes = folio.tax_shares(amounts, r.tax_amount)
     new_amounts, new_tax = amounts[:kept], sum(taxes[:kept])
     changes: dict[str, object] = {

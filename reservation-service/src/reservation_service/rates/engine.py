@@ -63,7 +63,6 @@ class PlanData:
     """What pricing needs of one property's plans over a span of dates: plain values, read in
     bulk, so pricing many plans over many nights touches no ORM attribute per night."""
 
-    room_types: Mapping[int, RoomType]
     plans: Mapping[int, RatePlan]  # by id
     seasons: Mapping[int, Sequence[Season]]  # by plan id, in date order
     nights: Mapping[int, Mapping[date, Night]]  # by plan id, then night
@@ -110,10 +109,6 @@ def base_prices(data: PlanData, plan: RatePlan, room_type: RoomType, stay: list[
         else:
             amounts.append(weekend if is_weekend else weekday)
     return amounts
-
-
-def base_price(data: PlanData, plan: RatePlan, room_type: RoomType, night: date) -> int:
-    return base_prices(data, plan, room_type, [night])[0]
 
 
 def discounted(amount: int, discount_bp: int) -> int:

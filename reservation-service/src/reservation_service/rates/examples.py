@@ -4,7 +4,6 @@ from typing import Any
 
 CANCELLATION = {"free_until_hours": 24, "fee": "first_night", "fee_percent": 0}
 GUARANTEE = {"kind": "none", "deposit_percent": 0, "due_hours": 24}
-POLICY = {"cancellation": CANCELLATION, "guarantee": GUARANTEE}
 
 NEW_BASE_PLAN: dict[str, Any] = {
     "room_type_code": "KNG",

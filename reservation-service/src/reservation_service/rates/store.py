@@ -30,11 +30,11 @@ async def plan_data(
     """Plans of `room_types` (or the `plans` given, already loaded), their seasons, and their
     pushed nights from `start` to `end` inclusive (the check-out date counts: closed to
     departure)."""
-    by_id = {rt.id: rt for rt in room_types if rt.id is not None}
     if plans is None:
+        room_type_ids = [rt.id for rt in room_types if rt.id is not None]
         query = (
             select(RatePlan)
-            .where(col(RatePlan.room_type_id).in_(list(by_id)))
+            .where(col(RatePlan.room_type_id).in_(room_type_ids))
             .order_by(col(RatePlan.room_type_id), col(RatePlan.id))
         )
         plans = (await session.exec(query)).all()
@@ -76,4 +76,4 @@ async def plan_data(
         )
         for plan_id, night, amount, low, high, cta, ctd, stop in night_rows.all():
             pushed[plan_id][night] = Night(amount, low, high, cta, ctd, stop)
-    return PlanData(room_types=by_id, plans=loaded, seasons=seasons, nights=pushed)
+    return PlanData(plans=loaded, seasons=seasons, nights=pushed)

@@ -1,3 +1,4 @@
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any
 
@@ -121,6 +122,26 @@ def _range(first: date, end: date) -> None:
         )
 
 
+async def _over_range(
+    session: AsyncSession,
+    principal: Principal,
+    property_id: int | None,
+    first: date,
+    end: date,
+    read: Callable[[AsyncSession, Property, date, date], Awaitable[Any]],
+    rows: str | None = None,
+) -> dict[str, Any]:
+    """The range checked, the property resolved and checked, then `read` over the range: its
+    figures beside the property id, or (with `rows`) its rows under that key, with the
+    property's currency."""
+    _range(first, end)
+    prop = await _property(session, principal, property_id)
+    found = await read(session, prop, first, end)
+    if rows is None:
+        return {"property_id": prop.id, **found}
+    return {"property_id": prop.id, "currency": prop.currency, rows: found}
+
+
 class Figures(BaseModel):
     rooms_available: int
     rooms_sold: int
@@ -155,9 +176,7 @@ async def get_occupancy(
     (nightly prices, taxes excluded, minor units), occupancy (sold / available, 0-1), ADR
     (revenue / sold) and RevPAR (revenue / available). Desk staff and managers of the
     property."""
-    _range(first, end)
-    prop = await _property(session, principal, property_id)
-    return {"property_id": prop.id, **await analytics.occupancy(session, prop, first, end)}
+    return await _over_range(session, principal, property_id, first, end, analytics.occupancy)
 
 
 class Arrivals(BaseModel):
@@ -232,10 +251,9 @@ async def get_pickup(
     bookings were made (property time), the bookings made that touch those nights, how many
     are sold now and how many were cancelled, and the sold room nights and revenue within
     the range. Desk staff and managers of the property."""
-    _range(first, end)
-    prop = await _property(session, principal, property_id)
-    days = await analytics.pickup(session, prop, first, end)
-    return {"property_id": prop.id, "currency": prop.currency, "days": days}
+    return await _over_range(
+        session, principal, property_id, first, end, analytics.pickup, rows="days"
+    )
 
 
 class ChannelShare(BaseModel):
@@ -264,10 +282,9 @@ async def get_channel_mix(
     """Per channel, the sold bookings, room nights and revenue on the nights from `from` to
     before `to`, and its share of the room nights (0-1), largest first. Desk staff and
     managers of the property."""
-    _range(first, end)
-    prop = await _property(session, principal, property_id)
-    channels = await analytics.channel_mix(session, prop, first, end)
-    return {"property_id": prop.id, "currency": prop.currency, "channels": channels}
+    return await _over_range(
+        session, principal, property_id, first, end, analytics.channel_mix, rows="channels"
+    )
 
 
 class Cancellations(BaseModel):
@@ -293,9 +310,7 @@ async def get_cancellations(
     """Of the bookings arriving from `from` to before `to` that were ever confirmed: the
     share cancelled and the share that did not show (0-1); besides, the requests cancelled or
     expired before confirmation. Desk staff and managers of the property."""
-    _range(first, end)
-    prop = await _property(session, principal, property_id)
-    return {"property_id": prop.id, **await analytics.cancellations(session, prop, first, end)}
+    return await _over_range(session, principal, property_id, first, end, analytics.cancellations)
 
 
 class LengthCount(BaseModel):
@@ -331,6 +346,4 @@ async def get_stay_patterns(
     lead time (days from the booking day to arrival), the number of bookings per length and
     per lead-time bucket (0, 1-7, 8-30, 31-90, 91+ days). Desk staff and managers of the
     property."""
-    _range(first, end)
-    prop = await _property(session, principal, property_id)
-    return {"property_id": prop.id, **await analytics.stay_patterns(session, prop, first, end)}
+    return await _over_range(session, principal, property_id, first, end, analytics.stay_patterns)
