@@ -176,7 +176,7 @@ def policy_fee(r: Reservation) -> int:
     """The fee the booking's stored policy charges once it is no longer free: the first night,
     or `fee_percent` of the room amount (rounded half up), never more than the total."""
     policy, _ = pricing.policy_of(r.policy)
-    nights = r.nightly_amounts or [r.nightly_amount] * (r.check_out - r.check_in).days
+    nights = folio.night_amounts(r)
     if policy.fee == "percent":
         fee = (sum(nights) * policy.fee_percent + 50) // 100
     else:
