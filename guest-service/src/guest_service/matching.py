@@ -255,23 +255,19 @@ async def follow_change(session: AsyncSession, change: ReservationModified) -> O
     if _stale(change.aggregate_version, row.reservation_version):
         log.info("stale change of the booking", extra={"reservation_id": change.reservation_id})
         return Outcome(None, False)
-    result = await conn.execute(
-        update(_stays)
-        .where(_stays.c.id == row.id)
-        .values(
-            confirmation_number=change.confirmation_number,
-            property_name=change.property_name,
-            room_type_code=change.room_type_code,
-            check_in=change.check_in,
-            check_out=change.check_out,
-            total_amount=change.total_amount,
-            currency=change.currency,
-            reservation_version=change.aggregate_version,
-            updated_at=utcnow(),
-        )
-        .returning(_stays.c.guest_id)
+    guest_id = await _update_stay(
+        conn,
+        row.id,
+        change.aggregate_version,
+        confirmation_number=change.confirmation_number,
+        property_name=change.property_name,
+        room_type_code=change.room_type_code,
+        check_in=change.check_in,
+        check_out=change.check_out,
+        total_amount=change.total_amount,
+        currency=change.currency,
     )
-    return Outcome(result.scalar_one(), False)
+    return Outcome(guest_id, False)
 
 
 async def record_checkout(session: AsyncSession, checkout: ReservationCheckedOut) -> str | None:
@@ -285,19 +281,27 @@ async def record_checkout(session: AsyncSession, checkout: ReservationCheckedOut
     if _stale(checkout.aggregate_version, row.reservation_version):
         log.info("stale check-out", extra={"reservation_id": checkout.reservation_id})
         return None
+    return await _update_stay(
+        conn,
+        row.id,
+        checkout.aggregate_version,
+        status=StayStatus.CHECKED_OUT.value,
+        check_in=checkout.check_in,
+        check_out=checkout.check_out,
+        nights=checkout.nights,
+        amount_spent=checkout.amount_spent,
+        currency=checkout.currency,
+    )
+
+
+async def _update_stay(
+    conn: AsyncConnection, stay_id: str, version: int | None, **values: object
+) -> str:
+    """Write `values` to the stay as the reservation is at `version`; the stay's guest id."""
     result = await conn.execute(
         update(_stays)
-        .where(_stays.c.id == row.id)
-        .values(
-            status=StayStatus.CHECKED_OUT.value,
-            check_in=checkout.check_in,
-            check_out=checkout.check_out,
-            nights=checkout.nights,
-            amount_spent=checkout.amount_spent,
-            currency=checkout.currency,
-            reservation_version=checkout.aggregate_version,
-            updated_at=utcnow(),
-        )
+        .where(_stays.c.id == stay_id)
+        .values(**values, reservation_version=version, updated_at=utcnow())
         .returning(_stays.c.guest_id)
     )
     return str(result.scalar_one())

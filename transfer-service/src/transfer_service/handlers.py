@@ -116,24 +116,25 @@ class TransferHandlers:
         self, session: AsyncSession, cancellation: ReservationCancelled
     ) -> None:
         reason = cancellation.reason or "reservation cancelled"
-        await self._cancel_pickups(session, cancellation.reservation_id, reason, cancellation)
+        await self._cancel_pickups(session, cancellation, reason)
 
     async def reservation_no_show(self, session: AsyncSession, event: ReservationNoShow) -> None:
-        await self._cancel_pickups(session, event.reservation_id, "guest did not arrive", event)
+        await self._cancel_pickups(session, event, "guest did not arrive")
 
     async def reservation_expired(self, session: AsyncSession, event: ReservationExpired) -> None:
-        await self._cancel_pickups(session, event.reservation_id, "booking request expired", event)
+        await self._cancel_pickups(session, event, "booking request expired")
 
     async def _cancel_pickups(
         self,
         session: AsyncSession,
-        reservation_id: str,
-        reason: str,
         event: ReservationCancelled | ReservationNoShow | ReservationExpired,
+        reason: str,
     ) -> None:
         """The booking's pickups not yet under way are called off, as for a cancellation."""
         version = event.aggregate_version
-        cancelled = await jobs.cancel_for_reservation(session, reservation_id, reason, version)
+        cancelled = await jobs.cancel_for_reservation(
+            session, event.reservation_id, reason, version
+        )
         for job in cancelled:
             self._cancelled(session, job, reason, version)
 

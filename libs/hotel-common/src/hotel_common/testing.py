@@ -386,20 +386,27 @@ def reservation_confirmed(**overrides: Any) -> ReservationConfirmed:
     return ReservationConfirmed(**(fields | overrides))
 
 
+def _stay_of(booking: ReservationConfirmed) -> dict[str, Any]:
+    """What every later event of `booking` carries of it: its names, its stay, its guest."""
+    return {
+        "reservation_id": booking.reservation_id,
+        "confirmation_number": booking.confirmation_number,
+        "property_name": booking.property_name,
+        "check_in": booking.check_in,
+        "check_out": booking.check_out,
+        "guest": booking.guest,
+    }
+
+
 def reservation_cancelled(
     of: ReservationConfirmed | None = None, **overrides: Any
 ) -> ReservationCancelled:
     """The cancellation of booking `of` (a fresh sample booking if None)."""
     booking = of or reservation_confirmed()
     fields: dict[str, Any] = {
-        "reservation_id": booking.reservation_id,
-        "confirmation_number": booking.confirmation_number,
-        "property_name": booking.property_name,
-        "check_in": booking.check_in,
-        "check_out": booking.check_out,
+        **_stay_of(booking),
         "reason": "guest request",
         "was_confirmed": True,
-        "guest": booking.guest,
     }
     return ReservationCancelled(**(fields | overrides))
 
@@ -438,14 +445,9 @@ def reservation_no_show(
     booking = of or reservation_confirmed()
     nights = max((booking.check_out - booking.check_in).days, 1)
     fields: dict[str, Any] = {
-        "reservation_id": booking.reservation_id,
-        "confirmation_number": booking.confirmation_number,
-        "property_name": booking.property_name,
-        "check_in": booking.check_in,
-        "check_out": booking.check_out,
+        **_stay_of(booking),
         "fee_amount": booking.total_amount // nights,
         "currency": booking.currency,
-        "guest": booking.guest,
     }
     return ReservationNoShow(**(fields | overrides))
 
@@ -455,15 +457,7 @@ def reservation_expired(
 ) -> ReservationExpired:
     """Booking request `of` (a fresh sample booking if None) that was never confirmed."""
     booking = of or reservation_confirmed()
-    fields: dict[str, Any] = {
-        "reservation_id": booking.reservation_id,
-        "confirmation_number": booking.confirmation_number,
-        "property_name": booking.property_name,
-        "check_in": booking.check_in,
-        "check_out": booking.check_out,
-        "guest": booking.guest,
-    }
-    return ReservationExpired(**(fields | overrides))
+    return ReservationExpired(**(_stay_of(booking) | overrides))
 
 
 def reservation_checked_out(
@@ -473,15 +467,10 @@ def reservation_checked_out(
     spent its total."""
     booking = of or reservation_confirmed()
     fields: dict[str, Any] = {
-        "reservation_id": booking.reservation_id,
-        "confirmation_number": booking.confirmation_number,
-        "property_name": booking.property_name,
-        "check_in": booking.check_in,
-        "check_out": booking.check_out,
+        **_stay_of(booking),
         "nights": (booking.check_out - booking.check_in).days,
         "amount_spent": booking.total_amount,
         "currency": booking.currency,
-        "guest": booking.guest,
     }
     return ReservationCheckedOut(**(fields | overrides))
 

@@ -80,8 +80,10 @@ class ReservationConfirmed(IntegrationEvent):
     lines: list[ReservationLineInfo] | None = Field(default=None, exclude_if=_absent)
 
 
-class ReservationCancelled(IntegrationEvent):
-    event_type: ClassVar[str] = "reservation.cancelled"
+class _StayEvent(IntegrationEvent):
+    """The fields an event of a booking's end carries first, in this order (a payload's keys
+    follow its fields' order): the booking, its hotel and its stay."""
+
     aggregate: ClassVar[tuple[str, str] | None] = RESERVATION
 
     reservation_id: str
@@ -89,6 +91,11 @@ class ReservationCancelled(IntegrationEvent):
     property_name: str
     check_in: date
     check_out: date
+
+
+class ReservationCancelled(_StayEvent):
+    event_type: ClassVar[str] = "reservation.cancelled"
+
     reason: str | None = None
     was_confirmed: bool
     guest: GuestContact
@@ -172,46 +179,29 @@ class ReservationCheckedIn(IntegrationEvent):
     guest: GuestContact
 
 
-class ReservationCheckedOut(IntegrationEvent):
+class ReservationCheckedOut(_StayEvent):
     """The stay is over and its folio settled: what loyalty and segmentation count."""
 
     event_type: ClassVar[str] = "reservation.checked_out"
-    aggregate: ClassVar[tuple[str, str] | None] = RESERVATION
 
-    reservation_id: str
-    confirmation_number: str
-    property_name: str
-    check_in: date
-    check_out: date  # the day the guest left (an early departure moves it)
+    # check_out: the day the guest left (an early departure moves it)
     nights: int  # nights actually stayed
     amount_spent: int  # minor units: every charge on the folio
     currency: str
     guest: GuestContact
 
 
-class ReservationNoShow(IntegrationEvent):
+class ReservationNoShow(_StayEvent):
     event_type: ClassVar[str] = "reservation.no_show"
-    aggregate: ClassVar[tuple[str, str] | None] = RESERVATION
 
-    reservation_id: str
-    confirmation_number: str
-    property_name: str
-    check_in: date
-    check_out: date
     fee_amount: int  # minor units, charged per the booking's policy
     currency: str
     guest: GuestContact
 
 
-class ReservationExpired(IntegrationEvent):
+class ReservationExpired(_StayEvent):
     """A request never confirmed within its time: it held nothing and now is void."""
 
     event_type: ClassVar[str] = "reservation.expired"
-    aggregate: ClassVar[tuple[str, str] | None] = RESERVATION
 
-    reservation_id: str
-    confirmation_number: str
-    property_name: str
-    check_in: date
-    check_out: date
     guest: GuestContact
