@@ -55,7 +55,23 @@ SERVICES: tuple[ServiceInfo, ...] = (
             "analytics",
         ),
     ),
-    ServiceInfo("transfer-service", 8002, ("vehicles", "drivers", "transfers")),
+    ServiceInfo(
+        "transfer-service",
+        8002,
+        (
+            "vehicles",
+            "drivers",
+            "transfers",
+            # issue 18: a dispatcher's day
+            "places",
+            "travel-times",
+            "fares",
+            "incidents",
+            "flight-updates",
+            "dispatch-board",
+            "analytics/transfers",  # under reservation-service's analytics: longest prefix wins
+        ),
+    ),
     ServiceInfo("guest-service", 8003, ("guests",)),
     ServiceInfo("notification-service", 8004, ("notifications",)),
 )

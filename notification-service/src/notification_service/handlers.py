@@ -55,7 +55,7 @@ class NoticeHandlers:
         self._queue(session, event, notices.confirmation(event))
 
     async def transfer_assigned(self, session: AsyncSession, event: TransferAssigned) -> None:
-        if await _cancelled(session, event.reservation_id):
+        if event.reservation_id is None or await _cancelled(session, event.reservation_id):
             return
         if await _told_later(session, event, Kind.TRANSFER_ASSIGNED):
             return  # a pickup moved since: the guest has the newer one

@@ -55,8 +55,8 @@ def _to_guest(kind: Kind, event: GuestEvent, language: str, **context: Any) -> N
     """A notice to the event's guest: every one greets them and names the booking."""
     return Notice(
         kind=kind,
-        reservation_id=event.reservation_id,
-        confirmation_number=event.confirmation_number,
+        reservation_id=event.reservation_id or "",
+        confirmation_number=event.confirmation_number or "",
         email=event.guest.email,
         language=language,
         context={

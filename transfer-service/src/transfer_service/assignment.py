@@ -27,6 +27,7 @@ from sqlalchemy import ColumnElement, and_, case, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from transfer_service.config import Settings
 from transfer_service.models import (
     Driver,
     DriverStatus,
@@ -53,8 +54,8 @@ def _clashing_jobs(job: TransferJob, turnaround: timedelta) -> list[ColumnElemen
     return [
         col(TransferJob.id) != job.id,
         col(TransferJob.status) != TransferStatus.CANCELLED,
-        col(TransferJob.driver_on_site_at) < job.ends_at + turnaround,
-        col(TransferJob.ends_at) > job.driver_on_site_at - turnaround,
+        col(TransferJob.busy_from) < job.busy_until + turnaround,
+        col(TransferJob.busy_until) > job.busy_from - turnaround,
     ]
 
 
@@ -133,16 +134,20 @@ async def _free_driver(
 async def assign(
     session: AsyncSession,
     job: TransferJob,
-    turnaround: timedelta,
+    settings: Settings,
     *,
     keep: tuple[int | None, int | None] = (None, None),
+    avoid_vehicles: frozenset[int] = frozenset(),
+    avoid_drivers: frozenset[int] = frozenset(),
 ) -> Assignment | None:
     """Assign a free vehicle and driver to `job`; None (job left `requested`) if none is free
     or the driver could no longer be on site in time. The caller writes the job.
 
     `keep`: the vehicle and driver a moved job had; each is kept if it still fits and is free
     for the new window (the job's own old window does not count), else the usual choice is
-    made. Locks are taken in the same order either way."""
+    made. Locks are taken in the same order either way. `avoid_*`: never chosen (the broken
+    vehicle, the driver who became unavailable, the crew dispatch swapped away)."""
+    turnaround = settings.turnaround
     if job.driver_on_site_at <= utcnow():
         log.warning(
             "transfer left unassigned for dispatch: its pickup is already past",

@@ -45,7 +45,7 @@ class TransferHandlers:
         job = await jobs.open_arrival_pickup(session, booking, self.settings)
         if job is None:
             return
-        assignment = await assign(session, job, self.settings.turnaround)
+        assignment = await assign(session, job, self.settings)
         session.add(job)  # written at the commit, assigned or not: one INSERT
         if assignment is not None:
             add_event(session, transfer_assigned(job, assignment))
@@ -103,7 +103,7 @@ class TransferHandlers:
             return  # the pickup did not move (the dates or the room did): nothing to tell
         keep = (job.vehicle_id, job.driver_id)
         jobs.release_crew(job)
-        assignment = await assign(session, job, self.settings.turnaround, keep=keep)
+        assignment = await assign(session, job, self.settings, keep=keep)
         if assignment is not None:
             add_event(session, transfer_assigned(job, assignment))
         elif keep != (None, None):

@@ -143,6 +143,9 @@ SCHEDULE = (
     *PICKUP_FIELDS,
     "driver_on_site_at",
     "ends_at",
+    "busy_from",
+    "busy_until",
+    "driven_minutes",
     "pickup_date",
     "property_timezone",
 )
@@ -160,6 +163,9 @@ def plan(booking: Shaping, request: TransferRequest, settings: Settings) -> dict
         "pickup_time": pickup,
         "driver_on_site_at": pickup - settings.on_site_lead,
         "ends_at": pickup + settings.trip,
+        "busy_from": pickup - settings.on_site_lead,
+        "busy_until": pickup + settings.trip,
+        "driven_minutes": settings.trip_minutes,
         "pickup_date": local_date(pickup, booking.property_timezone),
         "property_timezone": booking.property_timezone,
         "passengers": request.passengers,
@@ -205,6 +211,12 @@ def replan(job: TransferJob, columns: dict[str, Any]) -> bool:
         setattr(job, name, value)
     job.updated_at = utcnow()
     return moved
+
+
+def touch(job: TransferJob) -> None:
+    """Mark a change of the job: its version (the aggregate version of its events) moves on."""
+    job.version += 1
+    job.updated_at = utcnow()
 
 
 def release_crew(job: TransferJob) -> None:

@@ -21,6 +21,12 @@ class GuestContact(BaseModel):
     language: LanguageTag = "en"
 
 
+def _absent(value: object) -> bool:
+    """Optional fields added later are left out of a payload while unset, so an event of a
+    booking that does not use them is exactly what it was before they existed."""
+    return value is None
+
+
 class TransferRequest(BaseModel):
     """An arrival pickup asked for with the booking."""
 
@@ -31,12 +37,34 @@ class TransferRequest(BaseModel):
     pickup_place: str
     passengers: int
     luggage: int = 0
+    # Issue 18: the party's needs. Left out of a payload while unset (see _absent), so an event
+    # of a booking that does not use them is exactly what it was before they existed.
+    transport: str | None = Field(default=None, exclude_if=_absent)  # Transport
+    child_seats: int | None = Field(default=None, exclude_if=_absent)
+    wheelchair: bool | None = Field(default=None, exclude_if=_absent)
+    language: str | None = Field(default=None, exclude_if=_absent)
+    sign_name: str | None = Field(default=None, exclude_if=_absent)
+    notes: str | None = Field(default=None, exclude_if=_absent)
+    share_ok: bool | None = Field(default=None, exclude_if=_absent)
 
 
-def _absent(value: object) -> bool:
-    """Optional fields added later are left out of a payload while unset, so an event of a
-    booking that does not use them is exactly what it was before they existed."""
-    return value is None
+class DepartureRequest(BaseModel):
+    """Issue 18: a drop-off from the property for the guest's flight or train home."""
+
+    model_config = ConfigDict(frozen=True)
+
+    flight_number: str | None = None
+    departure_time: datetime  # UTC instant the flight takes off / the train leaves
+    dropoff_place: str
+    passengers: int
+    luggage: int = 0
+    transport: str | None = None  # Transport
+    child_seats: int = 0
+    wheelchair: bool = False
+    language: str | None = None
+    sign_name: str | None = None
+    notes: str | None = None
+    share_ok: bool = False
 
 
 class ReservationLineInfo(BaseModel):
@@ -76,6 +104,9 @@ class ReservationConfirmed(IntegrationEvent):
     currency: str
     guest: GuestContact
     transfer: TransferRequest | None = None
+    # Issue 18: the departure drop-off, and whether the rate plan includes transfers (free).
+    departure: DepartureRequest | None = Field(default=None, exclude_if=_absent)
+    transfers_included: bool | None = Field(default=None, exclude_if=_absent)
     # Issue 17: every room when the booking has several (None: one room, the fields above).
     lines: list[ReservationLineInfo] | None = Field(default=None, exclude_if=_absent)
 
@@ -161,6 +192,9 @@ class ReservationModified(IntegrationEvent):
     currency: str
     guest: GuestContact
     transfer: TransferRequest | None = None
+    # Issue 18: the departure drop-off, and whether the rate plan includes transfers (free).
+    departure: DepartureRequest | None = Field(default=None, exclude_if=_absent)
+    transfers_included: bool | None = Field(default=None, exclude_if=_absent)
     changes: dict[str, dict[str, object]]
     # Issue 17: every room when the booking has several (None: one room, the fields above).
     lines: list[ReservationLineInfo] | None = Field(default=None, exclude_if=_absent)

@@ -80,7 +80,9 @@ class Envelope(BaseModel):
         """Envelope for an event raised now, carrying the current correlation and cause."""
         eid = str(uuid.uuid4())
         aggregate_type, aggregate_id = None, None
-        if event.aggregate is not None:
+        # An event whose aggregate id is unset (an ad-hoc transfer has no reservation) belongs
+        # to no aggregate: "None" must not become an id that serializes unrelated events.
+        if event.aggregate is not None and getattr(event, event.aggregate[1]) is not None:
             aggregate_type, aggregate_id = (
                 event.aggregate[0],
                 str(getattr(event, event.aggregate[1])),

@@ -1,157 +1,42 @@
-"""Tables of transfer-service beside their API schemas: vehicles, drivers and transfer jobs.
-
-Choice-like columns are plain strings in the database (no native enum types to migrate when a
-state is added); the API schemas restrict them with `StrEnum`s. Instants are `UtcDateTime`.
-"""
+"""Transfer jobs and what the event handlers remember about bookings."""
 
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
-from hotel_common.contacts import (
-    LANGUAGE_TAG_MAX_LENGTH,
-    PHONE_MAX_LENGTH,
-    LanguageTag,
-    Phone,
-    contact_of,
-)
-from hotel_common.text import Text
+from hotel_common.contacts import LANGUAGE_TAG_MAX_LENGTH, contact_of
 from hotel_common.time import UtcDateTime, utcnow
-from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 from sqlmodel.main import SQLModelConfig
 
-
-class VehicleClass(StrEnum):
-    SEDAN = "sedan"
-    BUSINESS = "business"
-    VAN = "van"
-    MINIBUS = "minibus"
-
-
-class VehicleStatus(StrEnum):
-    AVAILABLE = "available"
-    OUT_OF_SERVICE = "out_of_service"
-
-
-class DriverStatus(StrEnum):
-    ACTIVE = "active"
-    INACTIVE = "inactive"
+from transfer_service.models.fleet import Driver, Vehicle, VehicleClass
 
 
 class TransferKind(StrEnum):
-    ARRIVAL_PICKUP = "arrival_pickup"
+    ARRIVAL_PICKUP = "arrival_pickup"  # from the station or airport to the property
+    DEPARTURE_DROPOFF = "departure_dropoff"  # from the property, in time for the flight
+    AD_HOC = "ad_hoc"  # asked for by staff or the guest app, any two places
+
+
+class Transport(StrEnum):
+    """What the guest travels on: sets the free waiting time before a no-show."""
+
+    INTERNATIONAL_FLIGHT = "international_flight"
+    DOMESTIC_FLIGHT = "domestic_flight"
+    TRAIN = "train"
 
 
 class TransferStatus(StrEnum):
     REQUESTED = "requested"
     ASSIGNED = "assigned"
-    # driver_on_site, in_progress and completed: reported by the driver or dispatch
-    # (POST /api/v1/transfers/{id}/progress), forward only.
+    # en_route .. completed, no_show: reported by the driver or dispatch, forward only.
+    EN_ROUTE = "en_route"  # the driver has set off for the pickup point
     DRIVER_ON_SITE = "driver_on_site"
-    IN_PROGRESS = "in_progress"
+    IN_PROGRESS = "in_progress"  # the guest is on board
     COMPLETED = "completed"
+    NO_SHOW = "no_show"  # the guest never came after the free waiting time
     CANCELLED = "cancelled"
-
-
-STRICT = SQLModelConfig(extra="forbid")  # request bodies: an unknown field is a 422
-
-
-def _squeeze(value: object) -> object:
-    """Trim text input, so a blank value fails the length check instead of being stored."""
-    return value.strip() if isinstance(value, str) else value
-
-
-# --- vehicles ---------------------------------------------------------------------------------
-
-
-class VehicleBase(SQLModel):
-    plate: str = Field(min_length=1, max_length=20)
-    description: str = Field(min_length=1, max_length=200)  # e.g. "Toyota Alphard (black)"
-    vehicle_class: VehicleClass = Field(sa_type=sa.String(20))
-    seats: int = Field(ge=1, le=60, description="Passenger seats, the driver's not counted")
-    luggage_capacity: int = Field(ge=0, le=100, description="Number of suitcases")
-    status: VehicleStatus = Field(default=VehicleStatus.AVAILABLE, sa_type=sa.String(20))
-
-
-class VehicleCreate(VehicleBase):
-    model_config = STRICT
-    # Request text refuses control characters (hotel_common.text).
-    plate: Text = Field(min_length=1, max_length=20)
-    description: Text = Field(min_length=1, max_length=200)
-
-    @field_validator("plate", mode="before")
-    @classmethod
-    def _plate(cls, value: object) -> object:
-        # One spelling per plate, so "沪a·d1234" and "沪A·D1234 " are the same vehicle.
-        value = _squeeze(value)
-        return value.upper() if isinstance(value, str) else value
-
-    @field_validator("description", mode="before")
-    @classmethod
-    def _description(cls, value: object) -> object:
-        return _squeeze(value)
-
-
-class Vehicle(VehicleBase, table=True):
-    __tablename__ = "vehicles"
-
-    id: int | None = Field(default=None, primary_key=True)
-    plate: str = Field(max_length=20, unique=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
-
-
-class VehiclePublic(VehicleBase):
-    id: int
-    created_at: datetime
-
-
-# --- drivers ----------------------------------------------------------------------------------
-
-
-class DriverBase(SQLModel):
-    name: str = Field(min_length=1, max_length=100)
-    phone: str = Field(max_length=PHONE_MAX_LENGTH)  # E.164, e.g. +8613800138000
-    licence_number: str = Field(min_length=1, max_length=40)
-    status: DriverStatus = Field(default=DriverStatus.ACTIVE, sa_type=sa.String(20))
-    languages: list[str] = Field(default_factory=lambda: ["zh-Hans"], min_length=1, sa_type=sa.JSON)
-
-
-class DriverCreate(DriverBase):
-    model_config = STRICT
-    # Request text refuses control characters (hotel_common.text).
-    name: Text = Field(min_length=1, max_length=100)
-    phone: Phone
-    licence_number: Text = Field(min_length=1, max_length=40)
-    languages: list[LanguageTag] = Field(
-        default_factory=lambda: ["zh-Hans"],
-        min_length=1,
-        description="Languages the driver speaks, BCP-47 tags; repeats are dropped",
-    )
-
-    @field_validator("name", "licence_number", mode="before")
-    @classmethod
-    def _text(cls, value: object) -> object:
-        return _squeeze(value)
-
-    @field_validator("languages")
-    @classmethod
-    def _distinct(cls, value: list[str]) -> list[str]:
-        return list(dict.fromkeys(value))
-
-
-class Driver(DriverBase, table=True):
-    __tablename__ = "drivers"
-
-    id: int | None = Field(default=None, primary_key=True)
-    licence_number: str = Field(max_length=40, unique=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
-
-
-class DriverPublic(DriverBase):
-    id: int
-    created_at: datetime
 
 
 # --- transfer jobs ----------------------------------------------------------------------------
@@ -193,37 +78,76 @@ class TransferJob(SQLModel, table=True):
     )
 
     id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True, max_length=36)
-    reservation_id: str  # unique with kind: one arrival pickup per reservation
-    confirmation_number: str
+    # Unique with kind: one arrival pickup and one departure drop-off per reservation. None: an
+    # ad-hoc job not tied to a booking.
+    reservation_id: str | None = None
+    confirmation_number: str | None = None
     kind: TransferKind = Field(default=TransferKind.ARRIVAL_PICKUP, sa_type=sa.String(30))
     guest_name: str
     guest_email: str
     guest_phone: str | None = None
     guest_language: str = Field(max_length=LANGUAGE_TAG_MAX_LENGTH)
-    flight_number: str | None = None
+    flight_number: str | None = None  # the flight or train number
+    transport: str | None = Field(default=None, sa_type=sa.String(30))  # Transport
+    # The flight's (train's) scheduled time: landing for a pickup, take-off for a drop-off.
+    flight_time: datetime | None = Field(default=None, sa_type=UtcDateTime)
     pickup_place: str
-    destination: str  # the property's name
-    # the agreed meeting time: the guest's arrival
+    destination: str  # for an arrival pickup, the property's name
+    pickup_place_id: int | None = Field(default=None, foreign_key="places.id")
+    destination_place_id: int | None = Field(default=None, foreign_key="places.id")
+    # the agreed meeting time: the guest's arrival, or when they leave the property
     pickup_time: datetime = Field(sa_type=UtcDateTime)
     driver_on_site_at: datetime = Field(sa_type=UtcDateTime)  # pickup_time minus the lead
-    ends_at: datetime = Field(sa_type=UtcDateTime)  # pickup_time plus the trip
+    ends_at: datetime = Field(sa_type=UtcDateTime)  # pickup_time plus the ride
+    # The crew's window: leaving base to reach the pickup point until back at base. Two jobs
+    # of one vehicle or driver may not overlap here (plus the turnaround), except jobs of one
+    # shared ride.
+    busy_from: datetime = Field(sa_type=UtcDateTime)
+    busy_until: datetime = Field(sa_type=UtcDateTime)
+    driven_minutes: int = 0  # out to the pickup, the ride, back to base
     pickup_date: date = Field(index=True)  # pickup_time's date in the property's time zone
     property_timezone: str = Field(max_length=64)
     passengers: int
     luggage: int
+    child_seats: int = 0
+    wheelchair: bool = False
+    language: str | None = Field(default=None, max_length=LANGUAGE_TAG_MAX_LENGTH)  # required
+    sign_name: str | None = None  # meet-and-greet sign
+    notes: str | None = None
+    share_ok: bool = False  # the guest agreed to share a vehicle with others on their flight
+    ride_id: str | None = Field(default=None, max_length=36, index=True)  # shared ride
+    source: str = Field(default="booking", sa_type=sa.String(20))  # booking | staff | guest_app
     status: TransferStatus = Field(
         default=TransferStatus.REQUESTED, sa_type=sa.String(20), index=True
     )
     vehicle_id: int | None = Field(default=None, foreign_key="vehicles.id", index=True)
     driver_id: int | None = Field(default=None, foreign_key="drivers.id", index=True)
+    # Why a `requested` job has no crew (no_vehicle_fits, no_vehicle_free, no_driver_free,
+    # pickup_past, ...); None once covered. Flags: what dispatch should look at (unknown_place,
+    # uncovered, escalated, ...), shown on the board.
+    uncovered_reason: str | None = Field(default=None, max_length=40)
+    flags: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     cancel_reason: str | None = None
     # The version of the reservation whose event last shaped the job (the confirmation that
     # opened it, a modification that moved it); an event of an older version is stale.
     reservation_version: int | None = None
+    # The job's own version, raised by every change: the aggregate version of its events.
+    version: int = 1
+    # Money: the fare (minor units) and whether the booking's rate plan includes the ride.
+    fare_amount: int | None = None
+    fare_currency: str | None = Field(default=None, max_length=3)
+    fare_included: bool = False
+    waiting_minutes: int | None = None  # the guest's wait past the free time, at boarding
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     assigned_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     cancelled_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # Each live step, as reported.
+    en_route_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    on_site_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    on_board_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    completed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    no_show_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class TransferGuest(SQLModel):
@@ -251,26 +175,48 @@ class DriverSummary(SQLModel):
 
 class TransferPublic(SQLModel):
     id: str
-    reservation_id: str
-    confirmation_number: str
+    reservation_id: str | None = Field(description="None: an ad-hoc transfer without a booking")
+    confirmation_number: str | None
     kind: TransferKind
     status: TransferStatus
     guest: TransferGuest
-    flight_number: str | None
+    flight_number: str | None = Field(description="Flight or train number")
+    transport: Transport | None
+    flight_time: datetime | None = Field(
+        description="The flight's or train's scheduled time (landing or take-off), UTC"
+    )
     pickup_place: str
-    destination: str = Field(description="The property's name")
-    pickup_time: datetime = Field(description="Agreed meeting time (the arrival), UTC")
+    destination: str = Field(description="Where the ride ends (an arrival's: the property)")
+    pickup_time: datetime = Field(description="Agreed meeting time, UTC")
     driver_on_site_at: datetime = Field(
         description="When the driver is at the pickup point: pickup_time minus the lead, UTC"
     )
-    ends_at: datetime = Field(description="Expected arrival at the property, UTC")
+    ends_at: datetime = Field(description="Expected arrival at the destination, UTC")
     pickup_date: date = Field(description="pickup_time's date in the property's time zone")
     property_timezone: str = Field(description="IANA time zone, e.g. Asia/Shanghai")
     passengers: int = Field(description="Number of people")
     luggage: int = Field(description="Number of suitcases")
+    child_seats: int
+    wheelchair: bool
+    language: str | None = Field(description="A language the driver must speak, BCP-47")
+    sign_name: str | None = Field(description="Name on the meet-and-greet sign")
+    notes: str | None
+    share_ok: bool = Field(description="The guest agreed to share a vehicle on their flight")
+    ride_id: str | None = Field(description="Jobs sharing one vehicle have the same ride id")
+    source: str = Field(description="booking, staff or guest_app")
     vehicle: VehicleSummary | None
     driver: DriverSummary | None
+    uncovered_reason: str | None = Field(description="Why a requested job has no crew yet")
+    flags: list[str] = Field(description="What dispatch should look at")
     cancel_reason: str | None
+    fare_amount: int | None = Field(description="Minor units of fare_currency")
+    fare_currency: str | None
+    fare_included: bool = Field(description="The booking's rate plan includes the transfer")
+    en_route_at: datetime | None
+    on_site_at: datetime | None
+    on_board_at: datetime | None
+    completed_at: datetime | None
+    no_show_at: datetime | None
     created_at: datetime
     updated_at: datetime
 
