@@ -1,5 +1,21 @@
 """HTTP API of transfer-service (version 1)."""
 
-from transfer_service.api.routes import drivers, transfers, vehicles
+from transfer_service.api.routes import (
+    analytics,
+    dispatch_board,
+    drivers,
+    fares,
+    receipts,
+    transfers,
+    vehicles,
+)
 
-routers = [transfers.router, vehicles.router, drivers.router]
+routers = [
+    transfers.router,
+    vehicles.router,
+    drivers.router,
+    fares.router,
+    receipts.router,
+    dispatch_board.router,
+    analytics.router,
+]

@@ -1,11 +1,24 @@
 """Fares by vehicle class and place pair, and the receipt of each completed job."""
 
+__all__ = [
+    "Fare",
+    "FareCreate",
+    "FarePublic",
+    "FareUpdate",
+    "Receipt",
+    "ReceiptLine",
+    "ReceiptPublic",
+]
+
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from hotel_common.time import UtcDateTime, utcnow
 from sqlmodel import Field, SQLModel
+
+from transfer_service.models.common import STRICT
+from transfer_service.models.fleet import VehicleClass
 
 
 class Fare(SQLModel, table=True):
@@ -37,3 +50,49 @@ class Receipt(SQLModel, table=True):
     # [{"code": "base"|"night_surcharge"|"waiting"|"included", "amount": int, "note": str}]
     lines: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
     issued_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+# --- API schemas ------------------------------------------------------------------------------
+
+
+class FareCreate(SQLModel):
+    """A fare between two places for a vehicle class, in the service's currency (minor units).
+    Recording B -> A beside A -> B prices the two directions differently."""
+
+    model_config = STRICT
+
+    vehicle_class: VehicleClass
+    from_place_id: int = Field(ge=1, le=2**31 - 1)
+    to_place_id: int = Field(ge=1, le=2**31 - 1)
+    amount: int = Field(ge=0, le=100_000_000, description="Minor units, e.g. 35000 = 350.00")
+
+
+class FareUpdate(SQLModel):
+    model_config = STRICT
+
+    amount: int = Field(ge=0, le=100_000_000, description="Minor units")
+
+
+class FarePublic(SQLModel):
+    id: int
+    vehicle_class: VehicleClass
+    from_place_id: int
+    to_place_id: int
+    amount: int
+    currency: str
+    updated_at: datetime
+
+
+class ReceiptLine(SQLModel):
+    code: str = Field(description="base, night_surcharge, waiting or included")
+    amount: int = Field(description="Minor units; the included line cancels the others")
+    note: str
+
+
+class ReceiptPublic(SQLModel):
+    number: str = Field(description="Unique, e.g. TR-20300601-000042")
+    transfer_id: str
+    amount: int = Field(description="Minor units of currency: the sum of the lines")
+    currency: str
+    lines: list[ReceiptLine]
+    issued_at: datetime
