@@ -18,7 +18,7 @@ from hotel_common.testing import principal_headers, scratch_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 from transfer_service.config import Settings
-from transfer_service.models import Driver, Place, TransferJob, Vehicle
+from transfer_service.models import Driver, Place, TransferJob, Vehicle, VehicleClass
 
 from .conftest import Service, serve
 
@@ -72,7 +72,7 @@ class Desk:
         vehicle = Vehicle(
             plate=f"T-{self._n:04d}-{uuid.uuid4().hex[:4]}",
             description=f"Test {vehicle_class}",
-            vehicle_class=vehicle_class,
+            vehicle_class=VehicleClass(vehicle_class),
             seats=6,
             luggage_capacity=4,
         )

@@ -19,11 +19,12 @@ Every figure is aggregated by the database: three queries whatever the period's 
 """
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from hotel_common.errors import ProblemError
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, and_, case, func, literal
-from sqlmodel import col, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from transfer_service.models import Driver, DriverShift, TransferJob, TransferStatus, Vehicle
@@ -83,13 +84,13 @@ class TransferAnalytics(BaseModel):
     drivers: list[TransferDriverUse]
 
 
-def _minutes(
-    dialect: str, later: ColumnElement[datetime], earlier: ColumnElement[datetime]
-) -> ColumnElement[float]:
+def _minutes(dialect: str, later: Any, earlier: Any) -> ColumnElement[float]:
     """later - earlier in minutes, as the database computes it."""
     if dialect == "sqlite":
-        return (func.julianday(later) - func.julianday(earlier)) * literal(1440.0)
-    return func.extract("epoch", later - earlier) / literal(60.0)
+        days: ColumnElement[float] = func.julianday(later) - func.julianday(earlier)
+        return days * literal(1440.0)
+    seconds: ColumnElement[Any] = func.extract("epoch", later - earlier)
+    return seconds / literal(60.0)
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -102,7 +103,9 @@ async def transfers(session: AsyncSession, start: date, end: date) -> TransferAn
     days = (end - start).days + 1
     if days > MAX_DAYS:
         raise ProblemError(422, "period_too_long", f"At most {MAX_DAYS} days at once.", field="to")
-    dialect = (await session.connection()).dialect.name
+    # Plain SQLAlchemy rows, several aggregates each: through the session's connection.
+    conn = await session.connection()
+    dialect = conn.dialect.name
     in_period = and_(col(TransferJob.pickup_date) >= start, col(TransferJob.pickup_date) <= end)
     job = TransferJob.__table__.c  # type: ignore[attr-defined]
 
@@ -123,7 +126,7 @@ async def transfers(session: AsyncSession, start: date, end: date) -> TransferAn
     by_status: dict[str, int] = {}
     measured = on_time = boarded = 0
     waited = 0.0
-    for status, n, sited, early, board_n, wait_sum in (await session.execute(totals)).all():
+    for status, n, sited, early, board_n, wait_sum in (await conn.execute(totals)).all():
         by_status[str(status)] = int(n)
         measured += int(sited or 0)
         on_time += int(early or 0)
@@ -159,7 +162,7 @@ async def transfers(session: AsyncSession, start: date, end: date) -> TransferAn
         ).group_by(rides.c.member)
         return {
             int(m): (int(j), int(c or 0), int(ns or 0), round(float(b or 0)), int(d or 0))
-            for m, j, c, ns, b, d in (await session.execute(per_member)).all()
+            for m, j, c, ns, b, d in (await conn.execute(per_member)).all()
         }
 
     by_vehicle = await use("vehicle_id")
@@ -167,10 +170,9 @@ async def transfers(session: AsyncSession, start: date, end: date) -> TransferAn
 
     day_minutes = days * 24 * 60
     vehicles = []
-    for v_id, plate in (
-        await session.execute(select(Vehicle.id, Vehicle.plate).order_by(col(Vehicle.id)))
-    ).all():
-        jobs_n, _, _, busy, driven = by_vehicle.get(v_id, (0, 0, 0, 0, 0))
+    fleet = select(col(Vehicle.id), col(Vehicle.plate)).order_by(col(Vehicle.id))
+    for v_id, plate in (await conn.execute(fleet)).all():
+        jobs_n, _, _, busy, driven = by_vehicle.get(int(v_id), (0, 0, 0, 0, 0))
         vehicles.append(
             TransferVehicleUse(
                 vehicle_id=v_id,
@@ -187,29 +189,37 @@ async def transfers(session: AsyncSession, start: date, end: date) -> TransferAn
     period_start = datetime.combine(start, time(), tzinfo=None)
     shift_minutes = (
         select(
-            DriverShift.driver_id,
-            func.sum(_minutes(dialect, col(DriverShift.ends_at), col(DriverShift.starts_at))),
+            col(DriverShift.driver_id).label("driver_id"),
+            func.sum(_minutes(dialect, col(DriverShift.ends_at), col(DriverShift.starts_at))).label(
+                "dated"
+            ),
         )
         .where(
             col(DriverShift.starts_at) >= _utc(period_start),
             col(DriverShift.starts_at) < _utc(period_start + timedelta(days=days)),
         )
-        .group_by(DriverShift.driver_id)
+        .group_by(col(DriverShift.driver_id))
         .subquery()
     )
     drivers_q = (
-        select(Driver, shift_minutes.c[1])
+        select(
+            col(Driver.id),
+            col(Driver.name),
+            col(Driver.shift_start),
+            col(Driver.shift_end),
+            shift_minutes.c.dated,
+        )
         .outerjoin(shift_minutes, shift_minutes.c.driver_id == col(Driver.id))
         .order_by(col(Driver.id))
     )
     drivers = []
-    for driver, dated in (await session.execute(drivers_q)).all():
-        available = round(float(dated or 0)) + _standing_minutes(driver) * days
-        jobs_n, completed, no_show, busy, driven = by_driver.get(driver.id, (0, 0, 0, 0, 0))
+    for d_id, name, shift_start, shift_end, dated in (await conn.execute(drivers_q)).all():
+        available = round(float(dated or 0)) + _standing_minutes(shift_start, shift_end) * days
+        jobs_n, completed, no_show, busy, driven = by_driver.get(int(d_id), (0, 0, 0, 0, 0))
         drivers.append(
             TransferDriverUse(
-                driver_id=driver.id,
-                name=driver.name,
+                driver_id=d_id,
+                name=name,
                 jobs=jobs_n,
                 completed=completed,
                 no_show=no_show,
@@ -238,9 +248,10 @@ def _utc(naive: datetime) -> datetime:
     return naive.replace(tzinfo=UTC)
 
 
-def _standing_minutes(driver: Driver) -> int:
-    if driver.shift_start is None or driver.shift_end is None:
+def _standing_minutes(shift_start: time | None, shift_end: time | None) -> int:
+    """The standing daily shift's length (end before start: past midnight; equal: all day)."""
+    if shift_start is None or shift_end is None:
         return 0
-    start = driver.shift_start.hour * 60 + driver.shift_start.minute
-    end = driver.shift_end.hour * 60 + driver.shift_end.minute
+    start = shift_start.hour * 60 + shift_start.minute
+    end = shift_end.hour * 60 + shift_end.minute
     return (end - start) % (24 * 60) or 24 * 60

@@ -151,14 +151,13 @@ async def issue_receipt(
         return None
     amount = sum(line["amount"] for line in lines)
     job.fare_amount, job.fare_currency = amount, settings.currency
-    issued = as_utc(job.completed_at) if job.completed_at else None
     receipt = Receipt(
-        number=f"TMP-{job.id[:24]}",
+        number=f"TMP-{job.id[:24]}",  # the final number needs the row's id
         transfer_id=job.id,
         amount=amount,
         currency=settings.currency,
         lines=lines,
-        **({"issued_at": issued} if issued else {}),
+        issued_at=as_utc(job.completed_at) if job.completed_at else utcnow(),
     )
     if not await try_insert(session, receipt):  # a concurrent completion issued it first
         return (await session.exec(select(Receipt).where(Receipt.transfer_id == job.id))).one()
