@@ -84,7 +84,7 @@ class TransferAnalytics(BaseModel):
     drivers: list[TransferDriverUse]
 
 
-def _minutes(dialect: str, later: Any, earlier: Any) -> ColumnElement[float]:
+def _minutes(dialect: str, later: Any, earlier: Any) -> ColumnElement[Any]:
     """later - earlier in minutes, as the database computes it."""
     if dialect == "sqlite":
         days: ColumnElement[float] = func.julianday(later) - func.julianday(earlier)
@@ -172,7 +172,7 @@ async def transfers(session: AsyncSession, start: date, end: date) -> TransferAn
     vehicles = []
     fleet = select(col(Vehicle.id), col(Vehicle.plate)).order_by(col(Vehicle.id))
     for v_id, plate in (await conn.execute(fleet)).all():
-        jobs_n, _, _, busy, driven = by_vehicle.get(int(v_id), (0, 0, 0, 0, 0))
+        jobs_n, _, _, busy, driven = by_vehicle.get(v_id or 0, (0, 0, 0, 0, 0))
         vehicles.append(
             TransferVehicleUse(
                 vehicle_id=v_id,
