@@ -211,6 +211,49 @@ def _new_booking(call: Call) -> dict[str, Any]:
     return booking_body(email)
 
 
+def _place_pair(call: Call) -> tuple[int, int]:
+    """Two places of their own for each probe (made by the admin), so fares never collide."""
+    ids = []
+    for _ in range(2):
+        code = "M" + _hex(6).upper()
+        made = call.admin.post(
+            f"{PREFIX}/places", json={"code": code, "name": f"Matrix {code}", "kind": "other"}
+        )
+        assert made.status_code == 201, made.text
+        ids.append(int(made.json()["id"]))
+    return ids[0], ids[1]
+
+
+def _fare_body(call: Call) -> dict[str, Any]:
+    a, b = _place_pair(call)
+    return {"vehicle_class": "sedan", "from_place_id": a, "to_place_id": b, "amount": 10000}
+
+
+def _fare_id(call: Call) -> list[str]:
+    """A fare of its own for each probe (made by the admin)."""
+    made = call.admin.post(f"{PREFIX}/fares", json=_fare_body(call))
+    assert made.status_code == 201, made.text
+    return [str(made.json()["id"])]
+
+
+def _completed_transfer_id(call: Call) -> list[str]:
+    """The aimed job, completed (by the admin, through the progress steps; a step it has
+    passed answers 409) with a fare recorded between every two places for its vehicle class,
+    so its receipt exists: before completion a receipt is a 404 like a job one may not see."""
+    job = _aimed(call.live.records.transfers, call)
+    vehicle_class = (job.get("vehicle") or {}).get("vehicle_class", "sedan")
+    places = call.admin.get(f"{PREFIX}/places", params={"limit": 200}).json()["items"]
+    for i, a in enumerate(places):
+        for b in places[i + 1 :]:
+            body = {"vehicle_class": vehicle_class, "amount": 10000}
+            call.admin.post(
+                f"{PREFIX}/fares", json=body | {"from_place_id": a["id"], "to_place_id": b["id"]}
+            )
+    for step in ("driver_on_site", "in_progress", "completed"):
+        call.admin.post(f"{PREFIX}/transfers/{job['id']}/progress", json={"status": step})
+    return [str(job["id"])]
+
+
 RESERVATION_READERS = (*DESK, "marketing")
 TRANSFER_READERS = ("dispatcher", "front_desk", "manager", "admin")
 FLEET_READERS = ("dispatcher", "manager", "admin")
@@ -389,6 +432,23 @@ POLICY: dict[str, Operation] = {
             "licence_number": f"T-{_hex()}",
             "languages": ["en"],
         },
+    ),
+    "list_fares": Operation(who(ok=FLEET_READERS)),
+    "get_fare": Operation(who(ok=FLEET_READERS), ids=_fare_id),
+    "create_fare": Operation(who(ok=["manager", "admin"]), body=_fare_body),
+    "update_fare": Operation(
+        who(ok=["manager", "admin"]), ids=_fare_id, body=lambda c: {"amount": 12000}
+    ),
+    "delete_fare": Operation(who(ok=["manager", "admin"]), ids=_fare_id),
+    "get_transfer_receipt": Operation(
+        who(ok=TRANSFER_READERS, own=["driver", "guest", "booking"]), ids=_completed_transfer_id
+    ),
+    "get_dispatch_board": Operation(
+        who(ok=TRANSFER_READERS), params=lambda c: {"date": _stay(c)["check_in"]}
+    ),
+    "transfer_analytics": Operation(
+        who(ok=["manager", "admin"]),
+        params=lambda c: {"from": _stay(c)["check_in"], "to": _stay(c)["check_out"]},
     ),
     # guest-service
     "list_guests": Operation(who(ok=RESERVATION_READERS)),
