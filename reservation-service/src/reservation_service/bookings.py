@@ -26,7 +26,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from reservation_service import history, pricing
+from reservation_service import departures, history, pricing
 from reservation_service.access import (
     DIRECT_WEB,
     EVERY_BOOKING,
@@ -264,6 +264,13 @@ async def take(
                 "body.transfer.passengers",
                 "A transfer carries at most the booking's guests.",
             )
+    departure = (
+        departures.departure_of(
+            data.departure, data.check_out, total_guests, prop.timezone, settings
+        )
+        if data.departure is not None
+        else None
+    )
     first_line = priced[0]
     room_type, quote = first_line.room_type, first_line.quote
     assert room_type.id is not None  # read from the database
@@ -291,6 +298,8 @@ async def take(
         transfer_pickup_place=transfer.pickup_place if transfer else None,
         transfer_passengers=passengers,
         transfer_luggage=transfer.luggage if transfer else None,
+        transfer_needs=transfer.needs() if transfer else None,
+        departure=departure,
         channel=maker.channel,
         owner=maker.owner,
         source=source,

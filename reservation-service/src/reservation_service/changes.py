@@ -30,18 +30,20 @@ from sqlalchemy import update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from reservation_service import assignment, history, inventory, pricing
+from reservation_service import assignment, departures, history, inventory, pricing
 from reservation_service.access import Actor, Reach
 from reservation_service.bookings import Booking, guest_contact, load
 from reservation_service.catalog import room_type_by_code
 from reservation_service.config import Settings
-from reservation_service.lifecycle import guarantee_due
+from reservation_service.lifecycle import departure_request, guarantee_due
 from reservation_service.models import (
+    DepartureIn,
     InventoryNight,
     Reservation,
     ReservationStatus,
     RoomTypeCode,
     TransferIn,
+    transfers_included,
 )
 from reservation_service.night_locks import lock_nights
 from reservation_service.problems import invalid_field
@@ -65,6 +67,9 @@ class ReservationUpdate(StrictModel):
         description="Re-price under this plan; defaults to the booking's plan",
     )
     transfer: TransferIn | None = None
+    departure: DepartureIn | None = PydanticField(
+        default=None, description="null removes the drop-off; an object replaces it"
+    )
 
 
 _TRANSFER_COLUMNS = (
@@ -73,6 +78,7 @@ _TRANSFER_COLUMNS = (
     "transfer_pickup_place",
     "transfer_passengers",
     "transfer_luggage",
+    "transfer_needs",
 )
 
 
@@ -85,6 +91,7 @@ def _transfer_of(r: Reservation) -> dict[str, Any] | None:
         "pickup_place": r.transfer_pickup_place,
         "passengers": r.transfer_passengers,
         "luggage": r.transfer_luggage,
+        **(r.transfer_needs or {}),
     }
 
 
@@ -107,13 +114,13 @@ async def modify(
             "not_modifiable",
             f"A {r.status} booking cannot be modified; only requested and confirmed ones can.",
         )
-    if booking.lines and asked - {"transfer"}:
+    if booking.lines and asked - {"transfer", "departure"}:
         # Several rooms: each line has its own type, plan and party; moving them together is
         # not built yet (docs/DECISIONS.md, Issue 17: integration).
         raise ProblemError(
             409,
             "multi_room_not_modifiable",
-            "This booking has several rooms: only its arrival pickup can be changed here; "
+            "This booking has several rooms: only its transfers can be changed here; "
             "cancel and book again to change its stay.",
         )
     check_in = data.check_in if data.check_in is not None else r.check_in
@@ -152,6 +159,7 @@ async def modify(
             f"Room type {room_type.code} sleeps at most {room_type.capacity} guests.",
         )
     transfer = _new_transfer(r, data, asked, check_in, guests, prop.timezone, settings)
+    departure = _new_departure(r, data, asked, check_out, guests, prop.timezone, settings)
 
     changes: dict[str, Any] = {}
     if stay_changed:
@@ -191,10 +199,13 @@ async def modify(
             changes |= _set(r, "guarantee_due_at", due if guarantee_due(r, utcnow()) else None)
     if transfer is not _UNCHANGED:
         before = _transfer_of(r)
-        for column, value in zip(_TRANSFER_COLUMNS, transfer or (None,) * 5, strict=True):
+        empty = (None,) * len(_TRANSFER_COLUMNS)
+        for column, value in zip(_TRANSFER_COLUMNS, transfer or empty, strict=True):
             setattr(r, column, value)
         if (after := _transfer_of(r)) != before:
             changes["transfer"] = {"from": before, "to": after}
+    if departure is not _UNCHANGED:
+        changes |= _set(r, "departure", departure)
     if not changes:
         return booking
     booking = Booking(r, room_type, prop, booking.lines)  # several rooms: only the pickup moved
@@ -206,6 +217,26 @@ async def modify(
 
 
 _UNCHANGED: Any = object()
+
+
+def _new_departure(
+    r: Reservation,
+    data: ReservationUpdate,
+    asked: set[str],
+    check_out: date,
+    guests: int,
+    timezone: str,
+    settings: Settings,
+) -> Any:
+    """The departure after the change (None: no drop-off), or _UNCHANGED. A kept drop-off is
+    checked again when the check-out day or the guests change."""
+    if "departure" in asked:
+        if data.departure is None:
+            return None
+        return departures.departure_of(data.departure, check_out, guests, timezone, settings)
+    if r.departure and (check_out != r.check_out or guests != r.guests):
+        departures.recheck(r.departure, check_out, guests, timezone, settings)
+    return _UNCHANGED
 
 
 def _new_transfer(
@@ -229,6 +260,7 @@ def _new_transfer(
             t.pickup_place,
             t.passengers or guests,
             t.luggage,
+            t.needs(),
         )
         recheck_window = True
     elif r.transfer_arrival_time is not None and (check_in != r.check_in or guests != r.guests):
@@ -238,6 +270,7 @@ def _new_transfer(
             r.transfer_pickup_place,
             r.transfer_passengers or guests,
             r.transfer_luggage,
+            r.transfer_needs,
         )
         recheck_window = check_in != r.check_in
     else:
@@ -308,6 +341,7 @@ def modified_event(booking: Booking, changes: dict[str, Any]) -> ReservationModi
             pickup_place=r.transfer_pickup_place or "",
             passengers=r.transfer_passengers or r.guests,
             luggage=r.transfer_luggage or 0,
+            **(r.transfer_needs or {}),
         )
     return ReservationModified(
         aggregate_version=r.version,
@@ -325,5 +359,16 @@ def modified_event(booking: Booking, changes: dict[str, Any]) -> ReservationModi
         currency=r.currency,
         guest=guest_contact(r),
         transfer=transfer,
+        departure=departure_request(r),
+        transfers_included=_included_now(booking, changes),
         changes=changes,
     )
+
+
+def _included_now(booking: Booking, changes: dict[str, Any]) -> bool | None:
+    """True while the booking's plan includes transfers; False when this change took that
+    away (a new plan); absent otherwise, as before issue 18."""
+    if transfers_included(booking.reservation, booking.lines):
+        return True
+    before = changes.get("policy", {}).get("from") or {}
+    return False if before.get("transfers_included") else None

@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hotel_common.contracts.reservations import (
+    DepartureRequest,
     ReservationCancelled,
     ReservationConfirmed,
     ReservationExpired,
@@ -102,6 +103,11 @@ def advance(
     history.record(session, r, _ACTION[to], actor, from_status=before, changes=changes)
 
 
+def departure_request(r: Reservation) -> DepartureRequest | None:
+    """The booking's departure drop-off as the events carry it (None: none asked)."""
+    return DepartureRequest.model_validate(r.departure) if r.departure else None
+
+
 def confirmed_event(booking: Booking) -> ReservationConfirmed:
     public = booking.public()
     transfer = public.transfer
@@ -120,6 +126,9 @@ def confirmed_event(booking: Booking) -> ReservationConfirmed:
         currency=public.currency,
         guest=guest_contact(booking.reservation),
         transfer=TransferRequest(**transfer.model_dump()) if transfer else None,
+        departure=departure_request(booking.reservation),
+        # Absent unless included: a booking without it is announced as before issue 18.
+        transfers_included=True if public.transfers_included else None,
         lines=booking.event_lines(),
     )
 

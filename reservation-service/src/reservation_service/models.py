@@ -388,6 +388,10 @@ class Reservation(SQLModel, table=True):
     transfer_pickup_place: str | None = Field(default=None, max_length=200)
     transfer_passengers: int | None = None
     transfer_luggage: int | None = None
+    # Issue 18: the pickup party's needs (TransferNeeds, only what was given), and the
+    # departure drop-off asked for (DepartureIn as JSON, the time as ISO text); None: none.
+    transfer_needs: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    departure: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     channel: str = Field(default="direct", max_length=32)
     # Who made it: the principal id (e.g. "partner:7", "guest:…", "staff:3", "anonymous");
     # partners reach only their own bookings by it. "legacy" on bookings older than issue 15.
@@ -487,6 +491,14 @@ class HistoryEntry(BaseModel):
     changes: dict[str, Any]
 
 
+def transfers_included(r: Reservation, lines: Sequence[tuple[ReservationLine, Any]] = ()) -> bool:
+    """The booking's rate plan (any of its rooms' plans) includes transfers: its terms, kept
+    from booking (Reservation.policy), say so."""
+    return bool((r.policy or {}).get("transfers_included")) or any(
+        bool((line.policy or {}).get("transfers_included")) for line, _ in lines
+    )
+
+
 class GuestIn(StrictModel):
     name: Text200
     email: Annotated[Email, SINGLE_LINE]
@@ -494,7 +506,51 @@ class GuestIn(StrictModel):
     language: LanguageTag = "en"
 
 
-class TransferIn(StrictModel):
+class TransferTransport(StrEnum):
+    """What the guest travels on: sets the driver's free waiting time."""
+
+    INTERNATIONAL_FLIGHT = "international_flight"
+    DOMESTIC_FLIGHT = "domestic_flight"
+    TRAIN = "train"
+
+
+def _flight_number(value: str | None) -> str | None:
+    if value is None:
+        return None
+    compact = re.sub(r"\s", "", value).upper()
+    if not re.fullmatch(r"[A-Z0-9]{3,10}", compact):
+        raise ValueError("a flight or train number is 3-10 letters and digits")
+    return compact
+
+
+# The party's needs on a ride (issue 18), each optional: only what was given is stored.
+NEEDS = ("transport", "child_seats", "wheelchair", "language", "sign_name", "notes", "share_ok")
+
+
+class TransferNeeds(StrictModel):
+    transport: TransferTransport | None = PydanticField(
+        default=None, description="international_flight, domestic_flight or train"
+    )
+    child_seats: int | None = PydanticField(default=None, ge=0, le=6)
+    wheelchair: bool | None = PydanticField(default=None, description="A wheelchair-accessible car")
+    language: LanguageTag | None = PydanticField(
+        default=None, description="A language the driver must speak, BCP-47"
+    )
+    sign_name: Text | None = PydanticField(
+        default=None, max_length=60, description="Name on the meet-and-greet sign"
+    )
+    notes: MultilineText | None = PydanticField(default=None, max_length=500)
+    share_ok: bool | None = PydanticField(
+        default=None, description="The party agrees to share a car with guests on its flight"
+    )
+
+    def needs(self) -> dict[str, Any] | None:
+        """The needs given, as stored and sent (None: none)."""
+        given = {k: getattr(self, k) for k in NEEDS if getattr(self, k) is not None}
+        return {k: (str(v) if isinstance(v, StrEnum) else v) for k, v in given.items()} or None
+
+
+class TransferIn(TransferNeeds):
     flight_number: Text | None = PydanticField(default=None, examples=["CA1234"])
     arrival_time: Annotated[AwareDatetime, AfterValidator(_utc)] = PydanticField(
         description="When the guest lands or arrives at the station, with its offset"
@@ -508,12 +564,37 @@ class TransferIn(StrictModel):
     @field_validator("flight_number")
     @classmethod
     def _flight(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        compact = re.sub(r"\s", "", value).upper()
-        if not re.fullmatch(r"[A-Z0-9]{3,10}", compact):
-            raise ValueError("a flight or train number is 3-10 letters and digits")
-        return compact
+        return _flight_number(value)
+
+
+class DepartureIn(TransferNeeds):
+    """A drop-off from the property in time for the guest's flight or train home."""
+
+    flight_number: Text | None = PydanticField(default=None, examples=["MU5101"])
+    departure_time: Annotated[AwareDatetime, AfterValidator(_utc)] = PydanticField(
+        description="When the flight takes off or the train leaves, with its offset"
+    )
+    dropoff_place: Text200 = PydanticField(examples=["Shanghai Hongqiao T2"])
+    passengers: int | None = PydanticField(
+        default=None, ge=1, le=20, description="Defaults to the booking's guests; at most that"
+    )
+    luggage: int = PydanticField(default=0, ge=0, le=50)
+
+    @field_validator("flight_number")
+    @classmethod
+    def _flight(cls, value: str | None) -> str | None:
+        return _flight_number(value)
+
+    def stored(self, guests: int) -> dict[str, Any]:
+        """The departure as the reservation keeps it (Reservation.departure)."""
+        return {
+            "flight_number": self.flight_number,
+            "departure_time": self.departure_time.isoformat(),
+            "dropoff_place": self.dropoff_place,
+            "passengers": self.passengers or guests,
+            "luggage": self.luggage,
+            **(self.needs() or {}),
+        }
 
 
 class BookingSource(StrEnum):
@@ -610,6 +691,9 @@ class ReservationCreate(StrictModel):
     special_requests: MultilineText | None = PydanticField(default=None, max_length=2000)
     requests: list[SpecialRequest] = PydanticField(default_factory=list, max_length=10)
     transfer: TransferIn | None = None
+    departure: DepartureIn | None = PydanticField(
+        default=None, description="A drop-off from the property for the flight or train home"
+    )
     source: BookingSource | None = PydanticField(
         default=None,
         description="How the booking reached the hotel; defaults from the caller (web, app, "
@@ -637,10 +721,30 @@ class GuestOut(BaseModel):
     language: str
 
 
-class TransferOut(BaseModel):
+class NeedsOut(BaseModel):
+    transport: str | None = PydanticField(
+        default=None, description="international_flight, domestic_flight or train"
+    )
+    child_seats: int | None = None
+    wheelchair: bool | None = None
+    language: str | None = None
+    sign_name: str | None = None
+    notes: str | None = None
+    share_ok: bool | None = None
+
+
+class TransferOut(NeedsOut):
     flight_number: str | None
     arrival_time: datetime
     pickup_place: str
+    passengers: int
+    luggage: int
+
+
+class DepartureOut(NeedsOut):
+    flight_number: str | None
+    departure_time: datetime
+    dropoff_place: str
     passengers: int
     luggage: int
 
@@ -676,6 +780,10 @@ class ReservationPublic(BaseModel):
     currency: str = PydanticField(description="ISO 4217")
     special_requests: str | None
     transfer: TransferOut | None
+    departure: DepartureOut | None = PydanticField(description="The drop-off for the way home")
+    transfers_included: bool = PydanticField(
+        default=False, description="The booking's rate plan includes its transfers (no fare)"
+    )
     channel: str = PydanticField(
         description="Where the booking was made, set from the caller: direct_web (the hotel's "
         "site, no sign-in), mobile_app (a signed-in guest), front_desk (staff) or the partner "
@@ -742,6 +850,7 @@ class ReservationPublic(BaseModel):
                 pickup_place=r.transfer_pickup_place or "",
                 passengers=r.transfer_passengers or r.guests,
                 luggage=r.transfer_luggage or 0,
+                **(r.transfer_needs or {}),
             )
         return cls.model_validate(
             {
@@ -752,6 +861,8 @@ class ReservationPublic(BaseModel):
                 "room_type_name": room_type.name,
                 "nights": (r.check_out - r.check_in).days,
                 "transfer": transfer,
+                "departure": DepartureOut.model_validate(r.departure) if r.departure else None,
+                "transfers_included": transfers_included(r, lines),
                 "children": r.children_ages,
                 "lines": _lines_public(r, room_type, lines),
             }

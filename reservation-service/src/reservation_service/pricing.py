@@ -62,6 +62,7 @@ class StayQuote:
     currency: str
     policy: CancellationPolicy = field(default_factory=CancellationPolicy)
     guarantee: Guarantee = field(default_factory=Guarantee)
+    transfers_included: bool = False  # the plan includes airport/station transfers (issue 18)
 
 
 async def quote_stay(
@@ -164,6 +165,7 @@ def quote_from(
         currency=prop.currency,
         policy=policy,
         guarantee=guarantee,
+        transfers_included=plan.includes_transfers,
     )
 
 
@@ -174,7 +176,7 @@ def tax_of(prop: Property, room_amount: int) -> int:
 
 def terms_snapshot(plan: RatePlan) -> dict[str, Any]:
     """What `policy_snapshot` stores, straight from a plan."""
-    return {
+    return _with_transfers(plan.includes_transfers) | {
         "cancellation": {
             "free_until_hours": plan.cancel_free_until_hours,
             "fee": plan.cancel_fee,
@@ -214,8 +216,21 @@ def terms(plan: RatePlan) -> tuple[CancellationPolicy, Guarantee]:
 
 
 def policy_snapshot(quote: StayQuote) -> dict[str, Any]:
-    """What a booking stores of its quote's terms (Reservation.policy)."""
-    return {"cancellation": asdict(quote.policy), "guarantee": asdict(quote.guarantee)}
+    """What a booking stores of its quote's terms (Reservation.policy); `transfers_included`
+    only when the plan includes transfers (older snapshots have no such key: not included)."""
+    return _with_transfers(quote.transfers_included) | {
+        "cancellation": asdict(quote.policy),
+        "guarantee": asdict(quote.guarantee),
+    }
+
+
+def _with_transfers(included: bool) -> dict[str, Any]:
+    return {"transfers_included": True} if included else {}
+
+
+def transfers_included(snapshot: dict[str, Any] | None) -> bool:
+    """Whether the terms a booking (or one of its rooms) was made with include transfers."""
+    return bool((snapshot or {}).get("transfers_included"))
 
 
 def policy_of(snapshot: dict[str, Any]) -> tuple[CancellationPolicy, Guarantee]:

@@ -17,7 +17,7 @@ from hotel_common.text import SINGLE_LINE
 from hotel_common.time import IsoDate, UtcDateTime, utcnow
 from pydantic import BaseModel, StringConstraints, model_validator
 from pydantic import Field as PydanticField
-from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlalchemy import CheckConstraint, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from reservation_service.models import MAX_NIGHTLY_AMOUNT, MINOR_UNITS, RoomTypeCode
@@ -82,6 +82,8 @@ class RatePlan(SQLModel, table=True):
     guarantee_kind: str = Field(default="none", max_length=16)
     guarantee_deposit_percent: int = 0
     guarantee_due_hours: int = 24
+    # Issue 18: airport/station transfers are part of the plan (the guest pays no fare).
+    includes_transfers: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
@@ -223,6 +225,10 @@ class RatePlanCreate(StrictModel):
     seasons: list[SeasonCreate] = PydanticField(default_factory=list, max_length=50)
     cancellation: CancellationIn = PydanticField(default_factory=CancellationIn)
     guarantee: GuaranteeIn = PydanticField(default_factory=GuaranteeIn)
+    includes_transfers: bool = PydanticField(
+        default=False,
+        description="Airport and station transfers are included: bookings on this plan ride free",
+    )
 
     @model_validator(mode="after")
     def _shape(self) -> Self:
@@ -255,6 +261,9 @@ class RatePlanUpdate(StrictModel):
     seasons: list[SeasonCreate] | None = PydanticField(default=None, max_length=50)
     cancellation: CancellationIn | None = None
     guarantee: GuaranteeIn | None = None
+    includes_transfers: bool | None = PydanticField(
+        default=None, description="Transfers included; existing bookings keep what they had"
+    )
 
     @model_validator(mode="after")
     def _seasons(self) -> Self:
@@ -302,6 +311,7 @@ class RatePlanPublic(BaseModel):
     seasons: list[SeasonPublic]
     cancellation: CancellationOut
     guarantee: GuaranteeOut
+    includes_transfers: bool = PydanticField(description="Transfers are part of the plan")
 
 
 # -- ARI -------------------------------------------------------------------------------------------

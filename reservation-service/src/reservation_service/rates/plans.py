@@ -96,6 +96,7 @@ async def create_plan(
         name=data.name,
         weekday_amount=data.weekday_amount,
         weekend_amount=data.weekend_amount,
+        includes_transfers=data.includes_transfers,
     )
     if data.parent_code is not None:
         if data.code == BASE_CODE:
@@ -200,6 +201,8 @@ async def update_plan(
             setattr(plan, field, value)
     if "discount_bp" in given and data.discount_bp is not None:
         plan.discount_bp = data.discount_bp
+    if data.includes_transfers is not None:
+        plan.includes_transfers = data.includes_transfers
     cancellation, guarantee = (
         data.cancellation or _cancellation_in(plan),
         data.guarantee or _guarantee_in(plan),
@@ -323,6 +326,7 @@ def plan_public(
             deposit_percent=plan.guarantee_deposit_percent,
             due_hours=plan.guarantee_due_hours,
         ),
+        includes_transfers=bool(plan.includes_transfers),
     )
 
 
