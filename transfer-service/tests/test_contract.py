@@ -30,6 +30,15 @@ EXPECTED = {
     ("post", "/api/v1/drivers"): {"409"},
     ("get", "/api/v1/vehicles"): {"400"},
     ("post", "/api/v1/vehicles"): {"409"},
+    # issue 18, money and quality
+    ("get", "/api/v1/fares"): {"400"},
+    ("post", "/api/v1/fares"): {"409"},
+    ("get", "/api/v1/fares/{fare_id}"): {"404"},
+    ("patch", "/api/v1/fares/{fare_id}"): {"404"},
+    ("delete", "/api/v1/fares/{fare_id}"): {"404"},
+    ("get", "/api/v1/transfers/{transfer_id}/receipt"): {"404"},
+    ("get", "/api/v1/dispatch-board"): set(),
+    ("get", "/api/v1/analytics/transfers"): set(),
 }
 
 
@@ -45,7 +54,8 @@ async def test_every_operation_is_documented(service: Service) -> None:
             content = responses[status]["content"]
             assert "application/problem+json" in content, (where, status)
         success = next(s for s in responses if s.startswith("2"))
-        assert responses[success]["content"]["application/json"].get("example"), where
+        if success != "204":  # no content, nothing to show
+            assert responses[success]["content"]["application/json"].get("example"), where
 
 
 async def test_schema_names_are_the_services_own(service: Service) -> None:
