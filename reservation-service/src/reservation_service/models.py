@@ -780,7 +780,9 @@ class ReservationPublic(BaseModel):
     currency: str = PydanticField(description="ISO 4217")
     special_requests: str | None
     transfer: TransferOut | None
-    departure: DepartureOut | None = PydanticField(description="The drop-off for the way home")
+    departure: DepartureOut | None = PydanticField(
+        default=None, description="The drop-off for the way home"
+    )
     transfers_included: bool = PydanticField(
         default=False, description="The booking's rate plan includes its transfers (no fare)"
     )

@@ -118,6 +118,16 @@ NEW_RESERVATION = {
         "pickup_place": "Shanghai Pudong International Airport T2",
         "passengers": 2,
         "luggage": 2,
+        "transport": "domestic_flight",
+        "sign_name": "LI WEI",
+    },
+    "departure": {
+        "flight_number": "MU5102",
+        "departure_time": "2030-06-04T09:00:00Z",
+        "dropoff_place": "Shanghai Hongqiao T2",
+        "passengers": 2,
+        "luggage": 2,
+        "transport": "domestic_flight",
     },
 }
 
@@ -138,6 +148,8 @@ RESERVATION = {
     "currency": "CNY",
     "special_requests": "High floor, please.",
     "transfer": NEW_RESERVATION["transfer"],
+    "departure": NEW_RESERVATION["departure"],
+    "transfers_included": False,
     "channel": "direct_web",
     "created_at": "2030-05-20T08:15:00Z",
     "updated_at": "2030-05-20T08:15:00Z",

@@ -53,6 +53,7 @@ RATE_PLAN: dict[str, Any] = {
     ],
     "cancellation": CANCELLATION,
     "guarantee": GUARANTEE,
+    "includes_transfers": False,
 }
 RATES_PUSH = {"ranges": [{"start": "2030-06-01", "end": "2030-07-01", "amount": 61800}]}
 RESTRICTIONS_PUSH = {
