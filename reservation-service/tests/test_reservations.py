@@ -45,7 +45,13 @@ async def test_a_request_is_priced_numbered_and_can_be_read_back(hotel):
         "pickup_place": "Shanghai Pudong International Airport T1",
         "passengers": 2,  # defaults to the booking's guests
         "luggage": 3,
+        # issue 18: the party's needs, none asked
+        **dict.fromkeys(
+            ("transport", "child_seats", "wheelchair", "language", "sign_name", "notes"), None
+        ),
+        "share_ok": None,
     }
+    assert created["departure"] is None and created["transfers_included"] is False
     assert created["channel"] == "front_desk"  # TEST_ADMIN: staff, booking at the desk
     assert created["confirmed_at"] is None
 
