@@ -387,6 +387,7 @@ POLICY: dict[str, Operation] = {
             "name": "Test Driver",
             "phone": f"+86138{int(_hex(8), 16) % 10**8:08d}",
             "licence_number": f"T-{_hex()}",
+            "licence_expires_on": (date.today() + timedelta(days=900)).isoformat(),
             "languages": ["en"],
         },
     ),
