@@ -192,6 +192,11 @@ class Driver(DriverBase, table=True):
 class DriverPublic(DriverBase):
     id: int
     created_at: datetime
+    # Local wall-clock times (OpenAPI's `format: time` would demand an offset).
+    shift_start: LocalTime | None = Field(description="Standing daily shift start, property time")
+    shift_end: LocalTime | None = Field(
+        description="Standing daily shift end; before the start: past midnight"
+    )
 
 
 # --- issue 18: when vehicles and drivers cannot be assigned ---------------------------------
