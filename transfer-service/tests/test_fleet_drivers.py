@@ -2,6 +2,7 @@
 expiry is required and not past, the standing shift has a start and an end, PATCH never takes a
 driver from a job they drive, and dated shifts keep the driver's minimum rest between them."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -267,3 +268,15 @@ async def test_managers_plan_shifts_and_dispatch_reads_them(fleet: Service) -> N
     assert (by_dispatch.status_code, by_manager.status_code) == (403, 201)
     assert read.status_code == 200 and len(read.json()["items"]) == 1
     assert patched.status_code == 403
+
+
+async def test_clashing_shifts_sent_at_once_plan_one(fleet: Service) -> None:
+    driver = await fleet.add_driver()
+    path = f"/api/v1/drivers/{driver['id']}/shifts"
+
+    answers = await asyncio.gather(
+        *(fleet.client.post(path, json=shift(10 + n, 18 + n)) for n in range(4))
+    )
+
+    assert sorted(a.status_code for a in answers) == [201, 409, 409, 409], [a.text for a in answers]
+    assert len((await fleet.client.get(path)).json()["items"]) == 1

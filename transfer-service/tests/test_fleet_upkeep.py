@@ -2,6 +2,7 @@
 child seats and wheelchair access, changed by PATCH (never stranding a job they carry), and
 taken to the workshop for maintenance periods that never overlap."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -287,3 +288,20 @@ async def test_managers_keep_the_fleet_and_dispatch_records_the_workshop(
     patched = await fleet.client.patch(path, json={"odometer_km": 5}, headers=headers)
 
     assert (got.status_code, recorded.status_code, patched.status_code) == (read, record, patch)
+
+
+async def test_overlapping_periods_sent_at_once_record_one(fleet: Service) -> None:
+    car = await fleet.add_vehicle()
+    path = f"/api/v1/vehicles/{car['id']}/maintenance"
+
+    answers = await asyncio.gather(
+        *(
+            fleet.client.post(
+                path, json={"starts_on": days(3 + n), "ends_on": days(6), "reason": f"#{n}"}
+            )
+            for n in range(4)
+        )
+    )
+
+    assert sorted(a.status_code for a in answers) == [201, 409, 409, 409], [a.text for a in answers]
+    assert len((await fleet.client.get(path)).json()["items"]) == 1
