@@ -264,6 +264,13 @@ def _shift_body(call: Call) -> dict[str, Any]:
     }
 
 
+def _shift_ids(call: Call) -> list[str]:
+    driver = _driver_id(call)
+    made = call.admin.post(f"{PREFIX}/drivers/{driver[0]}/shifts", json=_shift_body(call))
+    assert made.status_code == 201, made.text
+    return [*driver, str(made.json()["id"])]
+
+
 def _place_body(call: Call) -> dict[str, Any]:
     code = "M" + _hex(8).upper()
     return {"code": code, "name": f"Matrix place {code}", "kind": "other"}
@@ -481,6 +488,7 @@ POLICY: dict[str, Operation] = {
     ),
     "create_shift": Operation(who(ok=["manager", "admin"]), ids=_driver_id, body=_shift_body),
     "list_shifts": Operation(who(ok=FLEET_READERS), ids=_driver_id),
+    "delete_shift": Operation(who(ok=["manager", "admin"]), ids=_shift_ids),
     "list_places": Operation(who(ok=FLEET_READERS)),
     "get_place": Operation(who(ok=FLEET_READERS), ids=_place_id),
     "create_place": Operation(who(ok=["manager", "admin"]), body=_place_body),

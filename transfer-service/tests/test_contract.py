@@ -40,6 +40,7 @@ EXPECTED = {
     ("patch", "/api/v1/drivers/{driver_id}"): {"404", "409"},
     ("post", "/api/v1/drivers/{driver_id}/shifts"): {"404", "409"},
     ("get", "/api/v1/drivers/{driver_id}/shifts"): {"400", "404"},
+    ("delete", "/api/v1/drivers/{driver_id}/shifts/{shift_id}"): {"404", "409"},
     ("get", "/api/v1/places"): {"400"},
     ("post", "/api/v1/places"): {"409"},
     ("get", "/api/v1/places/{place_id}"): {"404"},

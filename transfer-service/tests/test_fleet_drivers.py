@@ -280,3 +280,29 @@ async def test_clashing_shifts_sent_at_once_plan_one(fleet: Service) -> None:
 
     assert sorted(a.status_code for a in answers) == [201, 409, 409, 409], [a.text for a in answers]
     assert len((await fleet.client.get(path)).json()["items"]) == 1
+
+
+async def test_a_shift_is_called_off_unless_a_job_of_the_driver_meets_it(fleet: Service) -> None:
+    await fleet.add_vehicle()
+    driver = await fleet.add_driver(shift_start="08:00", shift_end="23:30")
+    path = f"/api/v1/drivers/{driver['id']}/shifts"
+    booking = fleet.booking(arrival=fleet.at(10))  # the conftest's test day
+    fleet.deliver(booking)
+    job = await fleet.job_for(booking)
+    assert job["driver"]["id"] == driver["id"], job
+    on_the_day = await fleet.client.post(
+        path, json={"starts_at": fleet.at(6).isoformat(), "ends_at": fleet.at(14).isoformat()}
+    )
+    spare = await fleet.client.post(path, json=shift(12, 20))
+    assert on_the_day.status_code == spare.status_code == 201, on_the_day.text
+
+    refused = await fleet.client.delete(f"{path}/{on_the_day.json()['id']}")
+    removed = await fleet.client.delete(f"{path}/{spare.json()['id']}")
+    gone = await fleet.client.delete(f"{path}/{spare.json()['id']}")
+
+    assert refused.status_code == 409 and refused.json()["code"] == "shift_has_jobs"
+    assert refused.json()["jobs"] == [job["id"]]
+    assert removed.status_code == 200 and removed.json() == spare.json()
+    assert gone.status_code == 404 and gone.json()["code"] == "shift_not_found"
+    listed = (await fleet.client.get(path)).json()["items"]
+    assert [s["id"] for s in listed] == [on_the_day.json()["id"]]

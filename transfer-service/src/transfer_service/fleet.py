@@ -397,3 +397,29 @@ async def list_shifts(
         session, query, paging, col(DriverShift.starts_at), col(DriverShift.id)
     )
     return page.map(ShiftPublic.model_validate)
+
+
+async def remove_shift(session: AsyncSession, driver_id: int, shift_id: int) -> ShiftPublic:
+    """Call a dated shift off: refused while a live job of the driver meets it (409
+    shift_has_jobs, the jobs listed), since it may be what puts them on shift for it."""
+    await driver(session, driver_id, lock=True)
+    shift = await session.get(DriverShift, shift_id)
+    if shift is None or shift.driver_id != driver_id:
+        raise ProblemError(404, "shift_not_found", f"Driver {driver_id} has no shift {shift_id}.")
+    jobs = await _live_jobs(
+        session,
+        col(TransferJob.driver_id) == driver_id,
+        col(TransferJob.busy_from) < shift.ends_at,
+        col(TransferJob.busy_until) > shift.starts_at,
+    )
+    if jobs:
+        raise ProblemError(
+            409,
+            "shift_has_jobs",
+            "The driver has jobs during this shift: move them first.",
+            jobs=[j.id for j in jobs],
+        )
+    removed = ShiftPublic.model_validate(shift)
+    await session.delete(shift)
+    await session.flush()
+    return removed

@@ -198,3 +198,32 @@ async def list_shifts(
     """The driver's dated shifts by start, those not yet over unless `include_past`.
     Dispatchers and managers."""
     return await fleet.list_shifts(session, driver_id, paging, include_past)
+
+
+@router.delete(
+    "/{driver_id}/shifts/{shift_id}",
+    response_model=ShiftPublic,
+    summary="Call off a dated shift",
+    dependencies=[Manager],
+    responses=answers(
+        200,
+        SHIFT,
+        {
+            **UNAUTHENTICATED,
+            **MANAGERS,
+            404: "driver_not_found or shift_not_found",
+            409: "shift_has_jobs: live jobs of the driver meet the shift (listed in `jobs`)",
+            422: VALIDATION,
+        },
+        description="Called off: the shift as it was",
+    ),
+)
+async def delete_shift(
+    driver_id: RowId, shift_id: RowId, session: SessionDep, settings: SettingsDep
+) -> ShiftPublic:
+    """Remove a dated shift of the driver (managers). Refused while a live job of theirs meets
+    it: dispatch moves those first. Answers the shift removed."""
+    shift = await fleet.remove_shift(session, driver_id, shift_id)
+    await fleet.changed(session, settings)
+    await session.commit()
+    return shift
