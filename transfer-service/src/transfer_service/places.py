@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from hotel_common.errors import ProblemError
 from hotel_common.pagination import Page, Paging, keyset_page
 from hotel_common.time import utcnow
-from hotel_common.uniques import insert_unique
+from hotel_common.uniques import insert_unique, is_unique_violation
 from sqlalchemy import or_
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -192,8 +193,13 @@ async def update_place(session: AsyncSession, place_id: int, data: PlaceUpdate) 
     if changes:
         await _check_spellings(session, place)
         place.updated_at = utcnow()
-        session.add(place)
-        await session.flush()
+        try:
+            async with session.begin_nested():  # a code taken by a concurrent change
+                session.add(place)
+        except IntegrityError as exc:
+            if not is_unique_violation(exc):
+                raise
+            raise ProblemError(409, "place_code_taken", f"Place {place.code} exists.") from exc
     return PlacePublic.model_validate(place)
 
 
