@@ -254,6 +254,88 @@ def _completed_transfer_id(call: Call) -> list[str]:
     return [str(job["id"])]
 
 
+# transfer-service, issue 18 fleet: each probe works on records of its own (made by the admin),
+# so a change, a period or a shift never clashes with another probe's.
+def _vehicle_id(call: Call) -> list[str]:
+    made = call.admin.post(
+        f"{PREFIX}/vehicles",
+        json={
+            "plate": f"P-{_hex()}",
+            "description": "Matrix sedan",
+            "vehicle_class": "sedan",
+            "seats": 3,
+            "luggage_capacity": 2,
+        },
+    )
+    assert made.status_code == 201, made.text
+    return [str(made.json()["id"])]
+
+
+def _driver_id(call: Call) -> list[str]:
+    made = call.admin.post(
+        f"{PREFIX}/drivers",
+        json={
+            "name": "Matrix Driver",
+            "phone": f"+86139{int(_hex(8), 16) % 10**8:08d}",
+            "licence_number": f"M-{_hex()}",
+            "licence_expires_on": (date.today() + timedelta(days=900)).isoformat(),
+        },
+    )
+    assert made.status_code == 201, made.text
+    return [str(made.json()["id"])]
+
+
+def _maintenance_body(call: Call) -> dict[str, Any]:
+    first = date.today() + timedelta(days=30)
+    return {"starts_on": first.isoformat(), "ends_on": first.isoformat(), "reason": "Matrix"}
+
+
+def _maintenance_ids(call: Call) -> list[str]:
+    vehicle = _vehicle_id(call)
+    made = call.admin.post(
+        f"{PREFIX}/vehicles/{vehicle[0]}/maintenance", json=_maintenance_body(call)
+    )
+    assert made.status_code == 201, made.text
+    return [*vehicle, str(made.json()["id"])]
+
+
+def _shift_body(call: Call) -> dict[str, Any]:
+    start = date.today() + timedelta(days=30)
+    return {
+        "starts_at": f"{start.isoformat()}T01:00:00Z",
+        "ends_at": f"{start.isoformat()}T09:00:00Z",
+    }
+
+
+def _shift_ids(call: Call) -> list[str]:
+    driver = _driver_id(call)
+    made = call.admin.post(f"{PREFIX}/drivers/{driver[0]}/shifts", json=_shift_body(call))
+    assert made.status_code == 201, made.text
+    return [*driver, str(made.json()["id"])]
+
+
+def _place_body(call: Call) -> dict[str, Any]:
+    code = "M" + _hex(8).upper()
+    return {"code": code, "name": f"Matrix place {code}", "kind": "other"}
+
+
+def _place_id(call: Call) -> list[str]:
+    made = call.admin.post(f"{PREFIX}/places", json=_place_body(call))
+    assert made.status_code == 201, made.text
+    return [str(made.json()["id"])]
+
+
+def _two_places(call: Call) -> list[str]:
+    return [*_place_id(call), *_place_id(call)]
+
+
+def _timed_pair(call: Call) -> list[str]:
+    pair = _two_places(call)
+    made = call.admin.put(f"{PREFIX}/travel-times/{pair[0]}/{pair[1]}", json={"minutes": 30})
+    assert made.status_code == 201, made.text
+    return pair
+
+
 RESERVATION_READERS = (*DESK, "marketing")
 TRANSFER_READERS = ("dispatcher", "front_desk", "manager", "admin")
 FLEET_READERS = ("dispatcher", "manager", "admin")
@@ -430,6 +512,7 @@ POLICY: dict[str, Operation] = {
             "name": "Test Driver",
             "phone": f"+86138{int(_hex(8), 16) % 10**8:08d}",
             "licence_number": f"T-{_hex()}",
+            "licence_expires_on": (date.today() + timedelta(days=900)).isoformat(),
             "languages": ["en"],
         },
     ),
@@ -450,6 +533,33 @@ POLICY: dict[str, Operation] = {
         who(ok=["manager", "admin"]),
         params=lambda c: {"from": _stay(c)["check_in"], "to": _stay(c)["check_out"]},
     ),
+    # issue 18 fleet: managers keep vehicles, drivers, shifts, places and travel times;
+    # dispatchers read them all and record (and end) a vehicle's maintenance periods.
+    "get_vehicle": Operation(who(ok=FLEET_READERS), ids=_vehicle_id),
+    "update_vehicle": Operation(
+        who(ok=["manager", "admin"]), ids=_vehicle_id, body=lambda c: {"odometer_km": 10}
+    ),
+    "create_maintenance": Operation(who(ok=FLEET_READERS), ids=_vehicle_id, body=_maintenance_body),
+    "list_maintenance": Operation(who(ok=FLEET_READERS), ids=_vehicle_id),
+    "end_maintenance": Operation(who(ok=FLEET_READERS), ids=_maintenance_ids),
+    "get_driver": Operation(who(ok=FLEET_READERS), ids=_driver_id),
+    "update_driver": Operation(
+        who(ok=["manager", "admin"]), ids=_driver_id, body=lambda c: {"min_rest_minutes": 600}
+    ),
+    "create_shift": Operation(who(ok=["manager", "admin"]), ids=_driver_id, body=_shift_body),
+    "list_shifts": Operation(who(ok=FLEET_READERS), ids=_driver_id),
+    "delete_shift": Operation(who(ok=["manager", "admin"]), ids=_shift_ids),
+    "list_places": Operation(who(ok=FLEET_READERS)),
+    "get_place": Operation(who(ok=FLEET_READERS), ids=_place_id),
+    "create_place": Operation(who(ok=["manager", "admin"]), body=_place_body),
+    "update_place": Operation(
+        who(ok=["manager", "admin"]), ids=_place_id, body=lambda c: {"aliases": [f"m {_hex()}"]}
+    ),
+    "list_travel_times": Operation(who(ok=FLEET_READERS)),
+    "set_travel_time": Operation(
+        who(ok=["manager", "admin"]), ids=_two_places, body=lambda c: {"minutes": 25}
+    ),
+    "delete_travel_time": Operation(who(ok=["manager", "admin"]), ids=_timed_pair),
     # guest-service
     "list_guests": Operation(who(ok=RESERVATION_READERS)),
     "get_guest": Operation(who(ok=RESERVATION_READERS), ids=_guest_id),

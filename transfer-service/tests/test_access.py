@@ -6,6 +6,7 @@ PostgreSQL for the queries."""
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -282,7 +283,12 @@ async def test_the_fleet_is_for_dispatch_and_managers(
     service: Service, who: Principal, read: int, write: int
 ) -> None:
     bodies = {
-        "/api/v1/drivers": {"name": "Zhou", "phone": "+8613811112222", "licence_number": "X-1"},
+        "/api/v1/drivers": {
+            "name": "Zhou",
+            "phone": "+8613811112222",
+            "licence_number": "X-1",
+            "licence_expires_on": (date.today() + timedelta(days=900)).isoformat(),
+        },
         "/api/v1/vehicles": {
             "plate": "沪B·00001",
             "description": "Buick GL8",

@@ -39,6 +39,24 @@ EXPECTED = {
     ("get", "/api/v1/transfers/{transfer_id}/receipt"): {"404"},
     ("get", "/api/v1/dispatch-board"): set(),
     ("get", "/api/v1/analytics/transfers"): set(),
+    # issue 18, fleet
+    ("get", "/api/v1/vehicles/{vehicle_id}"): {"404"},
+    ("patch", "/api/v1/vehicles/{vehicle_id}"): {"404", "409"},
+    ("post", "/api/v1/vehicles/{vehicle_id}/maintenance"): {"404", "409"},
+    ("get", "/api/v1/vehicles/{vehicle_id}/maintenance"): {"400", "404"},
+    ("post", "/api/v1/vehicles/{vehicle_id}/maintenance/{maintenance_id}/end"): {"404"},
+    ("get", "/api/v1/drivers/{driver_id}"): {"404"},
+    ("patch", "/api/v1/drivers/{driver_id}"): {"404", "409"},
+    ("post", "/api/v1/drivers/{driver_id}/shifts"): {"404", "409"},
+    ("get", "/api/v1/drivers/{driver_id}/shifts"): {"400", "404"},
+    ("delete", "/api/v1/drivers/{driver_id}/shifts/{shift_id}"): {"404", "409"},
+    ("get", "/api/v1/places"): {"400"},
+    ("post", "/api/v1/places"): {"409"},
+    ("get", "/api/v1/places/{place_id}"): {"404"},
+    ("patch", "/api/v1/places/{place_id}"): {"404", "409"},
+    ("get", "/api/v1/travel-times"): {"400"},
+    ("put", "/api/v1/travel-times/{from_place_id}/{to_place_id}"): {"404"},
+    ("delete", "/api/v1/travel-times/{from_place_id}/{to_place_id}"): {"404"},
 }
 
 

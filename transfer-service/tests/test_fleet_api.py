@@ -1,5 +1,7 @@
 """Vehicles and drivers over HTTP: registered with checked input, listed with paging."""
 
+from datetime import date, timedelta
+
 import pytest
 
 GOOD_VEHICLE = {
@@ -9,7 +11,12 @@ GOOD_VEHICLE = {
     "seats": 6,
     "luggage_capacity": 5,
 }
-GOOD_DRIVER = {"name": "Wang Wei", "phone": "+86 138-0013-8000", "licence_number": "SH-DL-1"}
+GOOD_DRIVER = {
+    "name": "Wang Wei",
+    "phone": "+86 138-0013-8000",
+    "licence_number": "SH-DL-1",
+    "licence_expires_on": (date.today() + timedelta(days=700)).isoformat(),
+}
 
 
 async def test_vehicle_is_registered_and_listed(service) -> None:

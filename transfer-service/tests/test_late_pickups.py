@@ -59,7 +59,12 @@ async def _control_characters_are_refused(service) -> None:
     for name in ("A\u0000B", "A\u0007B", "A\u009bB"):
         response = await service.client.post(
             "/api/v1/drivers",
-            json={"name": name, "phone": "+8613800138999", "licence_number": "SH-DL-X"},
+            json={
+                "name": name,
+                "phone": "+8613800138999",
+                "licence_number": "SH-DL-X",
+                "licence_expires_on": "2099-12-31",
+            },
         )
         assert response.status_code == 422, response.text
         assert response.headers["content-type"] == "application/problem+json"

@@ -5,8 +5,10 @@ from transfer_service.api.routes import (
     dispatch_board,
     drivers,
     fares,
+    places,
     receipts,
     transfers,
+    travel_times,
     vehicles,
 )
 
@@ -18,4 +20,6 @@ routers = [
     receipts.router,
     dispatch_board.router,
     analytics.router,
+    places.router,
+    travel_times.router,
 ]

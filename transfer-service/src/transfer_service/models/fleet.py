@@ -1,13 +1,14 @@
 """Vehicles and drivers, with what makes them assignable: maintenance periods, shifts."""
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from enum import StrEnum
+from typing import Annotated
 
 import sqlalchemy as sa
 from hotel_common.contacts import PHONE_MAX_LENGTH, LanguageTag, Phone
 from hotel_common.text import Text
-from hotel_common.time import UtcDateTime, utcnow
-from pydantic import field_validator
+from hotel_common.time import IsoDate, LocalTime, UtcDateTime, utcnow
+from pydantic import AfterValidator, AwareDatetime, field_validator
 from sqlmodel import Field, SQLModel
 
 from transfer_service.models.common import STRICT, squeeze
@@ -52,6 +53,7 @@ class VehicleCreate(VehicleBase):
     # Request text refuses control characters (hotel_common.text).
     plate: Text = Field(min_length=1, max_length=20)
     description: Text = Field(min_length=1, max_length=200)
+    next_service_date: IsoDate | None = None
 
     @field_validator("plate", mode="before")
     @classmethod
@@ -59,6 +61,29 @@ class VehicleCreate(VehicleBase):
         # One spelling per plate, so "沪a·d1234" and "沪A·D1234 " are the same vehicle.
         value = squeeze(value)
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _description(cls, value: object) -> object:
+        return squeeze(value)
+
+
+class VehicleUpdate(SQLModel):
+    """Fields given replace the vehicle's (null or absent: unchanged; `next_service_date: null`
+    clears it). The plate is the vehicle's identity and does not change."""
+
+    model_config = STRICT
+    description: Text | None = Field(default=None, min_length=1, max_length=200)
+    vehicle_class: VehicleClass | None = None
+    seats: int | None = Field(default=None, ge=1, le=60)
+    luggage_capacity: int | None = Field(default=None, ge=0, le=100)
+    status: VehicleStatus | None = None
+    child_seats: int | None = Field(default=None, ge=0, le=10)
+    wheelchair_accessible: bool | None = None
+    odometer_km: int | None = Field(
+        default=None, ge=0, le=5_000_000, description="Never lower than the recorded reading"
+    )
+    next_service_date: IsoDate | None = None
 
     @field_validator("description", mode="before")
     @classmethod
@@ -109,6 +134,14 @@ class DriverCreate(DriverBase):
         min_length=1,
         description="Languages the driver speaks, BCP-47 tags; repeats are dropped",
     )
+    # Required for a new driver; an already expired licence is refused (422 licence_expired).
+    licence_expires_on: IsoDate
+    shift_start: LocalTime | None = Field(
+        default=None, description="Standing daily shift start, property time (with shift_end)"
+    )
+    shift_end: LocalTime | None = Field(
+        default=None, description="Standing daily shift end; before the start: past midnight"
+    )
 
     @field_validator("name", "licence_number", mode="before")
     @classmethod
@@ -119,6 +152,33 @@ class DriverCreate(DriverBase):
     @classmethod
     def _distinct(cls, value: list[str]) -> list[str]:
         return list(dict.fromkeys(value))
+
+
+class DriverUpdate(SQLModel):
+    """Fields given replace the driver's (null or absent: unchanged). `shift_start` and
+    `shift_end` go together; both null removes the standing shift (dated shifts only). The
+    licence number is the driver's identity and does not change."""
+
+    model_config = STRICT
+    name: Text | None = Field(default=None, min_length=1, max_length=100)
+    phone: Phone | None = None
+    status: DriverStatus | None = None
+    languages: list[LanguageTag] | None = Field(default=None, min_length=1)
+    licence_expires_on: IsoDate | None = None
+    shift_start: LocalTime | None = None
+    shift_end: LocalTime | None = None
+    daily_driving_limit_minutes: int | None = Field(default=None, ge=30, le=24 * 60)
+    min_rest_minutes: int | None = Field(default=None, ge=0, le=24 * 60)
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _text(cls, value: object) -> object:
+        return squeeze(value)
+
+    @field_validator("languages")
+    @classmethod
+    def _distinct(cls, value: list[str] | None) -> list[str] | None:
+        return list(dict.fromkeys(value)) if value is not None else None
 
 
 class Driver(DriverBase, table=True):
@@ -132,6 +192,11 @@ class Driver(DriverBase, table=True):
 class DriverPublic(DriverBase):
     id: int
     created_at: datetime
+    # Local wall-clock times (OpenAPI's `format: time` would demand an offset).
+    shift_start: LocalTime | None = Field(description="Standing daily shift start, property time")
+    shift_end: LocalTime | None = Field(
+        description="Standing daily shift end; before the start: past midnight"
+    )
 
 
 # --- issue 18: when vehicles and drivers cannot be assigned ---------------------------------
@@ -145,9 +210,15 @@ class VehicleMaintenance(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     vehicle_id: int = Field(foreign_key="vehicles.id", index=True)
     starts_on: date
-    ends_on: date  # inclusive
+    # Inclusive. Ending a period early moves it (the day before the vehicle is back); a period
+    # ended before it began keeps ends_on = starts_on - 1 day, covering no day at all.
+    ends_on: date
     reason: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    # f18b: who recorded and who ended it, and when.
+    created_by: str = Field(default="system", max_length=80)
+    ended_by: str | None = Field(default=None, max_length=80)
+    ended_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class DriverShift(SQLModel, table=True):
@@ -162,3 +233,61 @@ class DriverShift(SQLModel, table=True):
     starts_at: datetime = Field(sa_type=UtcDateTime)
     ends_at: datetime = Field(sa_type=UtcDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class MaintenanceCreate(SQLModel):
+    model_config = STRICT
+    starts_on: IsoDate = Field(description="First day in the workshop")
+    ends_on: IsoDate = Field(description="Last day in the workshop (inclusive)")
+    reason: Text = Field(min_length=1, max_length=200)
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _reason(cls, value: object) -> object:
+        return squeeze(value)
+
+
+class MaintenanceEnd(SQLModel):
+    model_config = STRICT
+    back_on: IsoDate | None = Field(
+        default=None,
+        description="First day the vehicle is back in service (default: today, UTC); on or "
+        "before the first day of the period, the period is called off",
+    )
+
+
+class MaintenancePublic(SQLModel):
+    id: int
+    vehicle_id: int
+    starts_on: date
+    ends_on: date = Field(description="Last day, inclusive (starts_on - 1: called off)")
+    reason: str
+    created_by: str
+    created_at: datetime
+    ended_by: str | None
+    ended_at: datetime | None
+    jobs_to_move: list[str] = Field(
+        default_factory=list,
+        description="Live jobs of this vehicle on the period's days, for dispatch to move "
+        "(answered when the period is recorded; empty in lists)",
+    )
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+class ShiftCreate(SQLModel):
+    model_config = STRICT
+    starts_at: Annotated[AwareDatetime, AfterValidator(_utc)] = Field(
+        description="With its offset; stored in UTC"
+    )
+    ends_at: Annotated[AwareDatetime, AfterValidator(_utc)]
+
+
+class ShiftPublic(SQLModel):
+    id: int
+    driver_id: int
+    starts_at: datetime
+    ends_at: datetime
+    created_at: datetime

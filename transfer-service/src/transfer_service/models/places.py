@@ -1,12 +1,21 @@
 """Places transfers start and end at (airports, stations, the properties) and the travel time
 between them, a table dispatch edits instead of one fixed trip length."""
 
+import re
 from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
+from hotel_common.text import Text
 from hotel_common.time import UtcDateTime, utcnow
+from pydantic import field_validator
 from sqlmodel import Field, SQLModel
+
+from transfer_service.models.common import STRICT, squeeze
+
+CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,19}$")
+MAX_ALIASES = 20
+MAX_TRAVEL_MINUTES = 12 * 60
 
 
 class PlaceKind(StrEnum):
@@ -42,3 +51,119 @@ class TravelTime(SQLModel, table=True):
     to_place_id: int = Field(foreign_key="places.id")
     minutes: int
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+# --- request and answer schemas ---------------------------------------------------------------
+
+
+def _code(value: object) -> object:
+    value = squeeze(value)
+    if isinstance(value, str):
+        value = value.upper()
+        if not CODE_PATTERN.fullmatch(value):
+            raise ValueError("a code is 1-20 letters, digits, '-' or '_', starting alphanumeric")
+    return value
+
+
+def _aliases(value: object) -> object:
+    if not isinstance(value, list):
+        return value
+    aliases = [" ".join(a.split()) if isinstance(a, str) else a for a in value]
+    seen: dict[str, object] = {}
+    for alias in aliases:  # one spelling per alias, ignoring case and spacing
+        seen.setdefault(alias.casefold() if isinstance(alias, str) else str(alias), alias)
+    return list(seen.values())
+
+
+class PlaceCreate(SQLModel):
+    model_config = STRICT
+    code: Text = Field(
+        min_length=1, max_length=20, description="Unique, stored upper case, e.g. PVG"
+    )
+    name: Text = Field(min_length=1, max_length=200)
+    kind: PlaceKind
+    aliases: list[Text] = Field(
+        default_factory=list,
+        max_length=MAX_ALIASES,
+        description="Other spellings events use (case and spacing ignored), each 1-200 "
+        "characters; repeats are dropped",
+    )
+
+    @field_validator("code", mode="before")
+    @classmethod
+    def _code(cls, value: object) -> object:
+        return _code(value)
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, value: object) -> object:
+        return squeeze(value)
+
+    @field_validator("aliases", mode="before")
+    @classmethod
+    def _aliases(cls, value: object) -> object:
+        return _aliases(value)
+
+    @field_validator("aliases")
+    @classmethod
+    def _alias_lengths(cls, value: list[str]) -> list[str]:
+        if any(not 1 <= len(a) <= 200 for a in value):
+            raise ValueError("an alias is 1-200 characters")
+        return value
+
+
+class PlaceUpdate(SQLModel):
+    """Fields given replace the place's (null or absent: unchanged); `aliases` replaces the
+    whole list."""
+
+    model_config = STRICT
+    code: Text | None = Field(default=None, min_length=1, max_length=20)
+    name: Text | None = Field(default=None, min_length=1, max_length=200)
+    kind: PlaceKind | None = None
+    aliases: list[Text] | None = Field(default=None, max_length=MAX_ALIASES)
+
+    @field_validator("code", mode="before")
+    @classmethod
+    def _code(cls, value: object) -> object:
+        return _code(value)
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, value: object) -> object:
+        return squeeze(value)
+
+    @field_validator("aliases", mode="before")
+    @classmethod
+    def _aliases(cls, value: object) -> object:
+        return _aliases(value)
+
+    @field_validator("aliases")
+    @classmethod
+    def _alias_lengths(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and any(not 1 <= len(a) <= 200 for a in value):
+            raise ValueError("an alias is 1-200 characters")
+        return value
+
+
+class PlacePublic(SQLModel):
+    id: int
+    code: str
+    name: str
+    kind: PlaceKind
+    aliases: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class TravelTimeSet(SQLModel):
+    model_config = STRICT
+    minutes: int = Field(ge=1, le=MAX_TRAVEL_MINUTES, description="Driving minutes, one way")
+
+
+class TravelTimePublic(SQLModel):
+    from_place_id: int
+    from_code: str
+    to_place_id: int
+    to_code: str
+    minutes: int = Field(description="Driving minutes from the first place to the second")
+    updated_at: datetime
