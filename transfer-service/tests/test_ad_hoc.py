@@ -10,7 +10,8 @@ import pytest
 from hotel_common.principal import Kind, Principal, Role
 from hotel_common.testing import principal_headers
 
-from .scheduling import HOTEL, local, world  # noqa: F401
+from .scheduling import HOTEL, local
+from .scheduling import world as world  # the fixture
 
 DISPATCHER = Principal(id="staff:disp", kind=Kind.STAFF, roles=frozenset({Role.DISPATCHER}))
 FRONT_DESK = Principal(id="staff:desk", kind=Kind.STAFF, roles=frozenset({Role.FRONT_DESK}))
@@ -79,7 +80,10 @@ async def test_a_signed_in_guest_orders_for_themselves_and_sees_the_ride(world) 
     ("who", "status"),
     [
         (Principal(id="anonymous", kind=Kind.ANONYMOUS), 401),
-        (Principal(id="staff:d", kind=Kind.STAFF, roles=frozenset({Role.DRIVER}), driver_id=1), 403),
+        (
+            Principal(id="staff:d", kind=Kind.STAFF, roles=frozenset({Role.DRIVER}), driver_id=1),
+            403,
+        ),
         (Principal(id="staff:h", kind=Kind.STAFF, roles=frozenset({Role.HOUSEKEEPING})), 403),
     ],
 )

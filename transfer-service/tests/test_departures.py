@@ -4,7 +4,8 @@ pickup, and carry `transfers_included` as a free fare. On SQLite and PostgreSQL.
 
 from hotel_common.testing import reservation_cancelled, reservation_modified
 
-from .scheduling import HOTEL, local, world  # noqa: F401
+from .scheduling import HOTEL, local
+from .scheduling import world as world  # the fixture
 
 
 def z(instant) -> str:

@@ -8,10 +8,16 @@ from typing import Any
 
 import pytest
 from hotel_common import db
-from hotel_common.testing import eventually, reservation_cancelled, reservation_modified, scratch_url
+from hotel_common.testing import (
+    eventually,
+    reservation_cancelled,
+    reservation_modified,
+    scratch_url,
+)
 
 from .conftest import serve
-from .scheduling import World, local, world  # noqa: F401
+from .scheduling import World, local
+from .scheduling import world as world  # the fixture
 
 
 async def test_a_cancelled_booking_frees_its_crew_for_a_waiting_job(world) -> None:
@@ -71,9 +77,7 @@ async def test_the_worker_covers_jobs_once_the_fleet_can(quick) -> None:
     late = quick.booking(arrival=local(15))
     quick.service.deliver(late)
     quick.service.deliver(early)
-    assert {j["uncovered_reason"] for j in await quick.settled(late, early)} == {
-        "no_vehicle_fits"
-    }
+    assert {j["uncovered_reason"] for j in await quick.settled(late, early)} == {"no_vehicle_fits"}
 
     await quick.service.add_vehicle()  # nothing else tells the service: the worker finds it
     notices = await quick.service.wait_published("transfer.assigned", 2)

@@ -4,7 +4,8 @@ driving limit and a required language decide who may go, and a job nobody may ta
 
 from datetime import time, timedelta
 
-from .scheduling import DAY, local, world  # noqa: F401
+from .scheduling import DAY, local
+from .scheduling import world as world  # the fixture
 
 
 async def test_an_arrival_is_timed_from_the_travel_table(world) -> None:

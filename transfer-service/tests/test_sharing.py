@@ -1,7 +1,8 @@
 """Shared rides: guests on one flight to the hotel who agreed to share ride together, seats
 permitting, under one ride id; nobody shares without agreeing. On SQLite and PostgreSQL."""
 
-from .scheduling import local, world  # noqa: F401
+from .scheduling import local
+from .scheduling import world as world  # the fixture
 
 
 async def test_guests_on_one_flight_who_agreed_share_one_vehicle(world) -> None:

@@ -26,8 +26,12 @@ shifts, maintenance, open incidents and the live jobs around a period. `assign()
 one job; `coverage.retry_uncovered` and the benchmark load it once for a whole day and assign
 job after job in memory, each assignment seen by the next.
 
-Concurrency: on PostgreSQL the vehicle rows, then the driver rows, are locked (SELECT ... FOR
-UPDATE, in id order, so two assignments never deadlock) before their jobs are read. A second
+Concurrency: on PostgreSQL the vehicle rows, then the driver rows, are locked (SELECT ... FOR NO
+KEY UPDATE, in id order, so two assignments never deadlock) before their jobs are read. NO KEY
+UPDATE, not UPDATE: it still excludes every other assigner, but not the foreign-key checks of a
+transaction writing a job that names a vehicle or a driver (a cancellation updating its job
+twice re-checks the keys, taking KEY SHARE on them); with FOR UPDATE such a writer and an
+assigner could each hold what the other waits for. A second
 assignment waits for the first to commit, and its reads, new statements under READ COMMITTED,
 then see the first one's job. SQLite renders no FOR UPDATE; its IMMEDIATE transactions already
 run one writer at a time.
@@ -38,7 +42,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from hotel_common.time import utcnow
@@ -105,18 +109,112 @@ def _same_text(a: str | None, b: str | None) -> bool:
     return "".join((a or "").casefold().split()) == "".join((b or "").casefold().split())
 
 
+@dataclass(slots=True)
+class _Job:
+    """The job's values the rules read, copied once per choice (ORM attributes are slow)."""
+
+    id: str
+    ride_id: str | None
+    busy_from: datetime
+    busy_until: datetime
+    pickup_date: date
+    passengers: int
+    luggage: int
+    child_seats: int
+    wheelchair: bool
+    language: str | None
+    guest_language: str
+    driven_minutes: int
+    property_timezone: str
+
+    @classmethod
+    def of(cls, job: TransferJob) -> "_Job":
+        return cls(
+            job.id,
+            job.ride_id,
+            job.busy_from,
+            job.busy_until,
+            job.pickup_date,
+            job.passengers,
+            job.luggage,
+            job.child_seats,
+            job.wheelchair,
+            job.language,
+            job.guest_language,
+            job.driven_minutes,
+            job.property_timezone,
+        )
+
+
+@dataclass(slots=True)
+class _Vehicle:
+    id: int
+    seats: int
+    luggage_capacity: int
+    child_seats: int
+    wheelchair_accessible: bool
+    available: bool
+    row: Vehicle
+
+    @classmethod
+    def of(cls, v: Vehicle) -> "_Vehicle":
+        return cls(
+            v.id or 0,
+            v.seats,
+            v.luggage_capacity,
+            v.child_seats,
+            v.wheelchair_accessible,
+            v.status == VehicleStatus.AVAILABLE,
+            v,
+        )
+
+
+@dataclass(slots=True)
+class _Driver:
+    id: int
+    active: bool
+    licence_expires_on: date | None
+    shift_start: time | None
+    shift_end: time | None
+    languages: list[str]
+    daily_driving_limit_minutes: int
+    row: Driver
+
+    @classmethod
+    def of(cls, d: Driver) -> "_Driver":
+        return cls(
+            d.id or 0,
+            d.status == DriverStatus.ACTIVE,
+            d.licence_expires_on,
+            d.shift_start,
+            d.shift_end,
+            list(d.languages),
+            d.daily_driving_limit_minutes,
+            d,
+        )
+
+
 @dataclass
 class Planner:
     session: AsyncSession
     settings: Settings
-    vehicles: list[Vehicle]
-    drivers: list[Driver]
+    vehicles: list[_Vehicle]
+    drivers: list[_Driver]
     maintenance: dict[int, list[tuple[date, date]]]
     vehicle_incidents: dict[int, list[tuple[datetime, datetime | None]]]
     driver_incidents: dict[int, list[tuple[datetime, datetime | None]]]
     shifts: dict[int, list[tuple[datetime, datetime]]]
     dated: set[int]  # drivers with any dated shift recorded
     live: dict[str, TransferJob] = field(default_factory=dict)
+    # Per live job, plain values read once (ORM attribute access is slow in the batch's loops):
+    # busy_from, busy_until, ride_id, pickup_date, driven_minutes.
+    windows: dict[str, tuple[datetime, datetime, str | None, date, int]] = field(
+        default_factory=dict
+    )
+    # Standing shifts as UTC instants per (driver, local day, zone), computed once.
+    standing: dict[tuple[int, date, str], tuple[datetime, datetime] | None] = field(
+        default_factory=dict
+    )
     by_vehicle: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
     by_driver: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
 
@@ -133,11 +231,17 @@ class Planner:
         dates are `dates`; vehicle then driver rows locked (PostgreSQL), in id order."""
         vehicles = list(
             (
-                await session.exec(select(Vehicle).order_by(col(Vehicle.id)).with_for_update())
+                await session.exec(
+                    select(Vehicle).order_by(col(Vehicle.id)).with_for_update(key_share=True)
+                )
             ).all()
         )
         drivers = list(
-            (await session.exec(select(Driver).order_by(col(Driver.id)).with_for_update())).all()
+            (
+                await session.exec(
+                    select(Driver).order_by(col(Driver.id)).with_for_update(key_share=True)
+                )
+            ).all()
         )
         margin = settings.turnaround + timedelta(days=1)
         days = set(dates)
@@ -199,8 +303,8 @@ class Planner:
         planner = cls(
             session,
             settings,
-            vehicles,
-            drivers,
+            [_Vehicle.of(v) for v in vehicles],
+            [_Driver.of(d) for d in drivers],
             maintenance,
             vehicle_incidents,
             driver_incidents,
@@ -215,6 +319,13 @@ class Planner:
 
     def _hold(self, job: TransferJob) -> None:
         self.live[job.id] = job
+        self.windows[job.id] = (
+            job.busy_from,
+            job.busy_until,
+            job.ride_id,
+            job.pickup_date,
+            job.driven_minutes,
+        )
         if job.vehicle_id is not None:
             self.by_vehicle[job.vehicle_id].add(job.id)
         if job.driver_id is not None:
@@ -224,30 +335,34 @@ class Planner:
         job = self.live.pop(job_id, None)
         if job is None:
             return
+        del self.windows[job_id]
         for index in (self.by_vehicle, self.by_driver):
             for ids in index.values():
                 ids.discard(job_id)
 
     # --- the rules ------------------------------------------------------------------------
 
-    def _clashes(self, ids: set[str], job: TransferJob) -> bool:
+    def _clashes(self, ids: set[str], job: _Job) -> bool:
         t = self.settings.turnaround
+        job_id, ride = job.id, job.ride_id
+        start, end = job.busy_from - t, job.busy_until + t
+        windows = self.windows
         for other_id in ids:
-            if other_id == job.id:
+            if other_id == job_id:
                 continue
-            other = self.live[other_id]
-            if job.ride_id is not None and other.ride_id == job.ride_id:
+            busy_from, busy_until, other_ride, _, _ = windows[other_id]
+            if ride is not None and other_ride == ride:
                 continue
-            if other.busy_from < job.busy_until + t and other.busy_until > job.busy_from - t:
+            if busy_from < end and busy_until > start:
                 return True
         return False
 
     @staticmethod
-    def _meets(periods: list[tuple[datetime, datetime | None]], job: TransferJob) -> bool:
+    def _meets(periods: list[tuple[datetime, datetime | None]], job: _Job) -> bool:
         return any(s < job.busy_until and (e is None or e > job.busy_from) for s, e in periods)
 
     @staticmethod
-    def _carries(v: Vehicle, passengers: int, luggage: int, seats: int, chair: bool) -> bool:
+    def _carries(v: _Vehicle, passengers: int, luggage: int, seats: int, chair: bool) -> bool:
         return (
             v.seats >= passengers
             and v.luggage_capacity >= luggage
@@ -255,25 +370,25 @@ class Planner:
             and (v.wheelchair_accessible or not chair)
         )
 
-    def _fits(self, v: Vehicle, job: TransferJob) -> bool:
+    def _fits(self, v: _Vehicle, job: _Job) -> bool:
         return self._carries(v, job.passengers, job.luggage, job.child_seats, job.wheelchair)
 
-    def _local_dates(self, job: TransferJob) -> tuple[date, date]:
+    def _local_dates(self, job: _Job) -> tuple[date, date]:
         zone = ZoneInfo(job.property_timezone)
         return job.busy_from.astimezone(zone).date(), job.busy_until.astimezone(zone).date()
 
-    def _vehicle_free(self, v: Vehicle, job: TransferJob) -> bool:
-        if v.status != VehicleStatus.AVAILABLE or v.id is None:
+    def _vehicle_free(self, v: _Vehicle, job: _Job, dates: tuple[date, date]) -> bool:
+        if not v.available:
             return False
-        first, last = self._local_dates(job)
+        first, last = dates
         if any(s <= last and e >= first for s, e in self.maintenance.get(v.id, ())):
             return False
         if self._meets(self.vehicle_incidents.get(v.id, []), job):
             return False
         return not self._clashes(self.by_vehicle.get(v.id, set()), job)
 
-    def _on_shift(self, d: Driver, job: TransferJob) -> bool:
-        if d.status != DriverStatus.ACTIVE or d.id is None:
+    def _on_shift(self, d: _Driver, job: _Job) -> bool:
+        if not d.active:
             return False
         if d.licence_expires_on is not None and d.licence_expires_on < job.pickup_date:
             return False
@@ -282,36 +397,42 @@ class Planner:
             return True
         if d.shift_start is None or d.shift_end is None:
             return d.id not in self.dated  # no hours recorded at all: any time
-        zone = ZoneInfo(job.property_timezone)
+        zone_name = job.property_timezone
+        zone = ZoneInfo(zone_name)
         day = start.astimezone(zone).date()
         for shift_day in (day - timedelta(days=1), day):
-            s = datetime.combine(shift_day, d.shift_start, zone)
-            e = datetime.combine(shift_day, d.shift_end, zone)
-            if e <= s:
-                e += timedelta(days=1)  # runs past midnight (equal: a day-long shift)
-            if s <= start and end <= e:
+            key = (d.id, shift_day, zone_name)
+            if key not in self.standing:
+                s = datetime.combine(shift_day, d.shift_start, zone)
+                e = datetime.combine(shift_day, d.shift_end, zone)
+                if e <= s:
+                    e += timedelta(days=1)  # runs past midnight (equal: a day-long shift)
+                self.standing[key] = (s, e)
+            found = self.standing[key]
+            if found is not None and found[0] <= start and end <= found[1]:
                 return True
         return False
 
-    def _day(self, driver_id: int, job: TransferJob) -> tuple[int, int]:
+    def _day(self, driver_id: int, job: _Job) -> tuple[int, int]:
         """The driver's driven minutes and jobs on the job's local date, other jobs only; the
         jobs of one shared ride drive once."""
         rides: dict[str, int] = {}
         count = 0
+        day = job.pickup_date
         for other_id in self.by_driver.get(driver_id, ()):
-            other = self.live[other_id]
-            if other_id == job.id or other.pickup_date != job.pickup_date:
+            _, _, ride, other_day, driven = self.windows[other_id]
+            if other_id == job.id or other_day != day:
                 continue
             count += 1
-            key = other.ride_id or other.id
-            rides[key] = max(rides.get(key, 0), other.driven_minutes)
+            key = ride or other_id
+            rides[key] = max(rides.get(key, 0), driven)
         return sum(rides.values()), count
 
     # --- choosing ---------------------------------------------------------------------------
 
     def _ride_for(
         self, job: TransferJob, avoid_vehicles: frozenset[int], avoid_drivers: frozenset[int]
-    ) -> tuple[Vehicle, Driver, list[TransferJob]] | None:
+    ) -> tuple[_Vehicle, _Driver, list[TransferJob]] | None:
         """An assigned ride of guests on the same flight, at the same time, from the same
         pickup point to the same destination, who agreed to share, with room for this party."""
         if not job.share_ok or not job.flight_number:
@@ -328,23 +449,28 @@ class Planner:
                 or other.kind != job.kind
                 or other.pickup_time != job.pickup_time
                 or not _same_text(other.flight_number, job.flight_number)
-                or not _same_place(other.pickup_place_id, job.pickup_place_id,
-                                   other.pickup_place, job.pickup_place)
-                or not _same_place(other.destination_place_id, job.destination_place_id,
-                                   other.destination, job.destination)
+                or not _same_place(
+                    other.pickup_place_id, job.pickup_place_id, other.pickup_place, job.pickup_place
+                )
+                or not _same_place(
+                    other.destination_place_id,
+                    job.destination_place_id,
+                    other.destination,
+                    job.destination,
+                )
             ):
                 continue
             ride = [other]
             if other.ride_id is not None:
                 ride = [j for j in self.live.values() if j.ride_id == other.ride_id]
             seen.update(j.id for j in ride)
-            vehicle = vehicles.get(other.vehicle_id)
-            driver = drivers.get(other.driver_id)
+            vehicle = vehicles.get(other.vehicle_id or 0)
+            driver = drivers.get(other.driver_id or 0)
             if vehicle is None or driver is None:
                 continue
             if vehicle.id in avoid_vehicles or driver.id in avoid_drivers:
                 continue
-            if vehicle.status != VehicleStatus.AVAILABLE or driver.status != DriverStatus.ACTIVE:
+            if not vehicle.available or not driver.active:
                 continue
             if job.language and not speaks(driver.languages, job.language):
                 continue
@@ -374,17 +500,21 @@ class Planner:
             return Reason.PICKUP_PAST
         if (ride := self._ride_for(job, avoid_vehicles, avoid_drivers)) is not None:
             vehicle, driver, others = ride
-            return Assignment(vehicle, driver, tuple(others))
-        fitting = [v for v in self.vehicles if self._fits(v, job)]
+            return Assignment(vehicle.row, driver.row, tuple(others))
+        j = _Job.of(job)  # the rules below read plain values
+        fitting = [v for v in self.vehicles if self._fits(v, j)]
         if not fitting:
             return Reason.NO_VEHICLE_FITS
-        free = [v for v in fitting if v.id not in avoid_vehicles and self._vehicle_free(v, job)]
+        dates = self._local_dates(j)
+        free = [
+            v for v in fitting if v.id not in avoid_vehicles and self._vehicle_free(v, j, dates)
+        ]
         if not free:
             return Reason.NO_VEHICLE_FREE
-        on_shift = [d for d in self.drivers if d.id not in avoid_drivers and self._on_shift(d, job)]
+        on_shift = [d for d in self.drivers if d.id not in avoid_drivers and self._on_shift(d, j)]
         if not on_shift:
             return Reason.NO_DRIVER_ON_SHIFT
-        wanted = job.language
+        wanted = j.language
         speaking = [d for d in on_shift if not wanted or speaks(d.languages, wanted)]
         if not speaking:
             return Reason.NO_LANGUAGE
@@ -392,16 +522,16 @@ class Planner:
             d
             for d in speaking
             if d.id is not None
-            and not self._meets(self.driver_incidents.get(d.id, []), job)
-            and not self._clashes(self.by_driver.get(d.id, set()), job)
+            and not self._meets(self.driver_incidents.get(d.id, []), j)
+            and not self._clashes(self.by_driver.get(d.id, set()), j)
         ]
         if not idle:
             return Reason.NO_DRIVER_FREE
-        days = {d.id: self._day(d.id, job) for d in idle if d.id is not None}
+        days = {d.id or 0: self._day(d.id or 0, j) for d in idle}
         within = [
             d
             for d in idle
-            if days[d.id][0] + job.driven_minutes <= d.daily_driving_limit_minutes
+            if days[d.id or 0][0] + j.driven_minutes <= d.daily_driving_limit_minutes
         ]
         if not within:
             return Reason.DRIVER_LIMIT
@@ -418,12 +548,12 @@ class Planner:
         driver = next((d for d in within if d.id == keep[1]), None) or min(
             within,
             key=lambda d: (
-                not speaks(d.languages, job.guest_language),
-                days[d.id][1],
+                not speaks(d.languages, j.guest_language),
+                days[d.id or 0][1],
                 d.id or 0,
             ),
         )
-        return Assignment(vehicle, driver)
+        return Assignment(vehicle.row, driver.row)
 
     def assign(
         self,
@@ -461,6 +591,9 @@ class Planner:
             for other in choice.shared_with:
                 if other.ride_id != ride_id:
                     other.ride_id = ride_id
+                    if other.id in self.windows:
+                        busy_from, busy_until, _, day, driven = self.windows[other.id]
+                        self.windows[other.id] = (busy_from, busy_until, ride_id, day, driven)
                     set_flag(other, SHARED, True)
                     other.version += 1
                     other.updated_at = now

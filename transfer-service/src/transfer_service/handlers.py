@@ -29,8 +29,8 @@ from transfer_service.announce import record_assigned, transfer_assigned
 from transfer_service.assignment import assign
 from transfer_service.config import Settings
 from transfer_service.coverage import retry_uncovered
-from transfer_service.travel import Atlas
 from transfer_service.models import TransferJob, TransferStatus
+from transfer_service.travel import Atlas
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,9 @@ class TransferHandlers:
         self, session: AsyncSession, booking: ReservationConfirmed
     ) -> None:
         atlas = await Atlas.load(session)
-        await self._open(session, await jobs.open_arrival_pickup(session, booking, self.settings, atlas))
+        await self._open(
+            session, await jobs.open_arrival_pickup(session, booking, self.settings, atlas)
+        )
         await self._open(session, await jobs.open_departure(session, booking, self.settings, atlas))
 
     async def _open(self, session: AsyncSession, job: TransferJob | None) -> None:
@@ -78,17 +80,24 @@ class TransferHandlers:
         if await jobs.cancelled_since(session, rid, version):
             log.info("change older than the booking's cancellation", extra={"reservation_id": rid})
             return
+        # Both jobs locked before any crew is: job rows, then vehicles, then drivers, the order
+        # every writer keeps (coverage.py), so a retry pass and this change never deadlock.
+        arrival = await jobs.arrival_pickup(session, rid)
+        departure = await jobs.job_of(session, rid, jobs.DEPARTURE_DROPOFF)
         atlas = await Atlas.load(session)
-        released = await self._follow_arrival(session, change, atlas)
-        released |= await self._follow_departure(session, change, atlas)
+        released = await self._follow_arrival(session, change, arrival, atlas)
+        released |= await self._follow_departure(session, change, departure, atlas)
         if released:  # a crew freed by the change may cover a job left waiting
             await retry_uncovered(session, self.settings)
 
     async def _follow_arrival(
-        self, session: AsyncSession, change: ReservationModified, atlas: Atlas
+        self,
+        session: AsyncSession,
+        change: ReservationModified,
+        job: TransferJob | None,
+        atlas: Atlas,
     ) -> bool:
         rid, version = change.reservation_id, change.aggregate_version
-        job = await jobs.arrival_pickup(session, rid)
         if job is None:
             if change.transfer is None:
                 await jobs.withdraw(session, rid, version)
@@ -103,10 +112,13 @@ class TransferHandlers:
         return await self._move(session, job, version, columns, unknown)
 
     async def _follow_departure(
-        self, session: AsyncSession, change: ReservationModified, atlas: Atlas
+        self,
+        session: AsyncSession,
+        change: ReservationModified,
+        job: TransferJob | None,
+        atlas: Atlas,
     ) -> bool:
-        rid, version = change.reservation_id, change.aggregate_version
-        job = await jobs.job_of(session, rid, jobs.DEPARTURE_DROPOFF)
+        version = change.aggregate_version
         if job is None:
             if change.departure is not None:
                 await self._open(
