@@ -205,6 +205,7 @@ class Planner:
     driver_incidents: dict[int, list[tuple[datetime, datetime | None]]]
     shifts: dict[int, list[tuple[datetime, datetime]]]
     dated: set[int]  # drivers with any dated shift recorded
+    joinable: set[str] = field(default_factory=set)  # shared-ride jobs locked for joining
     live: dict[str, TransferJob] = field(default_factory=dict)
     # Per live job, plain values read once (ORM attribute access is slow in the batch's loops):
     # busy_from, busy_until, ride_id, pickup_date, driven_minutes.
@@ -263,6 +264,21 @@ class Planner:
                 )
             )
         ).all()
+        # The assigned rides a sharing guest may join: their rows are updated (the ride id) by
+        # whoever joins, so they are locked here; SKIP LOCKED, as a row lock taken after the
+        # crew's must never wait (a job held elsewhere is simply not joined this time).
+        ride_ids = [j.id for j in live if j.share_ok and j.status == TransferStatus.ASSIGNED]
+        joinable = set(
+            (
+                await session.exec(
+                    select(TransferJob.id)
+                    .where(col(TransferJob.id).in_(ride_ids))
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if ride_ids
+            else ()
+        )
         first, last = start.date() - timedelta(days=1), end.date() + timedelta(days=1)
         maintenance: dict[int, list[tuple[date, date]]] = defaultdict(list)
         for m in (
@@ -310,6 +326,7 @@ class Planner:
             driver_incidents,
             shifts,
             dated,
+            joinable=joinable,
         )
         for job in live:
             planner._hold(job)
@@ -464,6 +481,8 @@ class Planner:
             if other.ride_id is not None:
                 ride = [j for j in self.live.values() if j.ride_id == other.ride_id]
             seen.update(j.id for j in ride)
+            if any(j.id not in self.joinable for j in ride):
+                continue
             vehicle = vehicles.get(other.vehicle_id or 0)
             driver = drivers.get(other.driver_id or 0)
             if vehicle is None or driver is None:
@@ -605,6 +624,8 @@ class Planner:
             job.ride_id = None
             set_flag(job, SHARED, False)
         job.vehicle_id, job.driver_id = choice.vehicle.id, choice.driver.id
+        if job.share_ok:
+            self.joinable.add(job.id)  # written by this transaction: others may join it
         job.status = TransferStatus.ASSIGNED
         job.uncovered_reason = None
         set_flag(job, UNCOVERED, False)

@@ -45,10 +45,11 @@ class TransferHandlers:
         self, session: AsyncSession, booking: ReservationConfirmed
     ) -> None:
         atlas = await Atlas.load(session)
-        await self._open(
-            session, await jobs.open_arrival_pickup(session, booking, self.settings, atlas)
-        )
-        await self._open(session, await jobs.open_departure(session, booking, self.settings, atlas))
+        # Both opened (their checks read job rows) before either takes the crew's locks.
+        arrival = await jobs.open_arrival_pickup(session, booking, self.settings, atlas)
+        departure = await jobs.open_departure(session, booking, self.settings, atlas)
+        await self._open(session, arrival)
+        await self._open(session, departure)
 
     async def _open(self, session: AsyncSession, job: TransferJob | None) -> None:
         """Assign a newly opened job and write it: one INSERT, assigned or not."""
