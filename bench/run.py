@@ -13,6 +13,8 @@ BENCHMARKS = [
     [str(HERE / "distributed.py"), "--bookings", "400", "--concurrency", "16"],
     [str(HERE / "journey.py"), "--bookings", "300", "--concurrency", "16"],
     [str(HERE / "floor.py"), "--seconds", "10"],
+    [str(HERE / "transfers_day.py"), "sqlite", "--requests", "500"],
+    [str(HERE / "transfers_day.py"), "postgresql", "--requests", "500"],
 ]
 
 if __name__ == "__main__":

@@ -494,6 +494,16 @@ POLICY: dict[str, Operation] = {
         ids=_transfer_id,
         body=lambda c: {"status": "driver_on_site"},
     ),
+    "create_transfer": Operation(
+        who(ok=["dispatcher", "front_desk", "manager", "admin", "guest"]),
+        body=lambda c: {
+            "guest": {"name": "Matrix Guest", "email": unique_email("ride")},
+            "pickup_place": "Bund Garden Hotel",
+            "destination": "Pudong Airport",
+            "pickup_time": f"{(date.today() + timedelta(days=40)).isoformat()}T10:00:00+08:00",
+            "passengers": 1,
+        },
+    ),
     "list_vehicles": Operation(who(ok=FLEET_READERS)),
     "list_drivers": Operation(who(ok=FLEET_READERS)),
     "create_vehicle": Operation(

@@ -131,13 +131,14 @@ async def test_overlapping_pickups_get_different_vehicles_and_drivers(service) -
 
 
 async def test_vehicle_and_driver_are_held_until_cleaned(service) -> None:
-    """10:00 pickup: held 09:30 to 11:00 plus 15 min turnaround. A pickup at 11:40 needs them
-    from 11:10 (clash); one at 11:50 from 11:20 (free)."""
+    """Places unknown, every leg takes the default 60 min. 10:00 pickup: the crew leaves base at
+    08:30 (on site 09:30) and is back at 11:00, plus 15 min turnaround. A pickup at 12:40 needs
+    them from 11:10 (clash); one at 12:50 from 11:20 (free)."""
     vehicle = await service.add_vehicle()
     await service.add_driver()
     first = service.booking(arrival=service.at(10))
-    too_soon = service.booking(arrival=service.at(11, 40))
-    after_cleaning = service.booking(arrival=service.at(11, 50))
+    too_soon = service.booking(arrival=service.at(12, 40))
+    after_cleaning = service.booking(arrival=service.at(12, 50))
 
     for booking in (first, too_soon, after_cleaning):
         service.deliver(booking)

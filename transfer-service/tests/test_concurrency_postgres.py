@@ -1,8 +1,10 @@
 """On PostgreSQL, replicas assigning overlapping pickups at the same moment never share a
 driver or a vehicle. Needs the machine's PostgreSQL; fails (never skips) if it is down."""
 
+import asyncio
 import uuid
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hotel_common.db import drop_database
@@ -33,3 +35,48 @@ async def test_concurrent_overlapping_pickups_never_share_driver_or_vehicle(
     assert len({j["vehicle"]["id"] for j in assigned}) == 5
     assert len({j["driver"]["id"] for j in assigned}) == 5
     assert len(notices) == 5
+
+
+@pytest.mark.infra
+async def test_concurrent_ad_hoc_orders_and_bookings_never_double_book(serve_transfers) -> None:
+    """Twelve rides in one hour, half ordered over HTTP at once, half arriving as bookings on
+    four replicas at the same moment: six crews, six covered, never one crew twice."""
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/test_transfer_{uuid.uuid4().hex}"
+    at = datetime.now(UTC).replace(microsecond=0) + timedelta(days=20)
+    try:
+        async with serve_transfers(url, replicas=4) as service:
+            for _ in range(6):
+                await service.add_vehicle("sedan")
+                await service.add_driver()
+            bookings = [service.booking(arrival=at + timedelta(minutes=5 * i)) for i in range(6)]
+            for booking in bookings:
+                service.deliver(booking)
+            orders = [
+                service.client.post(
+                    "/api/v1/transfers",
+                    json={
+                        "guest": {"name": f"Guest {i}", "email": f"g{i}@example.com"},
+                        "pickup_place": "Bund Garden Hotel",
+                        "destination": "Pudong Airport",
+                        "pickup_time": (at + timedelta(minutes=5 * i + 2)).isoformat(),
+                        "passengers": 1,
+                    },
+                )
+                for i in range(6)
+            ]
+            answers = await asyncio.gather(*orders)
+            assert all(a.status_code == 201 for a in answers), [a.text for a in answers]
+            for booking in bookings:
+                await service.job_for(booking)
+            jobs = await service.jobs()
+    finally:
+        await drop_database(url)
+
+    assert len(jobs) == 12
+    assigned = [j for j in jobs if j["status"] == "assigned"]
+    assert len(assigned) == 6
+    assert len({j["vehicle"]["id"] for j in assigned}) == 6
+    assert len({j["driver"]["id"] for j in assigned}) == 6
+    assert {j["uncovered_reason"] for j in jobs if j["status"] == "requested"} == {
+        "no_vehicle_free"
+    }

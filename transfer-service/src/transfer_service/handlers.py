@@ -9,26 +9,28 @@ events may come in any order.
 """
 
 import logging
+from typing import Any
 
-from hotel_common.contacts import contact_of
 from hotel_common.contracts.reservations import (
-    GuestContact,
     ReservationCancelled,
     ReservationConfirmed,
     ReservationExpired,
     ReservationModified,
     ReservationNoShow,
 )
-from hotel_common.contracts.transfers import TransferAssigned, TransferCancelled
+from hotel_common.contracts.transfers import TransferCancelled
 from hotel_common.events.envelope import newer
 from hotel_common.events.outbox import add_event
 from hotel_common.service import Runtime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from transfer_service import jobs
-from transfer_service.assignment import Assignment, assign
+from transfer_service import audit, jobs
+from transfer_service.announce import record_assigned, transfer_assigned
+from transfer_service.assignment import assign
 from transfer_service.config import Settings
+from transfer_service.coverage import retry_uncovered
 from transfer_service.models import TransferJob, TransferStatus
+from transfer_service.travel import Atlas
 
 log = logging.getLogger(__name__)
 
@@ -40,23 +42,35 @@ class TransferHandlers:
         self.settings = settings
 
     async def reservation_confirmed(
-        self, session: AsyncSession, booking: ReservationConfirmed | ReservationModified
+        self, session: AsyncSession, booking: ReservationConfirmed
     ) -> None:
-        job = await jobs.open_arrival_pickup(session, booking, self.settings)
+        atlas = await Atlas.load(session)
+        # Both opened (their checks read job rows) before either takes the crew's locks.
+        arrival = await jobs.open_arrival_pickup(session, booking, self.settings, atlas)
+        departure = await jobs.open_departure(session, booking, self.settings, atlas)
+        await self._open(session, arrival)
+        await self._open(session, departure)
+
+    async def _open(self, session: AsyncSession, job: TransferJob | None) -> None:
+        """Assign a newly opened job and write it: one INSERT, assigned or not."""
         if job is None:
             return
         assignment = await assign(session, job, self.settings)
-        session.add(job)  # written at the commit, assigned or not: one INSERT
+        session.add(job)
+        audit.record(session, job.id, audit.SYSTEM, "created", kind=job.kind, source=job.source)
         if assignment is not None:
+            record_assigned(session, job, assignment)
             add_event(session, transfer_assigned(job, assignment))
+        else:
+            audit.record(session, job.id, audit.SYSTEM, "uncovered", reason=job.uncovered_reason)
 
     async def reservation_modified(
         self, session: AsyncSession, change: ReservationModified
     ) -> None:
-        """The pickup follows the booking as it now is (the event carries all of it, `changes`
-        only says what moved): moved and its crew re-checked, opened, or called off. Only a
-        confirmed booking has a pickup: a request's is opened by its confirmation, which
-        carries the pickup as it then is; a guest already checked in has arrived."""
+        """The pickup and the drop-off follow the booking as it now is (the event carries all
+        of it, `changes` only says what moved): moved and their crew re-checked, opened, or
+        called off. Only a confirmed booking has them: a request's are opened by its
+        confirmation, which carries them as they then are."""
         rid, version = change.reservation_id, change.aggregate_version
         if change.status != "confirmed":
             log.info(
@@ -67,26 +81,90 @@ class TransferHandlers:
         if await jobs.cancelled_since(session, rid, version):
             log.info("change older than the booking's cancellation", extra={"reservation_id": rid})
             return
-        job = await jobs.arrival_pickup(session, rid)
+        # Both jobs locked before any crew is: job rows, then vehicles, then drivers, the order
+        # every writer keeps (coverage.py), so a retry pass and this change never deadlock.
+        arrival = await jobs.arrival_pickup(session, rid)
+        departure = await jobs.job_of(session, rid, jobs.DEPARTURE_DROPOFF)
+        atlas = await Atlas.load(session)
+        released = await self._follow_arrival(session, change, arrival, atlas)
+        released |= await self._follow_departure(session, change, departure, atlas)
+        if released:  # a crew freed by the change may cover a job left waiting
+            await retry_uncovered(session, self.settings)
+
+    async def _follow_arrival(
+        self,
+        session: AsyncSession,
+        change: ReservationModified,
+        job: TransferJob | None,
+        atlas: Atlas,
+    ) -> bool:
+        rid, version = change.reservation_id, change.aggregate_version
         if job is None:
             if change.transfer is None:
                 await jobs.withdraw(session, rid, version)
-            else:
-                await self.reservation_confirmed(session, change)  # the pickup it now asks for
-            return
+            else:  # the pickup it now asks for
+                await self._open(
+                    session, await jobs.open_arrival_pickup(session, change, self.settings, atlas)
+                )
+            return False
+        if change.transfer is None:
+            return self._stop(session, job, version, "pickup no longer requested")
+        columns, unknown = jobs.plan(change, change.transfer, self.settings, atlas)
+        return await self._move(session, job, version, columns, unknown)
+
+    async def _follow_departure(
+        self,
+        session: AsyncSession,
+        change: ReservationModified,
+        job: TransferJob | None,
+        atlas: Atlas,
+    ) -> bool:
+        version = change.aggregate_version
+        if job is None:
+            if change.departure is not None:
+                await self._open(
+                    session, await jobs.open_departure(session, change, self.settings, atlas)
+                )
+            return False
+        if change.departure is None:
+            return self._stop(session, job, version, "drop-off no longer requested")
+        columns, unknown = jobs.plan_departure(change, change.departure, self.settings, atlas)
+        return await self._move(session, job, version, columns, unknown)
+
+    def _stop(
+        self, session: AsyncSession, job: TransferJob, version: int | None, reason: str
+    ) -> bool:
+        """The booking asks for this job no more: called off if not under way (True: its crew
+        is free)."""
         if not newer(version, job.reservation_version or 0):
-            log.info(
-                "stale change of the booking: its pickup already reflects a later one",
-                extra={"reservation_id": rid, "transfer_id": job.id},
-            )
-            return
+            return False
         job.reservation_version = version
         session.add(job)
-        if change.transfer is None:
-            if job.status in jobs.CANCELLABLE:
-                self._cancelled(session, job, "pickup no longer requested", version)
-            return
-        columns = jobs.plan(change, change.transfer, self.settings)
+        if job.status in jobs.CANCELLABLE:
+            held = job.vehicle_id is not None
+            self._cancelled(session, job, reason, version)
+            return held
+        return False
+
+    async def _move(
+        self,
+        session: AsyncSession,
+        job: TransferJob,
+        version: int | None,
+        columns: dict[str, Any],
+        unknown: bool,
+    ) -> bool:
+        """The job re-planned as the booking now is; True if it held a crew before (its old
+        window is free now)."""
+        rid = job.reservation_id
+        if not newer(version, job.reservation_version or 0):
+            log.info(
+                "stale change of the booking: its job already reflects a later one",
+                extra={"reservation_id": rid, "transfer_id": job.id},
+            )
+            return False
+        job.reservation_version = version
+        session.add(job)
         if job.status == TransferStatus.CANCELLED:
             # Asked for again after a change called it off: the same job, planned afresh.
             jobs.replan(job, columns)
@@ -95,22 +173,30 @@ class TransferHandlers:
         elif job.status not in jobs.MOVABLE:
             jobs.replan(job, {k: v for k, v in columns.items() if k not in jobs.SCHEDULE})
             log.warning(
-                "pickup under way not moved: dispatch tells the driver and the guest",
+                "job under way not moved: dispatch tells the driver and the guest",
                 extra={"reservation_id": rid, "transfer_id": job.id, "status": job.status},
             )
-            return
+            return False
         elif not jobs.replan(job, columns):
-            return  # the pickup did not move (the dates or the room did): nothing to tell
+            return False  # the ride did not move (the dates or the room did): nothing to tell
+        jobs.flag(job, jobs.UNKNOWN_PLACE, unknown)
+        jobs.touch(job)
         keep = (job.vehicle_id, job.driver_id)
         jobs.release_crew(job)
         assignment = await assign(session, job, self.settings, keep=keep)
+        audit.record(session, job.id, audit.SYSTEM, "rescheduled", reason="booking_changed")
         if assignment is not None:
+            record_assigned(session, job, assignment)
             add_event(session, transfer_assigned(job, assignment))
-        elif keep != (None, None):
+            return keep != (None, None)  # its old window is free, whoever kept the crew
+        audit.record(session, job.id, audit.SYSTEM, "uncovered", reason=job.uncovered_reason)
+        if keep != (None, None):
             log.warning(
-                "moved pickup lost its crew: back to dispatch",
+                "moved job lost its crew: back to dispatch",
                 extra={"reservation_id": rid, "transfer_id": job.id, "reason": "rescheduled"},
             )
+            return True
+        return False
 
     async def reservation_cancelled(
         self, session: AsyncSession, cancellation: ReservationCancelled
@@ -137,6 +223,8 @@ class TransferHandlers:
         )
         for job in cancelled:
             self._cancelled(session, job, reason, version)
+        if any(job.vehicle_id is not None for job in cancelled):
+            await retry_uncovered(session, self.settings)  # their crews are free again
 
     def _cancelled(
         self, session: AsyncSession, job: TransferJob, reason: str, version: int | None
@@ -145,6 +233,8 @@ class TransferHandlers:
             jobs.cancel(job, reason)
             session.add(job)
         log.info("transfer cancelled", extra={"transfer_id": job.id})
+        jobs.touch(job)
+        audit.record(session, job.id, audit.SYSTEM, "cancelled", reason=reason)
         add_event(
             session,
             TransferCancelled(
@@ -154,27 +244,6 @@ class TransferHandlers:
                 aggregate_version=version,
             ),
         )
-
-
-def transfer_assigned(job: TransferJob, assignment: Assignment) -> TransferAssigned:
-    guest = GuestContact.model_validate(contact_of(job))
-    return TransferAssigned(
-        transfer_id=job.id,
-        reservation_id=job.reservation_id,
-        confirmation_number=job.confirmation_number,
-        guest=guest,
-        pickup_place=job.pickup_place,
-        destination=job.destination,
-        pickup_time=job.pickup_time,
-        driver_on_site_at=job.driver_on_site_at,
-        flight_number=job.flight_number,
-        driver_name=assignment.driver.name,
-        driver_phone=assignment.driver.phone,
-        vehicle_plate=assignment.vehicle.plate,
-        vehicle_description=assignment.vehicle.description,
-        property_timezone=job.property_timezone,
-        aggregate_version=job.reservation_version,
-    )
 
 
 def subscribe(runtime: Runtime[Settings]) -> None:

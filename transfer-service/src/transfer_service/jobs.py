@@ -14,12 +14,13 @@ before versions existed) count as not newer: the cancellation wins.
 """
 
 import logging
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hotel_common.contacts import contact_columns
 from hotel_common.contracts.reservations import (
+    DepartureRequest,
     ReservationConfirmed,
     ReservationModified,
     TransferRequest,
@@ -37,18 +38,23 @@ from transfer_service.config import Settings
 from transfer_service.models import (
     CancelledReservation,
     Driver,
+    Place,
+    PlaceKind,
     ProgressStatus,
     TransferJob,
     TransferKind,
     TransferPublic,
     TransferStatus,
+    Transport,
     Vehicle,
     WithdrawnPickup,
 )
+from transfer_service.travel import Atlas
 
 log = logging.getLogger(__name__)
 
 ARRIVAL_PICKUP = TransferKind.ARRIVAL_PICKUP
+DEPARTURE_DROPOFF = TransferKind.DEPARTURE_DROPOFF
 # Before the guest boards a job can still be called off (docs/domain.md, Job states).
 CANCELLABLE = (TransferStatus.REQUESTED, TransferStatus.ASSIGNED, TransferStatus.DRIVER_ON_SITE)
 # Before the driver is on his way to the meeting point a job can still be moved; once he is on
@@ -88,7 +94,7 @@ _OPENING_CHECKS = select(
 
 
 async def open_arrival_pickup(
-    session: AsyncSession, booking: Shaping, settings: Settings
+    session: AsyncSession, booking: Shaping, settings: Settings, atlas: Atlas
 ) -> TransferJob | None:
     """The pickup the booking asked for; None if it asked for none or already has one, or a
     later version of it is known to have been cancelled or to ask for none.
@@ -121,15 +127,42 @@ async def open_arrival_pickup(
             extra={"reservation_id": booking.reservation_id, "transfer_id": checks.job_id},
         )
         return None
-    return TransferJob(
+    columns, unknown = plan(booking, request, settings, atlas)
+    job = TransferJob(
         reservation_id=booking.reservation_id,
         kind=ARRIVAL_PICKUP,
-        **plan(booking, request, settings),
+        **columns,
         reservation_version=booking.aggregate_version,
     )
+    flag(job, UNKNOWN_PLACE, unknown)
+    return job
 
 
-# What a plan sets that the guest and the driver see: a change of any of these moves the pickup.
+async def open_departure(
+    session: AsyncSession, booking: Shaping, settings: Settings, atlas: Atlas
+) -> TransferJob | None:
+    """The departure drop-off the booking asked for; None if it asked for none, already has
+    one, or is known cancelled at this version or later. Not yet in the session."""
+    request = booking.departure
+    if request is None:
+        return None
+    if await cancelled_since(session, booking.reservation_id, booking.aggregate_version):
+        return None
+    if await job_of(session, booking.reservation_id, DEPARTURE_DROPOFF) is not None:
+        return None
+    columns, unknown = plan_departure(booking, request, settings, atlas)
+    job = TransferJob(
+        reservation_id=booking.reservation_id,
+        kind=DEPARTURE_DROPOFF,
+        **columns,
+        reservation_version=booking.aggregate_version,
+    )
+    flag(job, UNKNOWN_PLACE, unknown)
+    return job
+
+
+# What a plan sets that the guest and the driver see, or that the crew must fit: a change of
+# any of these moves the pickup (and re-checks its crew).
 PICKUP_FIELDS = (
     "flight_number",
     "pickup_place",
@@ -137,10 +170,18 @@ PICKUP_FIELDS = (
     "pickup_time",
     "passengers",
     "luggage",
+    "child_seats",
+    "wheelchair",
+    "language",
+    "share_ok",
 )
 # What a plan derives from the pickup: with PICKUP_FIELDS, what a job under way keeps as it is.
 SCHEDULE = (
     *PICKUP_FIELDS,
+    "transport",
+    "flight_time",
+    "pickup_place_id",
+    "destination_place_id",
     "driver_on_site_at",
     "ends_at",
     "busy_from",
@@ -149,38 +190,174 @@ SCHEDULE = (
     "pickup_date",
     "property_timezone",
 )
+UNKNOWN_PLACE = "unknown_place"
 
 
-def plan(booking: Shaping, request: TransferRequest, settings: Settings) -> dict[str, Any]:
-    """The job's columns for the pickup `request` of `booking` as it is at its version."""
+def flag(job: TransferJob, name: str, on: bool) -> None:
+    """Set or clear one of the job's flags (a new list: the JSON column sees the change)."""
+    flags = [f for f in job.flags or [] if f != name]
+    job.flags = [*flags, name] if on else flags
+
+
+def transport_of(given: str | None, place: Place | None) -> str:
+    """The transport a request names; unnamed, a train from a station, else an international
+    flight (the longest free wait and check-in buffer: never too early a no-show or too late a
+    departure)."""
+    if given in {t.value for t in Transport}:
+        return str(given)
+    if place is not None and place.kind == PlaceKind.STATION:
+        return Transport.TRAIN
+    return Transport.INTERNATIONAL_FLIGHT
+
+
+def checkin_minutes(transport: str, settings: Settings) -> int:
+    return {
+        Transport.INTERNATIONAL_FLIGHT: settings.checkin_international_minutes,
+        Transport.DOMESTIC_FLIGHT: settings.checkin_domestic_minutes,
+        Transport.TRAIN: settings.checkin_train_minutes,
+    }[Transport(transport)]
+
+
+def window(
+    pickup: datetime, out: int, ride: int, back: int, timezone: str, settings: Settings
+) -> dict[str, Any]:
+    """The job's times from its pickup and its three legs (minutes): base -> pickup point,
+    pickup point -> destination, destination -> base (docs/domain.md, the crew window)."""
+    on_site = pickup - settings.on_site_lead
+    ends = pickup + timedelta(minutes=ride)
+    return {
+        "pickup_time": pickup,
+        "driver_on_site_at": on_site,
+        "ends_at": ends,
+        "busy_from": on_site - timedelta(minutes=out),
+        "busy_until": ends + timedelta(minutes=back),
+        "driven_minutes": out + ride + back,
+        "pickup_date": local_date(pickup, timezone),
+        "property_timezone": timezone,
+    }
+
+
+def _needs(request: TransferRequest | DepartureRequest) -> dict[str, Any]:
+    return {
+        "passengers": request.passengers,
+        "luggage": request.luggage,
+        "child_seats": request.child_seats or 0,
+        "wheelchair": bool(request.wheelchair),
+        "language": request.language,
+        "sign_name": request.sign_name,
+        "notes": request.notes,
+        "share_ok": bool(request.share_ok),
+    }
+
+
+def plan(
+    booking: Shaping, request: TransferRequest, settings: Settings, atlas: Atlas
+) -> tuple[dict[str, Any], bool]:
+    """The arrival pickup's columns for `request` of `booking` as it is at its version, and
+    whether a place is unknown (its legs then take the default trip length). The property is
+    the base: the crew starts there and the ride ends there."""
     pickup = as_utc(request.arrival_time)
+    origin = atlas.resolve(request.pickup_place)
+    home = atlas.resolve(booking.property_name)
+    origin_id, home_id = _id(origin), _id(home)
+    default = settings.trip_minutes
+    leg = atlas.minutes(home_id, origin_id, default)
+    ride = atlas.minutes(origin_id, home_id, default)
     return {
         "confirmation_number": booking.confirmation_number,
         **contact_columns(booking.guest),
         "flight_number": request.flight_number,
+        "transport": transport_of(request.transport, origin),
+        "flight_time": pickup,
         "pickup_place": request.pickup_place,
         "destination": booking.property_name,
-        "pickup_time": pickup,
-        "driver_on_site_at": pickup - settings.on_site_lead,
-        "ends_at": pickup + settings.trip,
-        "busy_from": pickup - settings.on_site_lead,
-        "busy_until": pickup + settings.trip,
-        "driven_minutes": settings.trip_minutes,
-        "pickup_date": local_date(pickup, booking.property_timezone),
-        "property_timezone": booking.property_timezone,
-        "passengers": request.passengers,
-        "luggage": request.luggage,
-    }
+        "pickup_place_id": origin_id,
+        "destination_place_id": home_id,
+        **window(pickup, leg, ride, 0, booking.property_timezone, settings),
+        **_needs(request),
+        "fare_included": bool(booking.transfers_included),
+    }, origin is None or home is None
 
 
-async def arrival_pickup(session: AsyncSession, reservation_id: str) -> TransferJob | None:
-    """The reservation's arrival pickup, locked against dispatch's progress reports."""
+def plan_departure(
+    booking: Shaping, request: DepartureRequest, settings: Settings, atlas: Atlas
+) -> tuple[dict[str, Any], bool]:
+    """The departure drop-off: it leaves the property (the base) early enough for the check-in
+    buffer of its transport plus the drive, and the crew drives back afterwards."""
+    departs = as_utc(request.departure_time)
+    home = atlas.resolve(booking.property_name)
+    target = atlas.resolve(request.dropoff_place)
+    home_id, target_id = _id(home), _id(target)
+    default = settings.trip_minutes
+    ride = atlas.minutes(home_id, target_id, default)
+    back = atlas.minutes(target_id, home_id, default)
+    transport = transport_of(request.transport, target)
+    pickup = departs - timedelta(minutes=checkin_minutes(transport, settings) + ride)
+    return {
+        "confirmation_number": booking.confirmation_number,
+        **contact_columns(booking.guest),
+        "flight_number": request.flight_number,
+        "transport": transport,
+        "flight_time": departs,
+        "pickup_place": booking.property_name,
+        "destination": request.dropoff_place,
+        "pickup_place_id": home_id,
+        "destination_place_id": target_id,
+        **window(pickup, 0, ride, back, booking.property_timezone, settings),
+        **_needs(request),
+        "fare_included": bool(booking.transfers_included),
+    }, home is None or target is None
+
+
+def plan_ad_hoc(
+    pickup: datetime,
+    pickup_place: str,
+    destination: str,
+    timezone: str,
+    settings: Settings,
+    atlas: Atlas,
+) -> tuple[dict[str, Any], bool]:
+    """An ad-hoc ride between any two places. Its base is the property among its two places,
+    else the first property place known (the crew drives out from the hotel and back)."""
+    origin, target = atlas.resolve(pickup_place), atlas.resolve(destination)
+    if origin is not None and origin.kind == PlaceKind.PROPERTY:
+        base: Place | None = origin
+    elif target is not None and target.kind == PlaceKind.PROPERTY:
+        base = target
+    else:
+        base = atlas.first_property()
+    origin_id, target_id, base_id = _id(origin), _id(target), _id(base)
+    default = settings.trip_minutes
+    out = atlas.minutes(base_id, origin_id, default)
+    ride = atlas.minutes(origin_id, target_id, default)
+    back = atlas.minutes(target_id, base_id, default)
+    return {
+        "pickup_place": pickup_place,
+        "destination": destination,
+        "pickup_place_id": origin_id,
+        "destination_place_id": target_id,
+        **window(as_utc(pickup), out, ride, back, timezone, settings),
+    }, origin is None or target is None
+
+
+def _id(place: Place | None) -> int | None:
+    return None if place is None else place.id
+
+
+async def job_of(
+    session: AsyncSession, reservation_id: str, kind: TransferKind = ARRIVAL_PICKUP
+) -> TransferJob | None:
+    """The reservation's job of `kind`, locked against dispatch's progress reports."""
     query = (
         select(TransferJob)
-        .where(TransferJob.reservation_id == reservation_id, TransferJob.kind == ARRIVAL_PICKUP)
+        .where(TransferJob.reservation_id == reservation_id, TransferJob.kind == kind)
         .with_for_update()
     )
     return (await session.exec(query)).first()
+
+
+async def arrival_pickup(session: AsyncSession, reservation_id: str) -> TransferJob | None:
+    return await job_of(session, reservation_id, ARRIVAL_PICKUP)
 
 
 async def cancelled_since(session: AsyncSession, reservation_id: str, version: int | None) -> bool:

@@ -8,6 +8,7 @@ from hotel_common.service import ServiceSpec, create_service_app
 
 from transfer_service.api import routers
 from transfer_service.config import Settings
+from transfer_service.coverage import retry_forever
 from transfer_service.handlers import subscribe
 from transfer_service.seed import seed
 
@@ -20,6 +21,7 @@ SPEC = ServiceSpec(
     settings_class=Settings,
     subscribe=subscribe,
     seed=seed,
+    workers=[retry_forever],
 )
 
 

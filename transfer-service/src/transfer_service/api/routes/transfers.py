@@ -3,19 +3,22 @@ driver; drivers (and dispatch) report a job's progress. Who sees which job: `acc
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Response
 from hotel_common.bounds import RowId
 from hotel_common.contract import example
-from hotel_common.deps import SessionDep
+from hotel_common.deps import SessionDep, get_settings
 from hotel_common.errors import problems
 from hotel_common.pagination import Page, PagingDep
 from hotel_common.principal import PrincipalDep
 from hotel_common.time import IsoDate
 
-from transfer_service import access, jobs
+from transfer_service import access, adhoc, jobs
+from transfer_service.adhoc import TransferCreate
+from transfer_service.config import Settings
 from transfer_service.models import ProgressUpdate, TransferPublic, TransferStatus
 
 router = APIRouter(prefix="/api/v1/transfers", tags=["transfers"])
+SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 EXAMPLE: dict[str, Any] = {
     "id": "6f1c2a9e-3b7d-4e0a-9c51-2d8e4f7a1b3c",
@@ -140,3 +143,54 @@ async def report_transfer_progress(
     await jobs.report_progress(session, transfer_id, body.status, visible)
     await session.commit()
     return await jobs.get_job(session, transfer_id)
+
+
+AD_HOC_EXAMPLE: dict[str, Any] = {
+    "guest": {"name": "Lin Mei", "email": "lin.mei@example.com", "language": "zh-Hans"},
+    "pickup_place": "Bund Garden Hotel",
+    "destination": "Shanghai Hongqiao Railway Station",
+    "pickup_time": "2030-06-01T08:00:00+08:00",
+    "passengers": 2,
+    "luggage": 2,
+    "transport": "train",
+    "flight_number": "G7",
+}
+
+
+@router.post(
+    "",
+    response_model=TransferPublic,
+    status_code=201,
+    summary="Order an ad-hoc transfer",
+    openapi_extra={"requestBody": {"content": {"application/json": {"example": AD_HOC_EXAMPLE}}}},
+    responses={
+        201: example(EXAMPLE | {"kind": "ad_hoc", "reservation_id": None, "source": "staff"}),
+        **problems(
+            {
+                401: "unauthenticated: no signed-in caller",
+                403: "forbidden: only dispatch, the front desk, managers and signed-in guests",
+                422: "pickup_past, too_many_passengers, guest_email_required, or an invalid "
+                "or unknown field",
+            }
+        ),
+    },
+)
+async def create_transfer(
+    session: SessionDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    body: TransferCreate,
+    response: Response,
+) -> TransferPublic:
+    """A ride between any two places outside a booking, assigned at once when a vehicle and a
+    driver may take it (else `requested` with its `uncovered_reason`, retried automatically).
+
+    Dispatchers, the front desk and managers order for any guest (`guest.email` required); a
+    signed-in guest orders for themselves (the job carries the address they signed in with).
+    Refused with nothing written: a pickup time already past (422 `pickup_past`), more
+    passengers than any vehicle seats (422 `too_many_passengers`), an unknown field (422).
+    Send an `Idempotency-Key` header: a retry with it orders once."""
+    job = await adhoc.create(session, body, principal, settings)
+    await session.commit()
+    response.headers["Location"] = f"/api/v1/transfers/{job.id}"
+    return await jobs.get_job(session, job.id)
