@@ -25,7 +25,7 @@ from hotel_common.events.outbox import add_event
 from hotel_common.service import Runtime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from transfer_service import jobs
+from transfer_service import flights, jobs
 from transfer_service.assignment import Assignment, assign
 from transfer_service.config import Settings
 from transfer_service.models import TransferJob, TransferStatus
@@ -87,6 +87,7 @@ class TransferHandlers:
                 self._cancelled(session, job, "pickup no longer requested", version)
             return
         columns = jobs.plan(change, change.transfer, self.settings)
+        previous_pickup = job.pickup_time  # issue 18: a moved pickup is rescheduled (flights.py)
         if job.status == TransferStatus.CANCELLED:
             # Asked for again after a change called it off: the same job, planned afresh.
             jobs.replan(job, columns)
@@ -106,7 +107,10 @@ class TransferHandlers:
         assignment = await assign(session, job, self.settings, keep=keep)
         if assignment is not None:
             add_event(session, transfer_assigned(job, assignment))
-        elif keep != (None, None):
+        if keep != (None, None) and job.pickup_time != previous_pickup:
+            crew = (assignment.vehicle, assignment.driver) if assignment else (None, None)
+            flights.rescheduled_by_booking(session, job, previous_pickup, *crew)
+        if assignment is None and keep != (None, None):
             log.warning(
                 "moved pickup lost its crew: back to dispatch",
                 extra={"reservation_id": rid, "transfer_id": job.id, "reason": "rescheduled"},

@@ -3,16 +3,17 @@ driver; drivers (and dispatch) report a job's progress. Who sees which job: `acc
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from hotel_common.bounds import RowId
 from hotel_common.contract import example
-from hotel_common.deps import SessionDep
+from hotel_common.deps import SessionDep, get_settings
 from hotel_common.errors import problems
 from hotel_common.pagination import Page, PagingDep
 from hotel_common.principal import PrincipalDep
 from hotel_common.time import IsoDate
 
-from transfer_service import access, jobs
+from transfer_service import access, audit, jobs, live
+from transfer_service.config import Settings
 from transfer_service.models import ProgressUpdate, TransferPublic, TransferStatus
 
 router = APIRouter(prefix="/api/v1/transfers", tags=["transfers"])
@@ -128,7 +129,11 @@ async def get_transfer(
     },
 )
 async def report_transfer_progress(
-    session: SessionDep, principal: PrincipalDep, transfer_id: str, body: ProgressUpdate
+    session: SessionDep,
+    settings: Annotated[Settings, Depends(get_settings)],
+    principal: PrincipalDep,
+    transfer_id: str,
+    body: ProgressUpdate,
 ) -> TransferPublic:
     """Move a job one step forward: assigned -> driver_on_site -> in_progress -> completed.
 
@@ -136,7 +141,9 @@ async def report_transfer_progress(
     cancelled or unassigned job does not move: 409 `invalid_transition` with the job's
     `current_status`. Answers the job as it now is.
     """
+    # Issue 18: the same code as the live steps (POST .../on-site, /on-board, /complete).
     visible = access.progress_jobs_of(principal)
-    await jobs.report_progress(session, transfer_id, body.status, visible)
+    step = live.FROM_PROGRESS[body.status]
+    await live.report(session, settings, transfer_id, step, visible, audit.actor_of(principal))
     await session.commit()
     return await jobs.get_job(session, transfer_id)
