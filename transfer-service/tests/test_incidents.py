@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 from hotel_common.principal import Role
-from hotel_common.testing import assert_problem
+from hotel_common.testing import assert_problem, eventually, running
+from notification_service.config import Settings as NoticeSettings
+from notification_service.main import create_app as notices_app
 
 from .dispatch_world import BACKENDS, Desk, local, open_desk, staff
 
@@ -150,3 +152,39 @@ async def test_incidents_are_reported_by_dispatch_and_well_formed(desk: Desk) ->
     assert_problem(missing, 404, "vehicle_not_found")
     assert_problem(await desk.client.get("/api/v1/incidents/999999"), 404, "incident_not_found")
     assert (await desk.client.get("/api/v1/incidents")).json()["items"] == []
+
+
+async def test_the_guests_of_a_broken_down_car_get_the_new_one_in_their_language(
+    tmp_path: Path,
+) -> None:
+    """The whole chain on one bus: the breakdown reported to transfer-service, the three guests'
+    notices written by notification-service, each in the guest's language."""
+    async with open_desk("sqlite", tmp_path) as desk:
+        notice_settings = NoticeSettings(
+            database_url=f"sqlite+aiosqlite:///{tmp_path}/notices.db", log_json=False
+        )
+        async with running(notices_app(notice_settings, broker=desk.service.broker)) as notices:
+            broken = await desk.vehicle(seats=3)
+            spare = await desk.vehicle(seats=6, luggage=6)
+            for _ in range(3):
+                await desk.driver()
+            languages = ["en", "zh-Hans", "zh-Hant"]
+            jobs = [
+                await desk.booking(local(hour), language=language)
+                for hour, language in zip((8, 12, 16), languages, strict=True)
+            ]
+            outcome = await report(desk, kind="vehicle_breakdown", vehicle_id=broken["id"])
+            assert len(outcome["reassigned"]) == 3  # type: ignore[arg-type]
+
+            async def told() -> list[dict[str, object]]:
+                response = await notices.get(
+                    "/api/v1/notifications", params={"kind": "transfer_reassigned"}
+                )
+                return list(response.json()["items"])
+
+            found = await eventually(told, lambda items: len(items) == 3)
+    by_booking = {n["reservation_id"]: n for n in found}
+    for job, language in zip(jobs, languages, strict=True):
+        notice = by_booking[job["reservation_id"]]
+        assert notice["language"] == language
+        assert spare["plate"] in str(notice["subject"])
