@@ -37,7 +37,7 @@ async def test_a_flight_three_hours_late_moves_the_pickup_and_changes_the_driver
 ) -> None:
     vehicle = await desk.vehicle()
     early = await desk.driver("Early Shift", start="06:00", end="13:30")
-    late = await desk.driver("Late Shift", start="12:00", end="23:00")
+    late = await desk.driver("Late Shift", start="10:00", end="23:00")
     job = await desk.booking(local(10), flight="MU5101")
     assert job["driver"]["id"] == early["id"]
 
