@@ -194,6 +194,35 @@ def _transfer_id(call: Call) -> list[str]:
     return [str(_aimed(call.live.records.transfers, call)["id"])]
 
 
+def _incident_id(call: Call) -> list[str]:
+    """An incident of its own for each probe (made by the admin) on a vehicle of its own, years
+    ahead: reporting it moves no job the other probes aim at."""
+    vehicle = call.admin.post(
+        f"{PREFIX}/vehicles",
+        json={
+            "plate": f"I-{_hex()}",
+            "description": "Incident probe",
+            "vehicle_class": "sedan",
+            "seats": 3,
+            "luggage_capacity": 2,
+        },
+    )
+    assert vehicle.status_code == 201, vehicle.text
+    starts = date.today() + timedelta(days=3 * 365)
+    made = call.admin.post(
+        f"{PREFIX}/incidents",
+        json={
+            "kind": "vehicle_breakdown",
+            "vehicle_id": vehicle.json()["id"],
+            "starts_at": f"{starts.isoformat()}T00:00:00Z",
+            "ends_at": f"{(starts + timedelta(days=1)).isoformat()}T00:00:00Z",
+            "description": "Access matrix",
+        },
+    )
+    assert made.status_code == 201, made.text
+    return [str(made.json()["incident"]["id"])]
+
+
 def _notification_id(call: Call) -> list[str]:
     return [str(_aimed(call.live.records.notifications, call))]
 
@@ -503,6 +532,39 @@ POLICY: dict[str, Operation] = {
             "pickup_time": f"{(date.today() + timedelta(days=40)).isoformat()}T10:00:00+08:00",
             "passengers": 1,
         },
+    ),
+    # issue 18, dispatch & live. Dispatcher actions get a body that fails validation (422):
+    # a probe must not move the pickups the other probes aim at.
+    "assign_transfer": Operation(
+        who(ok=["dispatcher", "admin"]),
+        ids=_transfer_id,
+        body=lambda c: {"vehicle_id": 0, "driver_id": 0},
+    ),
+    "swap_transfer_crew": Operation(
+        who(ok=["dispatcher", "admin"]), ids=_transfer_id, body=lambda c: {}
+    ),
+    "unassign_transfer": Operation(
+        who(ok=["dispatcher", "admin"]), ids=_transfer_id, body=lambda c: {"reason": ""}
+    ),
+    "cancel_transfer": Operation(
+        who(ok=["dispatcher", "admin"]), ids=_transfer_id, body=lambda c: {"reason": ""}
+    ),
+    "get_transfer_audit": Operation(who(ok=FLEET_READERS), ids=_transfer_id),
+    **{
+        f"report_transfer_{step}": Operation(
+            who(ok=["dispatcher", "admin"], own=["driver"]), ids=_transfer_id
+        )
+        for step in ("en_route", "on_site", "on_board", "complete", "no_show")
+    },
+    "create_incident": Operation(
+        who(ok=FLEET_READERS),
+        body=lambda c: {"kind": "vehicle_breakdown", "description": "no vehicle named"},
+    ),
+    "list_incidents": Operation(who(ok=FLEET_READERS)),
+    "get_incident": Operation(who(ok=FLEET_READERS), ids=_incident_id),
+    "resolve_incident": Operation(who(ok=FLEET_READERS), ids=_incident_id),
+    "create_flight_update": Operation(
+        who(ok=FLEET_READERS), body=lambda c: {"flight_number": "ZZ999"}
     ),
     "list_vehicles": Operation(who(ok=FLEET_READERS)),
     "list_drivers": Operation(who(ok=FLEET_READERS)),

@@ -22,7 +22,12 @@ from hotel_common.contracts.reservations import (
     ReservationExpired,
     ReservationModified,
 )
-from hotel_common.contracts.transfers import TransferAssigned
+from hotel_common.contracts.transfers import (
+    TransferAssigned,
+    TransferReassigned,
+    TransferRescheduled,
+    TransferStatusChanged,
+)
 from hotel_common.events.envelope import Envelope, IntegrationEvent
 from hotel_common.events.memory import InMemoryBroker
 from hotel_common.testing import (
@@ -125,6 +130,70 @@ class Samples:
 
     def assigned(self, language: Language = "en", **overrides: Any) -> TransferAssigned:
         return transfer_assigned(**{"guest": guest_contact(language), **overrides})
+
+    def _job(self, language: Language, overrides: dict[str, Any]) -> dict[str, Any]:
+        """What every issue-18 event of a job carries, as transfer-service sends it."""
+        assigned = self.assigned(language)
+        return {
+            "transfer_id": assigned.transfer_id,
+            "reservation_id": assigned.reservation_id,
+            "guest": assigned.guest,
+            "property_timezone": assigned.property_timezone,
+            "aggregate_version": 3,
+            **overrides,
+        }
+
+    def rescheduled(self, language: Language = "en", **overrides: Any) -> TransferRescheduled:
+        """The pickup three hours later with its flight, another driver now (version 3)."""
+        assigned = self.assigned(language)
+        return TransferRescheduled(
+            **{
+                "confirmation_number": assigned.confirmation_number,
+                "reason": "flight_delayed",
+                "flight_number": "MU5101",
+                "previous_pickup_time": assigned.pickup_time,
+                "pickup_time": assigned.pickup_time + timedelta(hours=3),
+                "driver_on_site_at": assigned.driver_on_site_at + timedelta(hours=3),
+                "pickup_place": assigned.pickup_place,
+                "destination": assigned.destination,
+                "driver_name": "Zhao Min",
+                "driver_phone": "+8613800138111",
+                "vehicle_plate": assigned.vehicle_plate,
+                "vehicle_description": assigned.vehicle_description,
+                **self._job(language, overrides),
+            }
+        )
+
+    def reassigned(self, language: Language = "en", **overrides: Any) -> TransferReassigned:
+        """Another van and driver after a breakdown (version 3)."""
+        assigned = self.assigned(language)
+        return TransferReassigned(
+            **{
+                "confirmation_number": assigned.confirmation_number,
+                "reason": "vehicle_breakdown",
+                "pickup_time": assigned.pickup_time,
+                "driver_on_site_at": assigned.driver_on_site_at,
+                "pickup_place": assigned.pickup_place,
+                "destination": assigned.destination,
+                "flight_number": "MU5101",
+                "driver_name": "Chen Jie",
+                "driver_phone": "+8613800138222",
+                "vehicle_plate": "沪B·V0002",
+                "vehicle_description": "Buick GL8 (silver)",
+                **self._job(language, overrides),
+            }
+        )
+
+    def no_show(self, language: Language = "en", **overrides: Any) -> TransferStatusChanged:
+        assigned = self.assigned(language)
+        return TransferStatusChanged(
+            **{
+                "status": "no_show",
+                "previous_status": "driver_on_site",
+                "at": assigned.pickup_time + timedelta(minutes=75),
+                **self._job(language, overrides),
+            }
+        )
 
     def cancelled(self, language: Language = "en", **overrides: Any) -> ReservationCancelled:
         return reservation_cancelled(**{"guest": guest_contact(language), **overrides})

@@ -1,6 +1,7 @@
 """Every kind of notice has a template in every language, and each template shows every value
 it is given (so none silently drops the confirmation number, a date or the driver's phone)."""
 
+from dataclasses import replace
 from importlib.resources import files
 
 import jinja2
@@ -18,6 +19,14 @@ def sample_notice(samples: Samples, kind: str, language: str) -> notices.Notice:
         return notices.confirmation(samples.confirmed(language, with_transfer=True))
     if kind == "transfer_assigned":
         return notices.pickup(samples.assigned(language), "Harbour View Hotel")
+    if kind == "transfer_rescheduled":
+        return notices.rescheduled(samples.rescheduled(language), "Harbour View Hotel")
+    if kind == "transfer_reassigned":
+        return notices.reassigned(samples.reassigned(language), "Harbour View Hotel")
+    if kind == "transfer_no_show":
+        # Its booking number: the sample job's event names none, the notice would show it.
+        notice = notices.no_show(samples.no_show(language), "Harbour View Hotel")
+        return replace(notice, context=notice.context | {"confirmation_number": "HV7K3Q9D"})
     if kind == "sign_in_code":
         return notices.sign_in(samples.sign_in(language), "Harbour View Hotel", utcnow())
     if kind == "reservation_modified":

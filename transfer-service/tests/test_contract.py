@@ -58,6 +58,22 @@ EXPECTED = {
     ("get", "/api/v1/travel-times"): {"400"},
     ("put", "/api/v1/travel-times/{from_place_id}/{to_place_id}"): {"404"},
     ("delete", "/api/v1/travel-times/{from_place_id}/{to_place_id}"): {"404"},
+    # issue 18, dispatch & live
+    ("post", "/api/v1/transfers/{transfer_id}/assign"): {"404", "409"},
+    ("post", "/api/v1/transfers/{transfer_id}/swap"): {"404", "409"},
+    ("post", "/api/v1/transfers/{transfer_id}/unassign"): {"404", "409"},
+    ("post", "/api/v1/transfers/{transfer_id}/cancel"): {"404", "409"},
+    ("get", "/api/v1/transfers/{transfer_id}/audit"): {"404"},
+    ("post", "/api/v1/transfers/{transfer_id}/en-route"): {"404", "409"},
+    ("post", "/api/v1/transfers/{transfer_id}/on-site"): {"404", "409"},
+    ("post", "/api/v1/transfers/{transfer_id}/on-board"): {"404", "409"},
+    ("post", "/api/v1/transfers/{transfer_id}/complete"): {"404", "409"},
+    ("post", "/api/v1/transfers/{transfer_id}/no-show"): {"404", "409"},
+    ("post", "/api/v1/incidents"): {"404"},
+    ("get", "/api/v1/incidents"): {"400"},
+    ("get", "/api/v1/incidents/{incident_id}"): {"404"},
+    ("post", "/api/v1/incidents/{incident_id}/resolve"): {"404", "409"},
+    ("post", "/api/v1/flight-updates"): set(),
 }
 
 

@@ -61,6 +61,8 @@ OVERTAKEN_KINDS = (
     Kind.TRANSFER_ASSIGNED,
     Kind.RESERVATION_MODIFIED,
     Kind.RESERVATION_EXPIRED,
+    Kind.TRANSFER_RESCHEDULED,
+    Kind.TRANSFER_REASSIGNED,
 )
 
 
@@ -164,6 +166,7 @@ class Delivery:
             await self._expire(session, now)
             other = aliased(Notification)  # not correlated with the rows being claimed
             sending = select(other.reservation_id).where(
+                col(other.reservation_id).is_not(None),  # NULL in an IN list blocks every row
                 other.status == "queued",
                 col(other.kind).in_(OVERTAKEN_KINDS),
                 col(other.leased_until) > now,

@@ -24,7 +24,12 @@ from hotel_common.contracts.reservations import (
     ReservationExpired,
     ReservationModified,
 )
-from hotel_common.contracts.transfers import TransferAssigned
+from hotel_common.contracts.transfers import (
+    TransferAssigned,
+    TransferReassigned,
+    TransferRescheduled,
+    TransferStatusChanged,
+)
 from hotel_common.db import after_commit
 from hotel_common.events.envelope import IntegrationEvent, newer
 from hotel_common.service import Runtime
@@ -55,11 +60,59 @@ class NoticeHandlers:
         self._queue(session, event, notices.confirmation(event))
 
     async def transfer_assigned(self, session: AsyncSession, event: TransferAssigned) -> None:
-        if event.reservation_id is None or await _cancelled(session, event.reservation_id):
-            return
-        if await _told_later(session, event, Kind.TRANSFER_ASSIGNED):
-            return  # a pickup moved since: the guest has the newer one
+        # An ad-hoc job (no booking) has no cancellation or booking version to compare with.
+        if event.reservation_id is not None:
+            if await _cancelled(session, event.reservation_id):
+                return
+            if await _told_later(session, event, Kind.TRANSFER_ASSIGNED):
+                return  # a pickup moved since: the guest has the newer one
         self._queue(session, event, notices.pickup(event, self.signature))
+
+    async def transfer_rescheduled(self, session: AsyncSession, event: TransferRescheduled) -> None:
+        if event.reason == "booking_changed":
+            # The guest moved it: told by the booking's change and the pickup's new notice.
+            log.info("pickup moved with the booking: no notice of its own", extra=_job(event))
+            return
+        if await self._stale(session, event):
+            return
+        self._queue(session, event, notices.rescheduled(event, self.signature))
+
+    async def transfer_reassigned(self, session: AsyncSession, event: TransferReassigned) -> None:
+        if await self._stale(session, event):
+            return
+        self._queue(session, event, notices.reassigned(event, self.signature))
+
+    async def transfer_status_changed(
+        self, session: AsyncSession, event: TransferStatusChanged
+    ) -> None:
+        """Of the live steps only a no-show is told (the guest was there for the others; the
+        receipt is the front desk's, with the folio)."""
+        if event.status != "no_show":
+            return
+        if event.reservation_id is not None and await _cancelled(session, event.reservation_id):
+            return
+        self._queue(session, event, notices.no_show(event, self.signature))
+
+    async def _stale(
+        self, session: AsyncSession, event: TransferRescheduled | TransferReassigned
+    ) -> bool:
+        """The booking was cancelled, or the guest was already told of a later version of the
+        job (a retried event overtaken by a newer one would name a time or a car no longer
+        true)."""
+        if event.reservation_id is not None and await _cancelled(session, event.reservation_id):
+            return True
+        told = await session.exec(
+            select(Notification.transfer_version).where(
+                Notification.transfer_id == event.transfer_id,
+                col(Notification.kind).in_(JOB_KINDS),
+                col(Notification.transfer_version).is_not(None),
+            )
+        )
+        latest = max((v for v in told.all() if v is not None), default=None)
+        if latest is None or newer(event.aggregate_version, latest):
+            return False
+        log.info("notice dropped: a later one of the job was already told", extra=_job(event))
+        return True
 
     async def reservation_cancelled(
         self, session: AsyncSession, event: ReservationCancelled
@@ -122,6 +175,8 @@ class NoticeHandlers:
                 secret=secret,
                 expires_at=expires_at,
                 reservation_version=notice.version,
+                transfer_id=notice.transfer_id,
+                transfer_version=notice.transfer_version,
             )
         )
         after_commit(session, self.wake)
@@ -129,6 +184,13 @@ class NoticeHandlers:
             "notice queued",
             extra={"kind": notice.kind, "event_id": event.event_id, "language": rendered.language},
         )
+
+
+JOB_KINDS = (Kind.TRANSFER_RESCHEDULED, Kind.TRANSFER_REASSIGNED)
+
+
+def _job(event: TransferRescheduled | TransferReassigned) -> dict[str, object]:
+    return {"transfer_id": event.transfer_id, "version": event.aggregate_version}
 
 
 async def _cancelled(session: AsyncSession, reservation_id: str) -> bool:
@@ -185,6 +247,15 @@ def subscribe(runtime: Runtime[Settings]) -> None:
         handlers.transfer_assigned,
         name="notification.pickup_assigned",
         formerly=[former + "transfer_assigned"],
+    )
+    runtime.handle(
+        TransferRescheduled, handlers.transfer_rescheduled, name="notification.pickup_rescheduled"
+    )
+    runtime.handle(
+        TransferReassigned, handlers.transfer_reassigned, name="notification.pickup_reassigned"
+    )
+    runtime.handle(
+        TransferStatusChanged, handlers.transfer_status_changed, name="notification.pickup_no_show"
     )
     runtime.handle(
         ReservationCancelled,

@@ -16,6 +16,10 @@ class Kind(StrEnum):
     RESERVATION_CANCELLED = "reservation_cancelled"
     RESERVATION_MODIFIED = "reservation_modified"
     RESERVATION_EXPIRED = "reservation_expired"
+    # Issue 18: the pickup moved, another car or driver comes, the guest did not come.
+    TRANSFER_RESCHEDULED = "transfer_rescheduled"
+    TRANSFER_REASSIGNED = "transfer_reassigned"
+    TRANSFER_NO_SHOW = "transfer_no_show"
     # A guest's one-time sign-in code: never listed, shown or retried through the API.
     SIGN_IN_CODE = "sign_in_code"
 
@@ -28,6 +32,9 @@ class ListedKind(StrEnum):
     RESERVATION_CANCELLED = "reservation_cancelled"
     RESERVATION_MODIFIED = "reservation_modified"
     RESERVATION_EXPIRED = "reservation_expired"
+    TRANSFER_RESCHEDULED = "transfer_rescheduled"
+    TRANSFER_REASSIGNED = "transfer_reassigned"
+    TRANSFER_NO_SHOW = "transfer_no_show"
 
 
 class Status(StrEnum):
@@ -49,8 +56,9 @@ class NotificationBase(SQLModel):
     # Choice-like columns are plain strings (no native enum types to migrate).
     id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True, max_length=36)
     kind: Kind = Field(sa_type=String(40))
-    reservation_id: str = Field(max_length=64)
-    confirmation_number: str = Field(max_length=64)
+    # None: a notice of no booking (a sign-in code, an ad-hoc transfer's).
+    reservation_id: str | None = Field(default=None, max_length=64)
+    confirmation_number: str | None = Field(default=None, max_length=64)
     channel: Channel = Field(default=Channel.EMAIL, sa_type=String(20))
     email: str = Field(
         max_length=320,
@@ -75,7 +83,7 @@ class Notification(NotificationBase, table=True):
     )
 
     event_id: str = Field(max_length=36)
-    reservation_id: str = Field(max_length=64, index=True)
+    reservation_id: str | None = Field(default=None, max_length=64, index=True)
     body: str = Field(sa_type=Text)
     # When the sender may next pick it up (also the lease end while a sender holds it).
     next_attempt_at: datetime | None = Field(default_factory=utcnow, sa_type=UtcDateTime)
@@ -93,14 +101,18 @@ class Notification(NotificationBase, table=True):
     # The reservation's version the notice tells of (None: an event without one, or no
     # reservation): a change older than one the guest was already told of is not told.
     reservation_version: int | None = None
+    # A transfer notice's job and the job's version it tells of (issue 18: a job's own events
+    # carry its version): an older one than already told is not told.
+    transfer_id: str | None = Field(default=None, max_length=36, index=True)
+    transfer_version: int | None = None
 
 
 class NotificationPublic(SQLModel):
     id: str
     kind: ListedKind
     channel: Channel
-    reservation_id: str
-    confirmation_number: str
+    reservation_id: str | None = Field(description="None: not about a booking (ad-hoc transfer)")
+    confirmation_number: str | None
     email: str
     language: str
     subject: str

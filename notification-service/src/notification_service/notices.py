@@ -17,7 +17,12 @@ from hotel_common.contracts.reservations import (
     ReservationExpired,
     ReservationModified,
 )
-from hotel_common.contracts.transfers import TransferAssigned
+from hotel_common.contracts.transfers import (
+    TransferAssigned,
+    TransferReassigned,
+    TransferRescheduled,
+    TransferStatusChanged,
+)
 from hotel_common.time import as_utc
 
 from notification_service import formatting as fmt
@@ -30,13 +35,15 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Notice:
     kind: Kind
-    reservation_id: str
-    confirmation_number: str
+    reservation_id: str | None  # None: no booking (a sign-in code, an ad-hoc transfer)
+    confirmation_number: str | None
     email: str
     language: str
     context: dict[str, Any]
     phone: str | None = None  # set: a text message to this number instead of an email
     version: int | None = None  # the reservation's version the notice tells of
+    transfer_id: str | None = None  # a transfer notice's job
+    transfer_version: int | None = None  # the job's version it tells of (its own events)
 
     def render(self) -> Rendered:
         return render(self.kind, self.language, self.context)
@@ -55,8 +62,8 @@ def _to_guest(kind: Kind, event: GuestEvent, language: str, **context: Any) -> N
     """A notice to the event's guest: every one greets them and names the booking."""
     return Notice(
         kind=kind,
-        reservation_id=event.reservation_id or "",
-        confirmation_number=event.confirmation_number or "",
+        reservation_id=event.reservation_id,
+        confirmation_number=event.confirmation_number,
         email=event.guest.email,
         language=language,
         context={
@@ -65,6 +72,7 @@ def _to_guest(kind: Kind, event: GuestEvent, language: str, **context: Any) -> N
             **context,
         },
         version=event.aggregate_version,
+        transfer_id=event.transfer_id if isinstance(event, TransferAssigned) else None,
     )
 
 
@@ -226,10 +234,93 @@ def sign_in(event: SignInCodeRequested, signature: str, now: datetime) -> Notice
     minutes = max(1, math.ceil((as_utc(event.expires_at) - now).total_seconds() / 60))
     return Notice(
         kind=Kind.SIGN_IN_CODE,
-        reservation_id="",
-        confirmation_number="",
+        reservation_id=None,
+        confirmation_number=None,
         email=event.email or "",
         phone=event.phone if not event.email else None,
         language=resolve_language(event.language),
         context={"code": CODE_SLOT, "minutes": minutes, "signature": signature},
+    )
+
+
+# -- issue 18: a job's own events (the job's version, not the booking's, orders them) ----------
+
+JobEvent = TransferRescheduled | TransferReassigned | TransferStatusChanged
+
+
+def _about_job(kind: Kind, event: JobEvent, language: str, **context: Any) -> Notice:
+    confirmation_number = getattr(event, "confirmation_number", None)
+    return Notice(
+        kind=kind,
+        reservation_id=event.reservation_id,
+        confirmation_number=confirmation_number,
+        email=event.guest.email,
+        language=language,
+        context={
+            "guest_name": event.guest.name,
+            "confirmation_number": confirmation_number,
+            **context,
+        },
+        transfer_id=event.transfer_id,
+        transfer_version=event.aggregate_version,
+    )
+
+
+def rescheduled(event: TransferRescheduled, signature: str) -> Notice:
+    """The pickup's new time (a flight moved), and who comes now; or that dispatch is finding a
+    driver for the new time."""
+    lang = resolve_language(event.guest.language)
+    tz = fmt.zone(event.property_timezone)
+    crew = event.driver_name is not None and event.vehicle_plate is not None
+    return _about_job(
+        Kind.TRANSFER_RESCHEDULED,
+        event,
+        lang,
+        flight_moved=event.reason.startswith("flight"),
+        flight_number=event.flight_number,
+        previous_pickup_time=fmt.local_time(event.previous_pickup_time, tz, lang),
+        pickup_time=fmt.local_time(event.pickup_time, tz, lang),
+        driver_on_site=fmt.local_time(event.driver_on_site_at, tz, lang),
+        pickup_place=event.pickup_place,
+        destination=event.destination,
+        crew_known=crew,
+        driver_name=event.driver_name if crew else None,
+        driver_phone=event.driver_phone if crew else None,
+        vehicle_plate=event.vehicle_plate if crew else None,
+        vehicle_description=event.vehicle_description if crew else None,
+        signature=signature,
+    )
+
+
+def reassigned(event: TransferReassigned, signature: str) -> Notice:
+    """Another car or driver comes: who, and when they are there."""
+    lang = resolve_language(event.guest.language)
+    tz = fmt.zone(event.property_timezone)
+    return _about_job(
+        Kind.TRANSFER_REASSIGNED,
+        event,
+        lang,
+        pickup_place=event.pickup_place,
+        destination=event.destination,
+        pickup_time=fmt.local_time(event.pickup_time, tz, lang),
+        driver_on_site=fmt.local_time(event.driver_on_site_at, tz, lang),
+        flight_number=event.flight_number,
+        driver_name=event.driver_name,
+        driver_phone=event.driver_phone,
+        vehicle_plate=event.vehicle_plate,
+        vehicle_description=event.vehicle_description,
+        signature=signature,
+    )
+
+
+def no_show(event: TransferStatusChanged, signature: str) -> Notice:
+    """The driver waited and left: the pickup is closed, call us for another ride."""
+    lang = resolve_language(event.guest.language)
+    tz = fmt.zone(event.property_timezone)
+    return _about_job(
+        Kind.TRANSFER_NO_SHOW,
+        event,
+        lang,
+        closed_at=fmt.local_time(event.at, tz, lang),
+        signature=signature,
     )

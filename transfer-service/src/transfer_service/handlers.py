@@ -24,7 +24,7 @@ from hotel_common.events.outbox import add_event
 from hotel_common.service import Runtime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from transfer_service import audit, jobs
+from transfer_service import audit, flights, jobs
 from transfer_service.announce import record_assigned, transfer_assigned
 from transfer_service.assignment import assign
 from transfer_service.config import Settings
@@ -165,6 +165,7 @@ class TransferHandlers:
             return False
         job.reservation_version = version
         session.add(job)
+        previous_pickup = job.pickup_time  # a moved pickup is announced (flights.py)
         if job.status == TransferStatus.CANCELLED:
             # Asked for again after a change called it off: the same job, planned afresh.
             jobs.replan(job, columns)
@@ -184,7 +185,11 @@ class TransferHandlers:
         keep = (job.vehicle_id, job.driver_id)
         jobs.release_crew(job)
         assignment = await assign(session, job, self.settings, keep=keep)
-        audit.record(session, job.id, audit.SYSTEM, "rescheduled", reason="booking_changed")
+        if job.pickup_time != previous_pickup:
+            crew = (assignment.vehicle, assignment.driver) if assignment else (None, None)
+            flights.rescheduled_by_booking(session, job, previous_pickup, *crew)
+        else:
+            audit.record(session, job.id, audit.SYSTEM, "rescheduled", reason="booking_changed")
         if assignment is not None:
             record_assigned(session, job, assignment)
             add_event(session, transfer_assigned(job, assignment))

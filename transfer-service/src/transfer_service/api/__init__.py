@@ -2,9 +2,13 @@
 
 from transfer_service.api.routes import (
     analytics,
+    dispatch_actions,
     dispatch_board,
     drivers,
     fares,
+    flight_updates,
+    incidents,
+    live,
     places,
     receipts,
     transfers,
@@ -22,4 +26,8 @@ routers = [
     analytics.router,
     places.router,
     travel_times.router,
+    dispatch_actions.router,
+    live.router,
+    incidents.router,
+    flight_updates.router,
 ]

@@ -6,8 +6,12 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
-from hotel_common.time import UtcDateTime, utcnow
+from hotel_common.text import Text
+from hotel_common.time import IsoDate, UtcDateTime, utcnow
+from pydantic import AwareDatetime, field_validator, model_validator
 from sqlmodel import Field, SQLModel
+
+from transfer_service.models.common import STRICT, squeeze
 
 
 class TransferAudit(SQLModel, table=True):
@@ -65,3 +69,154 @@ class FlightUpdate(SQLModel, table=True):
     reported_by: str = Field(max_length=80)
     jobs_affected: int = 0
     received_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+# --- issue 18, dispatch & live (H3): request and answer schemas ---------------------------------
+
+
+class CrewAssignment(SQLModel):
+    """A dispatcher's choice of vehicle and driver for a job."""
+
+    model_config = STRICT
+
+    vehicle_id: int = Field(ge=1, le=2**31 - 1)
+    driver_id: int = Field(ge=1, le=2**31 - 1)
+
+
+class CrewSwap(SQLModel):
+    """Exchange the crews of two assigned jobs (`with_transfer_id`), or replace this job's
+    driver and/or vehicle (`driver_id`, `vehicle_id`): exactly one of the two forms."""
+
+    model_config = STRICT
+
+    with_transfer_id: Text | None = Field(default=None, min_length=1, max_length=36)
+    vehicle_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    driver_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> "CrewSwap":
+        replacing = self.vehicle_id is not None or self.driver_id is not None
+        if (self.with_transfer_id is not None) == replacing:
+            raise ValueError(
+                "give with_transfer_id (exchange two jobs' crews), or vehicle_id and/or driver_id"
+            )
+        return self
+
+
+class Unassignment(SQLModel):
+    model_config = STRICT
+
+    reason: Text | None = Field(default=None, min_length=1, max_length=500)
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _trim(cls, value: object) -> object:
+        return squeeze(value)
+
+
+class Cancellation(SQLModel):
+    model_config = STRICT
+
+    reason: Text = Field(min_length=1, max_length=500)
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _trim(cls, value: object) -> object:
+        return squeeze(value)
+
+
+class AuditLine(SQLModel):
+    at: datetime = Field(description="UTC")
+    actor: str = Field(description='Who: "staff:12", "system" (a handler or a worker)')
+    action: str
+    detail: dict[str, Any]
+
+
+class IncidentCreate(SQLModel):
+    """A vehicle broken down or a driver unavailable from `starts_at` (now if left out),
+    until `ends_at` (open-ended if left out: until resolved)."""
+
+    model_config = STRICT
+
+    kind: IncidentKind
+    vehicle_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    driver_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    description: Text = Field(min_length=1, max_length=500)
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _trim(cls, value: object) -> object:
+        return squeeze(value)
+
+    @model_validator(mode="after")
+    def _subject(self) -> "IncidentCreate":
+        if self.kind is IncidentKind.VEHICLE_BREAKDOWN and (
+            self.vehicle_id is None or self.driver_id is not None
+        ):
+            raise ValueError("a vehicle breakdown names vehicle_id only")
+        if self.kind is IncidentKind.DRIVER_UNAVAILABLE and (
+            self.driver_id is None or self.vehicle_id is not None
+        ):
+            raise ValueError("a driver unavailable names driver_id only")
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        return self
+
+
+class IncidentPublic(SQLModel):
+    id: int
+    kind: IncidentKind
+    vehicle_id: int | None
+    driver_id: int | None
+    starts_at: datetime
+    ends_at: datetime | None
+    description: str
+    reported_by: str
+    status: str = Field(description="open or resolved")
+    created_at: datetime
+    resolved_at: datetime | None
+
+
+class IncidentOutcome(SQLModel):
+    """The incident and what became of the jobs it hit."""
+
+    incident: IncidentPublic
+    reassigned: list[str] = Field(description="Jobs given another crew (guest told)")
+    escalated: list[str] = Field(description="Jobs nobody could cover: flagged for dispatch")
+
+
+class FlightUpdateCreate(SQLModel):
+    """A flight's (train's) new time, or its cancellation, for its scheduled local date."""
+
+    model_config = STRICT
+
+    flight_number: Text = Field(min_length=2, max_length=10)
+    date: IsoDate = Field(description="The scheduled date, local to the property")
+    new_time: AwareDatetime | None = Field(default=None, description="The new arrival/departure")
+    cancelled: bool = False
+
+    @field_validator("flight_number", mode="before")
+    @classmethod
+    def _number(cls, value: object) -> object:
+        value = squeeze(value)
+        return value.replace(" ", "").upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _one(self) -> "FlightUpdateCreate":
+        if (self.new_time is None) != self.cancelled:
+            raise ValueError("give new_time, or cancelled: true")
+        return self
+
+
+class FlightUpdateOutcome(SQLModel):
+    id: int
+    flight_number: str
+    flight_date: date
+    new_time: datetime | None
+    status: str = Field(description="delayed, early, on_time or cancelled")
+    jobs_affected: int
+    rescheduled: list[str] = Field(description="Jobs moved (guest told)")
+    cancelled: list[str] = Field(description="Jobs called off with the flight")
+    uncovered: list[str] = Field(description="Moved jobs no crew could take: flagged")

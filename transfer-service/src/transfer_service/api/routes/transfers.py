@@ -12,7 +12,7 @@ from hotel_common.pagination import Page, PagingDep
 from hotel_common.principal import PrincipalDep
 from hotel_common.time import IsoDate
 
-from transfer_service import access, adhoc, jobs
+from transfer_service import access, adhoc, audit, jobs, live
 from transfer_service.adhoc import TransferCreate
 from transfer_service.config import Settings
 from transfer_service.models import ProgressUpdate, TransferPublic, TransferStatus
@@ -131,7 +131,11 @@ async def get_transfer(
     },
 )
 async def report_transfer_progress(
-    session: SessionDep, principal: PrincipalDep, transfer_id: str, body: ProgressUpdate
+    session: SessionDep,
+    settings: Annotated[Settings, Depends(get_settings)],
+    principal: PrincipalDep,
+    transfer_id: str,
+    body: ProgressUpdate,
 ) -> TransferPublic:
     """Move a job one step forward: assigned -> driver_on_site -> in_progress -> completed.
 
@@ -139,8 +143,10 @@ async def report_transfer_progress(
     cancelled or unassigned job does not move: 409 `invalid_transition` with the job's
     `current_status`. Answers the job as it now is.
     """
+    # Issue 18: the same code as the live steps (POST .../on-site, /on-board, /complete).
     visible = access.progress_jobs_of(principal)
-    await jobs.report_progress(session, transfer_id, body.status, visible)
+    step = live.FROM_PROGRESS[body.status]
+    await live.report(session, settings, transfer_id, step, visible, audit.actor_of(principal))
     await session.commit()
     return await jobs.get_job(session, transfer_id)
 

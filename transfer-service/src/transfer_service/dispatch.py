@@ -1,0 +1,282 @@
+"""Dispatcher actions on a job: assign a named crew, swap crews, unassign, cancel. Each runs the
+crew checks (crew.py), takes its row locks, writes one audit line per job and its events, in the
+route's transaction; a refusal writes nothing.
+
+Locks, always in this order (the order assignment.py and the handlers use): the job rows (by
+id), then the vehicle rows (by id), then the driver rows (by id). Two dispatchers putting one
+driver on two overlapping jobs at once: the second waits on the driver's row until the first
+commits, then its clash check (a new statement, READ COMMITTED) sees the first job and refuses
+with 409 `driver_busy`. SQLite runs one writer at a time.
+"""
+
+from hotel_common.contracts.transfers import TransferCancelled
+from hotel_common.errors import NotFound, ProblemError
+from hotel_common.events.outbox import add_event
+from hotel_common.time import utcnow
+from sqlalchemy import ColumnElement
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from transfer_service import audit, coverage, crew, jobs, outbound
+from transfer_service.assignment import Assignment
+from transfer_service.config import Settings
+from transfer_service.handlers import transfer_assigned
+from transfer_service.models import Driver, TransferAudit, TransferJob, TransferStatus, Vehicle
+
+# A crew may be named or changed until the driver has set off.
+CREW_CHANGEABLE = (TransferStatus.REQUESTED, TransferStatus.ASSIGNED)
+# Dispatch may call a job off until the guest is on board.
+DISPATCH_CANCELLABLE = (
+    TransferStatus.REQUESTED,
+    TransferStatus.ASSIGNED,
+    TransferStatus.EN_ROUTE,
+    TransferStatus.DRIVER_ON_SITE,
+)
+COVERED_FLAGS = ("uncovered", "escalated")
+
+
+async def lock_jobs(
+    session: AsyncSession, transfer_ids: list[str], visible: ColumnElement[bool] | None = None
+) -> dict[str, TransferJob]:
+    """The jobs, locked in id order; 404 for the first one missing (or not visible)."""
+    query = (
+        select(TransferJob)
+        .where(col(TransferJob.id).in_(sorted(set(transfer_ids))))
+        .order_by(col(TransferJob.id))
+        .with_for_update()
+    )
+    if visible is not None:
+        query = query.where(visible)
+    found = {job.id: job for job in (await session.exec(query)).all()}
+    for transfer_id in transfer_ids:
+        if transfer_id not in found:
+            raise NotFound("transfer", transfer_id)
+    return found
+
+
+async def lock_job(
+    session: AsyncSession, transfer_id: str, visible: ColumnElement[bool] | None = None
+) -> TransferJob:
+    return (await lock_jobs(session, [transfer_id], visible))[transfer_id]
+
+
+def _state(job: TransferJob, allowed: tuple[TransferStatus, ...], action: str) -> None:
+    if job.status not in allowed:
+        raise ProblemError(
+            409,
+            "invalid_state",
+            f"The transfer is {job.status}; {action} needs one that is "
+            + " or ".join(str(s) for s in allowed)
+            + ".",
+            current_status=str(job.status),
+        )
+
+
+def _refuse(refusal: crew.Refusal | None) -> None:
+    if refusal is not None:
+        raise ProblemError(409, refusal.code, refusal.detail)
+
+
+def _not_past(job: TransferJob) -> None:
+    if job.driver_on_site_at <= utcnow():
+        raise ProblemError(
+            409,
+            "pickup_past",
+            "The driver could no longer be on site in time: call the guest and re-time the job.",
+        )
+
+
+async def _crew_of(session: AsyncSession, job: TransferJob) -> tuple[Vehicle | None, Driver | None]:
+    vehicle = await session.get(Vehicle, job.vehicle_id) if job.vehicle_id else None
+    driver = await session.get(Driver, job.driver_id) if job.driver_id else None
+    return vehicle, driver
+
+
+def _put_crew(job: TransferJob, vehicle: Vehicle, driver: Driver) -> None:
+    job.vehicle_id, job.driver_id = vehicle.id, driver.id
+    job.status = TransferStatus.ASSIGNED
+    job.assigned_at = utcnow()
+    job.uncovered_reason = None
+    outbound.drop_flag(job, *COVERED_FLAGS)
+    jobs.touch(job)
+
+
+async def assign_crew(
+    session: AsyncSession,
+    settings: Settings,
+    transfer_id: str,
+    vehicle_id: int,
+    driver_id: int,
+    actor: str,
+) -> None:
+    """Give a job (requested, or assigned: a change of crew) the named vehicle and driver."""
+    job = await lock_job(session, transfer_id)
+    _state(job, CREW_CHANGEABLE, "assigning a crew")
+    _not_past(job)
+    vehicle = await crew.vehicle(session, vehicle_id)
+    driver = await crew.driver(session, driver_id)
+    _refuse(await crew.vehicle_refusal(session, job, vehicle, settings))
+    _refuse(await crew.driver_refusal(session, job, driver, settings))
+    before = (job.vehicle_id, job.driver_id)
+    if before == (vehicle.id, driver.id):
+        return  # already this crew: nothing to change or tell
+    _put_crew(job, vehicle, driver)
+    session.add(job)
+    audit.record(
+        session,
+        job.id,
+        actor,
+        "assigned",
+        vehicle_id=vehicle.id,
+        driver_id=driver.id,
+        previous_vehicle_id=before[0],
+        previous_driver_id=before[1],
+    )
+    if before == (None, None):
+        add_event(session, transfer_assigned(job, Assignment(vehicle, driver)))
+    else:
+        add_event(session, outbound.reassigned(job, "dispatcher", vehicle, driver))
+
+
+async def swap(
+    session: AsyncSession,
+    settings: Settings,
+    transfer_id: str,
+    *,
+    with_transfer_id: str | None,
+    vehicle_id: int | None,
+    driver_id: int | None,
+    actor: str,
+) -> None:
+    """Exchange two assigned jobs' crews, or replace this assigned job's driver or vehicle."""
+    if with_transfer_id is not None:
+        await _exchange(session, settings, transfer_id, with_transfer_id, actor)
+        return
+    job = await lock_job(session, transfer_id)
+    _state(job, (TransferStatus.ASSIGNED,), "replacing the crew")
+    _not_past(job)
+    new_vehicle_id = vehicle_id or job.vehicle_id
+    new_driver_id = driver_id or job.driver_id
+    assert new_vehicle_id is not None and new_driver_id is not None  # an assigned job
+    vehicle = await crew.vehicle(session, new_vehicle_id)
+    driver = await crew.driver(session, new_driver_id)
+    if vehicle_id is not None:
+        _refuse(await crew.vehicle_refusal(session, job, vehicle, settings))
+    if driver_id is not None:
+        _refuse(await crew.driver_refusal(session, job, driver, settings))
+    before = (job.vehicle_id, job.driver_id)
+    if before == (vehicle.id, driver.id):
+        return
+    _put_crew(job, vehicle, driver)
+    session.add(job)
+    audit.record(
+        session,
+        job.id,
+        actor,
+        "swapped",
+        vehicle_id=vehicle.id,
+        driver_id=driver.id,
+        previous_vehicle_id=before[0],
+        previous_driver_id=before[1],
+    )
+    add_event(session, outbound.reassigned(job, "dispatcher", vehicle, driver))
+
+
+async def _exchange(
+    session: AsyncSession, settings: Settings, first_id: str, second_id: str, actor: str
+) -> None:
+    if first_id == second_id:
+        raise ProblemError(422, "same_transfer", "A job cannot exchange its crew with itself.")
+    locked = await lock_jobs(session, [first_id, second_id])
+    first, second = locked[first_id], locked[second_id]
+    for job in (first, second):
+        _state(job, (TransferStatus.ASSIGNED,), "exchanging crews")
+        _not_past(job)
+    assert first.vehicle_id and first.driver_id and second.vehicle_id and second.driver_id
+    vehicles = await crew.lock_vehicles(session, [first.vehicle_id, second.vehicle_id])
+    drivers = await crew.lock_drivers(session, [first.driver_id, second.driver_id])
+    ignore = (first.id, second.id)
+    plans = (
+        (first, vehicles[second.vehicle_id], drivers[second.driver_id], second.id),
+        (second, vehicles[first.vehicle_id], drivers[first.driver_id], first.id),
+    )
+    for job, vehicle, driver, _ in plans:
+        _refuse(await crew.vehicle_refusal(session, job, vehicle, settings, ignore))
+        _refuse(await crew.driver_refusal(session, job, driver, settings, ignore))
+    for job, vehicle, driver, other in plans:
+        before = (job.vehicle_id, job.driver_id)
+        _put_crew(job, vehicle, driver)
+        session.add(job)
+        audit.record(
+            session,
+            job.id,
+            actor,
+            "swapped",
+            with_transfer_id=other,
+            vehicle_id=vehicle.id,
+            driver_id=driver.id,
+            previous_vehicle_id=before[0],
+            previous_driver_id=before[1],
+        )
+        add_event(session, outbound.reassigned(job, "dispatcher", vehicle, driver))
+
+
+async def unassign(
+    session: AsyncSession, settings: Settings, transfer_id: str, reason: str | None, actor: str
+) -> None:
+    """Take the crew off an assigned job: back to `requested` (flag `uncovered`), the crew free
+    for other jobs (the uncovered ones are retried)."""
+    job = await lock_job(session, transfer_id)
+    _state(job, (TransferStatus.ASSIGNED,), "unassigning")
+    before = (job.vehicle_id, job.driver_id)
+    previous = job.status
+    jobs.release_crew(job)
+    job.uncovered_reason = "unassigned"
+    outbound.add_flag(job, "uncovered")
+    jobs.touch(job)
+    session.add(job)
+    audit.record(
+        session,
+        job.id,
+        actor,
+        "unassigned",
+        reason=reason,
+        previous_vehicle_id=before[0],
+        previous_driver_id=before[1],
+    )
+    add_event(session, outbound.status_changed(job, previous, job.updated_at))
+
+
+async def cancel(
+    session: AsyncSession, settings: Settings, transfer_id: str, reason: str, actor: str
+) -> None:
+    """Call a job off (until the guest is on board); its crew is free: uncovered jobs of that
+    day are retried."""
+    job = await lock_job(session, transfer_id)
+    _state(job, DISPATCH_CANCELLABLE, "cancelling")
+    previous = job.status
+    jobs.cancel(job, reason)
+    jobs.touch(job)
+    session.add(job)
+    audit.record(session, job.id, actor, "cancelled", reason=reason, previous_status=str(previous))
+    add_event(session, outbound.status_changed(job, previous, job.updated_at))
+    if job.reservation_id is not None:
+        add_event(
+            session,
+            TransferCancelled(
+                transfer_id=job.id,
+                reservation_id=job.reservation_id,
+                reason=reason,
+                aggregate_version=job.reservation_version,
+            ),
+        )
+    if previous != TransferStatus.REQUESTED:
+        await session.flush()
+        await coverage.retry_uncovered(session, settings, day=job.pickup_date)
+
+
+async def trail(session: AsyncSession, transfer_id: str) -> list[TransferAudit]:
+    exists = await session.get(TransferJob, transfer_id)
+    if exists is None:
+        raise NotFound("transfer", transfer_id)
+    return await audit.trail(session, transfer_id)

@@ -1,0 +1,188 @@
+"""Incidents: a vehicle broken down or a driver unavailable from a time, optionally until one.
+
+Reporting one reassigns at once every live job of that vehicle or driver not yet with the guest
+on board (assigned, en route, driver on site) whose crew window meets the period: the other
+crew member is kept where still valid, the vehicle or driver hit is avoided; each guest is told
+the new car and driver (`transfer.reassigned`) before the pickup. A job nobody can take goes back
+to `requested` with flags `uncovered` and `escalated` and its `uncovered_reason`: it stays on the
+board for dispatch (and is retried with the others). While open, the incident keeps the vehicle
+or driver off jobs meeting its period (crew.py, assignment.py). Resolving it frees them: the
+uncovered jobs are retried.
+
+Locks: the affected jobs (by id), then the vehicle and driver rows as assignment takes them.
+"""
+
+from hotel_common.errors import NotFound, ProblemError
+from hotel_common.events.outbox import add_event
+from hotel_common.pagination import Page, Paging, keyset_page
+from hotel_common.time import utcnow
+from sqlalchemy import or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from transfer_service import audit, coverage, crew, jobs, outbound
+from transfer_service.config import Settings
+from transfer_service.dispatch import lock_jobs
+from transfer_service.models import (
+    Driver,
+    Incident,
+    IncidentCreate,
+    IncidentKind,
+    IncidentOutcome,
+    IncidentPublic,
+    TransferJob,
+    TransferStatus,
+    Vehicle,
+)
+
+# Before the guest is on board, another car or driver can still be sent.
+REPLACEABLE = (TransferStatus.ASSIGNED, TransferStatus.EN_ROUTE, TransferStatus.DRIVER_ON_SITE)
+
+
+def public(incident: Incident) -> IncidentPublic:
+    return IncidentPublic.model_validate(incident, from_attributes=True)
+
+
+async def report(
+    session: AsyncSession, settings: Settings, body: IncidentCreate, actor: str
+) -> IncidentOutcome:
+    if body.vehicle_id is not None and await session.get(Vehicle, body.vehicle_id) is None:
+        raise NotFound("vehicle", body.vehicle_id)
+    if body.driver_id is not None and await session.get(Driver, body.driver_id) is None:
+        raise NotFound("driver", body.driver_id)
+    starts = body.starts_at or utcnow()
+    if body.ends_at is not None and body.ends_at <= starts:
+        raise ProblemError(422, "invalid_period", "ends_at must be after starts_at.")
+    incident = Incident(
+        kind=body.kind,
+        vehicle_id=body.vehicle_id,
+        driver_id=body.driver_id,
+        starts_at=starts,
+        ends_at=body.ends_at,
+        description=body.description,
+        reported_by=actor,
+    )
+    session.add(incident)
+    await session.flush()
+    reassigned, escalated = await _cover(session, settings, incident, actor)
+    return IncidentOutcome(incident=public(incident), reassigned=reassigned, escalated=escalated)
+
+
+async def _cover(
+    session: AsyncSession, settings: Settings, incident: Incident, actor: str
+) -> tuple[list[str], list[str]]:
+    hit = (
+        col(TransferJob.vehicle_id) == incident.vehicle_id
+        if incident.kind == IncidentKind.VEHICLE_BREAKDOWN
+        else col(TransferJob.driver_id) == incident.driver_id
+    )
+    meets = [col(TransferJob.busy_until) > incident.starts_at]
+    if incident.ends_at is not None:
+        meets.append(col(TransferJob.busy_from) < incident.ends_at)
+    ids = (
+        await session.exec(
+            select(TransferJob.id).where(hit, col(TransferJob.status).in_(REPLACEABLE), *meets)
+        )
+    ).all()
+    locked = await lock_jobs(session, list(ids))
+    # Still hit once locked (a concurrent change may have moved one), earliest pickup first.
+    affected = sorted(
+        (j for j in locked.values() if j.status in REPLACEABLE),
+        key=lambda j: (j.pickup_time, j.id),
+    )
+    reason = str(incident.kind)
+    avoid_vehicles = frozenset({incident.vehicle_id}) if incident.vehicle_id else frozenset()
+    avoid_drivers = frozenset({incident.driver_id}) if incident.driver_id else frozenset()
+    reassigned: list[str] = []
+    escalated: list[str] = []
+    for job in affected:
+        previous = job.status
+        before = (job.vehicle_id, job.driver_id)
+        keep = (None, job.driver_id) if incident.vehicle_id else (job.vehicle_id, None)
+        jobs.release_crew(job)
+        job.en_route_at = job.on_site_at = None  # the new crew has done neither yet
+        jobs.touch(job)
+        picked = await crew.reassign(
+            session,
+            job,
+            settings,
+            keep=keep,
+            avoid_vehicles=avoid_vehicles,
+            avoid_drivers=avoid_drivers,
+        )
+        session.add(job)
+        detail = {
+            "incident_id": incident.id,
+            "reason": reason,
+            "previous_vehicle_id": before[0],
+            "previous_driver_id": before[1],
+        }
+        if picked is not None:
+            outbound.drop_flag(job, "uncovered", "escalated")
+            audit.record(
+                session,
+                job.id,
+                actor,
+                "reassigned",
+                vehicle_id=picked.vehicle.id,
+                driver_id=picked.driver.id,
+                **detail,
+            )
+            add_event(session, outbound.reassigned(job, reason, picked.vehicle, picked.driver))
+            reassigned.append(job.id)
+        else:
+            outbound.add_flag(job, "uncovered", "escalated")
+            audit.record(
+                session, job.id, actor, "escalated", uncovered_reason=job.uncovered_reason, **detail
+            )
+            add_event(session, outbound.status_changed(job, previous, job.updated_at))
+            escalated.append(job.id)
+        await session.flush()  # the next job's checks see this one's crew
+    return reassigned, escalated
+
+
+async def resolve(
+    session: AsyncSession, settings: Settings, incident_id: int, actor: str
+) -> IncidentPublic:
+    incident = (
+        await session.exec(select(Incident).where(Incident.id == incident_id).with_for_update())
+    ).first()
+    if incident is None:
+        raise NotFound("incident", incident_id)
+    if incident.status != "open":
+        raise ProblemError(409, "incident_resolved", "The incident is already resolved.")
+    incident.status = "resolved"
+    incident.resolved_at = utcnow()
+    session.add(incident)
+    await session.flush()
+    await coverage.retry_uncovered(session, settings)
+    return public(incident)
+
+
+async def get(session: AsyncSession, incident_id: int) -> IncidentPublic:
+    incident = await session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound("incident", incident_id)
+    return public(incident)
+
+
+async def list_incidents(
+    session: AsyncSession,
+    paging: Paging,
+    *,
+    status: str | None,
+    vehicle_id: int | None,
+    driver_id: int | None,
+) -> Page[IncidentPublic]:
+    query = select(Incident)
+    if status is not None:
+        query = query.where(Incident.status == status)
+    if vehicle_id is not None or driver_id is not None:
+        query = query.where(
+            or_(
+                col(Incident.vehicle_id) == vehicle_id,
+                col(Incident.driver_id) == driver_id,
+            )
+        )
+    page = await keyset_page(session, query, paging, col(Incident.id))
+    return page.map(public)
