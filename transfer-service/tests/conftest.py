@@ -6,7 +6,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -139,7 +139,7 @@ class Service:
             "name": name or f"Driver {self._count}",
             "phone": f"+86 138 0000 {self._count:04d}",
             "licence_number": f"SH-DL-{self._count:06d}",
-            "licence_expires_on": (date.today() + timedelta(days=3 * 365)).isoformat(),
+            "licence_expires_on": (DAY + timedelta(days=3 * 365)).date().isoformat(),
             **extra,
         }
         response = await self.client.post("/api/v1/drivers", json=body)
