@@ -4,7 +4,7 @@ zone, and helpers to set up a fleet with shifts and bookings with flights."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,9 @@ class Desk:
     service: Service
     probe: Probe
     count: int = 0
+    # Per job, how many audit lines it had when the test got it (the system's own: created,
+    # assigned): `audit` answers what came after, i.e. what the test's actions wrote.
+    marks: dict[str, int] = field(default_factory=dict)
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -100,7 +103,9 @@ class Desk:
             aggregate_version=2,
         )
         self.service.deliver(booking)
-        return await self.service.job_for(booking)
+        job = await self.service.job_for(booking)
+        await self.mark(job["id"])
+        return job
 
     async def job(self, transfer_id: str) -> dict[str, Any]:
         response = await self.client.get(f"/api/v1/transfers/{transfer_id}")
@@ -121,10 +126,19 @@ class Desk:
     ) -> httpx.Response:
         return await self.post(f"/api/v1/transfers/{transfer_id}/{action}", body, who)
 
-    async def audit(self, transfer_id: str) -> list[dict[str, Any]]:
+    async def trail(self, transfer_id: str) -> list[dict[str, Any]]:
+        """The job's whole audit trail, its creation and first assignment included."""
         response = await self.client.get(f"/api/v1/transfers/{transfer_id}/audit")
         assert response.status_code == 200, response.text
         return list(response.json())
+
+    async def mark(self, transfer_id: str) -> None:
+        """From now on `audit` shows only the lines written after this point."""
+        self.marks[transfer_id] = len(await self.trail(transfer_id))
+
+    async def audit(self, transfer_id: str) -> list[dict[str, Any]]:
+        """The audit lines written since the job was marked (on `booking`)."""
+        return (await self.trail(transfer_id))[self.marks.get(transfer_id, 0) :]
 
     def events(self, event_type: str, transfer_id: str | None = None) -> list[Envelope]:
         return [
