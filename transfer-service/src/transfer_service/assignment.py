@@ -82,6 +82,24 @@ class Reason:
     DRIVER_LIMIT = "driver_limit"
 
 
+class Refusal:
+    """Why a named vehicle or driver may not take a job (`Planner.refusal`; dispatch answers
+    them as 409 problems, stable in the API)."""
+
+    VEHICLE_OUT_OF_SERVICE = "vehicle_out_of_service"
+    VEHICLE_DOES_NOT_FIT = "vehicle_does_not_fit"
+    VEHICLE_IN_MAINTENANCE = "vehicle_in_maintenance"
+    VEHICLE_INCIDENT = "vehicle_incident"
+    VEHICLE_BUSY = "vehicle_busy"
+    DRIVER_INACTIVE = "driver_inactive"
+    LICENCE_EXPIRED = "licence_expired"
+    NO_LANGUAGE = "no_language"
+    DRIVER_OFF_SHIFT = "driver_off_shift"
+    DRIVER_INCIDENT = "driver_incident"
+    DRIVER_BUSY = "driver_busy"
+    DRIVER_LIMIT = "driver_limit"
+
+
 UNCOVERED = "uncovered"
 SHARED = "shared"
 
@@ -394,21 +412,36 @@ class Planner:
         zone = ZoneInfo(job.property_timezone)
         return job.busy_from.astimezone(zone).date(), job.busy_until.astimezone(zone).date()
 
-    def _vehicle_free(self, v: _Vehicle, job: _Job, dates: tuple[date, date]) -> bool:
+    def _vehicle_refusal(
+        self, v: _Vehicle, job: _Job, dates: tuple[date, date], ignore: frozenset[str] = frozenset()
+    ) -> str | None:
+        """Why `v` cannot take `job` at its window (its fit aside), or None."""
         if not v.available:
-            return False
+            return Refusal.VEHICLE_OUT_OF_SERVICE
         first, last = dates
         if any(s <= last and e >= first for s, e in self.maintenance.get(v.id, ())):
-            return False
+            return Refusal.VEHICLE_IN_MAINTENANCE
         if self._meets(self.vehicle_incidents.get(v.id, []), job):
-            return False
-        return not self._clashes(self.by_vehicle.get(v.id, set()), job)
+            return Refusal.VEHICLE_INCIDENT
+        if self._clashes(self.by_vehicle.get(v.id, set()) - ignore, job):
+            return Refusal.VEHICLE_BUSY
+        return None
+
+    def _vehicle_free(self, v: _Vehicle, job: _Job, dates: tuple[date, date]) -> bool:
+        return self._vehicle_refusal(v, job, dates) is None
+
+    def _may_drive(self, d: _Driver, job: _Job) -> str | None:
+        """Why `d` may not drive at all on the job's date (status, licence), or None."""
+        if not d.active:
+            return Refusal.DRIVER_INACTIVE
+        if d.licence_expires_on is not None and d.licence_expires_on < job.pickup_date:
+            return Refusal.LICENCE_EXPIRED
+        return None
 
     def _on_shift(self, d: _Driver, job: _Job) -> bool:
-        if not d.active:
-            return False
-        if d.licence_expires_on is not None and d.licence_expires_on < job.pickup_date:
-            return False
+        return self._may_drive(d, job) is None and self._shift_covers(d, job)
+
+    def _shift_covers(self, d: _Driver, job: _Job) -> bool:
         start, end = job.busy_from, job.busy_until
         if any(s <= start and end <= e for s, e in self.shifts.get(d.id, ())):
             return True
@@ -430,20 +463,69 @@ class Planner:
                 return True
         return False
 
-    def _day(self, driver_id: int, job: _Job) -> tuple[int, int]:
-        """The driver's driven minutes and jobs on the job's local date, other jobs only; the
-        jobs of one shared ride drive once."""
+    def _day(
+        self, driver_id: int, job: _Job, ignore: frozenset[str] = frozenset()
+    ) -> tuple[int, int]:
+        """The driver's driven minutes and jobs on the job's local date, other jobs only (and
+        not `ignore`); the jobs of one shared ride drive once."""
         rides: dict[str, int] = {}
         count = 0
         day = job.pickup_date
         for other_id in self.by_driver.get(driver_id, ()):
             _, _, ride, other_day, driven = self.windows[other_id]
-            if other_id == job.id or other_day != day:
+            if other_id == job.id or other_id in ignore or other_day != day:
                 continue
             count += 1
             key = ride or other_id
             rides[key] = max(rides.get(key, 0), driven)
         return sum(rides.values()), count
+
+    # --- one named crew (dispatch) ---------------------------------------------------------
+
+    def vehicle(self, vehicle_id: int) -> Vehicle | None:
+        """The vehicle row (locked with the others), or None if there is no such vehicle."""
+        return next((v.row for v in self.vehicles if v.id == vehicle_id), None)
+
+    def driver(self, driver_id: int) -> Driver | None:
+        return next((d.row for d in self.drivers if d.id == driver_id), None)
+
+    def refusal(
+        self,
+        job: TransferJob,
+        vehicle_id: int | None,
+        driver_id: int | None,
+        *,
+        ignore: Iterable[str] = (),
+    ) -> str | None:
+        """Why the named vehicle and driver (either may be None: not checked) may not take
+        `job` by the rules above, as a `Refusal` code, or None. `ignore`: jobs not counted as
+        clashes or driving that day (the other job of a crew exchange). Unknown ids: the
+        caller looks them up first (`vehicle`, `driver`)."""
+        j = _Job.of(job)
+        skip = frozenset(ignore)
+        if vehicle_id is not None:
+            v = next(v for v in self.vehicles if v.id == vehicle_id)
+            if not v.available:
+                return Refusal.VEHICLE_OUT_OF_SERVICE
+            if not self._fits(v, j):
+                return Refusal.VEHICLE_DOES_NOT_FIT
+            if (code := self._vehicle_refusal(v, j, self._local_dates(j), skip)) is not None:
+                return code
+        if driver_id is not None:
+            d = next(d for d in self.drivers if d.id == driver_id)
+            if (code := self._may_drive(d, j)) is not None:
+                return code
+            if j.language and not speaks(d.languages, j.language):
+                return Refusal.NO_LANGUAGE
+            if not self._shift_covers(d, j):
+                return Refusal.DRIVER_OFF_SHIFT
+            if self._meets(self.driver_incidents.get(d.id, []), j):
+                return Refusal.DRIVER_INCIDENT
+            if self._clashes(self.by_driver.get(d.id, set()) - skip, j):
+                return Refusal.DRIVER_BUSY
+            if self._day(d.id, j, skip)[0] + j.driven_minutes > d.daily_driving_limit_minutes:
+                return Refusal.DRIVER_LIMIT
+        return None
 
     # --- choosing ---------------------------------------------------------------------------
 

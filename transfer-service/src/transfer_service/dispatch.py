@@ -1,12 +1,13 @@
-"""Dispatcher actions on a job: assign a named crew, swap crews, unassign, cancel. Each runs the
-crew checks (crew.py), takes its row locks, writes one audit line per job and its events, in the
-route's transaction; a refusal writes nothing.
+"""Dispatcher actions on a job: assign a named crew, swap crews, unassign, cancel. A named crew
+is checked by the automatic assignment's own rules (`assignment.Planner.refusal`: one set of
+crew rules); each action takes its row locks, writes one audit line per job and its events, in
+the route's transaction; a refusal writes nothing.
 
 Locks, always in this order (the order assignment.py and the handlers use): the job rows (by
-id), then the vehicle rows (by id), then the driver rows (by id). Two dispatchers putting one
-driver on two overlapping jobs at once: the second waits on the driver's row until the first
-commits, then its clash check (a new statement, READ COMMITTED) sees the first job and refuses
-with 409 `driver_busy`. SQLite runs one writer at a time.
+id), then the vehicle rows, then the driver rows (by id, FOR NO KEY UPDATE: `Planner.load`).
+Two dispatchers putting one driver on two overlapping jobs at once: the second waits on the
+crew rows until the first commits, then its planner's reads (new statements, READ COMMITTED)
+see the first job and it refuses with 409 `driver_busy`. SQLite runs one writer at a time.
 """
 
 from hotel_common.contracts.transfers import TransferCancelled
@@ -17,8 +18,8 @@ from sqlalchemy import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from transfer_service import audit, coverage, crew, jobs, outbound
-from transfer_service.assignment import Assignment
+from transfer_service import audit, coverage, jobs, outbound
+from transfer_service.assignment import Assignment, Planner, Refusal
 from transfer_service.config import Settings
 from transfer_service.handlers import transfer_assigned
 from transfer_service.models import Driver, TransferAudit, TransferJob, TransferStatus, Vehicle
@@ -72,9 +73,60 @@ def _state(job: TransferJob, allowed: tuple[TransferStatus, ...], action: str) -
         )
 
 
-def _refuse(refusal: crew.Refusal | None) -> None:
-    if refusal is not None:
-        raise ProblemError(409, refusal.code, refusal.detail)
+_WHY = {
+    Refusal.VEHICLE_OUT_OF_SERVICE: "Vehicle {plate} is out of service.",
+    Refusal.VEHICLE_DOES_NOT_FIT: "Vehicle {plate} cannot carry this party (passengers, luggage, "
+    "child seats or wheelchair).",
+    Refusal.VEHICLE_IN_MAINTENANCE: "Vehicle {plate} is in maintenance then.",
+    Refusal.VEHICLE_INCIDENT: "Vehicle {plate} has an open incident then.",
+    Refusal.VEHICLE_BUSY: "Vehicle {plate} is on another job at an overlapping time.",
+    Refusal.DRIVER_INACTIVE: "Driver {name} is not active.",
+    Refusal.LICENCE_EXPIRED: "Driver {name}'s licence has expired by the job's date.",
+    Refusal.NO_LANGUAGE: "Driver {name} does not speak the language this job requires.",
+    Refusal.DRIVER_OFF_SHIFT: "Driver {name} is not on shift for the whole job.",
+    Refusal.DRIVER_INCIDENT: "Driver {name} is unavailable then.",
+    Refusal.DRIVER_BUSY: "Driver {name} is on another job at an overlapping time.",
+    Refusal.DRIVER_LIMIT: "Driver {name} would drive past the daily limit that day.",
+}
+
+
+async def _planner(session: AsyncSession, settings: Settings, *held: TransferJob) -> Planner:
+    """The crew rules around the (locked) jobs; locks the vehicle, then the driver rows."""
+    return await Planner.load(
+        session,
+        settings,
+        min(j.busy_from for j in held),
+        max(j.busy_until for j in held),
+        {j.pickup_date for j in held},
+    )
+
+
+def _crew(planner: Planner, vehicle_id: int, driver_id: int) -> tuple[Vehicle, Driver]:
+    vehicle, driver = planner.vehicle(vehicle_id), planner.driver(driver_id)
+    if vehicle is None:
+        raise NotFound("vehicle", vehicle_id)
+    if driver is None:
+        raise NotFound("driver", driver_id)
+    return vehicle, driver
+
+
+def _refuse(
+    planner: Planner,
+    job: TransferJob,
+    vehicle: Vehicle | None,
+    driver: Driver | None,
+    ignore: tuple[str, ...] = (),
+) -> None:
+    """409 with the rule's code if the named vehicle or driver (None: not checked) may not
+    take `job`."""
+    code = planner.refusal(
+        job, vehicle.id if vehicle else None, driver.id if driver else None, ignore=ignore
+    )
+    if code is not None:
+        detail = _WHY[code].format(
+            plate=vehicle.plate if vehicle else "", name=driver.name if driver else ""
+        )
+        raise ProblemError(409, code, detail)
 
 
 def _not_past(job: TransferJob) -> None:
@@ -113,10 +165,9 @@ async def assign_crew(
     job = await lock_job(session, transfer_id)
     _state(job, CREW_CHANGEABLE, "assigning a crew")
     _not_past(job)
-    vehicle = await crew.vehicle(session, vehicle_id)
-    driver = await crew.driver(session, driver_id)
-    _refuse(await crew.vehicle_refusal(session, job, vehicle, settings))
-    _refuse(await crew.driver_refusal(session, job, driver, settings))
+    planner = await _planner(session, settings, job)
+    vehicle, driver = _crew(planner, vehicle_id, driver_id)
+    _refuse(planner, job, vehicle, driver)
     before = (job.vehicle_id, job.driver_id)
     if before == (vehicle.id, driver.id):
         return  # already this crew: nothing to change or tell
@@ -158,12 +209,14 @@ async def swap(
     new_vehicle_id = vehicle_id or job.vehicle_id
     new_driver_id = driver_id or job.driver_id
     assert new_vehicle_id is not None and new_driver_id is not None  # an assigned job
-    vehicle = await crew.vehicle(session, new_vehicle_id)
-    driver = await crew.driver(session, new_driver_id)
-    if vehicle_id is not None:
-        _refuse(await crew.vehicle_refusal(session, job, vehicle, settings))
-    if driver_id is not None:
-        _refuse(await crew.driver_refusal(session, job, driver, settings))
+    planner = await _planner(session, settings, job)
+    vehicle, driver = _crew(planner, new_vehicle_id, new_driver_id)
+    _refuse(
+        planner,
+        job,
+        vehicle if vehicle_id is not None else None,
+        driver if driver_id is not None else None,
+    )
     before = (job.vehicle_id, job.driver_id)
     if before == (vehicle.id, driver.id):
         return
@@ -193,16 +246,14 @@ async def _exchange(
         _state(job, (TransferStatus.ASSIGNED,), "exchanging crews")
         _not_past(job)
     assert first.vehicle_id and first.driver_id and second.vehicle_id and second.driver_id
-    vehicles = await crew.lock_vehicles(session, [first.vehicle_id, second.vehicle_id])
-    drivers = await crew.lock_drivers(session, [first.driver_id, second.driver_id])
+    planner = await _planner(session, settings, first, second)
     ignore = (first.id, second.id)
     plans = (
-        (first, vehicles[second.vehicle_id], drivers[second.driver_id], second.id),
-        (second, vehicles[first.vehicle_id], drivers[first.driver_id], first.id),
+        (first, *_crew(planner, second.vehicle_id, second.driver_id), second.id),
+        (second, *_crew(planner, first.vehicle_id, first.driver_id), first.id),
     )
     for job, vehicle, driver, _ in plans:
-        _refuse(await crew.vehicle_refusal(session, job, vehicle, settings, ignore))
-        _refuse(await crew.driver_refusal(session, job, driver, settings, ignore))
+        _refuse(planner, job, vehicle, driver, ignore)
     for job, vehicle, driver, other in plans:
         before = (job.vehicle_id, job.driver_id)
         _put_crew(job, vehicle, driver)

@@ -4,9 +4,10 @@ or its cancellation by flight number and scheduled local date (`POST /api/v1/fli
 Every job of that flight not yet under way (requested or assigned) is re-timed: the pickup
 moves by as much as the flight did (an arrival's meeting time is the landing; a departure leaves
 the property that much later or earlier), with its crew window. Its crew is kept if still valid
-for the new window (crew.py), else the invalid member is replaced (`avoid_*`) while the valid
-one is kept where possible; the guest is told by `transfer.rescheduled` with the crew now. A job
-nobody can take stays `requested`, flagged `uncovered`. A cancelled flight calls its jobs off
+for the new window (`assignment.Planner.refusal`), else the invalid member is replaced
+(`avoid_*`) while the valid one is kept where possible; the guest is told by
+`transfer.rescheduled` with the crew now. A job nobody can take stays `requested`, flagged
+`uncovered`. A cancelled flight calls its jobs off
 (a later booking change with a new flight opens the pickup again, handlers.py).
 
 Which jobs are "that flight's": same number (spaces and case ignored), and the flight's time as
@@ -21,7 +22,8 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from transfer_service import audit, coverage, crew, jobs, outbound
+from transfer_service import audit, coverage, jobs, outbound
+from transfer_service.assignment import Planner
 from transfer_service.config import Settings
 from transfer_service.models import (
     Driver,
@@ -54,22 +56,21 @@ async def recrew(
     """After a job moved: keep its crew if still valid, else reassign (keeping the valid
     member). Answers the crew it now has (None, None: uncovered, flagged)."""
     keep_vehicle, keep_driver = job.vehicle_id, job.driver_id
+    planner = await Planner.load(
+        session, settings, job.busy_from, job.busy_until, [job.pickup_date]
+    )
+    avoid_vehicles: frozenset[int] = frozenset()
+    avoid_drivers: frozenset[int] = frozenset()
     if keep_vehicle is not None and keep_driver is not None:
-        vehicle = await crew.vehicle(session, keep_vehicle)
-        driver = await crew.driver(session, keep_driver)
-        vehicle_ok = await crew.vehicle_refusal(session, job, vehicle, settings) is None
-        driver_ok = await crew.driver_refusal(session, job, driver, settings) is None
+        vehicle_ok = planner.refusal(job, keep_vehicle, None) is None
+        driver_ok = planner.refusal(job, None, keep_driver) is None
         if vehicle_ok and driver_ok and job.driver_on_site_at > utcnow():
-            return vehicle, driver
+            return planner.vehicle(keep_vehicle), planner.driver(keep_driver)
         avoid_vehicles = frozenset() if vehicle_ok else frozenset({keep_vehicle})
         avoid_drivers = frozenset() if driver_ok else frozenset({keep_driver})
-    else:
-        avoid_vehicles = avoid_drivers = frozenset()
     jobs.release_crew(job)
-    picked = await crew.reassign(
-        session,
+    picked = planner.assign(
         job,
-        settings,
         keep=(keep_vehicle, keep_driver),
         avoid_vehicles=avoid_vehicles,
         avoid_drivers=avoid_drivers,

@@ -6,7 +6,7 @@ crew member is kept where still valid, the vehicle or driver hit is avoided; eac
 the new car and driver (`transfer.reassigned`) before the pickup. A job nobody can take goes back
 to `requested` with flags `uncovered` and `escalated` and its `uncovered_reason`: it stays on the
 board for dispatch (and is retried with the others). While open, the incident keeps the vehicle
-or driver off jobs meeting its period (crew.py, assignment.py). Resolving it frees them: the
+or driver off jobs meeting its period (assignment.py). Resolving it frees them: the
 uncovered jobs are retried.
 
 Locks: the affected jobs (by id), then the vehicle and driver rows as assignment takes them.
@@ -20,7 +20,8 @@ from sqlalchemy import or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from transfer_service import audit, coverage, crew, jobs, outbound
+from transfer_service import audit, coverage, jobs, outbound
+from transfer_service.assignment import assign
 from transfer_service.config import Settings
 from transfer_service.dispatch import lock_jobs
 from transfer_service.models import (
@@ -102,7 +103,7 @@ async def _cover(
         jobs.release_crew(job)
         job.en_route_at = job.on_site_at = None  # the new crew has done neither yet
         jobs.touch(job)
-        picked = await crew.reassign(
+        picked = await assign(
             session,
             job,
             settings,
