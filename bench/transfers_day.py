@@ -36,7 +36,7 @@ from transfer_service.assignment import assign
 from transfer_service.config import Settings
 from transfer_service.main import create_app
 from transfer_service.models import Place, TransferJob, TransferKind, TransferStatus, TravelTime
-from transfer_service.travel import Atlas
+from transfer_service.places import Atlas
 
 PG = "postgresql+asyncpg://postgres@127.0.0.1:5432"
 ZONE = "Asia/Shanghai"

@@ -102,9 +102,10 @@ async def test_a_no_show_waits_the_free_time_after_the_guests_arrival(
 ) -> None:
     arrival = local(10)
     job = await desk.booking(arrival, **({"transport": transport} if transport else {}))
-    # Until planning (H2) copies the booking's transport onto the job, every job waits the
-    # international time; the rule follows the job's own transport either way.
-    free_minutes = FREE[job["transport"]]
+    # Planning copies the booking's transport onto the job (none named: an international
+    # flight, the longest wait); the wait follows it.
+    assert job["transport"] == (transport or "international_flight")
+    free_minutes = FREE[transport]
     clock_at(monkeypatch, arrival - timedelta(minutes=20))
     assert (await desk.act(job["id"], "on-site")).status_code == 200
 
@@ -125,12 +126,34 @@ async def test_a_no_show_waits_the_free_time_after_the_guests_arrival(
     assert event.payload["previous_status"] == "driver_on_site"
 
 
+async def test_a_domestic_flights_no_show_waits_45_minutes(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The booking says domestic flight: the job says so and the driver waits 45 minutes after
+    the landing, not the international hour."""
+    arrival = local(10)
+    job = await desk.booking(arrival, flight="MU5137", transport="domestic_flight")
+    assert job["transport"] == "domestic_flight"
+    clock_at(monkeypatch, arrival - timedelta(minutes=15))
+    assert (await desk.act(job["id"], "on-site")).status_code == 200
+
+    clock_at(monkeypatch, arrival + timedelta(minutes=44))
+    early = assert_problem(await desk.act(job["id"], "no-show"), 409, "waiting_time_not_over")
+    assert datetime.fromisoformat(early["no_show_from"]) == arrival + timedelta(minutes=45)
+    clock_at(monkeypatch, arrival + timedelta(minutes=46))  # an international guest still waits
+    gone = await desk.act(job["id"], "no-show")
+    assert gone.status_code == 200, gone.text
+    assert (gone.json()["status"], gone.json()["transport"]) == ("no_show", "domestic_flight")
+    assert [line["action"] for line in await desk.audit(job["id"])] == ["on_site", "no_show"]
+
+
 async def test_a_late_driver_waits_the_free_time_from_his_own_arrival(
     desk: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     arrival = local(10)
     job = await desk.booking(arrival, transport="train")
-    free = timedelta(minutes=FREE[job["transport"]])
+    assert job["transport"] == "train"
+    free = timedelta(minutes=15)
     clock_at(monkeypatch, arrival + timedelta(minutes=30))  # 30 minutes late
     assert (await desk.act(job["id"], "on-site")).status_code == 200
     clock_at(monkeypatch, arrival + free + timedelta(minutes=10))  # over, counted from landing

@@ -26,7 +26,7 @@ from transfer_service.announce import record_assigned, transfer_assigned
 from transfer_service.assignment import assign
 from transfer_service.config import Settings
 from transfer_service.models import STRICT, TransferJob, TransferKind, Transport, Vehicle, squeeze
-from transfer_service.travel import Atlas
+from transfer_service.places import Atlas
 
 # Staff who may order a ride for any guest (admin holds every role).
 ORDERS_FOR_GUESTS = (Role.DISPATCHER, Role.FRONT_DESK, Role.MANAGER)

@@ -30,7 +30,7 @@ from transfer_service.assignment import assign
 from transfer_service.config import Settings
 from transfer_service.coverage import retry_uncovered
 from transfer_service.models import TransferJob, TransferStatus
-from transfer_service.travel import Atlas
+from transfer_service.places import Atlas
 
 log = logging.getLogger(__name__)
 

@@ -49,7 +49,7 @@ from transfer_service.models import (
     Vehicle,
     WithdrawnPickup,
 )
-from transfer_service.travel import Atlas
+from transfer_service.places import Atlas
 
 log = logging.getLogger(__name__)
 

@@ -110,6 +110,11 @@ class Atlas:
             found = self._minutes.get((to_id, from_id))
         return default if found is None else found
 
+    def first_property(self) -> Place | None:
+        """The first property place (by id): the base of an ad-hoc ride between two places
+        that are not a property."""
+        return next((p for p in self.places.values() if p.kind == PlaceKind.PROPERTY), None)
+
 
 async def resolve(session: AsyncSession, text: str | None) -> Place | None:
     """The place `text` names (module doc), or None. Loads the places (not the times): a
