@@ -1,9 +1,8 @@
 """The scheduling tests' world: the service on SQLite or PostgreSQL (`world` runs each test on
 both), places and travel times, bookings with arrivals, departures and needs.
 
-Places, dated shifts, maintenance periods and incidents are written straight into the service's
-database here: their routes belong to the fleet and dispatch parts of the issue and reach this
-branch at the merge; everything else goes through the public API and the event bus.
+Everything goes through the public API (places, travel times, shifts, maintenance, incidents)
+and the event bus, as staff and the reservation service would.
 """
 
 import uuid
@@ -21,14 +20,6 @@ from hotel_common.contracts.reservations import (
     TransferRequest,
 )
 from hotel_common.testing import eventually, guest_contact, reservation_confirmed, scratch_url
-from sqlmodel.ext.asyncio.session import AsyncSession
-from transfer_service.models import (
-    DriverShift,
-    Incident,
-    Place,
-    TravelTime,
-    VehicleMaintenance,
-)
 
 from .conftest import Service, serve
 
@@ -53,27 +44,23 @@ class World:
     def client(self) -> Any:
         return self.service.client
 
-    async def write(self, *rows: Any) -> list[Any]:
-        engine = db.create_engine(self.url)
-        try:
-            async with AsyncSession(engine, expire_on_commit=False) as session:
-                session.add_all(rows)
-                await session.commit()
-                for row in rows:
-                    await session.refresh(row)
-        finally:
-            await engine.dispose()
-        return list(rows)
+    async def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = await self.client.post(path, json=body)
+        assert response.status_code == 201, response.text
+        return dict(response.json())
 
     async def place(self, code: str, name: str, kind: str, *aliases: str) -> int:
-        (row,) = await self.write(Place(code=code, name=name, kind=kind, aliases=list(aliases)))
-        self.places[code] = row.id
-        return int(row.id)
+        row = await self.post(
+            "/api/v1/places", {"code": code, "name": name, "kind": kind, "aliases": list(aliases)}
+        )
+        self.places[code] = int(row["id"])
+        return int(row["id"])
 
     async def travel(self, a: str, b: str, minutes: int) -> None:
-        await self.write(
-            TravelTime(from_place_id=self.places[a], to_place_id=self.places[b], minutes=minutes)
+        response = await self.client.put(
+            f"/api/v1/travel-times/{self.places[a]}/{self.places[b]}", json={"minutes": minutes}
         )
+        assert response.status_code in (200, 201), response.text
 
     async def shanghai(self) -> None:
         """The hotel, Pudong airport (50 min), Hongqiao station (25 min)."""
@@ -84,25 +71,27 @@ class World:
         await self.travel("BUND", "SHHQ", 25)
 
     async def shift(self, driver: dict[str, Any], starts: datetime, ends: datetime) -> None:
-        await self.write(DriverShift(driver_id=driver["id"], starts_at=starts, ends_at=ends))
+        await self.post(
+            f"/api/v1/drivers/{driver['id']}/shifts",
+            {"starts_at": starts.isoformat(), "ends_at": ends.isoformat()},
+        )
 
     async def maintenance(self, vehicle: dict[str, Any], starts: date, ends: date) -> None:
-        await self.write(
-            VehicleMaintenance(
-                vehicle_id=vehicle["id"], starts_on=starts, ends_on=ends, reason="service"
-            )
+        await self.post(
+            f"/api/v1/vehicles/{vehicle['id']}/maintenance",
+            {"starts_on": starts.isoformat(), "ends_on": ends.isoformat(), "reason": "service"},
         )
 
     async def incident(self, starts: datetime, *, vehicle: Any = None, driver: Any = None) -> None:
-        await self.write(
-            Incident(
-                kind="vehicle_breakdown" if vehicle else "driver_unavailable",
-                vehicle_id=vehicle["id"] if vehicle else None,
-                driver_id=driver["id"] if driver else None,
-                starts_at=starts,
-                description="test",
-                reported_by="staff:test",
-            )
+        await self.post(
+            "/api/v1/incidents",
+            {
+                "kind": "vehicle_breakdown" if vehicle else "driver_unavailable",
+                **({"vehicle_id": vehicle["id"]} if vehicle else {}),
+                **({"driver_id": driver["id"]} if driver else {}),
+                "starts_at": starts.isoformat(),
+                "description": "test",
+            },
         )
 
     def booking(
