@@ -125,6 +125,24 @@ async def test_a_manual_assignment_breaking_a_crew_rule_is_refused_and_writes_no
     assert desk.events("transfer.reassigned") == []
 
 
+async def test_a_finished_job_counts_against_the_daily_driving_limit(desk: Desk) -> None:
+    """Driving already done that day counts, for the automatic choice and a named crew alike
+    (one set of rules): each job here drives 120 minutes (60 per leg, places unknown)."""
+    await desk.vehicle()
+    tired = await desk.driver("Tired", daily_driving_limit_minutes=200)
+    fresh = await desk.driver("Fresh")
+    morning = await desk.booking(local(8))
+    assert morning["driver"]["id"] == tired["id"]
+    for step in ("en-route", "on-site", "on-board", "complete"):
+        assert (await desk.act(morning["id"], step)).status_code == 200
+
+    afternoon = await desk.booking(local(14))
+    assert afternoon["driver"]["id"] == fresh["id"]  # 120 + 120 > 200
+    refused = await desk.act(afternoon["id"], "swap", {"driver_id": tired["id"]})
+    assert_problem(refused, 409, "driver_limit")
+    assert await desk.audit(afternoon["id"]) == []
+
+
 async def test_cancelling_a_job_frees_its_crew_and_cannot_be_repeated(desk: Desk) -> None:
     await desk.vehicle()
     await desk.driver()

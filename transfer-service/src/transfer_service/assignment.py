@@ -11,8 +11,9 @@ meeting the window. A driver may take it when active, their licence is valid on 
 date, they are on shift for the whole window (the standing shift of that local day or the one
 before, past midnight, or a dated shift covering it; a driver with neither a standing shift nor
 any dated shift recorded works any time), have no open incident meeting the window, stay within
-their daily driving limit (that local day's driven minutes, a shared ride counted once), and
-speak the job's required `language` if it has one. The guest's own language is a preference.
+their daily driving limit (that local day's driven minutes, finished jobs included, a shared
+ride counted once), and speak the job's required `language` if it has one. The guest's own
+language is a preference.
 
 Choice: the smallest vehicle that fits (vans stay free for groups), the driver speaking the
 guest's language with the fewest jobs that day. A guest who agreed to share first joins a ride
@@ -236,6 +237,9 @@ class Planner:
     )
     by_vehicle: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
     by_driver: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # Minutes already driven per (driver, local day) by finished jobs (completed, no-show):
+    # they count against the daily limit like the live ones.
+    driven: dict[tuple[int, date], int] = field(default_factory=dict)
 
     @classmethod
     async def load(
@@ -334,6 +338,24 @@ class Planner:
         ).all():
             shifts[s.driver_id].append((s.starts_at, s.ends_at))
         dated = set((await session.exec(select(DriverShift.driver_id).distinct())).all())
+        done: dict[tuple[int, date], dict[str, int]] = defaultdict(dict)
+        for driver_id, day, ride_id, job_id, minutes in (
+            await session.exec(
+                select(
+                    TransferJob.driver_id,
+                    TransferJob.pickup_date,
+                    TransferJob.ride_id,
+                    TransferJob.id,
+                    TransferJob.driven_minutes,
+                ).where(
+                    col(TransferJob.status).in_((TransferStatus.COMPLETED, TransferStatus.NO_SHOW)),
+                    col(TransferJob.driver_id).is_not(None),
+                    col(TransferJob.pickup_date).in_(days),
+                )
+            )
+        ).all():
+            rides = done[(driver_id or 0, day)]
+            rides[ride_id or job_id] = max(rides.get(ride_id or job_id, 0), minutes)
         planner = cls(
             session,
             settings,
@@ -345,6 +367,7 @@ class Planner:
             shifts,
             dated,
             joinable=joinable,
+            driven={k: sum(rides.values()) for k, rides in done.items()},
         )
         for job in live:
             planner._hold(job)
@@ -466,8 +489,9 @@ class Planner:
     def _day(
         self, driver_id: int, job: _Job, ignore: frozenset[str] = frozenset()
     ) -> tuple[int, int]:
-        """The driver's driven minutes and jobs on the job's local date, other jobs only (and
-        not `ignore`); the jobs of one shared ride drive once."""
+        """The driver's driven minutes and live jobs on the job's local date, other jobs only
+        (and not `ignore`), finished jobs' minutes included; the jobs of one shared ride drive
+        once."""
         rides: dict[str, int] = {}
         count = 0
         day = job.pickup_date
@@ -478,7 +502,7 @@ class Planner:
             count += 1
             key = ride or other_id
             rides[key] = max(rides.get(key, 0), driven)
-        return sum(rides.values()), count
+        return sum(rides.values()) + self.driven.get((driver_id, day), 0), count
 
     # --- one named crew (dispatch) ---------------------------------------------------------
 
