@@ -339,23 +339,18 @@ class Planner:
             shifts[s.driver_id].append((s.starts_at, s.ends_at))
         dated = set((await session.exec(select(DriverShift.driver_id).distinct())).all())
         done: dict[tuple[int, date], dict[str, int]] = defaultdict(dict)
-        for driver_id, day, ride_id, job_id, minutes in (
+        for finished in (
             await session.exec(
-                select(
-                    TransferJob.driver_id,
-                    TransferJob.pickup_date,
-                    TransferJob.ride_id,
-                    TransferJob.id,
-                    TransferJob.driven_minutes,
-                ).where(
+                select(TransferJob).where(
                     col(TransferJob.status).in_((TransferStatus.COMPLETED, TransferStatus.NO_SHOW)),
                     col(TransferJob.driver_id).is_not(None),
                     col(TransferJob.pickup_date).in_(days),
                 )
             )
         ).all():
-            rides = done[(driver_id or 0, day)]
-            rides[ride_id or job_id] = max(rides.get(ride_id or job_id, 0), minutes)
+            rides = done[(finished.driver_id or 0, finished.pickup_date)]
+            ride = finished.ride_id or finished.id
+            rides[ride] = max(rides.get(ride, 0), finished.driven_minutes)
         planner = cls(
             session,
             settings,
