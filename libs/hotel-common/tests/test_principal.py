@@ -1,5 +1,6 @@
 """The signed principal: what a service accepts from the gateway, and what it refuses."""
 
+import base64
 import time
 
 import pytest
@@ -32,7 +33,13 @@ def test_a_signed_principal_round_trips_and_any_change_is_refused() -> None:
     assert verify(value, SECRET).model_copy(update={"expires": 0}) == partner
     payload, mac = value.split(".")
     forged = sign(partner.model_copy(update={"channel": "ota_y"}), SECRET).split(".")[0]
-    for bad in (f"{forged}.{mac}", f"{payload}.{mac[:-2]}AA", payload, "", "a.b.c"):
+    # One bit of the signature's bytes flipped: always another signature (writing "AA" over
+    # its last two characters left it whole whenever it ended in "AA").
+    raw = bytearray(base64.urlsafe_b64decode(mac + "=" * (-len(mac) % 4)))
+    raw[-1] ^= 0x01
+    tampered = base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode()
+    assert tampered != mac
+    for bad in (f"{forged}.{mac}", f"{payload}.{tampered}", payload, "", "a.b.c"):
         with pytest.raises(InvalidPrincipal):
             verify(bad, SECRET)
     with pytest.raises(InvalidPrincipal):

@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 
 from hotel_common.db import SessionFactory, transaction
 from hotel_common.service import Runtime
+from hotel_common.tasks import raise_if_cancelled
 from hotel_common.time import as_utc, utcnow
 from sqlalchemy import and_, func, not_, or_, update
 from sqlalchemy.orm import aliased
@@ -123,6 +124,10 @@ class Delivery:
 
     async def _run(self) -> None:
         while True:
+            # A cancellation aiosmtplib swallowed (its replies are read through Python 3.11's
+            # asyncio.wait_for, which drops a cancel landing with the reply): stop here, else
+            # the service's stop waits for this loop forever (hotel_common.tasks).
+            raise_if_cancelled()
             delay = self.settings.delivery_poll_seconds
             try:
                 while (claimed := await self.deliver_due()) == self.settings.delivery_batch_size:
@@ -136,6 +141,7 @@ class Delivery:
                 log.exception("notice delivery pass failed; will try again")
             if (closing := await self._close_idle_mailer()) is not None:
                 delay = min(delay, closing)
+            raise_if_cancelled()
             # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancellation
             # that lands as the wake-up completes, and the service's stop would hang.
             with contextlib.suppress(TimeoutError):

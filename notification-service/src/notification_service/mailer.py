@@ -173,11 +173,13 @@ class Mailer:
 
     async def _close(self) -> None:
         smtp = self._smtp
-        if smtp is not None and smtp.is_connected:
-            with contextlib.suppress(Exception):
-                async with asyncio.timeout(self.timeout):
-                    await smtp.quit()
-        self._drop()
+        try:
+            if smtp is not None and smtp.is_connected:
+                with contextlib.suppress(Exception):
+                    async with asyncio.timeout(self.timeout):
+                        await smtp.quit()
+        finally:  # cancelled mid-QUIT (a stop): the socket is closed all the same
+            self._drop()
 
     def _drop(self) -> None:
         smtp, self._smtp = self._smtp, None

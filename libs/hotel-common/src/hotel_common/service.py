@@ -6,7 +6,6 @@ seed, background workers); `create_service_app` does the rest. The running piece
 """
 
 import asyncio
-import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
@@ -34,6 +33,7 @@ from hotel_common.principal import PrincipalGuard
 from hotel_common.retention import keep_tidy
 from hotel_common.settings import ServiceSettings, SettingsT
 from hotel_common.strict import reject_unknown_query
+from hotel_common.tasks import cancel_and_wait
 from hotel_common.text import ControlCharacterGuard, document_control_characters
 
 log = logging.getLogger(__name__)
@@ -167,11 +167,8 @@ async def start(
 
 
 async def cancel_all(tasks: Sequence[asyncio.Task[Any]]) -> None:
-    for task in tasks:
-        task.cancel()
-    for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    # Not one cancel and an unbounded wait: a worker may lose a cancellation (hotel_common.tasks).
+    await cancel_and_wait(tasks)
 
 
 def create_service_app(

@@ -46,6 +46,7 @@ from hotel_common import context
 from hotel_common.db import SessionFactory, after_commit, transaction
 from hotel_common.events.bus import EventBus
 from hotel_common.events.envelope import Envelope, IntegrationEvent
+from hotel_common.tasks import cancel_and_wait, raise_if_cancelled
 from hotel_common.time import utcnow
 
 log = logging.getLogger(__name__)
@@ -171,13 +172,12 @@ class OutboxRelay:
 
     async def stop(self) -> None:
         if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait([self._task])
 
     async def _run(self) -> None:
         backoff = self.poll_seconds
         while True:
+            raise_if_cancelled()  # a cancellation a library swallowed (hotel_common.tasks)
             try:
                 while await self.relay_once() == self.batch_size:
                     pass
@@ -190,6 +190,7 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 30.0)
             # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancellation
             # that lands as the wake-up completes, and stop() would then wait forever.
+            raise_if_cancelled()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(backoff):
                     await self._wake.wait()
