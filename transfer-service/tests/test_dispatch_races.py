@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from hotel_common.principal import Role
 from hotel_common.testing import principal_headers
-
 from transfer_service import fleet, incidents
 
 from .dispatch_world import Desk, local, open_desk, staff
