@@ -213,6 +213,28 @@ class _Driver:
         )
 
 
+async def lock_crew(session: AsyncSession) -> tuple[list[Vehicle], list[Driver]]:
+    """Every vehicle row, then every driver row, locked in id order (FOR NO KEY UPDATE; see the
+    module): the one way anything locks crew rows. A change to one vehicle or driver (fleet.py)
+    takes this too, never its own row alone first: holding one driver while waiting for the
+    vehicles an assigner holds (who waits for that driver) would deadlock."""
+    vehicles = list(
+        (
+            await session.exec(
+                select(Vehicle).order_by(col(Vehicle.id)).with_for_update(key_share=True)
+            )
+        ).all()
+    )
+    drivers = list(
+        (
+            await session.exec(
+                select(Driver).order_by(col(Driver.id)).with_for_update(key_share=True)
+            )
+        ).all()
+    )
+    return vehicles, drivers
+
+
 @dataclass
 class Planner:
     session: AsyncSession
@@ -252,20 +274,7 @@ class Planner:
     ) -> "Planner":
         """What the rules need for jobs whose windows lie within [start, end] and whose local
         dates are `dates`; vehicle then driver rows locked (PostgreSQL), in id order."""
-        vehicles = list(
-            (
-                await session.exec(
-                    select(Vehicle).order_by(col(Vehicle.id)).with_for_update(key_share=True)
-                )
-            ).all()
-        )
-        drivers = list(
-            (
-                await session.exec(
-                    select(Driver).order_by(col(Driver.id)).with_for_update(key_share=True)
-                )
-            ).all()
-        )
+        vehicles, drivers = await lock_crew(session)
         margin = settings.turnaround + timedelta(days=1)
         days = set(dates)
         live = (

@@ -23,6 +23,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from transfer_service import coverage
+from transfer_service.assignment import lock_crew
 from transfer_service.config import Settings
 from transfer_service.models import (
     Driver,
@@ -107,10 +108,11 @@ async def register_vehicle(session: AsyncSession, data: VehicleCreate) -> Vehicl
 
 
 async def vehicle(session: AsyncSession, vehicle_id: int, *, lock: bool = False) -> Vehicle:
-    query = select(Vehicle).where(Vehicle.id == vehicle_id)
-    if lock:  # changes to one vehicle's periods queue here (PostgreSQL)
-        query = query.with_for_update()
-    found = (await session.exec(query)).first()
+    if lock:  # changes to one vehicle queue here (PostgreSQL), the crew locked in one order
+        vehicles, _ = await lock_crew(session)
+        found = next((v for v in vehicles if v.id == vehicle_id), None)
+    else:
+        found = (await session.exec(select(Vehicle).where(Vehicle.id == vehicle_id))).first()
     if found is None:
         raise ProblemError(404, "vehicle_not_found", f"There is no vehicle {vehicle_id}.")
     return found
@@ -306,10 +308,11 @@ async def register_driver(session: AsyncSession, data: DriverCreate) -> DriverPu
 
 
 async def driver(session: AsyncSession, driver_id: int, *, lock: bool = False) -> Driver:
-    query = select(Driver).where(Driver.id == driver_id)
-    if lock:  # a driver's shifts are added one at a time (PostgreSQL)
-        query = query.with_for_update()
-    found = (await session.exec(query)).first()
+    if lock:  # a driver's changes and shifts queue here (PostgreSQL), the crew in one order
+        _, drivers = await lock_crew(session)
+        found = next((d for d in drivers if d.id == driver_id), None)
+    else:
+        found = (await session.exec(select(Driver).where(Driver.id == driver_id))).first()
     if found is None:
         raise ProblemError(404, "driver_not_found", f"There is no driver {driver_id}.")
     return found

@@ -10,8 +10,10 @@ for the new window (`assignment.Planner.refusal`), else the invalid member is re
 `uncovered`. A cancelled flight calls its jobs off
 (a later booking change with a new flight opens the pickup again, handlers.py).
 
-Which jobs are "that flight's": same number (spaces and case ignored), and the flight's time as
-the job knows it (its `flight_time`, else its pickup time) falls on that local date.
+Which jobs are "that flight's": same number (spaces and case ignored), and its scheduled local
+date as booked (`flight_date`, which a flight update does not move: a feed keeps naming a flight
+delayed past midnight by its scheduled date), else the local date of its time as the job knows
+it (its `flight_time`, else its pickup time).
 """
 
 from datetime import date, datetime, timedelta
@@ -135,11 +137,15 @@ async def flight_jobs(
         .order_by(col(TransferJob.id))
         .with_for_update()
     )
-    return [
-        job
-        for job in rows.all()
-        if jobs.local_date(job.flight_time or job.pickup_time, job.property_timezone) == flight_date
-    ]
+    return [job for job in rows.all() if scheduled_date(job) == flight_date]
+
+
+def scheduled_date(job: TransferJob) -> date:
+    """The local date the flight was scheduled for: as booked (kept when a flight update moves
+    it, even past midnight), else the date of its time as the job knows it."""
+    if job.flight_date is not None:
+        return job.flight_date
+    return jobs.local_date(job.flight_time or job.pickup_time, job.property_timezone)
 
 
 async def report(

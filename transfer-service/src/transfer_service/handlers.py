@@ -166,6 +166,7 @@ class TransferHandlers:
         job.reservation_version = version
         session.add(job)
         previous_pickup = job.pickup_time  # a moved pickup is announced (flights.py)
+        jobs.keep_flight_move(job, columns)
         if job.status == TransferStatus.CANCELLED:
             # Asked for again after a change called it off: the same job, planned afresh.
             jobs.replan(job, columns)

@@ -9,7 +9,8 @@ board for dispatch (and is retried with the others). While open, the incident ke
 or driver off jobs meeting its period (assignment.py). Resolving it frees them: the
 uncovered jobs are retried.
 
-Locks: the affected jobs (by id), then the vehicle and driver rows as assignment takes them.
+Locks: the affected jobs (by id), then the vehicle and driver rows as assignment takes them, and
+only then is the incident written (`report`).
 """
 
 from hotel_common.errors import NotFound, ProblemError
@@ -21,7 +22,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from transfer_service import audit, coverage, jobs, outbound
-from transfer_service.assignment import assign
+from transfer_service.assignment import assign, lock_crew
 from transfer_service.config import Settings
 from transfer_service.dispatch import lock_jobs
 from transfer_service.models import (
@@ -63,15 +64,26 @@ async def report(
         description=body.description,
         reported_by=actor,
     )
+    # The jobs it hits, locked; then the crew, as every assignment locks it; only then is the
+    # incident written, and the jobs it hits looked for again: an assignment that gave the
+    # vehicle (driver) a job meanwhile has committed (we waited for its crew locks), and one
+    # still to come waits for ours and then sees the incident. Written first, the incident was
+    # invisible to an assignment running at the same time, which could give the broken vehicle
+    # a job this report never saw.
+    locked = await lock_jobs(session, await _hit(session, incident))
+    await lock_crew(session)
     session.add(incident)
     await session.flush()
-    reassigned, escalated = await _cover(session, settings, incident, actor)
+    missed = [i for i in await _hit(session, incident) if i not in locked]
+    if missed:
+        locked |= await lock_jobs(session, missed)
+    reassigned, escalated = await _cover(session, settings, incident, locked, actor)
     return IncidentOutcome(incident=public(incident), reassigned=reassigned, escalated=escalated)
 
 
-async def _cover(
-    session: AsyncSession, settings: Settings, incident: Incident, actor: str
-) -> tuple[list[str], list[str]]:
+async def _hit(session: AsyncSession, incident: Incident) -> list[str]:
+    """The ids of the live jobs, not yet with the guest on board, the incident takes a crew
+    member from."""
     hit = (
         col(TransferJob.vehicle_id) == incident.vehicle_id
         if incident.kind == IncidentKind.VEHICLE_BREAKDOWN
@@ -85,7 +97,16 @@ async def _cover(
             select(TransferJob.id).where(hit, col(TransferJob.status).in_(REPLACEABLE), *meets)
         )
     ).all()
-    locked = await lock_jobs(session, list(ids))
+    return list(ids)
+
+
+async def _cover(
+    session: AsyncSession,
+    settings: Settings,
+    incident: Incident,
+    locked: dict[str, TransferJob],
+    actor: str,
+) -> tuple[list[str], list[str]]:
     # Still hit once locked (a concurrent change may have moved one), earliest pickup first.
     affected = sorted(
         (j for j in locked.values() if j.status in REPLACEABLE),

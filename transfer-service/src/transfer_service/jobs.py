@@ -180,6 +180,8 @@ SCHEDULE = (
     *PICKUP_FIELDS,
     "transport",
     "flight_time",
+    "flight_date",
+    "booked_flight_time",
     "pickup_place_id",
     "destination_place_id",
     "driver_on_site_at",
@@ -269,6 +271,8 @@ def plan(
         "flight_number": request.flight_number,
         "transport": transport_of(request.transport, origin),
         "flight_time": pickup,
+        "flight_date": local_date(pickup, booking.property_timezone),
+        "booked_flight_time": pickup,
         "pickup_place": request.pickup_place,
         "destination": booking.property_name,
         "pickup_place_id": origin_id,
@@ -299,6 +303,8 @@ def plan_departure(
         "flight_number": request.flight_number,
         "transport": transport,
         "flight_time": departs,
+        "flight_date": local_date(departs, booking.property_timezone),
+        "booked_flight_time": departs,
         "pickup_place": booking.property_name,
         "destination": request.dropoff_place,
         "pickup_place_id": home_id,
@@ -378,6 +384,29 @@ async def withdraw(session: AsyncSession, reservation_id: str, version: int | No
         known.version = version
         known.withdrawn_at = utcnow()
         session.add(known)
+
+
+# The times a flight update moves (flights.shift), with `pickup_date` recomputed.
+FLIGHT_MOVED = ("pickup_time", "driver_on_site_at", "ends_at", "busy_from", "busy_until")
+
+
+def keep_flight_move(job: TransferJob, columns: dict[str, Any]) -> None:
+    """A plan from the booking, whose flight is still as booked (same number, same time) while
+    a flight update has moved the job's: the plan's times move by as much. The booking never
+    hears of the delay; without this, any later change of it (the stay, the guest's phone) would
+    put the pickup back at a landing that will not happen."""
+    booked, moved = job.booked_flight_time, job.flight_time
+    if booked is None or moved is None or moved == booked:
+        return
+    if columns.get("booked_flight_time") != booked or "".join(
+        (columns.get("flight_number") or "").upper().split()
+    ) != "".join((job.flight_number or "").upper().split()):
+        return  # the booking changed its flight: the new one is planned as booked
+    by = moved - booked
+    for name in FLIGHT_MOVED:
+        columns[name] = columns[name] + by
+    columns["flight_time"] = moved
+    columns["pickup_date"] = local_date(columns["pickup_time"], columns["property_timezone"])
 
 
 def replan(job: TransferJob, columns: dict[str, Any]) -> bool:

@@ -207,6 +207,11 @@ class FlightUpdateCreate(SQLModel):
     def _one(self) -> "FlightUpdateCreate":
         if (self.new_time is None) != self.cancelled:
             raise ValueError("give new_time, or cancelled: true")
+        # A delay (or an early arrival) is hours, not months: a time far from the scheduled
+        # date is another flight, or a typo; at the ends of the calendar the job's window would
+        # not even fit in a datetime. Compared as given (no conversion: year 1 has no room).
+        if self.new_time is not None and abs((self.new_time.date() - self.date).days) > 2:
+            raise ValueError("new_time must lie within two days of the scheduled date")
         return self
 
 

@@ -91,6 +91,12 @@ class TransferJob(SQLModel, table=True):
     transport: str | None = Field(default=None, sa_type=sa.String(30))  # Transport
     # The flight's (train's) scheduled time: landing for a pickup, take-off for a drop-off.
     flight_time: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # The flight's scheduled local date as booked: a flight update names the flight by it, and
+    # it stays when the update moves `flight_time` (past midnight too). None: `flight_time`'s.
+    flight_date: date | None = None
+    # The flight's time as the booking gives it; `flight_time` differs once a flight update moved
+    # it, and a booking change leaving the flight as booked keeps that move (handlers.py).
+    booked_flight_time: datetime | None = Field(default=None, sa_type=UtcDateTime)
     pickup_place: str
     destination: str  # for an arrival pickup, the property's name
     pickup_place_id: int | None = Field(default=None, foreign_key="places.id")
