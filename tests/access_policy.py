@@ -265,19 +265,39 @@ def _fare_id(call: Call) -> list[str]:
     return [str(made.json()["id"])]
 
 
+def _place_named(places: list[dict[str, Any]], text: str) -> int | None:
+    """The id of the place `text` names, as transfer-service resolves it (places.py): a code,
+    name or alias, case and spacing ignored, the whole text or its start before a separator
+    ("... Airport T1")."""
+    phrase = " ".join(text.casefold().split())
+    best: tuple[int, int] | None = None  # (length of the spelling, id)
+    for place in places:
+        for spelling in (place["code"], place["name"], *place.get("aliases", [])):
+            s = " ".join(spelling.casefold().split())
+            if s.replace(" ", "") == phrase.replace(" ", ""):
+                return int(place["id"])
+            starts = len(phrase) > len(s) and phrase.startswith(s)
+            if starts and not phrase[len(s)].isalnum() and (best is None or len(s) > best[0]):
+                best = (len(s), int(place["id"]))
+    return best[1] if best else None
+
+
 def _completed_transfer_id(call: Call) -> list[str]:
     """The aimed job, completed (by the admin, through the progress steps; a step it has
-    passed answers 409) with a fare recorded between every two places for its vehicle class,
-    so its receipt exists: before completion a receipt is a 404 like a job one may not see."""
+    passed answers 409) with a fare recorded for its vehicle class between its two places (a
+    second probe's answers 409: the fare is there), so its receipt exists: before completion
+    a receipt is a 404 like a job one may not see. Only the job's own pair: every other probe
+    adds places, and a fare for every pair of them grows with the square of the run."""
     job = _aimed(call.live.records.transfers, call)
     vehicle_class = (job.get("vehicle") or {}).get("vehicle_class", "sedan")
     places = call.admin.get(f"{PREFIX}/places", params={"limit": 200}).json()["items"]
-    for i, a in enumerate(places):
-        for b in places[i + 1 :]:
-            body = {"vehicle_class": vehicle_class, "amount": 10000}
-            call.admin.post(
-                f"{PREFIX}/fares", json=body | {"from_place_id": a["id"], "to_place_id": b["id"]}
-            )
+    pair = (_place_named(places, job["pickup_place"]), _place_named(places, job["destination"]))
+    assert None not in pair, f"the aimed job names an unknown place: {job}"
+    body = {"vehicle_class": vehicle_class, "amount": 10000}
+    made = call.admin.post(
+        f"{PREFIX}/fares", json=body | {"from_place_id": pair[0], "to_place_id": pair[1]}
+    )
+    assert made.status_code in (201, 409), made.text
     for step in ("driver_on_site", "in_progress", "completed"):
         call.admin.post(f"{PREFIX}/transfers/{job['id']}/progress", json={"status": step})
     return [str(job["id"])]
