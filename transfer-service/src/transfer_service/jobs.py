@@ -9,7 +9,8 @@ event (`aggregate_version`) says which is newer. A cancellation leaves a tombsto
 version, so a confirmation that is not newer opens nothing; a job remembers the version that
 last shaped it (its confirmation, a change), so a cancellation or a change older than that
 leaves it alone; a change asking for no pickup while no job exists leaves a `WithdrawnPickup`
-with its version, so an older confirmation opens nothing. Unknown versions (events from
+with its version (a `WithdrawnDeparture` for the drop-off), so an older confirmation opens
+nothing. Unknown versions (events from
 before versions existed) count as not newer: the cancellation wins.
 """
 
@@ -47,6 +48,7 @@ from transfer_service.models import (
     TransferStatus,
     Transport,
     Vehicle,
+    WithdrawnDeparture,
     WithdrawnPickup,
 )
 from transfer_service.places import Atlas
@@ -147,6 +149,13 @@ async def open_departure(
     if request is None:
         return None
     if await cancelled_since(session, booking.reservation_id, booking.aggregate_version):
+        return None
+    withdrawn = await session.get(WithdrawnDeparture, booking.reservation_id)
+    if withdrawn is not None and not newer(booking.aggregate_version, withdrawn.version):
+        log.info(
+            "a later change of the booking asked for no drop-off; none opened",
+            extra={"reservation_id": booking.reservation_id},
+        )
         return None
     if await job_of(session, booking.reservation_id, DEPARTURE_DROPOFF) is not None:
         return None
@@ -372,14 +381,21 @@ async def cancelled_since(session: AsyncSession, reservation_id: str, version: i
     return tombstone is not None and not newer(version, tombstone.version)
 
 
-async def withdraw(session: AsyncSession, reservation_id: str, version: int | None) -> None:
-    """Remember that the reservation asked for no pickup at `version`, while it has no job: an
-    older confirmation or change arriving later opens none."""
+async def withdraw(
+    session: AsyncSession,
+    reservation_id: str,
+    version: int | None,
+    kind: TransferKind = ARRIVAL_PICKUP,
+) -> None:
+    """Remember that the reservation asked for no pickup (or no drop-off: `kind`) at
+    `version`, while it has no such job: an older confirmation or change arriving later opens
+    none."""
     if version is None:
         return  # an unknown version orders nothing
-    known = await session.get(WithdrawnPickup, reservation_id)
+    table = WithdrawnDeparture if kind == DEPARTURE_DROPOFF else WithdrawnPickup
+    known = await session.get(table, reservation_id)
     if known is None:
-        session.add(WithdrawnPickup(reservation_id=reservation_id, version=version))
+        session.add(table(reservation_id=reservation_id, version=version))
     elif newer(version, known.version):
         known.version = version
         known.withdrawn_at = utcnow()
