@@ -6,13 +6,15 @@ What a change does to jobs already assigned (docs/domain.md, Fleet):
   service, fewer seats, bags, child seats, no wheelchair access) or a driver who may no longer
   drive it (inactive, licence expired by its day) is refused (409 vehicle_has_jobs /
   driver_has_jobs, naming the jobs): dispatch moves them first;
-- a maintenance period is recorded even on days the vehicle has jobs: the answer names them
-  (`jobs_to_move`), as an out-of-order room period names the nights to move;
+- a maintenance period is recorded even on days the vehicle has jobs: they are given another
+  vehicle at once, or escalated (flagged) when none can take them, as a breakdown does; the
+  answer names both (`reassigned`, `jobs_to_move`);
 - every change that may free capacity is followed by `coverage.retry_uncovered` (the route).
 """
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from hotel_common.errors import ProblemError
 from hotel_common.pagination import Page, Paging, keyset_page
@@ -22,9 +24,10 @@ from sqlalchemy import ColumnElement, and_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from transfer_service import coverage
+from transfer_service import coverage, incidents
 from transfer_service.assignment import lock_crew
 from transfer_service.config import Settings
+from transfer_service.dispatch import lock_jobs
 from transfer_service.models import (
     Driver,
     DriverCreate,
@@ -173,8 +176,21 @@ def _maintenance(period: VehicleMaintenance, jobs: Sequence[str] = ()) -> Mainte
 
 
 async def add_maintenance(
-    session: AsyncSession, vehicle_id: int, data: MaintenanceCreate, actor: str
+    session: AsyncSession,
+    vehicle_id: int,
+    data: MaintenanceCreate,
+    actor: str,
+    settings: Settings,
 ) -> MaintenancePublic:
+    """Record the period; the vehicle's jobs not yet under way with the guest on board whose
+    crew window meets one of its days are given another vehicle at once (the driver kept where
+    still valid, the guest told: `transfer.reassigned`, reason `vehicle_maintenance`) or, when
+    nothing can take them, escalated (requested, flagged uncovered and escalated), as a
+    breakdown does. The answer names both: `reassigned`, and `jobs_to_move` for dispatch.
+
+    Locks as an incident does: the jobs hit, then the crew, then the period is written and the
+    jobs looked for again (one assigned meanwhile has committed: we waited for its crew)."""
+    locked = await lock_jobs(session, await _in_workshop(session, vehicle_id, data))
     await vehicle(session, vehicle_id, lock=True)
     if data.ends_on < data.starts_on:
         raise ProblemError(
@@ -213,13 +229,53 @@ async def add_maintenance(
     )
     session.add(period)
     await session.flush()
-    jobs = await _live_jobs(
+    missed = [i for i in await _in_workshop(session, vehicle_id, data) if i not in locked]
+    if missed:
+        locked |= await lock_jobs(session, missed)
+    reassigned, escalated = await incidents.cover(
+        session,
+        settings,
+        locked,
+        actor,
+        reason="vehicle_maintenance",
+        avoid_vehicles=frozenset({vehicle_id}),
+        maintenance_id=period.id,
+    )
+    # What stays for dispatch: escalated, and a ride under way (the guest on board) on its day.
+    left = set(escalated) | {j.id for j in locked.values() if j.vehicle_id == vehicle_id}
+    ordered = sorted(locked.values(), key=lambda j: (j.pickup_time, j.id))
+    return MaintenancePublic.model_validate(
+        period,
+        update={
+            "jobs_to_move": [j.id for j in ordered if j.id in left],
+            "reassigned": [j.id for j in ordered if j.id in reassigned],
+        },
+    )
+
+
+async def _in_workshop(
+    session: AsyncSession, vehicle_id: int, data: MaintenanceCreate
+) -> list[str]:
+    """The vehicle's live jobs whose crew window meets a day of the period, local to the job
+    (the rule assignment.py keeps the vehicle off by)."""
+    if data.ends_on < data.starts_on:
+        return []
+    # A broad UTC bound (a day either side: any zone's local day), then the job's own dates.
+    first = datetime.combine(data.starts_on - timedelta(days=1), time(), UTC)
+    last = datetime.combine(data.ends_on + timedelta(days=2), time(), UTC)
+    candidates = await _live_jobs(
         session,
         col(TransferJob.vehicle_id) == vehicle_id,
-        col(TransferJob.pickup_date) >= data.starts_on,
-        col(TransferJob.pickup_date) <= data.ends_on,
+        col(TransferJob.busy_until) > first,
+        col(TransferJob.busy_from) < last,
     )
-    return _maintenance(period, [j.id for j in jobs])
+    hit = []
+    for job in candidates:
+        zone = ZoneInfo(job.property_timezone)
+        begins, ends = job.busy_from.astimezone(zone).date(), job.busy_until.astimezone(zone).date()
+        if begins <= data.ends_on and ends >= data.starts_on:
+            hit.append(job.id)
+    return hit
 
 
 async def list_maintenance(

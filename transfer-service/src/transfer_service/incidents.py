@@ -107,20 +107,48 @@ async def _cover(
     locked: dict[str, TransferJob],
     actor: str,
 ) -> tuple[list[str], list[str]]:
+    return await cover(
+        session,
+        settings,
+        locked,
+        actor,
+        reason=str(incident.kind),
+        avoid_vehicles=frozenset({incident.vehicle_id}) if incident.vehicle_id else frozenset(),
+        avoid_drivers=frozenset({incident.driver_id}) if incident.driver_id else frozenset(),
+        incident_id=incident.id,
+    )
+
+
+async def cover(
+    session: AsyncSession,
+    settings: Settings,
+    locked: dict[str, TransferJob],
+    actor: str,
+    *,
+    reason: str,
+    avoid_vehicles: frozenset[int] = frozenset(),
+    avoid_drivers: frozenset[int] = frozenset(),
+    **cause: object,
+) -> tuple[list[str], list[str]]:
+    """Give the `locked` jobs not yet with the guest on board another crew, avoiding the
+    vehicles and drivers named (the other crew member kept where still valid): reassigned (the
+    guest told, `transfer.reassigned` with `reason`) or escalated (requested, flagged uncovered
+    and escalated). An incident's and a maintenance period's (fleet.py) way; `cause` goes into
+    each audit line. Answers (reassigned, escalated) ids."""
     # Still hit once locked (a concurrent change may have moved one), earliest pickup first.
     affected = sorted(
         (j for j in locked.values() if j.status in REPLACEABLE),
         key=lambda j: (j.pickup_time, j.id),
     )
-    reason = str(incident.kind)
-    avoid_vehicles = frozenset({incident.vehicle_id}) if incident.vehicle_id else frozenset()
-    avoid_drivers = frozenset({incident.driver_id}) if incident.driver_id else frozenset()
     reassigned: list[str] = []
     escalated: list[str] = []
     for job in affected:
         previous = job.status
         before = (job.vehicle_id, job.driver_id)
-        keep = (None, job.driver_id) if incident.vehicle_id else (job.vehicle_id, None)
+        keep = (
+            None if job.vehicle_id in avoid_vehicles else job.vehicle_id,
+            None if job.driver_id in avoid_drivers else job.driver_id,
+        )
         jobs.release_crew(job)
         job.en_route_at = job.on_site_at = None  # the new crew has done neither yet
         jobs.touch(job)
@@ -134,7 +162,7 @@ async def _cover(
         )
         session.add(job)
         detail = {
-            "incident_id": incident.id,
+            **cause,
             "reason": reason,
             "previous_vehicle_id": before[0],
             "previous_driver_id": before[1],

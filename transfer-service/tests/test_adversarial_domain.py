@@ -1,0 +1,63 @@
+"""Adversarial review of issue 18, the domain's edges: a vehicle taken to the workshop on a day
+it has jobs has them reassigned (or escalated, flagged, when nothing can take them), as a
+breakdown does; never left silently on a car in the workshop. On SQLite and PostgreSQL."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from .dispatch_world import BACKENDS, DAY, Desk, local, open_desk
+
+
+@pytest.fixture(params=BACKENDS)
+async def desk(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Desk]:
+    async with open_desk(request.param, tmp_path) as opened:
+        yield opened
+
+
+async def workshop(desk: Desk, vehicle: dict[str, object]) -> dict[str, object]:
+    day = DAY.isoformat()
+    made = await desk.post(
+        f"/api/v1/vehicles/{vehicle['id']}/maintenance",
+        {"starts_on": day, "ends_on": day, "reason": "Brake recall"},
+    )
+    assert made.status_code == 201, made.text
+    return dict(made.json())
+
+
+async def test_maintenance_over_an_assigned_job_moves_it_to_another_vehicle(desk: Desk) -> None:
+    car = await desk.vehicle(seats=3)
+    spare = await desk.vehicle(seats=6, luggage=6)
+    await desk.driver()
+    job = await desk.booking(local(12))
+    assert job["vehicle"]["id"] == car["id"]
+
+    period = await workshop(desk, car)
+
+    assert period["reassigned"] == [job["id"]]
+    assert period["jobs_to_move"] == []
+    after = await desk.job(job["id"])
+    assert (after["status"], after["vehicle"]["id"]) == ("assigned", spare["id"])
+    assert after["driver"]["id"] == job["driver"]["id"]  # the driver was fine: kept
+    (told,) = await desk.wait_events("transfer.reassigned", 1, job["id"])
+    assert told.payload["reason"] == "vehicle_maintenance"
+    (line,) = await desk.audit(job["id"])
+    assert (line["action"], line["detail"]["maintenance_id"]) == ("reassigned", period["id"])
+
+
+async def test_maintenance_over_a_job_nothing_else_carries_escalates_it(desk: Desk) -> None:
+    car = await desk.vehicle(seats=3)
+    await desk.driver()
+    job = await desk.booking(local(12))
+
+    period = await workshop(desk, car)
+
+    assert (period["reassigned"], period["jobs_to_move"]) == ([], [job["id"]])
+    after = await desk.job(job["id"])
+    assert after["status"] == "requested"
+    assert after["vehicle"] is None
+    assert {"uncovered", "escalated"} <= set(after["flags"])
+    (changed,) = await desk.wait_events("transfer.status_changed", 1, job["id"])
+    assert changed.payload["status"] == "requested"
+    assert [line["action"] for line in await desk.audit(job["id"])] == ["escalated"]
