@@ -59,6 +59,9 @@ LIVE = (
 )
 MAX_MAINTENANCE_DAYS = 366
 MAX_SHIFT = timedelta(hours=24)
+# How far ahead a dated shift may start: ten years. Further is a typo, and at the end of the
+# calendar the rest around it would not fit in a datetime (a 500 before).
+MAX_AHEAD = timedelta(days=3660)
 
 
 def today() -> date:
@@ -190,8 +193,6 @@ async def add_maintenance(
 
     Locks as an incident does: the jobs hit, then the crew, then the period is written and the
     jobs looked for again (one assigned meanwhile has committed: we waited for its crew)."""
-    locked = await lock_jobs(session, await _in_workshop(session, vehicle_id, data))
-    await vehicle(session, vehicle_id, lock=True)
     if data.ends_on < data.starts_on:
         raise ProblemError(
             422, "maintenance_dates_reversed", "ends_on is before starts_on (both inclusive)."
@@ -205,6 +206,8 @@ async def add_maintenance(
             f"A period is at most {MAX_MAINTENANCE_DAYS} days; take the vehicle out of "
             "service (status) instead.",
         )
+    locked = await lock_jobs(session, await _in_workshop(session, vehicle_id, data))
+    await vehicle(session, vehicle_id, lock=True)
     overlapping = select(VehicleMaintenance).where(
         VehicleMaintenance.vehicle_id == vehicle_id,
         col(VehicleMaintenance.starts_on) <= data.ends_on,
@@ -258,11 +261,11 @@ async def _in_workshop(
 ) -> list[str]:
     """The vehicle's live jobs whose crew window meets a day of the period, local to the job
     (the rule assignment.py keeps the vehicle off by)."""
-    if data.ends_on < data.starts_on:
-        return []
-    # A broad UTC bound (a day either side: any zone's local day), then the job's own dates.
-    first = datetime.combine(data.starts_on - timedelta(days=1), time(), UTC)
-    last = datetime.combine(data.ends_on + timedelta(days=2), time(), UTC)
+    # A broad UTC bound (a day either side: any zone's local day; the calendar's ends kept),
+    # then the job's own dates.
+    day = timedelta(days=1)
+    first = datetime.combine(max(data.starts_on, date.min + day) - day, time(), UTC)
+    last = datetime.combine(min(data.ends_on, date.max - 2 * day) + 2 * day, time(), UTC)
     candidates = await _live_jobs(
         session,
         col(TransferJob.vehicle_id) == vehicle_id,
@@ -418,6 +421,13 @@ async def add_shift(session: AsyncSession, driver_id: int, data: ShiftCreate) ->
         raise ProblemError(422, "shift_too_long", "A shift is at most 24 hours.")
     if ends <= utcnow():
         raise ProblemError(422, "shift_in_past", "The shift is over already.")
+    if starts > utcnow() + MAX_AHEAD:
+        raise ProblemError(
+            422,
+            "shift_too_far",
+            f"A shift is planned at most {MAX_AHEAD.days} days ahead.",
+            max_days_ahead=MAX_AHEAD.days,
+        )
     rest = timedelta(minutes=found.min_rest_minutes)
     near = select(DriverShift).where(
         DriverShift.driver_id == driver_id,

@@ -392,8 +392,10 @@ async def withdraw(
     none."""
     if version is None:
         return  # an unknown version orders nothing
-    table = WithdrawnDeparture if kind == DEPARTURE_DROPOFF else WithdrawnPickup
-    known = await session.get(table, reservation_id)
+    table: type[WithdrawnPickup | WithdrawnDeparture] = (
+        WithdrawnDeparture if kind == DEPARTURE_DROPOFF else WithdrawnPickup
+    )
+    known: WithdrawnPickup | WithdrawnDeparture | None = await session.get(table, reservation_id)
     if known is None:
         session.add(table(reservation_id=reservation_id, version=version))
     elif newer(version, known.version):

@@ -160,7 +160,7 @@ async def update_driver(
             **MANAGERS,
             **NOT_FOUND,
             409: "shift_overlaps or shift_rest_too_short (another shift of theirs, `shift_id`)",
-            422: f"{VALIDATION}, shift_reversed, shift_too_long or shift_in_past",
+            422: f"{VALIDATION}, shift_reversed, shift_too_long, shift_in_past or shift_too_far",
         },
         description="Planned",
     ),

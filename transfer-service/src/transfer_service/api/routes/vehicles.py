@@ -187,9 +187,7 @@ async def create_maintenance(
     local to the jobs' property): nothing is assigned to it on those days. Allowed on days it
     already has jobs: each is given another vehicle at once (`reassigned`, the guest told), or
     escalated for dispatch when none can take it (`jobs_to_move`). Dispatchers and managers."""
-    period = await fleet.add_maintenance(
-        session, vehicle_id, body, actor_of(principal), settings
-    )
+    period = await fleet.add_maintenance(session, vehicle_id, body, actor_of(principal), settings)
     await fleet.changed(session, settings)
     await session.commit()
     return period
