@@ -61,3 +61,27 @@ async def test_maintenance_over_a_job_nothing_else_carries_escalates_it(desk: De
     (changed,) = await desk.wait_events("transfer.status_changed", 1, job["id"])
     assert changed.payload["status"] == "requested"
     assert [line["action"] for line in await desk.audit(job["id"])] == ["escalated"]
+
+
+async def test_a_standing_shift_or_limit_leaving_an_assigned_job_off_shift_is_refused(
+    desk: Desk,
+) -> None:
+    await desk.vehicle()
+    driver = await desk.driver(start="05:00", end="23:00")
+    job = await desk.booking(local(12))
+    assert job["driver"]["id"] == driver["id"]
+    path = f"/api/v1/drivers/{driver['id']}"
+
+    for change in (
+        {"shift_start": "05:00", "shift_end": "10:00"},  # the job's window is past its end
+        {"daily_driving_limit_minutes": 30},  # the job alone drives longer
+    ):
+        refused = await desk.client.patch(path, json=change)
+        assert refused.status_code == 409, (change, refused.text)
+        assert refused.json()["code"] == "driver_has_jobs"
+        assert refused.json()["jobs"] == [job["id"]]
+    got = (await desk.client.get(path)).json()
+    assert (got["shift_end"], got["daily_driving_limit_minutes"]) == ("23:00:00", 540)
+
+    still = await desk.client.patch(path, json={"shift_start": "06:00", "shift_end": "22:00"})
+    assert still.status_code == 200, still.text  # still covers the job: allowed

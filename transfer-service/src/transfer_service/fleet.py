@@ -4,7 +4,8 @@ standing shift, dated shifts, limits). Nothing here commits: the route owns the 
 What a change does to jobs already assigned (docs/domain.md, Fleet):
 - a PATCH that would leave a live assigned job with a vehicle that no longer carries it (out of
   service, fewer seats, bags, child seats, no wheelchair access) or a driver who may no longer
-  drive it (inactive, licence expired by its day) is refused (409 vehicle_has_jobs /
+  drive it (inactive, licence expired by its day, a standing shift no longer covering its crew
+  window, a daily limit below that day's driving) is refused (409 vehicle_has_jobs /
   driver_has_jobs, naming the jobs): dispatch moves them first;
 - a maintenance period is recorded even on days the vehicle has jobs: they are given another
   vehicle at once, or escalated (flagged) when none can take them, as a breakdown does; the
@@ -25,7 +26,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from transfer_service import coverage, incidents
-from transfer_service.assignment import lock_crew
+from transfer_service.assignment import Planner, Refusal, lock_crew
 from transfer_service.config import Settings
 from transfer_service.dispatch import lock_jobs
 from transfer_service.models import (
@@ -377,7 +378,9 @@ async def driver(session: AsyncSession, driver_id: int, *, lock: bool = False) -
     return found
 
 
-async def update_driver(session: AsyncSession, driver_id: int, data: DriverUpdate) -> DriverPublic:
+async def update_driver(
+    session: AsyncSession, driver_id: int, data: DriverUpdate, settings: Settings
+) -> DriverPublic:
     found = await driver(session, driver_id, lock=True)
     given = data.model_fields_set
     changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
@@ -394,6 +397,9 @@ async def update_driver(session: AsyncSession, driver_id: int, data: DriverUpdat
         for j in jobs
         if found.status != DriverStatus.ACTIVE or (expires is not None and expires < j.pickup_date)
     ]
+    hours = given & {"shift_start", "shift_end", "daily_driving_limit_minutes"}
+    if hours and jobs and not stranded:
+        stranded = await _off_their_hours(session, settings, found, jobs, hours)
     if stranded:
         raise ProblemError(
             409,
@@ -405,6 +411,32 @@ async def update_driver(session: AsyncSession, driver_id: int, data: DriverUpdat
     session.add(found)
     await session.flush()
     return DriverPublic.model_validate(found)
+
+
+async def _off_their_hours(
+    session: AsyncSession,
+    settings: Settings,
+    found: Driver,
+    jobs: Sequence[TransferJob],
+    changed: set[str],
+) -> list[str]:
+    """The driver's live jobs the changed standing shift no longer covers, or whose day's
+    driving the changed limit no longer allows, by the assignment's own rules
+    (`Planner.refusal`, the driver as changed: the session flushes it before reading)."""
+    await session.flush()
+    planner = await Planner.load(
+        session,
+        settings,
+        min(j.busy_from for j in jobs),
+        max(j.busy_until for j in jobs),
+        {j.pickup_date for j in jobs},
+    )
+    broken = set()
+    if changed & {"shift_start", "shift_end"}:
+        broken.add(Refusal.DRIVER_OFF_SHIFT)
+    if "daily_driving_limit_minutes" in changed:
+        broken.add(Refusal.DRIVER_LIMIT)
+    return [j.id for j in jobs if planner.refusal(j, None, found.id) in broken]
 
 
 # --- dated shifts -----------------------------------------------------------------------------

@@ -138,9 +138,10 @@ async def update_driver(
     """Change a driver's contact, languages, status, licence expiry, standing shift or limits
     (managers); fields left out stay, `shift_start` and `shift_end` null together remove the
     standing shift. Refused while a live job assigned to them could no longer be theirs
-    (inactive, or the licence expiring before its day). A new standing shift or limit counts
-    for assignments from now on. Jobs waiting for a driver are tried again."""
-    driver = await fleet.update_driver(session, driver_id, body)
+    (inactive, the licence expiring before its day, the standing shift no longer covering its
+    crew window, or the daily limit below that day's driving). Jobs waiting for a driver are
+    tried again."""
+    driver = await fleet.update_driver(session, driver_id, body, settings)
     await fleet.changed(session, settings)
     await session.commit()
     return driver
