@@ -4,6 +4,7 @@ breakdown does; never left silently on a car in the workshop. On SQLite and Post
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,3 +86,61 @@ async def test_a_standing_shift_or_limit_leaving_an_assigned_job_off_shift_is_re
 
     still = await desk.client.patch(path, json={"shift_start": "06:00", "shift_end": "22:00"})
     assert still.status_code == 200, still.text  # still covers the job: allowed
+
+
+async def shared_ride(desk: Desk) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Two parties of one flight who agreed to share, on one van with one driver."""
+    await desk.vehicle(seats=6, luggage=6)
+    await desk.driver()
+    first = await desk.booking(local(12), share_ok=True)
+    second = await desk.booking(local(12), share_ok=True)
+    first = await desk.job(first["id"])  # its ride id was set when the second joined
+    assert first["ride_id"] is not None and first["ride_id"] == second["ride_id"]
+    return first, second
+
+
+async def test_a_party_taken_off_a_shared_ride_leaves_it(desk: Desk) -> None:
+    first, second = await shared_ride(desk)
+    car = await desk.vehicle(seats=6, luggage=6)
+    other = await desk.driver()
+
+    off = await desk.act(first["id"], "unassign", {"reason": "guest asked for a car alone"})
+    assert off.status_code == 200, off.text
+    alone = await desk.job(first["id"])
+    assert alone["ride_id"] is None and "shared" not in alone["flags"]
+
+    # The ride's driver drives the other party at that very time: not this one in another car.
+    same_driver = await desk.act(
+        first["id"], "assign", {"vehicle_id": car["id"], "driver_id": second["driver"]["id"]}
+    )
+    assert (same_driver.status_code, same_driver.json()["code"]) == (409, "driver_busy")
+    own = await desk.act(first["id"], "assign", {"vehicle_id": car["id"], "driver_id": other["id"]})
+    assert own.status_code == 200, own.text
+    kept = await desk.job(second["id"])
+    assert (kept["status"], kept["vehicle"]["id"]) == ("assigned", second["vehicle"]["id"])
+
+
+async def test_one_party_of_a_shared_ride_gets_no_second_driver_in_the_same_van(
+    desk: Desk,
+) -> None:
+    first, _ = await shared_ride(desk)
+    other = await desk.driver()
+
+    swapped = await desk.act(first["id"], "swap", {"driver_id": other["id"]})
+
+    assert (swapped.status_code, swapped.json()["code"]) == (409, "vehicle_busy")
+    assert (await desk.job(first["id"]))["driver"]["id"] == first["driver"]["id"]
+
+
+async def test_a_party_cancelling_a_shared_ride_leaves_the_other_its_van(desk: Desk) -> None:
+    first, second = await shared_ride(desk)
+
+    cancelled = await desk.act(first["id"], "cancel", {"reason": "plans changed"})
+
+    assert cancelled.status_code == 200, cancelled.text
+    kept = await desk.job(second["id"])
+    assert kept["status"] == "assigned"
+    assert (kept["vehicle"]["id"], kept["driver"]["id"]) == (
+        second["vehicle"]["id"],
+        second["driver"]["id"],
+    )

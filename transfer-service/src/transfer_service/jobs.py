@@ -443,8 +443,19 @@ def touch(job: TransferJob) -> None:
     job.updated_at = utcnow()
 
 
+def leave_ride(job: TransferJob) -> None:
+    """The job leaves its shared ride (if any): the jobs of one ride have one vehicle and one
+    driver, and only they are exempt from each other's turnaround (assignment.py), so a job
+    given another crew, or none, is alone again. The others keep their ride."""
+    if job.ride_id is not None:
+        job.ride_id = None
+        flag(job, "shared", False)
+
+
 def release_crew(job: TransferJob) -> None:
-    """The job back to `requested` without vehicle or driver: they are free for others."""
+    """The job back to `requested` without vehicle or driver: they are free for others (and
+    it leaves its shared ride)."""
+    leave_ride(job)
     job.vehicle_id = job.driver_id = None
     job.assigned_at = None
     job.status = TransferStatus.REQUESTED
