@@ -1,8 +1,16 @@
 """Adversarial review of issue 18: redelivered and out-of-order booking events never open a job
 twice, nor one a later version of the booking no longer asks for. On SQLite and PostgreSQL."""
 
-from hotel_common.testing import reservation_confirmed, reservation_modified
+import pytest
+from hotel_common.testing import (
+    assert_problem,
+    principal_headers,
+    reservation_confirmed,
+    reservation_modified,
+)
 
+from .dispatch_world import DISPATCHER, Desk, open_desk
+from .dispatch_world import local as desk_local
 from .scheduling import local
 from .scheduling import world as world  # the fixture
 
@@ -40,3 +48,51 @@ async def test_a_change_dropping_the_departure_before_the_confirmation_opens_non
 
     found = await world.service.jobs(reservation_id=booking.reservation_id)
     assert [j["kind"] for j in found] == ["arrival_pickup"]
+
+
+async def test_the_same_breakdown_reported_twice_is_refused_the_second_time(tmp_path) -> None:
+    async with open_desk("sqlite", tmp_path) as desk:
+        await _twice(desk)
+
+
+@pytest.mark.infra
+async def test_the_same_breakdown_reported_twice_is_refused_on_postgresql(tmp_path) -> None:
+    async with open_desk("postgresql", tmp_path) as desk:
+        await _twice(desk)
+
+
+async def _twice(desk: Desk) -> None:
+    car = await desk.vehicle()
+    spare = await desk.vehicle()
+    await desk.driver()
+    body = {"kind": "vehicle_breakdown", "vehicle_id": car["id"], "description": "Flat tyre"}
+    first = await desk.post("/api/v1/incidents", body)
+    assert first.status_code == 201, first.text
+    incident_id = first.json()["incident"]["id"]
+
+    again = await desk.post("/api/v1/incidents", body)
+    assert_problem(again, 409, "incident_overlaps")
+    assert again.json()["incident_id"] == incident_id
+    listed = (await desk.client.get("/api/v1/incidents")).json()["items"]
+    assert [i["id"] for i in listed] == [incident_id]
+
+    # a later period of the same car, once the first is over, is another incident
+    later = body | {
+        "starts_at": desk_local(8, days=3).isoformat(),
+        "ends_at": desk_local(9, days=3).isoformat(),
+    }
+    resolved = await desk.post(f"/api/v1/incidents/{incident_id}/resolve")
+    assert resolved.status_code == 200, resolved.text
+    assert (await desk.post("/api/v1/incidents", later)).status_code == 201
+    # a retry with its Idempotency-Key answers the first answer again, writing nothing
+    keyed = body | {"vehicle_id": spare["id"], "description": "Battery"}
+    headers = principal_headers(DISPATCHER) | {"Idempotency-Key": "breakdown-7"}
+    one = await desk.client.post("/api/v1/incidents", json=keyed, headers=headers)
+    two = await desk.client.post("/api/v1/incidents", json=keyed, headers=headers)
+    assert one.status_code == two.status_code == 201, one.text
+    assert two.headers["idempotent-replayed"] == "true"
+    assert one.json() == two.json()
+    other = await desk.client.post(
+        "/api/v1/incidents", json=keyed | {"description": "Other"}, headers=headers
+    )
+    assert_problem(other, 422, "idempotency_key_reused")
