@@ -3,6 +3,7 @@ it has jobs has them reassigned (or escalated, flagged, when nothing can take th
 breakdown does; never left silently on a car in the workshop. On SQLite and PostgreSQL."""
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -144,3 +145,16 @@ async def test_a_party_cancelling_a_shared_ride_leaves_the_other_its_van(desk: D
         second["vehicle"]["id"],
         second["driver"]["id"],
     )
+
+
+async def test_a_licence_expiring_on_the_jobs_day_still_drives_it(desk: Desk) -> None:
+    await desk.vehicle()
+    driver = await desk.driver(licence_expires_on=DAY.isoformat())
+    job = await desk.booking(local(12))
+    assert (job["status"], job["driver"]["id"]) == ("assigned", driver["id"])
+
+    earlier = (DAY - timedelta(days=1)).isoformat()
+    refused = await desk.client.patch(
+        f"/api/v1/drivers/{driver['id']}", json={"licence_expires_on": earlier}
+    )
+    assert (refused.status_code, refused.json()["jobs"]) == (409, [job["id"]])
