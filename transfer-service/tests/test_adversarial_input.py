@@ -3,13 +3,14 @@ on every route that does arithmetic with them answer a clear 4xx problem (or an 
 never a 500, and write nothing. On SQLite and PostgreSQL."""
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from hotel_common.principal import Role
 from hotel_common.testing import assert_problem, principal_headers
 
-from .dispatch_world import BACKENDS, Desk, local, open_desk, staff
+from .dispatch_world import BACKENDS, DAY, Desk, local, open_desk, staff
 
 MANAGER = staff(Role.MANAGER, name="manager-1")
 LAST = "9999-12-31T20:00:00Z"
@@ -68,3 +69,18 @@ async def test_analytics_and_maintenance_at_the_ends_of_the_calendar_answer(desk
     assert_problem(past, 422, "maintenance_in_past")
     far = await desk.post(path, {"starts_on": "9999-12-31", "ends_on": "9999-12-31", "reason": "x"})
     assert far.status_code == 201, far.text
+
+
+async def test_a_vehicle_back_on_the_first_day_of_the_calendar_calls_the_period_off(
+    desk: Desk,
+) -> None:
+    car = await desk.vehicle()
+    path = f"/api/v1/vehicles/{car['id']}/maintenance"
+    day = DAY.isoformat()
+    made = await desk.post(path, {"starts_on": day, "ends_on": day, "reason": "Service"})
+    assert made.status_code == 201, made.text
+
+    ended = await desk.post(f"{path}/{made.json()['id']}/end", {"back_on": "0001-01-01"})
+
+    assert ended.status_code == 200, ended.text
+    assert ended.json()["ends_on"] == (DAY - timedelta(days=1)).isoformat()  # called off

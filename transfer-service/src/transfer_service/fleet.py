@@ -309,7 +309,8 @@ async def end_maintenance(
             404, "maintenance_not_found", f"Vehicle {vehicle_id} has no period {period_id}."
         )
     back_on = back_on or today()
-    last_day = max(back_on - timedelta(days=1), period.starts_on - timedelta(days=1))
+    # The later of the two first, then the day before: back_on may be the calendar's first day.
+    last_day = max(back_on, period.starts_on) - timedelta(days=1)
     if period.ended_at is not None or last_day >= period.ends_on:
         return _maintenance(period)
     period.ends_on = last_day
