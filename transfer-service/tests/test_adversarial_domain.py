@@ -158,3 +158,22 @@ async def test_a_licence_expiring_on_the_jobs_day_still_drives_it(desk: Desk) ->
         f"/api/v1/drivers/{driver['id']}", json={"licence_expires_on": earlier}
     )
     assert (refused.status_code, refused.json()["jobs"]) == (409, [job["id"]])
+
+
+async def test_a_job_past_midnight_counts_whole_on_its_pickups_local_day(desk: Desk) -> None:
+    await desk.vehicle()
+    driver = await desk.driver(start="12:00", end="08:00")  # an evening and night shift
+    evening = await desk.booking(local(19))
+    assert evening["driver"]["id"] == driver["id"]
+    # One job drives 120 or 180 minutes (default travel times, out and back): room for one only.
+    limited = await desk.client.patch(
+        f"/api/v1/drivers/{driver['id']}", json={"daily_driving_limit_minutes": 200}
+    )
+    assert limited.status_code == 200, limited.text
+
+    late = await desk.booking(local(23, 50))  # on the road well past midnight: still day one
+    early = await desk.booking(local(0, 40, days=1))  # the next local day: a fresh limit
+
+    assert (late["status"], late["uncovered_reason"]) == ("requested", "driver_limit")
+    assert late["ends_at"] > local(0, days=1).isoformat().replace("+00:00", "Z")
+    assert (early["status"], early["driver"]["id"]) == ("assigned", driver["id"])
