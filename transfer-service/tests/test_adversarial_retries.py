@@ -4,6 +4,7 @@ twice, nor one a later version of the booking no longer asks for. On SQLite and 
 import pytest
 from hotel_common.testing import (
     assert_problem,
+    eventually,
     principal_headers,
     reservation_confirmed,
     reservation_modified,
@@ -96,3 +97,32 @@ async def _twice(desk: Desk) -> None:
         "/api/v1/incidents", json=keyed | {"description": "Other"}, headers=headers
     )
     assert_problem(other, 422, "idempotency_key_reused")
+
+
+async def test_an_alias_dropped_later_leaves_the_job_planned_on_its_place(world) -> None:
+    await world.shanghai()
+    await world.service.add_vehicle()
+    await world.service.add_driver()
+    booking = world.booking(arrival=local(10))  # "Pudong T2": PVG by its alias, 50 min
+    world.service.deliver(booking)
+    job = await world.job_of(booking)
+    assert job["flags"] == []
+
+    dropped = await world.client.patch(
+        f"/api/v1/places/{world.places['PVG']}", json={"aliases": []}
+    )
+    assert dropped.status_code == 200, dropped.text
+
+    kept = await world.job_of(booking)
+    assert (kept["pickup_time"], kept["ends_at"], kept["flags"]) == (
+        job["pickup_time"],
+        job["ends_at"],
+        [],
+    )
+    # re-planned by a change of the booking, its text no longer names a place: flagged
+    later = booking.transfer.model_copy(update={"arrival_time": local(11)})
+    world.service.deliver(reservation_modified(booking, transfer=later, aggregate_version=3))
+    replanned = await eventually(
+        lambda: world.job_of(booking), lambda j: j["pickup_time"] != job["pickup_time"]
+    )
+    assert replanned["flags"] == ["unknown_place"]
