@@ -1,13 +1,14 @@
 """Ad-hoc transfers (issue 18): a ride between any two places asked for by staff for a guest, or
 by a signed-in guest for themselves through the guest app, outside any booking.
 
-Refused with nothing written: a pickup time already past (422 `pickup_past`), more passengers
+Refused with nothing written: a pickup time already past (422 `pickup_past`) or more than a
+ten years ahead (422 `pickup_too_far`), more passengers
 than any vehicle of the fleet seats (422 `too_many_passengers`), an unknown field (422). Other
 needs nothing carries yet (a wheelchair, child seats) open the job uncovered
 (`no_vehicle_fits`): the fleet may still gain what it needs, and dispatch sees it flagged.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hotel_common.contacts import Email, LanguageTag, Phone
@@ -32,6 +33,9 @@ from transfer_service.places import Atlas
 ORDERS_FOR_GUESTS = (Role.DISPATCHER, Role.FRONT_DESK, Role.MANAGER)
 # The demo's hotels are in Shanghai; another property sends its zone.
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+# How far ahead a ride may be ordered: ten years, as a dated shift (fleet.MAX_AHEAD). Further is
+# a typo, and at the end of the calendar the crew window would not even fit in a datetime.
+MAX_AHEAD = timedelta(days=3660)
 
 
 class AdHocGuest(SQLModel):
@@ -108,6 +112,13 @@ async def create(
     pickup = as_utc(body.pickup_time)
     if pickup <= now:
         raise ProblemError(422, "pickup_past", "The pickup time is already past.")
+    if pickup > now + MAX_AHEAD:
+        raise ProblemError(
+            422,
+            "pickup_too_far",
+            f"A ride is ordered at most {MAX_AHEAD.days} days ahead.",
+            max_days_ahead=MAX_AHEAD.days,
+        )
     most = (await session.exec(select(func.max(Vehicle.seats)))).one()
     if most is None or most < body.passengers:
         raise ProblemError(

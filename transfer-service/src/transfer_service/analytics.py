@@ -18,7 +18,7 @@ Definitions (docs/DECISIONS.md, issue 18):
 Every figure is aggregated by the database: three queries whatever the period's size.
 """
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from hotel_common.errors import ProblemError
@@ -196,7 +196,8 @@ async def transfers(session: AsyncSession, start: date, end: date) -> TransferAn
         )
         .where(
             col(DriverShift.starts_at) >= _utc(period_start),
-            col(DriverShift.starts_at) < _utc(period_start + timedelta(days=days)),
+            # the last day's end inclusive: the day after `end` may lie past the calendar
+            col(DriverShift.starts_at) <= _utc(datetime.combine(end, time.max)),
         )
         .group_by(col(DriverShift.driver_id))
         .subquery()

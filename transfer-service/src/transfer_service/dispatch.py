@@ -167,10 +167,11 @@ async def assign_crew(
     _not_past(job)
     planner = await _planner(session, settings, job)
     vehicle, driver = _crew(planner, vehicle_id, driver_id)
-    _refuse(planner, job, vehicle, driver)
     before = (job.vehicle_id, job.driver_id)
     if before == (vehicle.id, driver.id):
         return  # already this crew: nothing to change or tell
+    jobs.leave_ride(job)  # judged alone: its ride's turnaround exemption is not its own now
+    _refuse(planner, job, vehicle, driver)
     _put_crew(job, vehicle, driver)
     session.add(job)
     audit.record(
@@ -211,15 +212,19 @@ async def swap(
     assert new_vehicle_id is not None and new_driver_id is not None  # an assigned job
     planner = await _planner(session, settings, job)
     vehicle, driver = _crew(planner, new_vehicle_id, new_driver_id)
-    _refuse(
-        planner,
-        job,
-        vehicle if vehicle_id is not None else None,
-        driver if driver_id is not None else None,
-    )
     before = (job.vehicle_id, job.driver_id)
     if before == (vehicle.id, driver.id):
         return
+    # A party of a shared ride leaves it: the member kept still carries the others of the ride
+    # at that time, so it is checked too (a second driver in the same van, or the driver in two).
+    shared = job.ride_id is not None
+    jobs.leave_ride(job)
+    _refuse(
+        planner,
+        job,
+        vehicle if vehicle_id is not None or shared else None,
+        driver if driver_id is not None or shared else None,
+    )
     _put_crew(job, vehicle, driver)
     session.add(job)
     audit.record(
@@ -253,6 +258,7 @@ async def _exchange(
         (second, *_crew(planner, first.vehicle_id, first.driver_id), first.id),
     )
     for job, vehicle, driver, _ in plans:
+        jobs.leave_ride(job)  # a crew exchanged is a crew of its own (see swap)
         _refuse(planner, job, vehicle, driver, ignore)
     for job, vehicle, driver, other in plans:
         before = (job.vehicle_id, job.driver_id)

@@ -4,15 +4,18 @@ standing shift, dated shifts, limits). Nothing here commits: the route owns the 
 What a change does to jobs already assigned (docs/domain.md, Fleet):
 - a PATCH that would leave a live assigned job with a vehicle that no longer carries it (out of
   service, fewer seats, bags, child seats, no wheelchair access) or a driver who may no longer
-  drive it (inactive, licence expired by its day) is refused (409 vehicle_has_jobs /
+  drive it (inactive, licence expired by its day, a standing shift no longer covering its crew
+  window, a daily limit below that day's driving) is refused (409 vehicle_has_jobs /
   driver_has_jobs, naming the jobs): dispatch moves them first;
-- a maintenance period is recorded even on days the vehicle has jobs: the answer names them
-  (`jobs_to_move`), as an out-of-order room period names the nights to move;
+- a maintenance period is recorded even on days the vehicle has jobs: they are given another
+  vehicle at once, or escalated (flagged) when none can take them, as a breakdown does; the
+  answer names both (`reassigned`, `jobs_to_move`);
 - every change that may free capacity is followed by `coverage.retry_uncovered` (the route).
 """
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from hotel_common.errors import ProblemError
 from hotel_common.pagination import Page, Paging, keyset_page
@@ -22,9 +25,10 @@ from sqlalchemy import ColumnElement, and_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from transfer_service import coverage
-from transfer_service.assignment import lock_crew
+from transfer_service import coverage, incidents
+from transfer_service.assignment import Planner, Refusal, lock_crew
 from transfer_service.config import Settings
+from transfer_service.dispatch import lock_jobs
 from transfer_service.models import (
     Driver,
     DriverCreate,
@@ -56,6 +60,9 @@ LIVE = (
 )
 MAX_MAINTENANCE_DAYS = 366
 MAX_SHIFT = timedelta(hours=24)
+# How far ahead a dated shift may start: ten years. Further is a typo, and at the end of the
+# calendar the rest around it would not fit in a datetime (a 500 before).
+MAX_AHEAD = timedelta(days=3660)
 
 
 def today() -> date:
@@ -173,9 +180,20 @@ def _maintenance(period: VehicleMaintenance, jobs: Sequence[str] = ()) -> Mainte
 
 
 async def add_maintenance(
-    session: AsyncSession, vehicle_id: int, data: MaintenanceCreate, actor: str
+    session: AsyncSession,
+    vehicle_id: int,
+    data: MaintenanceCreate,
+    actor: str,
+    settings: Settings,
 ) -> MaintenancePublic:
-    await vehicle(session, vehicle_id, lock=True)
+    """Record the period; the vehicle's jobs not yet under way with the guest on board whose
+    crew window meets one of its days are given another vehicle at once (the driver kept where
+    still valid, the guest told: `transfer.reassigned`, reason `vehicle_maintenance`) or, when
+    nothing can take them, escalated (requested, flagged uncovered and escalated), as a
+    breakdown does. The answer names both: `reassigned`, and `jobs_to_move` for dispatch.
+
+    Locks as an incident does: the jobs hit, then the crew, then the period is written and the
+    jobs looked for again (one assigned meanwhile has committed: we waited for its crew)."""
     if data.ends_on < data.starts_on:
         raise ProblemError(
             422, "maintenance_dates_reversed", "ends_on is before starts_on (both inclusive)."
@@ -189,6 +207,8 @@ async def add_maintenance(
             f"A period is at most {MAX_MAINTENANCE_DAYS} days; take the vehicle out of "
             "service (status) instead.",
         )
+    locked = await lock_jobs(session, await _in_workshop(session, vehicle_id, data))
+    await vehicle(session, vehicle_id, lock=True)
     overlapping = select(VehicleMaintenance).where(
         VehicleMaintenance.vehicle_id == vehicle_id,
         col(VehicleMaintenance.starts_on) <= data.ends_on,
@@ -213,13 +233,53 @@ async def add_maintenance(
     )
     session.add(period)
     await session.flush()
-    jobs = await _live_jobs(
+    missed = [i for i in await _in_workshop(session, vehicle_id, data) if i not in locked]
+    if missed:
+        locked |= await lock_jobs(session, missed)
+    reassigned, escalated = await incidents.cover(
+        session,
+        settings,
+        locked,
+        actor,
+        reason="vehicle_maintenance",
+        avoid_vehicles=frozenset({vehicle_id}),
+        maintenance_id=period.id,
+    )
+    # What stays for dispatch: escalated, and a ride under way (the guest on board) on its day.
+    left = set(escalated) | {j.id for j in locked.values() if j.vehicle_id == vehicle_id}
+    ordered = sorted(locked.values(), key=lambda j: (j.pickup_time, j.id))
+    return MaintenancePublic.model_validate(
+        period,
+        update={
+            "jobs_to_move": [j.id for j in ordered if j.id in left],
+            "reassigned": [j.id for j in ordered if j.id in reassigned],
+        },
+    )
+
+
+async def _in_workshop(
+    session: AsyncSession, vehicle_id: int, data: MaintenanceCreate
+) -> list[str]:
+    """The vehicle's live jobs whose crew window meets a day of the period, local to the job
+    (the rule assignment.py keeps the vehicle off by)."""
+    # A broad UTC bound (a day either side: any zone's local day; the calendar's ends kept),
+    # then the job's own dates.
+    day = timedelta(days=1)
+    first = datetime.combine(max(data.starts_on, date.min + day) - day, time(), UTC)
+    last = datetime.combine(min(data.ends_on, date.max - 2 * day) + 2 * day, time(), UTC)
+    candidates = await _live_jobs(
         session,
         col(TransferJob.vehicle_id) == vehicle_id,
-        col(TransferJob.pickup_date) >= data.starts_on,
-        col(TransferJob.pickup_date) <= data.ends_on,
+        col(TransferJob.busy_until) > first,
+        col(TransferJob.busy_from) < last,
     )
-    return _maintenance(period, [j.id for j in jobs])
+    hit = []
+    for job in candidates:
+        zone = ZoneInfo(job.property_timezone)
+        begins, ends = job.busy_from.astimezone(zone).date(), job.busy_until.astimezone(zone).date()
+        if begins <= data.ends_on and ends >= data.starts_on:
+            hit.append(job.id)
+    return hit
 
 
 async def list_maintenance(
@@ -249,7 +309,8 @@ async def end_maintenance(
             404, "maintenance_not_found", f"Vehicle {vehicle_id} has no period {period_id}."
         )
     back_on = back_on or today()
-    last_day = max(back_on - timedelta(days=1), period.starts_on - timedelta(days=1))
+    # The later of the two first, then the day before: back_on may be the calendar's first day.
+    last_day = max(back_on, period.starts_on) - timedelta(days=1)
     if period.ended_at is not None or last_day >= period.ends_on:
         return _maintenance(period)
     period.ends_on = last_day
@@ -318,7 +379,9 @@ async def driver(session: AsyncSession, driver_id: int, *, lock: bool = False) -
     return found
 
 
-async def update_driver(session: AsyncSession, driver_id: int, data: DriverUpdate) -> DriverPublic:
+async def update_driver(
+    session: AsyncSession, driver_id: int, data: DriverUpdate, settings: Settings
+) -> DriverPublic:
     found = await driver(session, driver_id, lock=True)
     given = data.model_fields_set
     changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
@@ -335,6 +398,9 @@ async def update_driver(session: AsyncSession, driver_id: int, data: DriverUpdat
         for j in jobs
         if found.status != DriverStatus.ACTIVE or (expires is not None and expires < j.pickup_date)
     ]
+    hours = given & {"shift_start", "shift_end", "daily_driving_limit_minutes"}
+    if hours and jobs and not stranded:
+        stranded = await _off_their_hours(session, settings, found, jobs, hours)
     if stranded:
         raise ProblemError(
             409,
@@ -346,6 +412,32 @@ async def update_driver(session: AsyncSession, driver_id: int, data: DriverUpdat
     session.add(found)
     await session.flush()
     return DriverPublic.model_validate(found)
+
+
+async def _off_their_hours(
+    session: AsyncSession,
+    settings: Settings,
+    found: Driver,
+    jobs: Sequence[TransferJob],
+    changed: set[str],
+) -> list[str]:
+    """The driver's live jobs the changed standing shift no longer covers, or whose day's
+    driving the changed limit no longer allows, by the assignment's own rules
+    (`Planner.refusal`, the driver as changed: the session flushes it before reading)."""
+    await session.flush()
+    planner = await Planner.load(
+        session,
+        settings,
+        min(j.busy_from for j in jobs),
+        max(j.busy_until for j in jobs),
+        {j.pickup_date for j in jobs},
+    )
+    broken = set()
+    if changed & {"shift_start", "shift_end"}:
+        broken.add(Refusal.DRIVER_OFF_SHIFT)
+    if "daily_driving_limit_minutes" in changed:
+        broken.add(Refusal.DRIVER_LIMIT)
+    return [j.id for j in jobs if planner.refusal(j, None, found.id) in broken]
 
 
 # --- dated shifts -----------------------------------------------------------------------------
@@ -362,6 +454,13 @@ async def add_shift(session: AsyncSession, driver_id: int, data: ShiftCreate) ->
         raise ProblemError(422, "shift_too_long", "A shift is at most 24 hours.")
     if ends <= utcnow():
         raise ProblemError(422, "shift_in_past", "The shift is over already.")
+    if starts > utcnow() + MAX_AHEAD:
+        raise ProblemError(
+            422,
+            "shift_too_far",
+            f"A shift is planned at most {MAX_AHEAD.days} days ahead.",
+            max_days_ahead=MAX_AHEAD.days,
+        )
     rest = timedelta(minutes=found.min_rest_minutes)
     near = select(DriverShift).where(
         DriverShift.driver_id == driver_id,

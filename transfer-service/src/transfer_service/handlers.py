@@ -121,7 +121,9 @@ class TransferHandlers:
     ) -> bool:
         version = change.aggregate_version
         if job is None:
-            if change.departure is not None:
+            if change.departure is None:
+                await jobs.withdraw(session, change.reservation_id, version, jobs.DEPARTURE_DROPOFF)
+            else:
                 await self._open(
                     session, await jobs.open_departure(session, change, self.settings, atlas)
                 )

@@ -7,7 +7,8 @@ the new car and driver (`transfer.reassigned`) before the pickup. A job nobody c
 to `requested` with flags `uncovered` and `escalated` and its `uncovered_reason`: it stays on the
 board for dispatch (and is retried with the others). While open, the incident keeps the vehicle
 or driver off jobs meeting its period (assignment.py). Resolving it frees them: the
-uncovered jobs are retried.
+uncovered jobs are retried. A second open incident of the same vehicle (driver) meeting its
+period is refused (409 `incident_overlaps`): the same breakdown reported twice.
 
 Locks: the affected jobs (by id), then the vehicle and driver rows as assignment takes them, and
 only then is the incident written (`report`).
@@ -72,6 +73,7 @@ async def report(
     # a job this report never saw.
     locked = await lock_jobs(session, await _hit(session, incident))
     await lock_crew(session)
+    await _refuse_overlap(session, incident)  # after the crew lock: two twins queue there
     session.add(incident)
     await session.flush()
     missed = [i for i in await _hit(session, incident) if i not in locked]
@@ -79,6 +81,35 @@ async def report(
         locked |= await lock_jobs(session, missed)
     reassigned, escalated = await _cover(session, settings, incident, locked, actor)
     return IncidentOutcome(incident=public(incident), reassigned=reassigned, escalated=escalated)
+
+
+async def _refuse_overlap(session: AsyncSession, incident: Incident) -> None:
+    """One open incident per vehicle (driver) at a time: the same breakdown reported twice (a
+    second dispatcher, a retry without its Idempotency-Key) is 409 `incident_overlaps` naming
+    the open one, which stays the one to resolve; another period of it, not meeting that one's,
+    is another incident."""
+    subject = (
+        col(Incident.vehicle_id) == incident.vehicle_id
+        if incident.vehicle_id is not None
+        else col(Incident.driver_id) == incident.driver_id
+    )
+    meets = [or_(col(Incident.ends_at).is_(None), col(Incident.ends_at) > incident.starts_at)]
+    if incident.ends_at is not None:
+        meets.append(col(Incident.starts_at) < incident.ends_at)
+    found = (
+        await session.exec(
+            select(Incident).where(subject, col(Incident.status) == "open", *meets).limit(1)
+        )
+    ).first()
+    if found is not None:
+        raise ProblemError(
+            409,
+            "incident_overlaps",
+            f"Incident {found.id} is open for this "
+            f"{'vehicle' if incident.vehicle_id is not None else 'driver'} over that time "
+            "already: resolve it, or report a period that does not meet it.",
+            incident_id=found.id,
+        )
 
 
 async def _hit(session: AsyncSession, incident: Incident) -> list[str]:
@@ -107,20 +138,48 @@ async def _cover(
     locked: dict[str, TransferJob],
     actor: str,
 ) -> tuple[list[str], list[str]]:
+    return await cover(
+        session,
+        settings,
+        locked,
+        actor,
+        reason=str(incident.kind),
+        avoid_vehicles=frozenset({incident.vehicle_id}) if incident.vehicle_id else frozenset(),
+        avoid_drivers=frozenset({incident.driver_id}) if incident.driver_id else frozenset(),
+        incident_id=incident.id,
+    )
+
+
+async def cover(
+    session: AsyncSession,
+    settings: Settings,
+    locked: dict[str, TransferJob],
+    actor: str,
+    *,
+    reason: str,
+    avoid_vehicles: frozenset[int] = frozenset(),
+    avoid_drivers: frozenset[int] = frozenset(),
+    **cause: object,
+) -> tuple[list[str], list[str]]:
+    """Give the `locked` jobs not yet with the guest on board another crew, avoiding the
+    vehicles and drivers named (the other crew member kept where still valid): reassigned (the
+    guest told, `transfer.reassigned` with `reason`) or escalated (requested, flagged uncovered
+    and escalated). An incident's and a maintenance period's (fleet.py) way; `cause` goes into
+    each audit line. Answers (reassigned, escalated) ids."""
     # Still hit once locked (a concurrent change may have moved one), earliest pickup first.
     affected = sorted(
         (j for j in locked.values() if j.status in REPLACEABLE),
         key=lambda j: (j.pickup_time, j.id),
     )
-    reason = str(incident.kind)
-    avoid_vehicles = frozenset({incident.vehicle_id}) if incident.vehicle_id else frozenset()
-    avoid_drivers = frozenset({incident.driver_id}) if incident.driver_id else frozenset()
     reassigned: list[str] = []
     escalated: list[str] = []
     for job in affected:
         previous = job.status
         before = (job.vehicle_id, job.driver_id)
-        keep = (None, job.driver_id) if incident.vehicle_id else (job.vehicle_id, None)
+        keep = (
+            None if job.vehicle_id in avoid_vehicles else job.vehicle_id,
+            None if job.driver_id in avoid_drivers else job.driver_id,
+        )
         jobs.release_crew(job)
         job.en_route_at = job.on_site_at = None  # the new crew has done neither yet
         jobs.touch(job)
@@ -134,7 +193,7 @@ async def _cover(
         )
         session.add(job)
         detail = {
-            "incident_id": incident.id,
+            **cause,
             "reason": reason,
             "previous_vehicle_id": before[0],
             "previous_driver_id": before[1],

@@ -9,7 +9,8 @@ event (`aggregate_version`) says which is newer. A cancellation leaves a tombsto
 version, so a confirmation that is not newer opens nothing; a job remembers the version that
 last shaped it (its confirmation, a change), so a cancellation or a change older than that
 leaves it alone; a change asking for no pickup while no job exists leaves a `WithdrawnPickup`
-with its version, so an older confirmation opens nothing. Unknown versions (events from
+with its version (a `WithdrawnDeparture` for the drop-off), so an older confirmation opens
+nothing. Unknown versions (events from
 before versions existed) count as not newer: the cancellation wins.
 """
 
@@ -47,6 +48,7 @@ from transfer_service.models import (
     TransferStatus,
     Transport,
     Vehicle,
+    WithdrawnDeparture,
     WithdrawnPickup,
 )
 from transfer_service.places import Atlas
@@ -147,6 +149,13 @@ async def open_departure(
     if request is None:
         return None
     if await cancelled_since(session, booking.reservation_id, booking.aggregate_version):
+        return None
+    withdrawn = await session.get(WithdrawnDeparture, booking.reservation_id)
+    if withdrawn is not None and not newer(booking.aggregate_version, withdrawn.version):
+        log.info(
+            "a later change of the booking asked for no drop-off; none opened",
+            extra={"reservation_id": booking.reservation_id},
+        )
         return None
     if await job_of(session, booking.reservation_id, DEPARTURE_DROPOFF) is not None:
         return None
@@ -372,14 +381,23 @@ async def cancelled_since(session: AsyncSession, reservation_id: str, version: i
     return tombstone is not None and not newer(version, tombstone.version)
 
 
-async def withdraw(session: AsyncSession, reservation_id: str, version: int | None) -> None:
-    """Remember that the reservation asked for no pickup at `version`, while it has no job: an
-    older confirmation or change arriving later opens none."""
+async def withdraw(
+    session: AsyncSession,
+    reservation_id: str,
+    version: int | None,
+    kind: TransferKind = ARRIVAL_PICKUP,
+) -> None:
+    """Remember that the reservation asked for no pickup (or no drop-off: `kind`) at
+    `version`, while it has no such job: an older confirmation or change arriving later opens
+    none."""
     if version is None:
         return  # an unknown version orders nothing
-    known = await session.get(WithdrawnPickup, reservation_id)
+    table: type[WithdrawnPickup | WithdrawnDeparture] = (
+        WithdrawnDeparture if kind == DEPARTURE_DROPOFF else WithdrawnPickup
+    )
+    known: WithdrawnPickup | WithdrawnDeparture | None = await session.get(table, reservation_id)
     if known is None:
-        session.add(WithdrawnPickup(reservation_id=reservation_id, version=version))
+        session.add(table(reservation_id=reservation_id, version=version))
     elif newer(version, known.version):
         known.version = version
         known.withdrawn_at = utcnow()
@@ -425,8 +443,19 @@ def touch(job: TransferJob) -> None:
     job.updated_at = utcnow()
 
 
+def leave_ride(job: TransferJob) -> None:
+    """The job leaves its shared ride (if any): the jobs of one ride have one vehicle and one
+    driver, and only they are exempt from each other's turnaround (assignment.py), so a job
+    given another crew, or none, is alone again. The others keep their ride."""
+    if job.ride_id is not None:
+        job.ride_id = None
+        flag(job, "shared", False)
+
+
 def release_crew(job: TransferJob) -> None:
-    """The job back to `requested` without vehicle or driver: they are free for others."""
+    """The job back to `requested` without vehicle or driver: they are free for others (and
+    it leaves its shared ride)."""
+    leave_ride(job)
     job.vehicle_id = job.driver_id = None
     job.assigned_at = None
     job.status = TransferStatus.REQUESTED

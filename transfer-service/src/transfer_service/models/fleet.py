@@ -268,8 +268,14 @@ class MaintenancePublic(SQLModel):
     ended_at: datetime | None
     jobs_to_move: list[str] = Field(
         default_factory=list,
-        description="Live jobs of this vehicle on the period's days, for dispatch to move "
-        "(answered when the period is recorded; empty in lists)",
+        description="Jobs of this vehicle on the period's days that no other vehicle could "
+        "take (escalated, flagged) or already under way, for dispatch to move (answered when "
+        "the period is recorded; empty in lists)",
+    )
+    reassigned: list[str] = Field(
+        default_factory=list,
+        description="Jobs of this vehicle on the period's days given another vehicle when the "
+        "period was recorded (the guests told; empty in lists)",
     )
 
 

@@ -67,6 +67,18 @@ class WithdrawnPickup(SQLModel, table=True):
     withdrawn_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
+class WithdrawnDeparture(SQLModel, table=True):
+    """The same for the departure drop-off (issue 18 review): a modification asking for no
+    drop-off, overtaking the confirmation that asked for one, leaves this row so the older
+    confirmation opens none."""
+
+    __tablename__ = "withdrawn_departures"
+
+    reservation_id: str = Field(primary_key=True, max_length=36)
+    version: int  # the reservation's version that asked for no drop-off
+    withdrawn_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
 class TransferJob(SQLModel, table=True):
     """One ride for one reservation. Text taken from events has no length limit: an event is
     never refused for a long hotel or place name."""

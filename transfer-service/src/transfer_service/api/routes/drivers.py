@@ -138,9 +138,10 @@ async def update_driver(
     """Change a driver's contact, languages, status, licence expiry, standing shift or limits
     (managers); fields left out stay, `shift_start` and `shift_end` null together remove the
     standing shift. Refused while a live job assigned to them could no longer be theirs
-    (inactive, or the licence expiring before its day). A new standing shift or limit counts
-    for assignments from now on. Jobs waiting for a driver are tried again."""
-    driver = await fleet.update_driver(session, driver_id, body)
+    (inactive, the licence expiring before its day, the standing shift no longer covering its
+    crew window, or the daily limit below that day's driving). Jobs waiting for a driver are
+    tried again."""
+    driver = await fleet.update_driver(session, driver_id, body, settings)
     await fleet.changed(session, settings)
     await session.commit()
     return driver
@@ -160,7 +161,7 @@ async def update_driver(
             **MANAGERS,
             **NOT_FOUND,
             409: "shift_overlaps or shift_rest_too_short (another shift of theirs, `shift_id`)",
-            422: f"{VALIDATION}, shift_reversed, shift_too_long or shift_in_past",
+            422: f"{VALIDATION}, shift_reversed, shift_too_long, shift_in_past or shift_too_far",
         },
         description="Planned",
     ),

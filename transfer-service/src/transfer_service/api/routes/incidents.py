@@ -49,7 +49,15 @@ REFUSALS = {
         201: example(
             {"incident": EXAMPLE, "reassigned": ["6f1c2a9e-…"], "escalated": []}, "Reported"
         ),
-        **problems({**REFUSALS, 404: "vehicle_not_found, driver_not_found", 422: "invalid_period"}),
+        **problems(
+            {
+                **REFUSALS,
+                404: "vehicle_not_found, driver_not_found",
+                409: "incident_overlaps: an open incident of that vehicle or driver meets the "
+                "period (the same breakdown reported twice)",
+                422: "invalid_period",
+            }
+        ),
     },
 )
 async def create_incident(
@@ -58,7 +66,8 @@ async def create_incident(
     """From `starts_at` (default now) until `ends_at` (default: until resolved), the vehicle or
     driver takes no job. Every job of theirs not yet with the guest on board and meeting that
     period gets another crew at once, its guest told (`transfer.reassigned`); a job nobody can
-    take is flagged `uncovered` and `escalated` on the board."""
+    take is flagged `uncovered` and `escalated` on the board. Reported twice (an open incident
+    of the vehicle or driver meets the period): 409 `incident_overlaps`, nothing written."""
     outcome = await incidents.report(session, settings, body, audit.actor_of(principal))
     await session.commit()
     return outcome

@@ -175,7 +175,8 @@ AD_HOC_EXAMPLE: dict[str, Any] = {
             {
                 401: "unauthenticated: no signed-in caller",
                 403: "forbidden: only dispatch, the front desk, managers and signed-in guests",
-                422: "pickup_past, too_many_passengers, guest_email_required, or an invalid "
+                422: "pickup_past, pickup_too_far, too_many_passengers, guest_email_required, "
+                "or an invalid "
                 "or unknown field",
             }
         ),
@@ -193,7 +194,8 @@ async def create_transfer(
 
     Dispatchers, the front desk and managers order for any guest (`guest.email` required); a
     signed-in guest orders for themselves (the job carries the address they signed in with).
-    Refused with nothing written: a pickup time already past (422 `pickup_past`), more
+    Refused with nothing written: a pickup time already past (422 `pickup_past`) or more than
+    3660 days ahead (422 `pickup_too_far`), more
     passengers than any vehicle seats (422 `too_many_passengers`), an unknown field (422).
     Send an `Idempotency-Key` header: a retry with it orders once."""
     job = await adhoc.create(session, body, principal, settings)

@@ -185,8 +185,9 @@ async def create_maintenance(
 ) -> MaintenancePublic:
     """The vehicle is in the workshop from `starts_on` to `ends_on` (both days included,
     local to the jobs' property): nothing is assigned to it on those days. Allowed on days it
-    already has jobs: `jobs_to_move` names them for dispatch. Dispatchers and managers."""
-    period = await fleet.add_maintenance(session, vehicle_id, body, actor_of(principal))
+    already has jobs: each is given another vehicle at once (`reassigned`, the guest told), or
+    escalated for dispatch when none can take it (`jobs_to_move`). Dispatchers and managers."""
+    period = await fleet.add_maintenance(session, vehicle_id, body, actor_of(principal), settings)
     await fleet.changed(session, settings)
     await session.commit()
     return period
