@@ -22,7 +22,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from typing import Any
 
@@ -77,6 +77,7 @@ def fleet() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             "name": f"Bench driver {i}",
             "phone": f"+86 139 0000 {i:04d}",
             "licence_number": f"BENCH-{i:06d}",
+            "licence_expires_on": (date.today() + timedelta(days=5 * 365)).isoformat(),
             "languages": languages[i % 4],
             "shift_start": shifts[i % 3][0],
             "shift_end": shifts[i % 3][1],
