@@ -6,7 +6,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from hotel_common.contracts.reservations import (
     ReservationCancelled,
     ReservationConfirmed,
 )
+from hotel_common.db import drop_database
 from hotel_common.events.envelope import Envelope, IntegrationEvent
 from hotel_common.events.memory import InMemoryBroker
 from hotel_common.events.rabbit import RabbitBus, delete_namespace
@@ -28,6 +29,7 @@ from hotel_common.testing import (
     reservation_cancelled,
     reservation_confirmed,
     running,
+    scratch_url,
     transfer_request,
 )
 from transfer_service.config import Settings
@@ -216,3 +218,20 @@ def serve_transfers() -> Any:
 async def service(tmp_path: Path) -> AsyncIterator[Service]:
     async with serve(f"sqlite+aiosqlite:///{tmp_path}/transfer.db") as running_service:
         yield running_service
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.infra)])
+async def fleet(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Service]:
+    """A service for the fleet's own tests (vehicles, drivers), on SQLite and on PostgreSQL."""
+    url = scratch_url(request.param, tmp_path, "fleet")
+    try:
+        async with serve(url) as service:
+            yield service
+    finally:
+        if request.param == "postgresql":
+            await drop_database(url)
+
+
+def days(n: int) -> str:
+    """The date `n` days from today, as ISO text."""
+    return (date.today() + timedelta(days=n)).isoformat()

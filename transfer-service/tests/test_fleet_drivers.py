@@ -3,34 +3,15 @@ expiry is required and not past, the standing shift has a start and an end, PATC
 driver from a job they drive, and dated shifts keep the driver's minimum rest between them."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from hotel_common.db import drop_database
 from hotel_common.principal import Kind, Principal, Role
-from hotel_common.testing import principal_headers, scratch_url
+from hotel_common.testing import principal_headers
 
-from .conftest import Service, serve
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.infra)])
-async def fleet(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Service]:
-    url = scratch_url(request.param, tmp_path, "drivers")
-    try:
-        async with serve(url) as service:
-            yield service
-    finally:
-        if request.param == "postgresql":
-            await drop_database(url)
-
-
-def days(n: int) -> str:
-    return (date.today() + timedelta(days=n)).isoformat()
-
+from .conftest import Service, days
 
 # Shift instants: midnight UTC of the day after tomorrow, plus hours.
 BASE = datetime.combine(date.today() + timedelta(days=2), datetime.min.time(), UTC)

@@ -3,33 +3,14 @@ child seats and wheelchair access, changed by PATCH (never stranding a job they 
 taken to the workshop for maintenance periods that never overlap."""
 
 import asyncio
-from collections.abc import AsyncIterator
-from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from hotel_common.db import drop_database
 from hotel_common.principal import Kind, Principal, Role
-from hotel_common.testing import principal_headers, scratch_url
+from hotel_common.testing import principal_headers
 from transfer_service import coverage
 
-from .conftest import DAY, Service, serve
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.infra)])
-async def fleet(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Service]:
-    url = scratch_url(request.param, tmp_path, "fleet")
-    try:
-        async with serve(url) as service:
-            yield service
-    finally:
-        if request.param == "postgresql":
-            await drop_database(url)
-
-
-def days(n: int) -> str:
-    return (date.today() + timedelta(days=n)).isoformat()
+from .conftest import DAY, Service, days
 
 
 def staff(role: Role) -> dict[str, str]:

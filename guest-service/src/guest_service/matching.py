@@ -15,7 +15,7 @@ from hotel_common.contracts.reservations import (
     ReservationConfirmed,
     ReservationModified,
 )
-from hotel_common.events.envelope import newer
+from hotel_common.events.envelope import newer, newer_than_stored
 from hotel_common.time import utcnow
 from sqlalchemy import Table, bindparam, insert, or_, update
 from sqlalchemy import select as sa_select
@@ -233,7 +233,7 @@ def _stale(version: int | None, stay_version: int | None) -> bool:
     """Is an event of `version` older than what the stay reflects? A stay linked before
     versions were kept (None) takes any versioned event; an unversioned event changes nothing
     a versioned one wrote (an unknown version is never newer)."""
-    return not newer(version, stay_version if stay_version is not None else 0)
+    return not newer_than_stored(version, stay_version)
 
 
 class Outcome(NamedTuple):

@@ -9,7 +9,7 @@ from typing import ClassVar
 
 import pytest
 from hotel_common import context, db
-from hotel_common.events.envelope import Envelope, IntegrationEvent, newer
+from hotel_common.events.envelope import Envelope, IntegrationEvent, newer, newer_than_stored
 from hotel_common.events.inbox import ProcessedEvent
 from hotel_common.events.memory import InMemoryBroker, InMemoryBus
 from hotel_common.events.outbox import SOURCE_INFO, OutboxMessage, OutboxRelay, add_event
@@ -146,6 +146,12 @@ async def test_an_event_names_the_service_whose_session_stages_it(
 def test_an_unknown_version_is_never_newer() -> None:
     assert newer(3, 2) and not newer(2, 2) and not newer(1, 2)
     assert not newer(None, 1) and not newer(1, None) and not newer(None, None)
+
+
+def test_an_unknown_stored_version_counts_as_0() -> None:
+    assert newer_than_stored(1, None) and newer_than_stored(3, 2) and not newer_than_stored(2, 2)
+    assert not newer_than_stored(0, None) and not newer_than_stored(None, None)
+    assert not newer_than_stored(None, 1)
 
 
 class ToySettings(ServiceSettings):

@@ -101,6 +101,18 @@ def confirmation(event: ReservationConfirmed) -> Notice:
     )
 
 
+def _crew(
+    event: TransferAssigned | TransferReassigned | TransferRescheduled, known: bool = True
+) -> dict[str, str | None]:
+    """Who comes for the guest, as a transfer notice shows it (nothing when not `known`)."""
+    return {
+        "driver_name": event.driver_name if known else None,
+        "driver_phone": event.driver_phone if known else None,
+        "vehicle_plate": event.vehicle_plate if known else None,
+        "vehicle_description": event.vehicle_description if known else None,
+    }
+
+
 def pickup(event: TransferAssigned, signature: str) -> Notice:
     """The car, the driver, and when the driver is there (docs/domain.md, Notifications)."""
     lang = resolve_language(event.guest.language)
@@ -117,10 +129,7 @@ def pickup(event: TransferAssigned, signature: str) -> Notice:
         pickup_time=fmt.local_time(event.pickup_time, tz, lang),
         driver_on_site=fmt.local_time(event.driver_on_site_at, tz, lang, with_date=not same_day),
         flight_number=event.flight_number,
-        driver_name=event.driver_name,
-        driver_phone=event.driver_phone,
-        vehicle_plate=event.vehicle_plate,
-        vehicle_description=event.vehicle_description,
+        **_crew(event),
         signature=signature,
     )
 
@@ -284,10 +293,7 @@ def rescheduled(event: TransferRescheduled, signature: str) -> Notice:
         pickup_place=event.pickup_place,
         destination=event.destination,
         crew_known=crew,
-        driver_name=event.driver_name if crew else None,
-        driver_phone=event.driver_phone if crew else None,
-        vehicle_plate=event.vehicle_plate if crew else None,
-        vehicle_description=event.vehicle_description if crew else None,
+        **_crew(event, known=crew),
         signature=signature,
     )
 
@@ -305,10 +311,7 @@ def reassigned(event: TransferReassigned, signature: str) -> Notice:
         pickup_time=fmt.local_time(event.pickup_time, tz, lang),
         driver_on_site=fmt.local_time(event.driver_on_site_at, tz, lang),
         flight_number=event.flight_number,
-        driver_name=event.driver_name,
-        driver_phone=event.driver_phone,
-        vehicle_plate=event.vehicle_plate,
-        vehicle_description=event.vehicle_description,
+        **_crew(event),
         signature=signature,
     )
 

@@ -1,18 +1,24 @@
 """What covering a job writes besides the job: its audit line and the `transfer.assigned` event."""
 
-from hotel_common.contacts import contact_of
-from hotel_common.contracts.reservations import GuestContact
+from typing import Any
+
 from hotel_common.contracts.transfers import TransferAssigned
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from transfer_service import audit
 from transfer_service.assignment import Assignment
 from transfer_service.models import TransferJob
+from transfer_service.outbound import guest_of
 
 
 def record_assigned(
-    session: AsyncSession, job: TransferJob, assignment: Assignment, actor: str = audit.SYSTEM
+    session: AsyncSession,
+    job: TransferJob,
+    assignment: Assignment,
+    actor: str = audit.SYSTEM,
+    **also: Any,
 ) -> None:
+    """The audit line of a job covered by `assignment` (`also`: what else the line says)."""
     audit.record(
         session,
         job.id,
@@ -21,16 +27,16 @@ def record_assigned(
         vehicle_id=assignment.vehicle.id,
         driver_id=assignment.driver.id,
         ride_id=job.ride_id,
+        **also,
     )
 
 
 def transfer_assigned(job: TransferJob, assignment: Assignment) -> TransferAssigned:
-    guest = GuestContact.model_validate(contact_of(job))
     return TransferAssigned(
         transfer_id=job.id,
         reservation_id=job.reservation_id,
         confirmation_number=job.confirmation_number,
-        guest=guest,
+        guest=guest_of(job),
         pickup_place=job.pickup_place,
         destination=job.destination,
         pickup_time=job.pickup_time,

@@ -25,7 +25,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from transfer_service import audit
-from transfer_service.announce import transfer_assigned
+from transfer_service.announce import record_assigned, transfer_assigned
 from transfer_service.assignment import Planner
 from transfer_service.config import Settings
 from transfer_service.models import TransferJob, TransferStatus
@@ -75,16 +75,7 @@ async def retry_uncovered(
             continue
         job.version += 1
         session.add(job)
-        audit.record(
-            session,
-            job.id,
-            actor,
-            "assigned",
-            vehicle_id=assignment.vehicle.id,
-            driver_id=assignment.driver.id,
-            ride_id=job.ride_id,
-            retried=True,
-        )
+        record_assigned(session, job, assignment, actor, retried=True)
         add_event(session, transfer_assigned(job, assignment))
         covered.append(job)
     if covered:

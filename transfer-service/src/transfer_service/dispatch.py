@@ -10,6 +10,8 @@ crew rows until the first commits, then its planner's reads (new statements, REA
 see the first job and it refuses with 409 `driver_busy`. SQLite runs one writer at a time.
 """
 
+from typing import Any
+
 from hotel_common.contracts.transfers import TransferCancelled
 from hotel_common.errors import NotFound, ProblemError
 from hotel_common.events.outbox import add_event
@@ -144,13 +146,36 @@ async def _crew_of(session: AsyncSession, job: TransferJob) -> tuple[Vehicle | N
     return vehicle, driver
 
 
-def _put_crew(job: TransferJob, vehicle: Vehicle, driver: Driver) -> None:
+def _put_crew(
+    session: AsyncSession,
+    job: TransferJob,
+    vehicle: Vehicle,
+    driver: Driver,
+    actor: str,
+    action: str,
+    **also: Any,
+) -> None:
+    """Give `job` the crew and write the change to its trail (`also` first, then the crews
+    after and before)."""
+    before = (job.vehicle_id, job.driver_id)
     job.vehicle_id, job.driver_id = vehicle.id, driver.id
     job.status = TransferStatus.ASSIGNED
     job.assigned_at = utcnow()
     job.uncovered_reason = None
     outbound.drop_flag(job, *COVERED_FLAGS)
     jobs.touch(job)
+    session.add(job)
+    audit.record(
+        session,
+        job.id,
+        actor,
+        action,
+        **also,
+        vehicle_id=vehicle.id,
+        driver_id=driver.id,
+        previous_vehicle_id=before[0],
+        previous_driver_id=before[1],
+    )
 
 
 async def assign_crew(
@@ -172,18 +197,7 @@ async def assign_crew(
         return  # already this crew: nothing to change or tell
     jobs.leave_ride(job)  # judged alone: its ride's turnaround exemption is not its own now
     _refuse(planner, job, vehicle, driver)
-    _put_crew(job, vehicle, driver)
-    session.add(job)
-    audit.record(
-        session,
-        job.id,
-        actor,
-        "assigned",
-        vehicle_id=vehicle.id,
-        driver_id=driver.id,
-        previous_vehicle_id=before[0],
-        previous_driver_id=before[1],
-    )
+    _put_crew(session, job, vehicle, driver, actor, "assigned")
     if before == (None, None):
         add_event(session, transfer_assigned(job, Assignment(vehicle, driver)))
     else:
@@ -225,18 +239,7 @@ async def swap(
         vehicle if vehicle_id is not None or shared else None,
         driver if driver_id is not None or shared else None,
     )
-    _put_crew(job, vehicle, driver)
-    session.add(job)
-    audit.record(
-        session,
-        job.id,
-        actor,
-        "swapped",
-        vehicle_id=vehicle.id,
-        driver_id=driver.id,
-        previous_vehicle_id=before[0],
-        previous_driver_id=before[1],
-    )
+    _put_crew(session, job, vehicle, driver, actor, "swapped")
     add_event(session, outbound.reassigned(job, "dispatcher", vehicle, driver))
 
 
@@ -261,20 +264,7 @@ async def _exchange(
         jobs.leave_ride(job)  # a crew exchanged is a crew of its own (see swap)
         _refuse(planner, job, vehicle, driver, ignore)
     for job, vehicle, driver, other in plans:
-        before = (job.vehicle_id, job.driver_id)
-        _put_crew(job, vehicle, driver)
-        session.add(job)
-        audit.record(
-            session,
-            job.id,
-            actor,
-            "swapped",
-            with_transfer_id=other,
-            vehicle_id=vehicle.id,
-            driver_id=driver.id,
-            previous_vehicle_id=before[0],
-            previous_driver_id=before[1],
-        )
+        _put_crew(session, job, vehicle, driver, actor, "swapped", with_transfer_id=other)
         add_event(session, outbound.reassigned(job, "dispatcher", vehicle, driver))
 
 

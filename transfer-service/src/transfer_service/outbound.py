@@ -14,7 +14,8 @@ from hotel_common.contracts.transfers import (
 from transfer_service.models import Driver, Receipt, TransferJob, Vehicle
 
 
-def _guest(job: TransferJob) -> GuestContact:
+def guest_of(job: TransferJob) -> GuestContact:
+    """The job's guest as the transfer events carry them."""
     return GuestContact.model_validate(contact_of(job))
 
 
@@ -27,7 +28,7 @@ def status_changed(
         status=str(job.status),
         previous_status=str(previous),
         at=at,
-        guest=_guest(job),
+        guest=guest_of(job),
         property_timezone=job.property_timezone,
         receipt_number=receipt.number if receipt else None,
         fare_amount=receipt.amount if receipt else None,
@@ -47,7 +48,7 @@ def rescheduled(
         transfer_id=job.id,
         reservation_id=job.reservation_id,
         confirmation_number=job.confirmation_number,
-        guest=_guest(job),
+        guest=guest_of(job),
         reason=reason,
         flight_number=job.flight_number,
         previous_pickup_time=previous_pickup_time,
@@ -71,7 +72,7 @@ def reassigned(
         transfer_id=job.id,
         reservation_id=job.reservation_id,
         confirmation_number=job.confirmation_number,
-        guest=_guest(job),
+        guest=guest_of(job),
         reason=reason,
         pickup_time=job.pickup_time,
         driver_on_site_at=job.driver_on_site_at,

@@ -75,8 +75,35 @@ def _aliases(value: object) -> object:
     return list(seen.values())
 
 
-class PlaceCreate(SQLModel):
+class _PlaceInput(SQLModel):
+    """What a place given by a manager is checked and tidied by (creating or changing it)."""
+
     model_config = STRICT
+
+    @field_validator("code", mode="before", check_fields=False)
+    @classmethod
+    def _code(cls, value: object) -> object:
+        return _code(value)
+
+    @field_validator("name", mode="before", check_fields=False)
+    @classmethod
+    def _name(cls, value: object) -> object:
+        return squeeze(value)
+
+    @field_validator("aliases", mode="before", check_fields=False)
+    @classmethod
+    def _aliases(cls, value: object) -> object:
+        return _aliases(value)
+
+    @field_validator("aliases", check_fields=False)
+    @classmethod
+    def _alias_lengths(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and any(not 1 <= len(a) <= 200 for a in value):
+            raise ValueError("an alias is 1-200 characters")
+        return value
+
+
+class PlaceCreate(_PlaceInput):
     code: Text = Field(
         min_length=1, max_length=20, description="Unique, stored upper case, e.g. PVG"
     )
@@ -89,60 +116,15 @@ class PlaceCreate(SQLModel):
         "characters; repeats are dropped",
     )
 
-    @field_validator("code", mode="before")
-    @classmethod
-    def _code(cls, value: object) -> object:
-        return _code(value)
 
-    @field_validator("name", mode="before")
-    @classmethod
-    def _name(cls, value: object) -> object:
-        return squeeze(value)
-
-    @field_validator("aliases", mode="before")
-    @classmethod
-    def _aliases(cls, value: object) -> object:
-        return _aliases(value)
-
-    @field_validator("aliases")
-    @classmethod
-    def _alias_lengths(cls, value: list[str]) -> list[str]:
-        if any(not 1 <= len(a) <= 200 for a in value):
-            raise ValueError("an alias is 1-200 characters")
-        return value
-
-
-class PlaceUpdate(SQLModel):
+class PlaceUpdate(_PlaceInput):
     """Fields given replace the place's (null or absent: unchanged); `aliases` replaces the
     whole list."""
 
-    model_config = STRICT
     code: Text | None = Field(default=None, min_length=1, max_length=20)
     name: Text | None = Field(default=None, min_length=1, max_length=200)
     kind: PlaceKind | None = None
     aliases: list[Text] | None = Field(default=None, max_length=MAX_ALIASES)
-
-    @field_validator("code", mode="before")
-    @classmethod
-    def _code(cls, value: object) -> object:
-        return _code(value)
-
-    @field_validator("name", mode="before")
-    @classmethod
-    def _name(cls, value: object) -> object:
-        return squeeze(value)
-
-    @field_validator("aliases", mode="before")
-    @classmethod
-    def _aliases(cls, value: object) -> object:
-        return _aliases(value)
-
-    @field_validator("aliases")
-    @classmethod
-    def _alias_lengths(cls, value: list[str] | None) -> list[str] | None:
-        if value is not None and any(not 1 <= len(a) <= 200 for a in value):
-            raise ValueError("an alias is 1-200 characters")
-        return value
 
 
 class PlacePublic(SQLModel):

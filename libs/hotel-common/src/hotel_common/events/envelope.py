@@ -58,6 +58,13 @@ def newer(version: int | None, than: int | None) -> bool:
     return version is not None and than is not None and version > than
 
 
+def newer_than_stored(version: int | None, stored: int | None) -> bool:
+    """Is `version` later than the version a row stores? A row stored before versions were kept
+    (None) counts as version 0, so it takes any versioned event; an unknown `version` is still
+    never newer (`newer`)."""
+    return newer(version, stored if stored is not None else 0)
+
+
 class Envelope(BaseModel):
     model_config = ConfigDict(frozen=True)
 

@@ -1,17 +1,23 @@
 """Dispatcher actions on one job: assign a crew, swap crews, unassign, cancel; and the job's
 audit trail. Checks, locks and events: transfer_service.dispatch."""
 
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends
 from hotel_common.contract import example
-from hotel_common.deps import SessionDep, get_settings
+from hotel_common.deps import SessionDep
 from hotel_common.errors import problems
 from hotel_common.principal import PrincipalDep, Role, require
 
 from transfer_service import audit, dispatch, jobs
+from transfer_service.api.common import (
+    DISPATCHERS,
+    READERS,
+    UNAUTHENTICATED,
+    FleetReader,
+    SettingsDep,
+)
 from transfer_service.api.routes.transfers import EXAMPLE
-from transfer_service.config import Settings
 from transfer_service.models import (
     AuditLine,
     Cancellation,
@@ -22,11 +28,10 @@ from transfer_service.models import (
 )
 
 router = APIRouter(prefix="/api/v1/transfers", tags=["dispatch"])
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 DISPATCH_ONLY = [Depends(require(Role.DISPATCHER))]
 REFUSALS = {
-    401: "unauthenticated: no signed-in caller",
-    403: "forbidden: dispatchers only",
+    **UNAUTHENTICATED,
+    **DISPATCHERS,
     404: "transfer_not_found, vehicle_not_found, driver_not_found",
 }
 CREW_REFUSALS = (
@@ -157,10 +162,10 @@ async def cancel_transfer(
     "/{transfer_id}/audit",
     response_model=list[AuditLine],
     summary="A job's audit trail",
-    dependencies=[Depends(require(Role.DISPATCHER, Role.MANAGER))],
+    dependencies=[FleetReader],
     responses={
         200: example([AUDIT_EXAMPLE]),
-        **problems({**REFUSALS, 403: "forbidden: dispatchers and managers only"}),
+        **problems({**REFUSALS, **READERS}),
     },
 )
 async def get_transfer_audit(session: SessionDep, transfer_id: str) -> list[AuditLine]:

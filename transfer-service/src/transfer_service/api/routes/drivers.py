@@ -10,7 +10,7 @@ from hotel_common.deps import SessionDep
 from hotel_common.pagination import Page, PagingDep
 
 from transfer_service import fleet
-from transfer_service.api.routes.vehicles import (
+from transfer_service.api.common import (
     MANAGERS,
     READERS,
     UNAUTHENTICATED,
@@ -18,6 +18,7 @@ from transfer_service.api.routes.vehicles import (
     FleetReader,
     Manager,
     SettingsDep,
+    listing,
 )
 from transfer_service.models import (
     DriverCreate,
@@ -60,11 +61,7 @@ SHIFT_RULES = "shift_incomplete or shift_empty (the standing shift's start and e
     response_model=Page[DriverPublic],
     summary="List drivers",
     dependencies=[FleetReader],
-    responses=answers(
-        200,
-        {"items": [EXAMPLE], "next_cursor": None},
-        {400: "invalid_cursor", **UNAUTHENTICATED, **READERS},
-    ),
+    responses=listing(EXAMPLE),
 )
 async def list_drivers(
     session: SessionDep, paging: PagingDep, status: DriverStatus | None = None
@@ -184,11 +181,7 @@ async def create_shift(
     response_model=Page[ShiftPublic],
     summary="List a driver's dated shifts",
     dependencies=[FleetReader],
-    responses=answers(
-        200,
-        {"items": [SHIFT], "next_cursor": None},
-        {400: "invalid_cursor", **UNAUTHENTICATED, **READERS, **NOT_FOUND},
-    ),
+    responses=listing(SHIFT, NOT_FOUND),
 )
 async def list_shifts(
     driver_id: RowId,

@@ -5,17 +5,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from hotel_common.bounds import RowId
 from hotel_common.contract import example
-from hotel_common.deps import SessionDep, get_settings
+from hotel_common.deps import SessionDep
 from hotel_common.errors import problems
 from hotel_common.pagination import Page, PagingDep
 from hotel_common.principal import Role, require
 
 from transfer_service import fares
-from transfer_service.config import Settings
+from transfer_service.api.common import SettingsDep
 from transfer_service.models import FareCreate, FarePublic, FareUpdate, VehicleClass
 
 router = APIRouter(prefix="/api/v1/fares", tags=["fares"])
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 EXAMPLE: dict[str, Any] = {
     "id": 4,

@@ -1,20 +1,19 @@
 """A flight's (or train's) new time or cancellation, from a flight-status feed or dispatch.
 Rules: transfer_service.flights."""
 
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends
 from hotel_common.contract import example
-from hotel_common.deps import SessionDep, get_settings
+from hotel_common.deps import SessionDep
 from hotel_common.errors import problems
 from hotel_common.principal import PrincipalDep, Role, require
 
 from transfer_service import audit, flights
-from transfer_service.config import Settings
+from transfer_service.api.common import SettingsDep
 from transfer_service.models import FlightUpdateCreate, FlightUpdateOutcome
 
 router = APIRouter(prefix="/api/v1/flight-updates", tags=["flight updates"])
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 EXAMPLE: dict[str, Any] = {
     "id": 9,
     "flight_number": "MU5101",

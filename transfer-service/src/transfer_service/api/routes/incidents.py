@@ -1,18 +1,18 @@
 """Incidents: a vehicle broken down, a driver unavailable; their jobs are reassigned at once.
 Rules: transfer_service.incidents."""
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends
 from hotel_common.bounds import RowId
 from hotel_common.contract import example
-from hotel_common.deps import SessionDep, get_settings
+from hotel_common.deps import SessionDep
 from hotel_common.errors import problems
 from hotel_common.pagination import Page, PagingDep
 from hotel_common.principal import PrincipalDep, Role, require
 
 from transfer_service import audit, incidents
-from transfer_service.config import Settings
+from transfer_service.api.common import SettingsDep
 from transfer_service.models import IncidentCreate, IncidentOutcome, IncidentPublic
 
 router = APIRouter(
@@ -20,7 +20,6 @@ router = APIRouter(
     tags=["incidents"],
     dependencies=[Depends(require(Role.DISPATCHER, Role.MANAGER))],
 )
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 EXAMPLE: dict[str, Any] = {
     "id": 4,
     "kind": "vehicle_breakdown",

@@ -2,21 +2,20 @@
 completed, no-show. Rules: transfer_service.live."""
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from hotel_common.contract import example
-from hotel_common.deps import SessionDep, get_settings
+from hotel_common.deps import SessionDep
 from hotel_common.errors import problems
 from hotel_common.principal import Principal, PrincipalDep
 
 from transfer_service import access, audit, jobs, live
+from transfer_service.api.common import SettingsDep
 from transfer_service.api.routes.transfers import EXAMPLE
 from transfer_service.config import Settings
 from transfer_service.models import TransferPublic
 
 router = APIRouter(prefix="/api/v1/transfers", tags=["live"])
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 REFUSALS = {
     401: "unauthenticated: no signed-in caller",
     403: "forbidden: only drivers and dispatchers report steps",

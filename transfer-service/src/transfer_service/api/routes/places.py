@@ -9,13 +9,14 @@ from hotel_common.deps import SessionDep
 from hotel_common.pagination import Page, PagingDep
 
 from transfer_service import places
-from transfer_service.api.routes.vehicles import (
+from transfer_service.api.common import (
     MANAGERS,
     READERS,
     UNAUTHENTICATED,
     VALIDATION,
     FleetReader,
     Manager,
+    listing,
 )
 from transfer_service.models import PlaceCreate, PlaceKind, PlacePublic, PlaceUpdate
 
@@ -42,11 +43,7 @@ TAKEN = (
     response_model=Page[PlacePublic],
     summary="List places",
     dependencies=[FleetReader],
-    responses=answers(
-        200,
-        {"items": [EXAMPLE], "next_cursor": None},
-        {400: "invalid_cursor", **UNAUTHENTICATED, **READERS},
-    ),
+    responses=listing(EXAMPLE),
 )
 async def list_places(
     session: SessionDep, paging: PagingDep, kind: PlaceKind | None = None

@@ -14,11 +14,11 @@ from hotel_common.time import IsoDate
 
 from transfer_service import access, adhoc, audit, jobs, live
 from transfer_service.adhoc import TransferCreate
+from transfer_service.api.common import SettingsDep
 from transfer_service.config import Settings
 from transfer_service.models import ProgressUpdate, TransferPublic, TransferStatus
 
 router = APIRouter(prefix="/api/v1/transfers", tags=["transfers"])
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 EXAMPLE: dict[str, Any] = {
     "id": "6f1c2a9e-3b7d-4e0a-9c51-2d8e4f7a1b3c",

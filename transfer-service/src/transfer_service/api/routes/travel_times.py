@@ -9,13 +9,13 @@ from hotel_common.deps import SessionDep
 from hotel_common.pagination import Page, PagingDep
 
 from transfer_service import places
-from transfer_service.api.routes.vehicles import (
+from transfer_service.api.common import (
     MANAGERS,
-    READERS,
     UNAUTHENTICATED,
     VALIDATION,
     FleetReader,
     Manager,
+    listing,
 )
 from transfer_service.models import TravelTimePublic, TravelTimeSet
 
@@ -38,11 +38,7 @@ PAIR = "/{from_place_id}/{to_place_id}"
     response_model=Page[TravelTimePublic],
     summary="List travel times",
     dependencies=[FleetReader],
-    responses=answers(
-        200,
-        {"items": [EXAMPLE], "next_cursor": None},
-        {400: "invalid_cursor", **UNAUTHENTICATED, **READERS},
-    ),
+    responses=listing(EXAMPLE),
 )
 async def list_travel_times(
     session: SessionDep,

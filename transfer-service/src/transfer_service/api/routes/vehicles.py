@@ -6,13 +6,22 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query
 from hotel_common.bounds import RowId
 from hotel_common.contract import answers
-from hotel_common.deps import SessionDep, get_settings
+from hotel_common.deps import SessionDep
 from hotel_common.pagination import Page, PagingDep
 from hotel_common.principal import Principal, Role, require
 
 from transfer_service import fleet
+from transfer_service.api.common import (
+    MANAGERS,
+    READERS,
+    UNAUTHENTICATED,
+    VALIDATION,
+    FleetReader,
+    Manager,
+    SettingsDep,
+    listing,
+)
 from transfer_service.audit import actor_of
-from transfer_service.config import Settings
 from transfer_service.models import (
     MaintenanceCreate,
     MaintenanceEnd,
@@ -26,9 +35,6 @@ from transfer_service.models import (
 
 router = APIRouter(prefix="/api/v1/vehicles", tags=["vehicles"])
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-FleetReader = Depends(require(Role.DISPATCHER, Role.MANAGER))
-Manager = Depends(require(Role.MANAGER))
 DispatchOrManager = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.MANAGER))]
 
 EXAMPLE: dict[str, Any] = {
@@ -57,11 +63,7 @@ PERIOD: dict[str, Any] = {
     "ended_at": None,
     "jobs_to_move": ["6f1c2a9e-3b7d-4e0a-9c51-2d8e4f7a1b3c"],
 }
-UNAUTHENTICATED = {401: "unauthenticated: no signed-in caller"}
-READERS = {403: "forbidden: dispatchers and managers only"}
-MANAGERS = {403: "forbidden: managers only"}
 NOT_FOUND = {404: "vehicle_not_found"}
-VALIDATION = "validation_error"
 
 
 @router.get(
@@ -69,11 +71,7 @@ VALIDATION = "validation_error"
     response_model=Page[VehiclePublic],
     summary="List vehicles",
     dependencies=[FleetReader],
-    responses=answers(
-        200,
-        {"items": [EXAMPLE], "next_cursor": None},
-        {400: "invalid_cursor", **UNAUTHENTICATED, **READERS},
-    ),
+    responses=listing(EXAMPLE),
 )
 async def list_vehicles(
     session: SessionDep,
@@ -198,11 +196,7 @@ async def create_maintenance(
     response_model=Page[MaintenancePublic],
     summary="List a vehicle's maintenance periods",
     dependencies=[FleetReader],
-    responses=answers(
-        200,
-        {"items": [PERIOD | {"jobs_to_move": []}], "next_cursor": None},
-        {400: "invalid_cursor", **UNAUTHENTICATED, **READERS, **NOT_FOUND},
-    ),
+    responses=listing(PERIOD | {"jobs_to_move": []}, NOT_FOUND),
 )
 async def list_maintenance(
     vehicle_id: RowId,
