@@ -2,7 +2,8 @@
 by a signed-in guest for themselves through the guest app, outside any booking.
 
 Refused with nothing written: a pickup time already past (422 `pickup_past`) or more than a
-ten years ahead (422 `pickup_too_far`), more passengers
+ten years ahead (422 `pickup_too_far`), a destination that is the pickup place (422
+`same_place`: the same known place, or the same text), more passengers
 than any vehicle of the fleet seats (422 `too_many_passengers`), an unknown field (422). Other
 needs nothing carries yet (a wheelchair, child seats) open the job uncovered
 (`no_vehicle_fits`): the fleet may still gain what it needs, and dispatch sees it flagged.
@@ -27,7 +28,7 @@ from transfer_service.announce import record_assigned, transfer_assigned
 from transfer_service.assignment import assign
 from transfer_service.config import Settings
 from transfer_service.models import STRICT, TransferJob, TransferKind, Transport, Vehicle, squeeze
-from transfer_service.places import Atlas
+from transfer_service.places import Atlas, key
 
 # Staff who may order a ride for any guest (admin holds every role).
 ORDERS_FOR_GUESTS = (Role.DISPATCHER, Role.FRONT_DESK, Role.MANAGER)
@@ -91,6 +92,17 @@ class TransferCreate(SQLModel):
         return value
 
 
+def _refuse_same_place(atlas: Atlas, pickup_place: str, destination: str) -> None:
+    """A ride goes somewhere: from a place to itself (the same known place under any of its
+    spellings, or the same text, case and spacing aside) is refused (422 `same_place`)."""
+    origin, target = atlas.resolve(pickup_place), atlas.resolve(destination)
+    same_known = origin is not None and target is not None and origin.id == target.id
+    if same_known or key(pickup_place) == key(destination):
+        raise ProblemError(
+            422, "same_place", "The pickup place and the destination are the same place."
+        )
+
+
 def may_order(principal: Principal) -> None:
     if principal.kind is Kind.GUEST:
         return
@@ -137,6 +149,7 @@ async def create(
             )
         email, phone, source = guest.email, guest.phone, "staff"
     atlas = await Atlas.load(session)
+    _refuse_same_place(atlas, body.pickup_place, body.destination)
     columns, unknown = jobs.plan_ad_hoc(
         pickup, body.pickup_place, body.destination, body.property_timezone, settings, atlas
     )

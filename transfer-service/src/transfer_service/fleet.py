@@ -350,14 +350,19 @@ def _check_standing_shift(driver: Driver) -> None:
         )
 
 
-async def register_driver(session: AsyncSession, data: DriverCreate) -> DriverPublic:
-    if data.licence_expires_on < today():
+def _refuse_expired_licence(expires: date | None) -> None:
+    """A licence already expired is never recorded, on registration or on a change (422
+    `licence_expired`); one expiring today is still valid."""
+    if expires is not None and expires < today():
         raise ProblemError(
             422,
             "licence_expired",
-            f"The licence expired on {data.licence_expires_on}; a driver is registered with a "
-            "valid one.",
+            f"The licence expired on {expires}; a driver is recorded with a valid one.",
         )
+
+
+async def register_driver(session: AsyncSession, data: DriverCreate) -> DriverPublic:
+    _refuse_expired_licence(data.licence_expires_on)
     driver = Driver.model_validate(data)
     _check_standing_shift(driver)
     taken = f"A driver with licence number {data.licence_number} is registered."
@@ -382,6 +387,7 @@ async def driver(session: AsyncSession, driver_id: int, *, lock: bool = False) -
 async def update_driver(
     session: AsyncSession, driver_id: int, data: DriverUpdate, settings: Settings
 ) -> DriverPublic:
+    _refuse_expired_licence(data.licence_expires_on)
     found = await driver(session, driver_id, lock=True)
     given = data.model_fields_set
     changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}

@@ -19,7 +19,7 @@ from hotel_common.contracts.reservations import (
     ReservationNoShow,
 )
 from hotel_common.contracts.transfers import TransferCancelled
-from hotel_common.events.envelope import newer
+from hotel_common.events.envelope import newer_than_stored
 from hotel_common.events.outbox import add_event
 from hotel_common.service import Runtime
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -138,7 +138,7 @@ class TransferHandlers:
     ) -> bool:
         """The booking asks for this job no more: called off if not under way (True: its crew
         is free)."""
-        if not newer(version, job.reservation_version or 0):
+        if not newer_than_stored(version, job.reservation_version):
             return False
         job.reservation_version = version
         session.add(job)
@@ -159,7 +159,7 @@ class TransferHandlers:
         """The job re-planned as the booking now is; True if it held a crew before (its old
         window is free now)."""
         rid = job.reservation_id
-        if not newer(version, job.reservation_version or 0):
+        if not newer_than_stored(version, job.reservation_version):
             log.info(
                 "stale change of the booking: its job already reflects a later one",
                 extra={"reservation_id": rid, "transfer_id": job.id},

@@ -14,6 +14,8 @@ Locks: the affected jobs (by id), then the vehicle and driver rows as assignment
 only then is the incident written (`report`).
 """
 
+from datetime import datetime, timedelta
+
 from hotel_common.errors import NotFound, ProblemError
 from hotel_common.events.outbox import add_event
 from hotel_common.pagination import Page, Paging, keyset_page
@@ -38,12 +40,49 @@ from transfer_service.models import (
     Vehicle,
 )
 
+# An incident's period (_check_period): reported at most a day late, at most a year ahead, at
+# most a year long (the longest maintenance period, fleet.MAX_MAINTENANCE_DAYS).
+MAX_PAST = timedelta(hours=24)
+MAX_AHEAD = timedelta(days=366)
+MAX_PERIOD = timedelta(days=366)
 # Before the guest is on board, another car or driver can still be sent.
 REPLACEABLE = (TransferStatus.ASSIGNED, TransferStatus.EN_ROUTE, TransferStatus.DRIVER_ON_SITE)
 
 
 def public(incident: Incident) -> IncidentPublic:
     return IncidentPublic.model_validate(incident, from_attributes=True)
+
+
+def _check_period(body: IncidentCreate, now: datetime) -> datetime:
+    """The incident's start (now if not given), its period bounded (422, nothing written):
+    started at most a day ago (`incident_start_past`: an older one is history, not an
+    incident), starting at most `MAX_AHEAD` ahead (`incident_start_too_far`), ending after it
+    starts (`invalid_period`) and at most `MAX_PERIOD` later (`incident_too_long`: leave it
+    open-ended and resolve it). Compared as given, before any conversion: year 1 or 9999 has no
+    room for one."""
+    starts = body.starts_at or now
+    if starts < now - MAX_PAST:
+        raise ProblemError(
+            422, "incident_start_past", "An incident starts at most a day before it is reported."
+        )
+    if starts > now + MAX_AHEAD:
+        raise ProblemError(
+            422,
+            "incident_start_too_far",
+            f"An incident starts at most {MAX_AHEAD.days} days ahead.",
+            max_days_ahead=MAX_AHEAD.days,
+        )
+    if body.ends_at is not None and body.ends_at <= starts:
+        raise ProblemError(422, "invalid_period", "ends_at must be after starts_at.")
+    if body.ends_at is not None and body.ends_at - starts > MAX_PERIOD:
+        raise ProblemError(
+            422,
+            "incident_too_long",
+            f"An incident's period is at most {MAX_PERIOD.days} days; leave ends_at out for "
+            "one until resolved.",
+            max_days=MAX_PERIOD.days,
+        )
+    return starts
 
 
 async def report(
@@ -53,9 +92,7 @@ async def report(
         raise NotFound("vehicle", body.vehicle_id)
     if body.driver_id is not None and await session.get(Driver, body.driver_id) is None:
         raise NotFound("driver", body.driver_id)
-    starts = body.starts_at or utcnow()
-    if body.ends_at is not None and body.ends_at <= starts:
-        raise ProblemError(422, "invalid_period", "ends_at must be after starts_at.")
+    starts = _check_period(body, utcnow())
     incident = Incident(
         kind=body.kind,
         vehicle_id=body.vehicle_id,

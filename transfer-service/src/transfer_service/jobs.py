@@ -30,11 +30,13 @@ from hotel_common.errors import NotFound, ProblemError
 from hotel_common.events.envelope import newer
 from hotel_common.pagination import Page, Paging, keyset_page
 from hotel_common.time import as_utc, utcnow
-from sqlalchemy import BindParameter, ColumnElement, bindparam, exists, update
+from sqlalchemy import BindParameter, ColumnElement, bindparam, event, exists, inspect, update
+from sqlalchemy.orm import Session
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
 
+from transfer_service.audit import SYSTEM
 from transfer_service.config import Settings
 from transfer_service.models import (
     CancelledReservation,
@@ -42,6 +44,7 @@ from transfer_service.models import (
     Place,
     PlaceKind,
     ProgressStatus,
+    TransferAudit,
     TransferJob,
     TransferKind,
     TransferPublic,
@@ -450,6 +453,57 @@ def leave_ride(job: TransferJob) -> None:
     if job.ride_id is not None:
         job.ride_id = None
         flag(job, "shared", False)
+
+
+def _left_rides(session: Session) -> set[str]:
+    """The rides a job of this flush leaves: its ride id taken off (leave_ride, a new crew), or
+    the job cancelled (it keeps its ride id for the history)."""
+    left: set[str] = set()
+    for job in session.dirty:
+        if not isinstance(job, TransferJob):
+            continue
+        attrs = inspect(job).attrs
+        left.update(r for r in attrs.ride_id.history.deleted if r and r != job.ride_id)
+        if job.ride_id and TransferStatus.CANCELLED in attrs.status.history.added:
+            left.add(job.ride_id)
+    return left
+
+
+@event.listens_for(Session, "before_flush")
+def _end_lone_rides(session: Session, _context: object, _instances: object) -> None:
+    """A shared ride left with one live party is no ride (docs/domain.md, Shared rides): that
+    party keeps its vehicle and driver but rides alone, without ride id nor `shared` flag (an
+    `unshared` audit line, the job's version moved on). Whoever leaves the ride, however (a
+    cancellation, a crew changed or taken off, from any route or handler), it ends here, as
+    the flush writes the change: the ride's other jobs are read (locked) in the same
+    transaction."""
+    left = _left_rides(session)
+    if not left:
+        return
+    with session.no_autoflush:
+        found = session.scalars(
+            select(TransferJob).where(col(TransferJob.ride_id).in_(left)).with_for_update()
+        ).all()
+    members = {j.id: j for j in found} | {
+        j.id: j for j in session.new if isinstance(j, TransferJob) and j.ride_id in left
+    }
+    for ride in left:
+        riding = [
+            j
+            for j in members.values()
+            if j.ride_id == ride and j.status != TransferStatus.CANCELLED
+        ]
+        if len(riding) != 1:
+            continue  # still shared, or nobody left on it
+        lone = riding[0]
+        lone.ride_id = None
+        flag(lone, "shared", False)
+        touch(lone)
+        session.add(
+            TransferAudit(
+                transfer_id=lone.id, actor=SYSTEM, action="unshared", detail={"ride_id": ride}
+            )
+        )
 
 
 def release_crew(job: TransferJob) -> None:

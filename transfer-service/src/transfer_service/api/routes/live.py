@@ -2,25 +2,36 @@
 completed, no-show. Rules: transfer_service.live."""
 
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Body
 from hotel_common.contract import example
 from hotel_common.deps import SessionDep
 from hotel_common.errors import problems
 from hotel_common.principal import Principal, PrincipalDep
+from sqlmodel import SQLModel
 
 from transfer_service import access, audit, jobs, live
 from transfer_service.api.common import SettingsDep
 from transfer_service.api.routes.transfers import EXAMPLE
 from transfer_service.config import Settings
-from transfer_service.models import TransferPublic
+from transfer_service.models import STRICT, TransferPublic
 
 router = APIRouter(prefix="/api/v1/transfers", tags=["live"])
 REFUSALS = {
     401: "unauthenticated: no signed-in caller",
+    422: "validation_error: a body with any field (a step takes none)",
     403: "forbidden: only drivers and dispatchers report steps",
     404: "transfer_not_found: no such job, or (for a driver) not assigned to you",
 }
+
+
+class StepReport(SQLModel):
+    """A step carries nothing but itself: no body, or an empty JSON object. A field sent (an
+    `at`, a note) is refused (422, unknown field), never silently dropped: the step is
+    timestamped when reported."""
+
+    model_config = STRICT
 
 
 async def step(
@@ -40,7 +51,11 @@ def _route(
     path: str, which: live.Step, summary: str, doc: str, status: str, extra: dict[int, str]
 ) -> Callable[..., Awaitable[TransferPublic]]:
     async def report_step(
-        session: SessionDep, settings: SettingsDep, principal: PrincipalDep, transfer_id: str
+        session: SessionDep,
+        settings: SettingsDep,
+        principal: PrincipalDep,
+        transfer_id: str,
+        _body: Annotated[StepReport | None, Body()] = None,
     ) -> TransferPublic:
         return await step(session, settings, principal, transfer_id, which)
 
