@@ -1,4 +1,4 @@
-"""What the dispatch and live tests share (issue 18, H3): a running transfer-service on SQLite
+"""What the dispatch and live tests share (issue 18): a running transfer-service on SQLite
 or PostgreSQL with a probe on everything it publishes, a day ten days ahead in the property's
 zone, and helpers to set up a fleet with shifts and bookings with flights."""
 

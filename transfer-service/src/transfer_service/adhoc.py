@@ -1,8 +1,8 @@
 """Ad-hoc transfers (issue 18): a ride between any two places asked for by staff for a guest, or
 by a signed-in guest for themselves through the guest app, outside any booking.
 
-Refused with nothing written: a pickup time already past (422 `pickup_past`) or more than a
-ten years ahead (422 `pickup_too_far`), a destination that is the pickup place (422
+Refused with nothing written: a pickup time already past (422 `pickup_past`) or more than
+ten years (3660 days) ahead (422 `pickup_too_far`), a destination that is the pickup place (422
 `same_place`: the same known place, or the same text), more passengers
 than any vehicle of the fleet seats (422 `too_many_passengers`), an unknown field (422). Other
 needs nothing carries yet (a wheelchair, child seats) open the job uncovered

@@ -9,7 +9,7 @@ from pydantic import Field
 class Settings(ServiceSettings):
     service_name: str = "transfer-service"
     database_url: str = "sqlite+aiosqlite:///./data/transfer-service.db"
-    # Drive time from any pickup point to the property until per-route travel times exist.
+    # Travel minutes between two places the travel-time table has no row for (places.py).
     trip_minutes: int = Field(default=60, ge=1, le=24 * 60)
     # Cleaning and turning the vehicle round after a job (docs/domain.md, A pickup job).
     turnaround_minutes: int = Field(default=15, ge=0, le=24 * 60)

@@ -140,12 +140,6 @@ def _not_past(job: TransferJob) -> None:
         )
 
 
-async def _crew_of(session: AsyncSession, job: TransferJob) -> tuple[Vehicle | None, Driver | None]:
-    vehicle = await session.get(Vehicle, job.vehicle_id) if job.vehicle_id else None
-    driver = await session.get(Driver, job.driver_id) if job.driver_id else None
-    return vehicle, driver
-
-
 def _put_crew(
     session: AsyncSession,
     job: TransferJob,

@@ -1,5 +1,6 @@
-"""Event handlers: a booking confirmed with a transfer gets its pickup; a modified one has it
-moved, opened or called off as the booking now asks; a cancelled, no-show or expired one loses it.
+"""Event handlers: a booking confirmed with a transfer gets its arrival pickup (and departure
+drop-off); a modified one has them moved, opened or called off as the booking now asks; a
+cancelled, no-show or expired one loses them.
 
 Each handler runs in the inbox's transaction (hotel_common.events.inbox), so the job, its
 outgoing event and the processed-event row commit together or not at all. All these events belong

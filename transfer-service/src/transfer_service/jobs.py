@@ -1,6 +1,7 @@
-"""Transfer jobs: opening the arrival pickup a booking asked for, moving it when the booking
-changes, cancelling it, and listing them. Nothing here commits: the consumer wrapper or the
-route owns the transaction.
+"""Transfer jobs: opening the arrival pickup and the departure drop-off a booking asked for,
+planning a job's times and places (booking, departure, ad hoc), moving it when the booking
+changes, shared rides ending when one party is left, cancelling, and listing them. Nothing here
+commits: the consumer wrapper or the route owns the transaction.
 
 Concurrency and order: the handlers calling these run one at a time per reservation (the
 inbox's lock, hotel_common/events/inbox.py), so each sees what the other committed. Events of
@@ -26,11 +27,11 @@ from hotel_common.contracts.reservations import (
     ReservationModified,
     TransferRequest,
 )
-from hotel_common.errors import NotFound, ProblemError
+from hotel_common.errors import NotFound
 from hotel_common.events.envelope import newer
 from hotel_common.pagination import Page, Paging, keyset_page
 from hotel_common.time import as_utc, utcnow
-from sqlalchemy import BindParameter, ColumnElement, bindparam, event, exists, inspect, update
+from sqlalchemy import BindParameter, ColumnElement, bindparam, event, exists, inspect
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -43,7 +44,6 @@ from transfer_service.models import (
     Driver,
     Place,
     PlaceKind,
-    ProgressStatus,
     TransferAudit,
     TransferJob,
     TransferKind,
@@ -60,7 +60,8 @@ log = logging.getLogger(__name__)
 
 ARRIVAL_PICKUP = TransferKind.ARRIVAL_PICKUP
 DEPARTURE_DROPOFF = TransferKind.DEPARTURE_DROPOFF
-# Before the guest boards a job can still be called off (docs/domain.md, Job states).
+# What a booking's cancellation or a removed pickup calls off (docs/domain.md, Job states). A job
+# `en_route` is not among them (dispatch may still cancel it: dispatch.DISPATCH_CANCELLABLE).
 CANCELLABLE = (TransferStatus.REQUESTED, TransferStatus.ASSIGNED, TransferStatus.DRIVER_ON_SITE)
 # Before the driver is on his way to the meeting point a job can still be moved; once he is on
 # site or the guest on board, dispatch handles a change with the driver and the guest.
@@ -602,41 +603,3 @@ async def get_job(
     if row is None:
         raise NotFound("transfer", transfer_id)
     return TransferPublic.of(*row)
-
-
-# Each reported state follows exactly one other (docs/domain.md, Job states): forward only.
-PROGRESS_FROM = {
-    ProgressStatus.DRIVER_ON_SITE: TransferStatus.ASSIGNED,
-    ProgressStatus.IN_PROGRESS: TransferStatus.DRIVER_ON_SITE,
-    ProgressStatus.COMPLETED: TransferStatus.IN_PROGRESS,
-}
-
-
-async def report_progress(
-    session: AsyncSession,
-    transfer_id: str,
-    status: ProgressStatus,
-    visible: ColumnElement[bool] | None,
-) -> None:
-    """Move a job `visible` to the caller one step on to `status`: 404 if the caller may not
-    see it, 409 `invalid_transition` unless it is in the state just before. A compare-and-set
-    on the status, so two reports racing for one step cannot both succeed."""
-    query = select(TransferJob.status).where(TransferJob.id == transfer_id)
-    if visible is not None:
-        query = query.where(visible)
-    current = (await session.exec(query)).first()
-    if current is None:
-        raise NotFound("transfer", transfer_id)
-    before = PROGRESS_FROM[status]
-    moved = await session.exec(
-        update(TransferJob)
-        .where(col(TransferJob.id) == transfer_id, col(TransferJob.status) == before)
-        .values(status=status.value, updated_at=utcnow())
-    )
-    if moved.rowcount != 1:
-        raise ProblemError(
-            409,
-            "invalid_transition",
-            f"The transfer is {current}; only one that is {before} can become {status}.",
-            current_status=current,
-        )

@@ -71,7 +71,7 @@ class FlightUpdate(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
-# --- issue 18, dispatch & live (H3): request and answer schemas ---------------------------------
+# --- dispatch actions and live steps: request and answer schemas ---------------------------------
 
 
 class CrewAssignment(SQLModel):

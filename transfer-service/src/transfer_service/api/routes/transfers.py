@@ -137,13 +137,14 @@ async def report_transfer_progress(
     transfer_id: str,
     body: ProgressUpdate,
 ) -> TransferPublic:
-    """Move a job one step forward: assigned -> driver_on_site -> in_progress -> completed.
+    """Move a job one step forward: assigned (or en_route) -> driver_on_site -> in_progress ->
+    completed.
 
     The driver assigned to the job, or a dispatcher. Steps cannot be skipped or undone, and a
     cancelled or unassigned job does not move: 409 `invalid_transition` with the job's
     `current_status`. Answers the job as it now is.
     """
-    # Issue 18: the same code as the live steps (POST .../on-site, /on-board, /complete).
+    # The same code as the live steps (POST .../on-site, /on-board, /complete).
     visible = access.progress_jobs_of(principal)
     step = live.FROM_PROGRESS[body.status]
     await live.report(session, settings, transfer_id, step, visible, audit.actor_of(principal))
@@ -175,9 +176,8 @@ AD_HOC_EXAMPLE: dict[str, Any] = {
             {
                 401: "unauthenticated: no signed-in caller",
                 403: "forbidden: only dispatch, the front desk, managers and signed-in guests",
-                422: "pickup_past, pickup_too_far, too_many_passengers, guest_email_required, "
-                "or an invalid "
-                "or unknown field",
+                422: "pickup_past, pickup_too_far, same_place, too_many_passengers, "
+                "guest_email_required, or an invalid or unknown field",
             }
         ),
     },
@@ -195,8 +195,9 @@ async def create_transfer(
     Dispatchers, the front desk and managers order for any guest (`guest.email` required); a
     signed-in guest orders for themselves (the job carries the address they signed in with).
     Refused with nothing written: a pickup time already past (422 `pickup_past`) or more than
-    3660 days ahead (422 `pickup_too_far`), more
-    passengers than any vehicle seats (422 `too_many_passengers`), an unknown field (422).
+    3660 days ahead (422 `pickup_too_far`), a destination that is the pickup place (422
+    `same_place`), more passengers than any vehicle seats (422 `too_many_passengers`), an
+    unknown field (422).
     Send an `Idempotency-Key` header: a retry with it orders once."""
     job = await adhoc.create(session, body, principal, settings)
     await session.commit()

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "c13b_versions"
-down_revision: str | None = "c13a_shared_tables"  # helper C's shared-tables revision
+down_revision: str | None = "c13a_shared_tables"  # the shared-tables revision
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
