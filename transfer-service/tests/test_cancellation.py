@@ -87,3 +87,22 @@ async def test_confirmation_overtaken_by_its_cancellation_opens_no_pickup(servic
     assert [e.payload["reservation_id"] for e in service.published("transfer.assigned")] == [
         marker.reservation_id
     ]
+
+
+async def test_a_booking_cancelled_while_the_driver_is_on_his_way_calls_the_ride_off(
+    service,
+) -> None:
+    await service.add_vehicle()
+    await service.add_driver()
+    booking = service.booking()
+    service.deliver(booking)
+    job = await service.job_for(booking)
+    moved = await service.client.post(f"/api/v1/transfers/{job['id']}/en-route")
+    assert moved.status_code == 200, moved.text
+
+    service.deliver(service.cancellation(booking, reason="guest stays home"))
+    await service.wait_published("transfer.cancelled", 1)
+
+    job = await service.job_for(booking)
+    assert job["status"] == "cancelled"
+    assert job["cancel_reason"] == "guest stays home"

@@ -28,13 +28,6 @@ from transfer_service.models import Driver, TransferAudit, TransferJob, Transfer
 
 # A crew may be named or changed until the driver has set off.
 CREW_CHANGEABLE = (TransferStatus.REQUESTED, TransferStatus.ASSIGNED)
-# Dispatch may call a job off until the guest is on board.
-DISPATCH_CANCELLABLE = (
-    TransferStatus.REQUESTED,
-    TransferStatus.ASSIGNED,
-    TransferStatus.EN_ROUTE,
-    TransferStatus.DRIVER_ON_SITE,
-)
 COVERED_FLAGS = ("uncovered", "escalated")
 
 
@@ -294,7 +287,7 @@ async def cancel(
     """Call a job off (until the guest is on board); its crew is free: uncovered jobs of that
     day are retried."""
     job = await lock_job(session, transfer_id)
-    _state(job, DISPATCH_CANCELLABLE, "cancelling")
+    _state(job, jobs.CANCELLABLE, "cancelling")
     previous = job.status
     jobs.cancel(job, reason)
     jobs.touch(job)

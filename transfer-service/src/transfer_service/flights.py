@@ -37,8 +37,6 @@ from transfer_service.models import (
     Vehicle,
 )
 
-MOVABLE = (TransferStatus.REQUESTED, TransferStatus.ASSIGNED)
-
 
 def shift(job: TransferJob, by: timedelta) -> None:
     """Move the job's times by `by`: the pickup, the driver's arrival, the ride, the crew window."""
@@ -132,7 +130,7 @@ async def flight_jobs(
         select(TransferJob)
         .where(
             func.upper(func.replace(TransferJob.flight_number, " ", "")) == flight_number,
-            col(TransferJob.status).in_(MOVABLE),
+            col(TransferJob.status).in_(jobs.MOVABLE),
         )
         .order_by(col(TransferJob.id))
         .with_for_update()

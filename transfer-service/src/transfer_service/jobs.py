@@ -60,9 +60,14 @@ log = logging.getLogger(__name__)
 
 ARRIVAL_PICKUP = TransferKind.ARRIVAL_PICKUP
 DEPARTURE_DROPOFF = TransferKind.DEPARTURE_DROPOFF
-# What a booking's cancellation or a removed pickup calls off (docs/domain.md, Job states). A job
-# `en_route` is not among them (dispatch may still cancel it: dispatch.DISPATCH_CANCELLABLE).
-CANCELLABLE = (TransferStatus.REQUESTED, TransferStatus.ASSIGNED, TransferStatus.DRIVER_ON_SITE)
+# Until the guest is on board a job can be called off: by the booking's cancellation, a removed
+# pickup or dispatch (docs/domain.md, Job states); a driver on his way is called back.
+CANCELLABLE = (
+    TransferStatus.REQUESTED,
+    TransferStatus.ASSIGNED,
+    TransferStatus.EN_ROUTE,
+    TransferStatus.DRIVER_ON_SITE,
+)
 # Before the driver is on his way to the meeting point a job can still be moved; once he is on
 # site or the guest on board, dispatch handles a change with the driver and the guest.
 MOVABLE = (TransferStatus.REQUESTED, TransferStatus.ASSIGNED)
