@@ -195,8 +195,9 @@ def _transfer_id(call: Call) -> list[str]:
 
 
 def _incident_id(call: Call) -> list[str]:
-    """An incident of its own for each probe (made by the admin) on a vehicle of its own, years
-    ahead: reporting it moves no job the other probes aim at."""
+    """An incident of its own for each probe (made by the admin) on a vehicle of its own, months
+    ahead (an incident may start at most 366 days ahead): reporting it moves no job the other
+    probes aim at."""
     vehicle = call.admin.post(
         f"{PREFIX}/vehicles",
         json={
@@ -208,7 +209,7 @@ def _incident_id(call: Call) -> list[str]:
         },
     )
     assert vehicle.status_code == 201, vehicle.text
-    starts = date.today() + timedelta(days=3 * 365)
+    starts = date.today() + timedelta(days=300)
     made = call.admin.post(
         f"{PREFIX}/incidents",
         json={
