@@ -5,7 +5,7 @@ what the service publishes."""
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,8 @@ class Service:
     probe: Probe
     publisher: RabbitBus | None = None  # set when the service runs on RabbitMQ
     _count: int = 0
+    # A client per replica (the first is `client`): a request to another app on the database.
+    replicas: list[httpx.AsyncClient] = field(default_factory=list)
 
     def booking(
         self,
@@ -191,7 +193,7 @@ async def serve(
                 )
                 for _ in range(replicas)
             ]
-            service = Service(clients[0], broker, probe)
+            service = Service(clients[0], broker, probe, replicas=clients)
             if rabbitmq:
                 for client in clients:  # every replica consumes before anything is published
                     await eventually(lambda c=client: _ready(c), timeout=15)

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from hotel_common.contracts.reservations import ReservationConfirmed
 from hotel_common.db import drop_database
 from hotel_common.events.envelope import Envelope
 from hotel_common.principal import Kind, Principal, Role
@@ -61,6 +62,8 @@ class Desk:
     # Per job, how many audit lines it had when the test got it (the system's own: created,
     # assigned): `audit` answers what came after, i.e. what the test's actions wrote.
     marks: dict[str, int] = field(default_factory=dict)
+    # Per job opened by `booking`, the booking it came from (to cancel it, change it).
+    bookings: dict[str, ReservationConfirmed] = field(default_factory=dict)
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -104,6 +107,7 @@ class Desk:
         )
         self.service.deliver(booking)
         job = await self.service.job_for(booking)
+        self.bookings[job["id"]] = booking
         await self.mark(job["id"])
         return job
 

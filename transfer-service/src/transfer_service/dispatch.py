@@ -4,7 +4,8 @@ crew rules); each action takes its row locks, writes one audit line per job and 
 the route's transaction; a refusal writes nothing.
 
 Locks, always in this order (the order assignment.py and the handlers use): the job rows (by
-id), then the vehicle rows, then the driver rows (by id, FOR NO KEY UPDATE: `Planner.load`).
+id, with their shared rides' other jobs: jobs.lock_with_rides), then the vehicle rows, then the
+driver rows (by id, FOR NO KEY UPDATE: `Planner.load`).
 Two dispatchers putting one driver on two overlapping jobs at once: the second waits on the
 crew rows until the first commits, then its planner's reads (new statements, READ COMMITTED)
 see the first job and it refuses with 409 `driver_busy`. SQLite runs one writer at a time.
@@ -16,8 +17,8 @@ from hotel_common.contracts.transfers import TransferCancelled
 from hotel_common.errors import NotFound, ProblemError
 from hotel_common.events.outbox import add_event
 from hotel_common.time import utcnow
-from sqlalchemy import ColumnElement
-from sqlmodel import col, select
+from sqlalchemy import ColumnElement, and_
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from transfer_service import audit, coverage, jobs, outbound
@@ -34,16 +35,12 @@ COVERED_FLAGS = ("uncovered", "escalated")
 async def lock_jobs(
     session: AsyncSession, transfer_ids: list[str], visible: ColumnElement[bool] | None = None
 ) -> dict[str, TransferJob]:
-    """The jobs, locked in id order; 404 for the first one missing (or not visible)."""
-    query = (
-        select(TransferJob)
-        .where(col(TransferJob.id).in_(sorted(set(transfer_ids))))
-        .order_by(col(TransferJob.id))
-        .with_for_update()
-    )
+    """The jobs, locked in id order with their shared rides' other jobs (jobs.lock_with_rides:
+    any of them may leave its ride); 404 for the first one missing (or not visible)."""
+    where: ColumnElement[bool] = col(TransferJob.id).in_(sorted(set(transfer_ids)))
     if visible is not None:
-        query = query.where(visible)
-    found = {job.id: job for job in (await session.exec(query)).all()}
+        where = and_(where, visible)
+    found = {job.id: job for job in await jobs.lock_with_rides(session, where)}
     for transfer_id in transfer_ids:
         if transfer_id not in found:
             raise NotFound("transfer", transfer_id)

@@ -20,8 +20,8 @@ from datetime import date, datetime, timedelta
 
 from hotel_common.events.outbox import add_event
 from hotel_common.time import utcnow
-from sqlalchemy import func
-from sqlmodel import col, select
+from sqlalchemy import and_, func
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from transfer_service import audit, coverage, jobs, outbound
@@ -126,16 +126,14 @@ async def flight_jobs(
     session: AsyncSession, flight_number: str, flight_date: date
 ) -> list[TransferJob]:
     """The movable jobs of the flight on its scheduled local date, locked, in id order."""
-    rows = await session.exec(
-        select(TransferJob)
-        .where(
+    found = await jobs.lock_with_rides(
+        session,
+        and_(
             func.upper(func.replace(TransferJob.flight_number, " ", "")) == flight_number,
             col(TransferJob.status).in_(jobs.MOVABLE),
-        )
-        .order_by(col(TransferJob.id))
-        .with_for_update()
-    )
-    return [job for job in rows.all() if scheduled_date(job) == flight_date]
+        ),
+    )  # with their ride mates: a moved job may leave its ride
+    return [job for job in found if scheduled_date(job) == flight_date]
 
 
 def scheduled_date(job: TransferJob) -> date:

@@ -31,7 +31,16 @@ from hotel_common.errors import NotFound
 from hotel_common.events.envelope import newer
 from hotel_common.pagination import Page, Paging, keyset_page
 from hotel_common.time import as_utc, utcnow
-from sqlalchemy import BindParameter, ColumnElement, bindparam, event, exists, inspect
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    and_,
+    bindparam,
+    event,
+    exists,
+    inspect,
+    or_,
+)
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -368,16 +377,44 @@ def _id(place: Place | None) -> int | None:
     return None if place is None else place.id
 
 
+async def lock_with_rides(session: AsyncSession, where: ColumnElement[bool]) -> list[TransferJob]:
+    """The jobs `where` selects, locked (FOR UPDATE) in id order, and with them every job of
+    their shared rides, in the same statement; answers those `where` selects, by id.
+
+    The way a job that may leave its ride is locked (a cancellation, a new crew or none, a
+    move): when it leaves, its ride ends if one live party is left (_end_lone_rides), which needs
+    the ride mates' rows. Taken up front with the job's, in id order, before any crew row (the
+    order: jobs, then vehicles, then drivers), two parties of one ride called off at once wait for
+    each other instead of each holding its own row and waiting for the other's (a deadlock).
+
+    The rides are read first without a lock; a job that joined another ride meanwhile (seen once
+    locked) has that ride's jobs locked too, in a further round."""
+    query = select(TransferJob.ride_id).where(where, col(TransferJob.ride_id).is_not(None))
+    rides = {str(r) for r in (await session.exec(query)).all()}
+    while True:
+        scope = or_(where, col(TransferJob.ride_id).in_(rides)) if rides else where
+        rows = (
+            await session.exec(
+                select(TransferJob, where.label("wanted"))
+                .where(scope)
+                .order_by(col(TransferJob.id))
+                .with_for_update(of=TransferJob)
+            )
+        ).all()
+        joined = {j.ride_id for j, _ in rows if j.ride_id is not None} - rides
+        if not joined:
+            return [job for job, wanted in rows if wanted]
+        rides |= joined
+
+
 async def job_of(
     session: AsyncSession, reservation_id: str, kind: TransferKind = ARRIVAL_PICKUP
 ) -> TransferJob | None:
-    """The reservation's job of `kind`, locked against dispatch's progress reports."""
-    query = (
-        select(TransferJob)
-        .where(TransferJob.reservation_id == reservation_id, TransferJob.kind == kind)
-        .with_for_update()
-    )
-    return (await session.exec(query)).first()
+    """The reservation's job of `kind`, locked against dispatch's progress reports (with its
+    ride mates: lock_with_rides)."""
+    where = and_(col(TransferJob.reservation_id) == reservation_id, col(TransferJob.kind) == kind)
+    found = await lock_with_rides(session, where)
+    return found[0] if found else None
 
 
 async def arrival_pickup(session: AsyncSession, reservation_id: str) -> TransferJob | None:
@@ -482,13 +519,17 @@ def _end_lone_rides(session: Session, _context: object, _instances: object) -> N
     `unshared` audit line, the job's version moved on). Whoever leaves the ride, however (a
     cancellation, a crew changed or taken off, from any route or handler), it ends here, as
     the flush writes the change: the ride's other jobs are read (locked) in the same
-    transaction."""
+    transaction. Whoever locked the leaving job with its ride mates (lock_with_rides, before
+    any crew row) already holds them; else they are locked here, in id order."""
     left = _left_rides(session)
     if not left:
         return
     with session.no_autoflush:
         found = session.scalars(
-            select(TransferJob).where(col(TransferJob.ride_id).in_(left)).with_for_update()
+            select(TransferJob)
+            .where(col(TransferJob.ride_id).in_(left))
+            .order_by(col(TransferJob.id))
+            .with_for_update()
         ).all()
     members = {j.id: j for j in found} | {
         j.id: j for j in session.new if isinstance(j, TransferJob) and j.ride_id in left
@@ -543,16 +584,13 @@ async def cancel_for_reservation(
     elif newer(version, tombstone.version):
         tombstone.version = version
         session.add(tombstone)
-    jobs = (
-        await session.exec(
-            select(TransferJob)
-            .where(
-                TransferJob.reservation_id == reservation_id,
-                col(TransferJob.status).in_(CANCELLABLE),
-            )
-            .with_for_update()
-        )
-    ).all()
+    jobs = await lock_with_rides(
+        session,
+        and_(
+            col(TransferJob.reservation_id) == reservation_id,
+            col(TransferJob.status).in_(CANCELLABLE),
+        ),
+    )
     jobs = [j for j in jobs if not newer(j.reservation_version, version)]
     for job in jobs:
         cancel(job, reason)
