@@ -120,19 +120,6 @@ async def lines_of(
     return lines
 
 
-async def price(
-    session: AsyncSession, job: TransferJob, vehicle_class: str, settings: Settings
-) -> tuple[int, str] | None:
-    """The fare of `job` in `vehicle_class` (minor units, currency); None: no fare recorded.
-    0 when the booking's rate plan includes the transfer."""
-    lines = await lines_of(session, job, vehicle_class, settings)
-    if job.fare_included:
-        return 0, settings.currency
-    if lines is None:
-        return None
-    return sum(line["amount"] for line in lines), settings.currency
-
-
 async def issue_receipt(
     session: AsyncSession, job: TransferJob, vehicle: Vehicle | None, settings: Settings
 ) -> Receipt | None:

@@ -45,6 +45,8 @@ class TransferHandlers:
     async def reservation_confirmed(
         self, session: AsyncSession, booking: ReservationConfirmed
     ) -> None:
+        if booking.transfer is None and booking.departure is None:
+            return  # most bookings ask for no ride: no place or travel time to read
         atlas = await Atlas.load(session)
         # Both opened (their checks read job rows) before either takes the crew's locks.
         arrival = await jobs.open_arrival_pickup(session, booking, self.settings, atlas)
@@ -86,7 +88,8 @@ class TransferHandlers:
         # every writer keeps (coverage.py), so a retry pass and this change never deadlock.
         arrival = await jobs.arrival_pickup(session, rid)
         departure = await jobs.job_of(session, rid, jobs.DEPARTURE_DROPOFF)
-        atlas = await Atlas.load(session)
+        asks = change.transfer is not None or change.departure is not None
+        atlas = await Atlas.load(session) if asks else Atlas()  # places only to plan a ride
         released = await self._follow_arrival(session, change, arrival, atlas)
         released |= await self._follow_departure(session, change, departure, atlas)
         if released:  # a crew freed by the change may cover a job left waiting
