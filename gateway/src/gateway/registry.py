@@ -72,7 +72,11 @@ SERVICES: tuple[ServiceInfo, ...] = (
             "analytics/transfers",  # under reservation-service's analytics: longest prefix wins
         ),
     ),
-    ServiceInfo("guest-service", 8003, ("guests",)),
+    ServiceInfo(
+        "guest-service",
+        8003,
+        ("guests", "guest-merges", "segments", "loyalty", "surveys", "complaints"),
+    ),
     ServiceInfo("notification-service", 8004, ("notifications",)),
 )
 

@@ -1,6 +1,14 @@
 from hotel_common.settings import ServiceSettings
+from pydantic import Field
+
+from guest_service.crypto import DEV_KEYS, DEV_LOOKUP_KEY
 
 
 class Settings(ServiceSettings):
     service_name: str = "guest-service"
     database_url: str = "sqlite+aiosqlite:///./data/guest-service.db"
+    # Personal data at rest (crypto.py): "id:base64,id:base64", the first key seals new values,
+    # every key opens; the lookup key makes the keyed hashes contacts are found by. The defaults
+    # are for tests and `make run` only: deployments set their own (docs/recipes.md).
+    pii_keys: str = Field(DEV_KEYS, min_length=10)
+    pii_lookup_key: str = Field(DEV_LOOKUP_KEY, min_length=10)

@@ -4,12 +4,20 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from hotel_common.events.memory import InMemoryBroker
-from hotel_common.service import ServiceSpec, create_service_app
+from hotel_common.service import Runtime, ServiceSpec, create_service_app
 
+from guest_service import crypto
 from guest_service.api.routes import guests
 from guest_service.config import Settings
 from guest_service.handlers import subscribe
 from guest_service.seed import seed
+
+
+async def on_start(runtime: Runtime[Settings]) -> None:
+    """The PII key ring before anything reads a sealed column."""
+    settings = runtime.settings
+    crypto.install(crypto.KeyRing.parse(settings.pii_keys, settings.pii_lookup_key))
+
 
 SPEC = ServiceSpec(
     name="guest-service",
@@ -20,6 +28,7 @@ SPEC = ServiceSpec(
     settings_class=Settings,
     subscribe=subscribe,
     seed=seed,
+    on_start=on_start,
 )
 
 

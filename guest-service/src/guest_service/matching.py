@@ -8,8 +8,8 @@ of a race hits a constraint inside a savepoint and simply matches again.
 import logging
 from typing import NamedTuple, cast
 
+from hotel_common.contracts.reservations import GuestContact as GuestContact_
 from hotel_common.contracts.reservations import (
-    GuestContact,
     ReservationCancelled,
     ReservationCheckedOut,
     ReservationConfirmed,
@@ -17,18 +17,21 @@ from hotel_common.contracts.reservations import (
 )
 from hotel_common.events.envelope import newer, newer_than_stored
 from hotel_common.time import utcnow
-from sqlalchemy import Table, bindparam, insert, or_, update
+from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from guest_service.contact_book import hash_of, new_contact
 from guest_service.contacts import booking_email, booking_phone
 from guest_service.models import (
     NAME_MAX_LENGTH,
+    ContactKind,
     Guest,
+    GuestContact,
+    GuestStatus,
     GuestStay,
     Source,
     StayStatus,
@@ -107,6 +110,7 @@ async def link_booking(
 
 # Built once (their cache keys too): this runs for every booking.
 _guests = cast(Table, Guest.__table__)  # type: ignore[attr-defined]
+_contacts = cast(Table, GuestContact.__table__)  # type: ignore[attr-defined]
 _stays = cast(Table, GuestStay.__table__)  # type: ignore[attr-defined]
 _STAY_OF = sa_select(_stays.c.guest_id).where(
     _stays.c.reservation_id == bindparam("reservation_id")
@@ -115,33 +119,29 @@ _ADD_STAY = insert(_stays)
 _STAY_VERSION = sa_select(_stays.c.id, _stays.c.reservation_version).where(
     _stays.c.reservation_id == bindparam("reservation_id")
 )
-_MATCH = {
-    (by_email, by_phone): sa_select(
-        _guests.c.id, _guests.c.name, _guests.c.email, _guests.c.phone, _guests.c.language
-    ).where(
-        or_(
-            *([_guests.c.email == bindparam("email")] if by_email else []),
-            *([_guests.c.phone == bindparam("phone")] if by_phone else []),
-        )
+# Active profiles holding a contact (by keyed hash), oldest first.
+_HOLDERS = (
+    sa_select(_guests.c.id, _guests.c.name, _guests.c.language)
+    .join(_contacts, _contacts.c.guest_id == _guests.c.id)
+    .where(
+        _contacts.c.kind == bindparam("kind"),
+        _contacts.c.value_hash == bindparam("value_hash"),
+        _guests.c.status == GuestStatus.ACTIVE.value,
     )
-    for by_email in (False, True)
-    for by_phone in (False, True)
-    if by_email or by_phone
-}
-# A new profile whose email or phone another took meanwhile inserts nothing: match again.
-_ADD_GUEST = {
-    pg: (postgresql.insert if pg else sqlite.insert)(_guests)
-    .on_conflict_do_nothing()
-    .returning(_guests.c.id)
-    for pg in (False, True)
-}
+    .order_by(_guests.c.created_at, _guests.c.id)
+)
+_HAS_CONTACT = sa_select(_contacts.c.id).where(
+    _contacts.c.guest_id == bindparam("guest_id"),
+    _contacts.c.kind == bindparam("kind"),
+    _contacts.c.value_hash == bindparam("value_hash"),
+)
+_ADD_GUEST = insert(_guests)
+_ADD_CONTACT = insert(_contacts)
 
 
 class _Match(NamedTuple):
     id: str
     name: str
-    email: str | None
-    phone: str | None
     language: str | None
 
 
@@ -149,62 +149,94 @@ class ContactRaced(RuntimeError):
     """The booking's contact kept racing other writes; raising lets the bus retry it."""
 
 
+def name_key(name: str) -> str:
+    """A name as matching compares it: case, spacing and punctuation ignored."""
+    return "".join(ch for ch in name.casefold() if ch.isalnum())
+
+
+async def _holders(conn: AsyncConnection, kind: ContactKind, value: str) -> list[_Match]:
+    params = {"kind": kind.value, "value_hash": hash_of(kind, value)}
+    return [_Match(*row) for row in (await conn.execute(_HOLDERS, params)).all()]
+
+
+def _contact_row(guest_id: str, kind: ContactKind, value: str, primary: bool) -> dict[str, object]:
+    row = new_contact(guest_id, kind, value, Source.BOOKING.value, primary=primary)
+    return row.model_dump()
+
+
 async def match_guest(
-    conn: AsyncConnection, contact: GuestContact, reservation_id: str
+    conn: AsyncConnection, contact: GuestContact_, reservation_id: str
 ) -> str | None:
-    """The booking's profile: by email, else by phone, else a new one. Fills blanks only.
-    None when a concurrent write took the contact first (match again)."""
+    """The booking's profile: the one holding its email; without an email match, one holding
+    its phone under the same name; else a new one. Fills blanks only. None when a concurrent
+    write took the email first (match again).
+
+    A phone alone never decides: OTAs send their call-centre number on every guest's booking.
+    """
     # A booking carries whatever the channel sent: an odd phone is dropped, a long name cut,
     # rather than the whole booking being refused.
     name = contact.name.strip()[:NAME_MAX_LENGTH]
     email = booking_email(contact.email)
     phone = booking_phone(contact.phone)
-    found = []
-    if email or phone:
-        query = _MATCH[bool(email), bool(phone)]
-        rows = await conn.execute(query, {"email": email, "phone": phone})
-        found = [_Match(*row) for row in rows.all()]
-    by_email = next((g for g in found if email and g.email == email), None)
-    by_phone = next((g for g in found if phone and g.phone == phone), None)
-    if by_email and by_phone and by_email.id != by_phone.id:
-        # Two profiles for one person: merging is a separate, reviewed step.
-        log.warning(
-            "booking contact matches two profiles; linked to the email match",
-            extra={
-                "reservation_id": reservation_id,
-                "guest_id": by_email.id,
-                "phone_guest_id": by_phone.id,
-            },
+    guest: _Match | None = None
+    if email:
+        guest = next(iter(await _holders(conn, ContactKind.EMAIL, email)), None)
+    elif phone:
+        same_name = (
+            g
+            for g in await _holders(conn, ContactKind.PHONE, phone)
+            if name_key(g.name) == name_key(name)
         )
-    guest = by_email or by_phone
+        guest = next(same_name, None)
     now = utcnow()
     if guest is None:
-        values = {
-            "id": _new_id(),
-            "name": name,
-            "email": email,
-            "phone": phone,
-            "language": contact.language,
-            "source": Source.BOOKING.value,
-            "created_at": now,
-            "updated_at": now,
-        }
-        add = _ADD_GUEST[conn.dialect.name == "postgresql"]
-        return (await conn.execute(add, values)).scalar_one_or_none()
+        guest_id = _new_id()
+        try:
+            # In a savepoint: an email another booking took meanwhile rolls back only this.
+            async with conn.begin_nested():
+                await conn.execute(
+                    _ADD_GUEST,
+                    {
+                        "id": guest_id,
+                        "name": name,
+                        "language": contact.language,
+                        "source": Source.BOOKING.value,
+                        "status": GuestStatus.ACTIVE.value,
+                        "tags": [],
+                        "preferences": {},
+                        "vip_level": 0,
+                        "version": 1,
+                        "created_at": now,
+                        "updated_at": now,
+                    },
+                )
+                rows = [
+                    _contact_row(guest_id, kind, value, True)
+                    for kind, value in ((ContactKind.EMAIL, email), (ContactKind.PHONE, phone))
+                    if value
+                ]
+                if rows:
+                    await conn.execute(_ADD_CONTACT, rows)
+        except IntegrityError:
+            return None
+        return guest_id
 
-    # What the guest or staff already set wins; the booking only fills what is missing.
-    filled = {
-        "name": name if not guest.name else None,
-        "email": email if guest.email is None and by_email is None else None,
-        "phone": phone if guest.phone is None and by_phone is None else None,
-        "language": contact.language if guest.language is None else None,
-    }
-    filled = {field: value for field, value in filled.items() if value}
-    if filled:
-        # In a savepoint: a blank another profile filled meanwhile rolls back only this.
-        async with conn.begin_nested():
+    # What the guest or staff already set wins; the booking only adds what is missing.
+    if guest.language is None:
+        await conn.execute(
+            update(_guests)
+            .where(_guests.c.id == guest.id)
+            .values(language=contact.language, updated_at=now)
+        )
+    if phone:
+        held = {
+            "guest_id": guest.id,
+            "kind": ContactKind.PHONE.value,
+            "value_hash": hash_of(ContactKind.PHONE, phone),
+        }
+        if (await conn.execute(_HAS_CONTACT, held)).first() is None:
             await conn.execute(
-                update(Guest).where(col(Guest.id) == guest.id).values(**filled, updated_at=now)
+                _ADD_CONTACT, [_contact_row(guest.id, ContactKind.PHONE, phone, False)]
             )
     return guest.id
 

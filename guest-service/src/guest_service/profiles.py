@@ -1,16 +1,28 @@
 """Guest profiles: lookup by normalised contact, creation and change by staff, listing."""
 
 from collections.abc import Sequence
+from typing import Any
 
 from hotel_common.errors import NotFound, ProblemError
 from hotel_common.pagination import Page, Paging, keyset_page
 from hotel_common.time import utcnow
 from hotel_common.uniques import try_insert
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from guest_service.models import Guest, GuestCreate, GuestStay, GuestUpdate, Source
+from guest_service import contact_book
+from guest_service.contact_book import new_contact
+from guest_service.models import (
+    ContactKind,
+    Guest,
+    GuestContact,
+    GuestCreate,
+    GuestPublic,
+    GuestStatus,
+    GuestStay,
+    GuestUpdate,
+    Source,
+)
 
 
 async def get_guest(session: AsyncSession, guest_id: str) -> Guest:
@@ -20,12 +32,28 @@ async def get_guest(session: AsyncSession, guest_id: str) -> Guest:
     return guest
 
 
+def public(guest: Guest, contacts: Sequence[GuestContact]) -> GuestPublic:
+    """The profile as the API shows it: its primary email and phone beside its fields."""
+    return GuestPublic.model_validate(
+        guest,
+        update={
+            "email": contact_book.primary(contacts, ContactKind.EMAIL),
+            "phone": contact_book.primary(contacts, ContactKind.PHONE),
+        },
+    )
+
+
+async def _first(session: AsyncSession, ids: list[str]) -> Guest | None:
+    return await session.get(Guest, ids[0]) if ids else None
+
+
 async def find_by_email(session: AsyncSession, email: str) -> Guest | None:
-    return (await session.exec(select(Guest).where(Guest.email == email))).first()
+    return await _first(session, await contact_book.holders(session, ContactKind.EMAIL, email))
 
 
 async def find_by_phone(session: AsyncSession, phone: str) -> Guest | None:
-    return (await session.exec(select(Guest).where(Guest.phone == phone))).first()
+    """The oldest active profile with this phone (a phone may be on several)."""
+    return await _first(session, await contact_book.holders(session, ContactKind.PHONE, phone))
 
 
 async def find_by_contact(
@@ -39,7 +67,7 @@ async def find_by_contact(
     return None
 
 
-_TAKEN = "A guest profile with this email or phone already exists."
+_TAKEN = "A guest profile with this email already exists."
 
 
 def _exists(guest: Guest) -> ProblemError:
@@ -47,38 +75,46 @@ def _exists(guest: Guest) -> ProblemError:
 
 
 async def create_guest(session: AsyncSession, data: GuestCreate) -> Guest:
-    """Add a front-desk profile; 409 guest_exists when its email or phone is taken."""
-    if holder := await find_by_contact(session, data.email, data.phone):
+    """Add a front-desk profile; 409 guest_exists when its email is another profile's (a phone
+    may be shared: matching weighs it, docs/domain.md "Guests")."""
+    if data.email and (holder := await find_by_email(session, data.email)):
         raise _exists(holder)
-    guest = Guest.model_validate(data, update={"source": Source.FRONT_DESK})
-    if not await try_insert(session, guest):
-        # A concurrent request took the contact between our check and our insert.
-        holder = await find_by_contact(session, data.email, data.phone)
+    guest = Guest(name=data.name, language=data.language, source=Source.FRONT_DESK)
+    rows: list[Any] = [guest]
+    for kind, value in ((ContactKind.EMAIL, data.email), (ContactKind.PHONE, data.phone)):
+        if value:
+            rows.append(new_contact(guest.id, kind, value, "front_desk", primary=True))
+    if not await try_insert(session, *rows):
+        # A concurrent request took the email between our check and our insert.
+        holder = await find_by_email(session, data.email) if data.email else None
         raise _exists(holder) if holder else ProblemError(409, "guest_exists", _TAKEN)
     return guest
 
 
 async def update_guest(session: AsyncSession, guest: Guest, changes: GuestUpdate) -> Guest:
-    """Apply the fields the caller sent; a phone owned by another profile is a 409."""
+    """Apply the fields the caller sent; a new phone replaces the primary one."""
     fields = changes.model_dump(exclude_unset=True)
-    phone = fields.get("phone")
-    if phone and (holder := await find_by_phone(session, phone)) and holder.id != guest.id:
-        raise _exists(holder)
-    if "phone" in fields and phone is None and guest.email is None:
-        raise ProblemError(
-            422, "contact_required", "A profile without an email must keep its phone."
-        )
     if not fields:
         return guest
-    try:
-        # Changed inside the savepoint, so a lost race rolls back only this change.
-        async with session.begin_nested():
-            guest.sqlmodel_update(fields)
-            guest.updated_at = utcnow()
-    except IntegrityError:
-        if phone and (holder := await find_by_phone(session, phone)):
-            raise _exists(holder) from None
-        raise
+    if "phone" in fields:
+        contacts = await contact_book.contacts_of(session, guest.id)
+        phone = fields.pop("phone")
+        if phone is None and contact_book.primary(contacts, ContactKind.EMAIL) is None:
+            raise ProblemError(
+                422, "contact_required", "A profile without an email must keep its phone."
+            )
+        current = contact_book.primary(contacts, ContactKind.PHONE)
+        if current != phone:
+            if current is not None:
+                await contact_book.remove(session, guest.id, ContactKind.PHONE, current)
+            if phone is not None:
+                await contact_book.remove(session, guest.id, ContactKind.PHONE, phone)
+                session.add(
+                    new_contact(guest.id, ContactKind.PHONE, phone, "front_desk", primary=True)
+                )
+    guest.sqlmodel_update(fields)
+    guest.updated_at = utcnow()
+    session.add(guest)
     return guest
 
 
@@ -90,12 +126,15 @@ async def list_guests(
     phone: str | None,
     name: str | None,
 ) -> Page[Guest]:
-    """Newest first, keyset-paged on (created_at, id)."""
-    query = select(Guest)
-    if email is not None:
-        query = query.where(Guest.email == email)
-    if phone is not None:
-        query = query.where(Guest.phone == phone)
+    """Active profiles newest first, keyset-paged on (created_at, id)."""
+    query = select(Guest).where(Guest.status == GuestStatus.ACTIVE)
+    for kind, value in ((ContactKind.EMAIL, email), (ContactKind.PHONE, phone)):
+        if value is not None:
+            holding = select(GuestContact.guest_id).where(
+                GuestContact.kind == kind,
+                GuestContact.value_hash == contact_book.hash_of(kind, value),
+            )
+            query = query.where(col(Guest.id).in_(holding))
     if name:
         pattern = "%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(col(Guest.name).ilike(pattern, escape="\\"))

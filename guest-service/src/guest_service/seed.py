@@ -7,7 +7,8 @@ from hotel_common.db import transaction
 from hotel_common.service import Runtime
 from sqlalchemy.exc import IntegrityError
 
-from guest_service.models import Guest, GuestCreate, Source
+from guest_service.contact_book import new_contact
+from guest_service.models import ContactKind, Guest, GuestCreate, Source
 from guest_service.profiles import find_by_email
 
 DEMO_GUESTS = [
@@ -38,5 +39,16 @@ async def seed(runtime: Runtime) -> None:
             for demo in DEMO_GUESTS:
                 assert demo.email is not None
                 if await find_by_email(session, demo.email) is None:
-                    update = {"id": demo_guest_id(demo.email), "source": Source.FRONT_DESK}
-                    session.add(Guest.model_validate(demo, update=update))
+                    guest = Guest(
+                        id=demo_guest_id(demo.email),
+                        name=demo.name,
+                        language=demo.language,
+                        source=Source.FRONT_DESK,
+                    )
+                    session.add(guest)
+                    for kind, value in (
+                        (ContactKind.EMAIL, demo.email),
+                        (ContactKind.PHONE, demo.phone),
+                    ):
+                        if value:
+                            session.add(new_contact(guest.id, kind, value, "demo", primary=True))

@@ -10,7 +10,7 @@ from hotel_common.errors import NotFound, problems
 from hotel_common.pagination import Page, PagingDep
 from hotel_common.principal import Principal, PrincipalDep
 
-from guest_service import access, profiles
+from guest_service import access, contact_book, profiles
 from guest_service.contacts import email_filter, phone_filter
 from guest_service.models import (
     Guest,
@@ -83,7 +83,10 @@ async def list_guests(
         phone=phone_filter(phone),
         name=name.strip() if name else None,
     )
-    return page.map(lambda g: access.shown_to(principal, GuestPublic.model_validate(g)))
+    contacts = await contact_book.contacts_for(session, (g.id for g in page.items))
+    return page.map(
+        lambda g: access.shown_to(principal, profiles.public(g, contacts.get(g.id, [])))
+    )
 
 
 @router.post(
@@ -101,13 +104,14 @@ async def create_guest(session: SessionDep, body: GuestCreate) -> GuestPublic:
     profiles (bookings with that contact are then linked to it)."""
     guest = await profiles.create_guest(session, body)
     await session.commit()
-    return GuestPublic.model_validate(guest)
+    return profiles.public(guest, await contact_book.contacts_of(session, guest.id))
 
 
 async def _detail(session: SessionDep, guest: Guest) -> GuestDetail:
     stays = await profiles.stays_of(session, guest.id)
+    shown = profiles.public(guest, await contact_book.contacts_of(session, guest.id))
     return GuestDetail.model_validate(
-        guest, update={"stays": [GuestStayPublic.model_validate(s) for s in stays]}
+        shown, update={"stays": [GuestStayPublic.model_validate(s) for s in stays]}
     )
 
 
@@ -168,4 +172,4 @@ async def update_guest(session: SessionDep, guest_id: str, body: GuestUpdate) ->
     guest = await profiles.get_guest(session, guest_id)
     guest = await profiles.update_guest(session, guest, body)
     await session.commit()
-    return GuestPublic.model_validate(guest)
+    return profiles.public(guest, await contact_book.contacts_of(session, guest.id))

@@ -1,0 +1,55 @@
+"""What each part of the CRM does when a whole guest is exported, erased, merged or unmerged.
+
+Profiles, stays, consents, loyalty, feedback and complaints each keep their own tables; the
+guest's rights (rights.py) and merging (merging.py) must reach all of them without knowing
+them. Each part registers one `GuestPart` here (at import of its module, listed in `PARTS`
+order); export, erase, merge and undo walk the parts in that order, inside the caller's
+transaction, so either every part did it or none did.
+"""
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+
+class GuestPart(Protocol):
+    """One part's share of the guest's lifecycle. `name` keys its export section and its memo
+    in a merge record."""
+
+    name: str
+
+    async def export(self, session: AsyncSession, guest_id: str) -> Any:
+        """Everything this part holds of the guest, as JSON-ready data."""
+
+    async def erase(self, session: AsyncSession, guest_id: str) -> None:
+        """Remove or anonymise what identifies the person; keep amounts and counts."""
+
+    async def merge(self, session: AsyncSession, survivor_id: str, absorbed_id: str) -> Any:
+        """Move what the absorbed profile holds to the survivor; return a JSON-ready memo of
+        exactly what moved, so `unmerge` can move it back."""
+
+    async def unmerge(
+        self, session: AsyncSession, survivor_id: str, absorbed_id: str, memo: Any
+    ) -> None:
+        """Undo `merge` from its memo (what arrived on the survivor since stays there)."""
+
+
+@dataclass
+class _Registry:
+    parts: list[GuestPart]
+
+    def register(self, part: GuestPart) -> GuestPart:
+        if any(p.name == part.name for p in self.parts):
+            raise ValueError(f"guest part {part.name!r} registered twice")
+        self.parts.append(part)
+        return part
+
+
+_registry = _Registry([])
+register = _registry.register
+
+
+def parts() -> list[GuestPart]:
+    """Every registered part, in registration order."""
+    return list(_registry.parts)
