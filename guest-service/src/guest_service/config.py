@@ -12,3 +12,7 @@ class Settings(ServiceSettings):
     # are for tests and `make run` only: deployments set their own (docs/recipes.md).
     pii_keys: str = Field(DEV_KEYS, min_length=10)
     pii_lookup_key: str = Field(DEV_LOOKUP_KEY, min_length=10)
+    # Units of CNY per unit of each currency (money.py): loyalty and value are counted in yuan.
+    fx_to_cny: dict[str, float] = Field(
+        default_factory=lambda: {"USD": 7.2, "EUR": 7.8, "GBP": 9.1, "HKD": 0.92, "JPY": 0.048}
+    )

@@ -1,0 +1,1 @@
+"""Loyalty: tiers, enrolment, the points ledger (issue 19)."""
