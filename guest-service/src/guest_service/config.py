@@ -16,3 +16,7 @@ class Settings(ServiceSettings):
     fx_to_cny: dict[str, float] = Field(
         default_factory=lambda: {"USD": 7.2, "EUR": 7.8, "GBP": 9.1, "HKD": 0.92, "JPY": 0.048}
     )
+    # Profiles (issue 19): how often the re-encryption job (reencrypt.py) re-seals personal data
+    # not under the current key; after a rotation an admin may also run it at once
+    # (POST /api/v1/guests/re-encryption).
+    reencrypt_interval_seconds: float = Field(3600.0, gt=0)

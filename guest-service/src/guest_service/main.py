@@ -6,8 +6,9 @@ from fastapi import FastAPI
 from hotel_common.events.memory import InMemoryBroker
 from hotel_common.service import Runtime, ServiceSpec, create_service_app
 
-from guest_service import crypto
-from guest_service.api.routes import guests
+from guest_service import crypto, reencrypt
+from guest_service import profile_part as profile_part  # registers the "profile" lifecycle part
+from guest_service.api.routes import guest_contacts, guests
 from guest_service.config import Settings
 from guest_service.handlers import subscribe
 from guest_service.seed import seed
@@ -17,18 +18,21 @@ async def on_start(runtime: Runtime[Settings]) -> None:
     """The PII key ring before anything reads a sealed column."""
     settings = runtime.settings
     crypto.install(crypto.KeyRing.parse(settings.pii_keys, settings.pii_lookup_key))
+    # Plaintext contacts from before encryption, sealed and hashed before any event is matched.
+    await reencrypt.seal_legacy(runtime.sessions)
 
 
 SPEC = ServiceSpec(
     name="guest-service",
     title="Guest service",
     description="Guest profiles, matching of bookings to guests, and their stay history.",
-    routers=[guests.router],
+    routers=[guests.router, guest_contacts.router],
     migrations_dir=Path(__file__).parent / "migrations",
     settings_class=Settings,
     subscribe=subscribe,
     seed=seed,
     on_start=on_start,
+    workers=[reencrypt.reencrypt_forever],
 )
 
 

@@ -1,8 +1,12 @@
 """guest-service's tables beside their API schemas, one module per part of the CRM."""
 
+from guest_service.models.pii_reads import PiiField, PiiRead, PiiReadPublic
 from guest_service.models.profiles import (
     NAME_MAX_LENGTH,
+    ContactCreate,
     ContactKind,
+    ContactPublic,
+    ContactUpdate,
     DocumentType,
     Email,
     Gender,
@@ -10,13 +14,19 @@ from guest_service.models.profiles import (
     GuestBase,
     GuestContact,
     GuestCreate,
+    GuestDocument,
+    GuestFields,
     GuestPublic,
+    GuestSelfUpdate,
     GuestStatus,
     GuestUpdate,
     Name,
     Phone,
+    Preferences,
     Source,
     _new_id,
+    normalise_document_number,
+    preferences_json,
 )
 from guest_service.models.stays import (
     GuestDetail,
@@ -28,7 +38,10 @@ from guest_service.models.stays import (
 
 __all__ = [
     "NAME_MAX_LENGTH",
+    "ContactCreate",
     "ContactKind",
+    "ContactPublic",
+    "ContactUpdate",
     "DocumentType",
     "Email",
     "Gender",
@@ -37,7 +50,10 @@ __all__ = [
     "GuestContact",
     "GuestCreate",
     "GuestDetail",
+    "GuestDocument",
+    "GuestFields",
     "GuestPublic",
+    "GuestSelfUpdate",
     "GuestStatus",
     "GuestStay",
     "GuestStayBase",
@@ -45,7 +61,13 @@ __all__ = [
     "GuestUpdate",
     "Name",
     "Phone",
+    "PiiField",
+    "PiiRead",
+    "PiiReadPublic",
+    "Preferences",
     "Source",
     "StayStatus",
     "_new_id",
+    "normalise_document_number",
+    "preferences_json",
 ]
