@@ -22,8 +22,9 @@ from hotel_common.contacts import ContactError, normalise_email, normalise_phone
 from hotel_common.db import SessionFactory, transaction
 from hotel_common.service import Runtime
 from pydantic import BaseModel, Field
-from sqlalchemy import Column, Table, and_, column, func, or_, select, table, update
-from sqlmodel import SQLModel
+from sqlalchemy import Column, Table, and_, column, func, select, table, update
+from sqlmodel import SQLModel, col
+from sqlmodel import select as sqlmodel_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from guest_service import crypto
@@ -62,7 +63,7 @@ def _raw(sealed: Column[Any]) -> tuple[Any, Any, Any]:
 
 
 def _stale(value: Any, current: str) -> Any:
-    return and_(value.is_not(None), or_(~value.startswith(f"{crypto.PREFIX}{current}:")))
+    return and_(value.is_not(None), ~value.startswith(f"{crypto.PREFIX}{current}:"))
 
 
 async def seal_legacy(sessions: SessionFactory) -> int:
@@ -81,12 +82,12 @@ async def seal_legacy(sessions: SessionFactory) -> int:
 
 async def _legacy_batch(session: AsyncSession) -> list[GuestContact]:
     query = (
-        select(GuestContact)
-        .where(GuestContact.value_hash == LEGACY_HASH)  # type: ignore[arg-type]
-        .order_by(GuestContact.id)  # type: ignore[arg-type]
+        sqlmodel_select(GuestContact)
+        .where(GuestContact.value_hash == LEGACY_HASH)
+        .order_by(col(GuestContact.id))
         .limit(BATCH)
     )
-    return list((await session.scalars(query)).all())
+    return list((await session.exec(query)).all())
 
 
 async def _seal_one(session: AsyncSession, contact: GuestContact) -> None:
@@ -99,9 +100,8 @@ async def _seal_one(session: AsyncSession, contact: GuestContact) -> None:
     digest = hash_of(kind, value)
     unique_key = None
     if kind is ContactKind.EMAIL:
-        taken = await session.scalar(
-            select(func.count()).where(GuestContact.unique_key == digest)  # type: ignore[arg-type]
-        )
+        holding = sqlmodel_select(GuestContact.id).where(GuestContact.unique_key == digest)
+        taken = (await session.exec(holding)).first()
         # Two old profiles with one address (the old rule compared it raw): the second keeps it
         # without the claim; matching goes to the first, and a merge can join them.
         unique_key = None if taken else digest
@@ -118,15 +118,16 @@ async def _reseal_column(sessions: SessionFactory, sealed: Column[Any]) -> int:
     while True:
         ring = crypto.ring()
         async with transaction(sessions) as session:
+            conn = await session.connection()  # Core: the stored text, not the ORM's
             query = select(key, value).where(_stale(value, ring.current)).order_by(key).limit(BATCH)
             if after is not None:
                 query = query.where(key > after)
-            rows = (await session.execute(query)).all()
+            rows = (await conn.execute(query)).all()
             if not rows:
                 return done
             for row_key, stored in rows:
                 fresh = ring.seal(ring.open(stored))
-                result = await session.execute(
+                result = await conn.execute(
                     update(raw).where(key == row_key, value == stored).values({value.name: fresh})
                 )
                 done += result.rowcount  # type: ignore[attr-defined]
@@ -138,10 +139,11 @@ async def left(sessions: SessionFactory) -> int:
     current = crypto.ring().current
     total = 0
     async with sessions() as session:
+        conn = await session.connection()
         for sealed in sealed_columns():
             raw, _key, value = _raw(sealed)
             query = select(func.count()).select_from(raw).where(_stale(value, current))
-            total += int(await session.scalar(query) or 0)
+            total += int((await conn.execute(query)).scalar() or 0)
     return total
 
 
