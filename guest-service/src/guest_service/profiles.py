@@ -333,10 +333,10 @@ async def remove_contact(session: AsyncSession, guest: Guest, contact_id: str) -
     contact = await _contact(session, guest, contact_id)
     if len(await contact_book.contacts_of(session, guest.id)) <= 1:
         raise _contact_required()
-    await contact_book.remove(session, guest.id, contact.kind, contact.value)
+    await contact_book.remove(session, guest.id, ContactKind(contact.kind), contact.value)
     session.expunge(contact)
     if contact.is_primary:
-        await _promote_oldest(session, guest.id, contact.kind)
+        await _promote_oldest(session, guest.id, ContactKind(contact.kind))
     guest.updated_at = utcnow()
     session.add(guest)
 
