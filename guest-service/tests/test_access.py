@@ -174,3 +174,94 @@ async def test_me_shows_the_stays_booked_under_the_address(world: World) -> None
         return [s["reservation_id"] for s in response.json()["stays"]]
 
     assert await eventually(stays) == [stay.reservation_id]
+
+
+# -- issue 19: personal data by role -----------------------------------------------------------
+async def _with_document(world: World) -> str:
+    changed = await world.client.patch(
+        f"/api/v1/guests/{world.ada['id']}",
+        json={
+            "birth_date": "1990-07-01",
+            "address": "1 Harbour Road, Wan Chai",
+            "document_type": "passport",
+            "document_number": "K12345678",
+        },
+    )
+    assert changed.status_code == 200, changed.text
+    return str(world.ada["id"])
+
+
+async def test_marketing_sees_no_birth_date_address_or_document(world: World) -> None:
+    gid = await _with_document(world)
+    marketing = staff(Role.MARKETING)
+
+    response = await world.call("GET", f"/api/v1/guests/{gid}", marketing)
+    one = response.json()
+    assert (one["birth_date"], one["document_number"]) == (None, None)
+    assert one["address"] == "1 " + "*" * 22
+    assert {c["value"] for c in one["contacts"]} == {"ad*************", "+8************"}
+    assert "1990" not in response.text and "5678" not in response.text
+    listed = await world.call("GET", f"/api/v1/guests/{gid}/contacts", marketing)
+    assert [c["value"] for c in listed.json()] == ["ad*************", "+8************"]
+    by_document = await world.call(
+        "GET", "/api/v1/guests", marketing, params={"document": "K12345678"}
+    )
+    assert by_document.status_code == 403
+    desk = (await world.call("GET", f"/api/v1/guests/{gid}", staff(Role.RESERVATIONS))).json()
+    assert (desk["birth_date"], desk["document_number"]) == ("1990-07-01", "*****5678")
+
+
+async def test_the_full_document_is_for_front_desk_and_managers_each_read_audited(
+    world: World,
+) -> None:
+    gid = await _with_document(world)
+    desk = Principal(id="staff:7", kind=Kind.STAFF, roles=frozenset({Role.FRONT_DESK}))
+
+    read = await world.call("GET", f"/api/v1/guests/{gid}/document", desk)
+    assert read.status_code == 200, read.text
+    assert read.json() | {"read_id": ""} == {
+        "guest_id": gid,
+        "document_type": "passport",
+        "document_number": "K12345678",
+        "document_expiry": None,
+        "read_id": "",
+    }
+    for role in (Role.RESERVATIONS, Role.MARKETING, Role.HOUSEKEEPING):
+        refused = await world.call("GET", f"/api/v1/guests/{gid}/document", staff(role))
+        assert refused.status_code == 403, role
+    guest = Principal(id="guest:a", kind=Kind.GUEST, email="ada@example.com")
+    assert (await world.call("GET", f"/api/v1/guests/{gid}/document", guest)).status_code == 403
+
+    audit = await world.call("GET", "/api/v1/guests/pii-reads", staff(Role.MANAGER))
+    assert audit.status_code == 200
+    assert [
+        (r["id"], r["guest_id"], r["reader"], r["roles"], r["field"]) for r in audit.json()["items"]
+    ] == [(read.json()["read_id"], gid, "staff:7", ["front_desk"], "document")]
+    for role in (Role.FRONT_DESK, Role.MARKETING):
+        denied = await world.call("GET", "/api/v1/guests/pii-reads", staff(role))
+        assert denied.status_code == 403
+
+
+async def test_contacts_are_changed_by_desk_staff_only(world: World) -> None:
+    gid = world.ada["id"]
+    body = {"kind": "phone", "value": "+8613700137099"}
+    for who, status in [
+        (staff(Role.MARKETING), 403),
+        (ANONYMOUS, 401),
+        (Principal(id="guest:a", kind=Kind.GUEST, email="ada@example.com"), 403),
+    ]:
+        response = await world.call("POST", f"/api/v1/guests/{gid}/contacts", who, json=body)
+        assert response.status_code == status, who
+    added = await world.call(
+        "POST", f"/api/v1/guests/{gid}/contacts", staff(Role.RESERVATIONS), json=body
+    )
+    assert added.status_code == 201
+    assert len((await world.client.get(f"/api/v1/guests/{gid}/contacts")).json()) == 3
+
+
+async def test_re_encryption_is_the_admins(world: World) -> None:
+    for role in (Role.MANAGER, Role.FRONT_DESK):
+        response = await world.call("POST", "/api/v1/guests/re-encryption", staff(role))
+        assert response.status_code == 403
+    done = await world.call("POST", "/api/v1/guests/re-encryption", staff(Role.ADMIN))
+    assert done.status_code == 200 and done.json()["left"] == 0

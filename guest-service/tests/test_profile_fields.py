@@ -65,7 +65,10 @@ async def test_the_desk_records_every_field_of_the_profile(service: GuestService
         ({"birth_date": (date.today() + timedelta(days=2)).isoformat()}, "body.birth_date"),
         ({"birth_date": "1850-01-01"}, "body.birth_date"),
         ({"gender": "unknown"}, "body.gender"),
-        ({"document_expiry": (date.today() - timedelta(days=1)).isoformat()}, "body.document_expiry"),
+        (
+            {"document_expiry": (date.today() - timedelta(days=1)).isoformat()},
+            "body.document_expiry",
+        ),
         ({"document_number": "12"}, "body.document_number"),
         ({"document_type": "library_card"}, "body.document_type"),
         ({"vip_level": 6}, "body.vip_level"),

@@ -23,6 +23,7 @@ from hotel_common.db import SessionFactory, transaction
 from hotel_common.service import Runtime
 from pydantic import BaseModel, Field
 from sqlalchemy import Column, Table, and_, column, func, select, table, update
+from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import SQLModel, col
 from sqlmodel import select as sqlmodel_select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -105,7 +106,8 @@ async def _seal_one(session: AsyncSession, contact: GuestContact) -> None:
         # Two old profiles with one address (the old rule compared it raw): the second keeps it
         # without the claim; matching goes to the first, and a merge can join them.
         unique_key = None if taken else digest
-    contact.value = value  # written back sealed by the column type
+    contact.value = value
+    flag_modified(contact, "value")  # written back sealed even when normalising changed nothing
     contact.value_hash = digest
     contact.unique_key = unique_key
     session.add(contact)
