@@ -145,11 +145,12 @@ def _exists(guest: Guest) -> ProblemError:
 def ensure_active(guest: Guest) -> None:
     """A merged or erased profile is history: it is read, never changed."""
     if guest.status != GuestStatus.ACTIVE:
+        state = GuestStatus(guest.status).value
         raise ProblemError(
             409,
             "guest_not_active",
-            f"The profile is {guest.status.value}; change the profile it lives on in.",
-            profile_status=guest.status.value,
+            f"The profile is {state}; it is read, not changed.",
+            profile_status=state,
             merged_into_id=guest.merged_into_id,
         )
 
