@@ -232,6 +232,21 @@ def _guest_id(call: Call) -> list[str]:
     return [str(_aimed(call.live.records.guests, call))]
 
 
+def _spare_phone() -> str:
+    return "+86139" + str(uuid.uuid4().int)[:8]
+
+
+def _guest_contact_ids(call: Call) -> list[str]:
+    """A phone of its own on the aimed profile for each probe (added by the admin): removing
+    it never leaves a profile without a contact the other probes need."""
+    guest_id = _guest_id(call)[0]
+    made = call.admin.post(
+        f"{PREFIX}/guests/{guest_id}/contacts", json={"kind": "phone", "value": _spare_phone()}
+    )
+    assert made.status_code == 201, made.text
+    return [guest_id, str(made.json()["id"])]
+
+
 def _partner_id(call: Call) -> list[str]:
     return [str(call.live.records.partners["partner_a"])]
 
@@ -661,6 +676,19 @@ POLICY: dict[str, Operation] = {
     ),
     "update_guest": Operation(who(ok=DESK), ids=_guest_id, body=lambda c: {"language": "en"}),
     "get_my_guest_profile": Operation(who(ok=["guest"])),
+    # guest-service: profiles
+    "update_my_guest_profile": Operation(who(ok=["guest"]), body=lambda c: {"language": "en"}),
+    "list_guest_contacts": Operation(who(ok=RESERVATION_READERS), ids=_guest_id),
+    "add_guest_contact": Operation(
+        who(ok=DESK), ids=_guest_id, body=lambda c: {"kind": "phone", "value": _spare_phone()}
+    ),
+    "update_guest_contact": Operation(
+        who(ok=DESK), ids=_guest_contact_ids, body=lambda c: {"is_primary": True}
+    ),
+    "remove_guest_contact": Operation(who(ok=DESK), ids=_guest_contact_ids),
+    "get_guest_document": Operation(who(ok=["front_desk", "manager", "admin"]), ids=_guest_id),
+    "list_pii_reads": Operation(who(ok=["manager", "admin"])),
+    "run_re_encryption": Operation(ADMIN_ONLY),
     # notification-service
     "list_notifications": Operation(
         who(ok=["front_desk", "manager", "admin"], own=["guest", "booking"]),

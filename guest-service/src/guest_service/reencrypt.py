@@ -132,7 +132,7 @@ async def _reseal_column(sessions: SessionFactory, sealed: Column[Any]) -> int:
                 result = await conn.execute(
                     update(raw).where(key == row_key, value == stored).values({value.name: fresh})
                 )
-                done += result.rowcount  # type: ignore[attr-defined]
+                done += result.rowcount
             after = rows[-1][0]
 
 
@@ -156,7 +156,7 @@ async def run(sessions: SessionFactory) -> Report:
     for sealed in sealed_columns():
         count = await _reseal_column(sessions, sealed)
         if count:
-            resealed[f"{sealed.table.name}.{sealed.name}"] = count  # type: ignore[attr-defined]
+            resealed[f"{sealed.table.name}.{sealed.name}"] = count
     report = Report(legacy_sealed=legacy, resealed=resealed, left=await left(sessions))
     log.info("re-encryption pass done", extra=report.model_dump())
     return report
