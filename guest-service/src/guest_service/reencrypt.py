@@ -93,9 +93,9 @@ async def _legacy_batch(session: AsyncSession) -> list[GuestContact]:
 
 async def _seal_one(session: AsyncSession, contact: GuestContact) -> None:
     kind = ContactKind(contact.kind)
+    normalise = normalise_email if kind is ContactKind.EMAIL else normalise_phone
     try:
-        value = normalise_email(contact.value) if kind is ContactKind.EMAIL else None
-        value = value or normalise_phone(contact.value)
+        value = normalise(contact.value)
     except ContactError:
         value = contact.value.strip()  # kept as it was: found only by exactly this spelling
     digest = hash_of(kind, value)
