@@ -7,7 +7,7 @@ from hotel_common.events.memory import InMemoryBroker
 from hotel_common.service import Runtime, ServiceSpec, create_service_app
 
 from guest_service import crypto
-from guest_service.api.routes import guests
+from guest_service.api.routes import guests, merges
 from guest_service.config import Settings
 from guest_service.handlers import subscribe
 from guest_service.seed import seed
@@ -23,7 +23,8 @@ SPEC = ServiceSpec(
     name="guest-service",
     title="Guest service",
     description="Guest profiles, matching of bookings to guests, and their stay history.",
-    routers=[guests.router],
+    # merge suggestions before guests: /api/v1/guests/{guest_id} would take the path for an id
+    routers=[merges.suggestion_router, guests.router, merges.router],
     migrations_dir=Path(__file__).parent / "migrations",
     settings_class=Settings,
     subscribe=subscribe,

@@ -49,3 +49,25 @@ __all__ = [
     "StayStatus",
     "_new_id",
 ]
+
+from guest_service.models.merges import (
+    GuestMerge,
+    GuestMergeCreate,
+    GuestMergePublic,
+    MergeSuggestion,
+    MergeSuggestionPublic,
+    Reason,
+    SuggestedGuest,
+    SuggestionStatus,
+)
+
+__all__ += [
+    "GuestMerge",
+    "GuestMergeCreate",
+    "GuestMergePublic",
+    "MergeSuggestion",
+    "MergeSuggestionPublic",
+    "Reason",
+    "SuggestedGuest",
+    "SuggestionStatus",
+]
