@@ -118,7 +118,7 @@ async def undo(session: AsyncSession, merge_id: str, by: str) -> GuestMerge:
             409,
             "merge_already_undone",
             "This merge was undone already.",
-            undone_at=record.undone_at,
+            undone_at=record.undone_at.isoformat(),
         )
     guests = await _lock(session, record.survivor_id, record.absorbed_id)
     survivor, absorbed = guests[record.survivor_id], guests[record.absorbed_id]
