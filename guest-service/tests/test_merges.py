@@ -64,6 +64,8 @@ async def test_a_merge_moves_the_history_to_the_survivor_and_an_undo_moves_it_ba
     assert (await service.guest(second["id"]))["stays"] == []
     assert await service.suggestions() == []
     assert [s["id"] for s in await service.suggestions(status="merged")] == [suggestion["id"]]
+    closed = await service.client.post(f"{SUGGESTIONS}/{suggestion['id']}/dismiss")
+    assert_problem(closed, 409, "suggestion_closed")
     [event] = await _events(probe, "guest.merged")
     assert event.payload | {"at": None} == {
         "merge_id": merge["id"],

@@ -12,7 +12,7 @@ from typing import cast
 
 from hotel_common.errors import NotFound, ProblemError
 from hotel_common.time import utcnow
-from sqlalchemy import Table, and_, or_, select, update
+from sqlalchemy import Table, and_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -149,7 +149,7 @@ async def dismiss(session: AsyncSession, suggestion_id: str, by: str) -> MergeSu
             409,
             "suggestion_closed",
             "This suggestion was acted on already.",
-            status=suggestion.status,
+            suggestion_status=str(suggestion.status),
         )
     suggestion.status = SuggestionStatus.DISMISSED
     suggestion.decided_by, suggestion.decided_at = by, utcnow()
@@ -171,8 +171,3 @@ async def close_pair(
         .where(_suggestions.c.first_id == first, _suggestions.c.second_id == second)
         .values(status=status.value, decided_by=by, decided_at=now, updated_at=now)
     )
-
-
-def involving(guest_id: str) -> object:
-    """Suggestions naming the profile on either side."""
-    return or_(_suggestions.c.first_id == guest_id, _suggestions.c.second_id == guest_id)
