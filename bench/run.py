@@ -15,6 +15,8 @@ BENCHMARKS = [
     [str(HERE / "floor.py"), "--seconds", "10"],
     [str(HERE / "transfers_day.py"), "sqlite", "--requests", "500"],
     [str(HERE / "transfers_day.py"), "postgresql", "--requests", "500"],
+    [str(HERE / "guest_matching.py"), "sqlite", "--profiles", "100000", "--bookings", "10000"],
+    [str(HERE / "guest_matching.py"), "postgresql", "--profiles", "100000", "--bookings", "10000"],
 ]
 
 if __name__ == "__main__":

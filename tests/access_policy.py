@@ -6,6 +6,7 @@ An operation of the document without an entry here fails the matrix, and so does
 operation is gone: a new route is not reachable until someone has said who may call it.
 """
 
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -401,6 +402,48 @@ def _timed_pair(call: Call) -> list[str]:
     return pair
 
 
+# guest-service: merging
+MERGERS = ("front_desk", "manager", "admin")
+
+
+def _two_guests(call: Call, name: str = "Matrix Pair", **shared: Any) -> list[str]:
+    ids = []
+    for side in ("a", "b"):
+        made = call.admin.post(
+            f"{PREFIX}/guests",
+            json={"name": name, "email": unique_email(f"pair-{side}"), **shared},
+        )
+        assert made.status_code == 201, made.text
+        ids.append(str(made.json()["id"]))
+    return ids
+
+
+def _merge_pair(call: Call) -> dict[str, str]:
+    survivor, absorbed = _two_guests(call)
+    return {"survivor_id": survivor, "absorbed_id": absorbed}
+
+
+def _merge_id(call: Call) -> list[str]:
+    made = call.admin.post(f"{PREFIX}/guest-merges", json=_merge_pair(call))
+    assert made.status_code == 201, made.text
+    return [str(made.json()["id"])]
+
+
+def _suggestion_id(call: Call) -> list[str]:
+    """Two front-desk profiles of one name and phone: a suggestion to merge them (the profile's
+    writes ask suggestions.review)."""
+    phone = "+86139" + str(uuid.uuid4().int)[:8]
+    pair = set(_two_guests(call, name=f"Matrix {_hex()}", phone=phone))
+    for _ in range(50):
+        listed = call.admin.get(f"{PREFIX}/guests/merge-suggestions", params={"limit": 200})
+        assert listed.status_code == 200, listed.text
+        for item in listed.json()["items"]:
+            if {g["id"] for g in item["guests"]} == pair:
+                return [str(item["id"])]
+        time.sleep(0.1)
+    raise AssertionError("no merge suggestion for two profiles of one name and phone")
+
+
 RESERVATION_READERS = (*DESK, "marketing")
 TRANSFER_READERS = ("dispatcher", "front_desk", "manager", "admin")
 FLEET_READERS = ("dispatcher", "manager", "admin")
@@ -689,6 +732,12 @@ POLICY: dict[str, Operation] = {
     "get_guest_document": Operation(who(ok=["front_desk", "manager", "admin"]), ids=_guest_id),
     "list_pii_reads": Operation(who(ok=["manager", "admin"])),
     "run_re_encryption": Operation(ADMIN_ONLY),
+    # guest-service: merging
+    "list_merge_suggestions": Operation(who(ok=MERGERS)),
+    "dismiss_merge_suggestion": Operation(who(ok=MERGERS), ids=_suggestion_id),
+    "merge_guests": Operation(who(ok=MERGERS), body=_merge_pair),
+    "get_guest_merge": Operation(who(ok=MERGERS), ids=_merge_id),
+    "undo_guest_merge": Operation(who(ok=MERGERS), ids=_merge_id),
     # notification-service
     "list_notifications": Operation(
         who(ok=["front_desk", "manager", "admin"], own=["guest", "booking"]),

@@ -70,6 +70,12 @@ class GuestService:
         assert profile is not None
         return profile
 
+    async def suggestions(self, **params: Any) -> list[dict[str, Any]]:
+        response = await self.client.get("/api/v1/guests/merge-suggestions", params=params)
+        assert response.status_code == 200, response.text
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items
+
     async def create(self, **body: Any) -> dict[str, Any]:
         response = await self.client.post("/api/v1/guests", json=body)
         assert response.status_code == 201, response.text

@@ -7,12 +7,13 @@ from collections.abc import Callable
 import pytest
 from guest_service import matching
 from guest_service.config import Settings
+from guest_service.contact_book import new_contact
 from guest_service.main import create_app
-from guest_service.models import Guest, Source
+from guest_service.models import ContactKind, Guest, Source
 from hotel_common.contracts.reservations import ReservationConfirmed
 from hotel_common.db import create_engine, create_session_factory, drop_database
 from hotel_common.events.memory import InMemoryBroker
-from hotel_common.testing import running
+from hotel_common.testing import eventually, running
 from sqlmodel import select
 
 from .conftest import GuestService
@@ -51,6 +52,42 @@ async def test_concurrent_bookings_of_one_new_guest_make_one_profile_with_both_s
 
 
 @pytest.mark.infra
+async def test_concurrent_phone_only_bookings_of_one_new_guest_make_one_profile(
+    make_booking: Callable[..., ReservationConfirmed],
+) -> None:
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/test_{uuid.uuid4().hex}"
+    settings = Settings(database_url=url, retry_delays=[0.01, 0.05], log_json=False)
+    broker = InMemoryBroker()
+    try:
+        async with (
+            running(create_app(settings, broker=broker)) as client,
+            running(create_app(settings, broker=broker)),
+        ):
+            service = GuestService(client, broker)
+            phones = [f"+8613700000{i:03d}" for i in range(PAIRS)]
+            for i, phone in enumerate(phones):
+                # No email (the channel sent none): only the phone and the name tell who it is.
+                service.deliver(make_booking(email="", phone=phone, name=f"Guest {i}"))
+                service.deliver(make_booking(email="", phone=phone, name=f"GUEST {i}"))
+
+            async def stays_by_phone() -> dict[str, list[int]]:
+                found: dict[str, list[int]] = {}
+                for phone in phones:
+                    for guest in await service.find(phone=phone):
+                        stays = (await service.guest(guest["id"]))["stays"]
+                        found.setdefault(phone, []).append(len(stays))
+                return found
+
+            await eventually(
+                stays_by_phone, until=lambda found: all(found.get(p) == [2] for p in phones)
+            )
+            assert await service.suggestions() == []
+            assert (await client.get("/admin/dead-letters")).json()["items"] == []
+    finally:
+        await drop_database(url)
+
+
+@pytest.mark.infra
 async def test_a_booking_that_loses_the_new_profile_race_links_to_the_winner(
     make_booking: Callable[..., ReservationConfirmed],
 ) -> None:
@@ -62,7 +99,8 @@ async def test_a_booking_that_loses_the_new_profile_race_links_to_the_winner(
             engine = create_engine(url)
             sessions = create_session_factory(engine)
             booking = make_booking(email="race@example.com", phone=None)
-            winner = Guest(name="Li Wei", email="race@example.com", source=Source.FRONT_DESK)
+            winner = Guest(name="Li Wei", source=Source.FRONT_DESK)
+            email = new_contact(winner.id, ContactKind.EMAIL, "race@example.com", "front_desk")
 
             async def link() -> str:
                 async with sessions() as session, session.begin():
@@ -70,6 +108,8 @@ async def test_a_booking_that_loses_the_new_profile_race_links_to_the_winner(
 
             async with sessions() as session, session.begin():
                 session.add(winner)
+                await session.flush()
+                session.add(email)
                 await session.flush()  # inserted, not committed: the booking does not see it
                 loser = asyncio.create_task(link())
                 await asyncio.sleep(0.3)

@@ -22,6 +22,12 @@ EXPECTED = {
     ("post", "/api/v1/guests/{guest_id}/contacts"): {"404", "409", "422"},
     ("patch", "/api/v1/guests/{guest_id}/contacts/{contact_id}"): {"404", "409", "422"},
     ("delete", "/api/v1/guests/{guest_id}/contacts/{contact_id}"): {"404", "409", "422"},
+    # merging
+    ("get", "/api/v1/guests/merge-suggestions"): {"400", "422"},
+    ("post", "/api/v1/guests/merge-suggestions/{suggestion_id}/dismiss"): {"404", "409", "422"},
+    ("post", "/api/v1/guest-merges"): {"404", "409", "422"},
+    ("get", "/api/v1/guest-merges/{merge_id}"): {"404", "422"},
+    ("post", "/api/v1/guest-merges/{merge_id}/undo"): {"404", "409", "422"},
 }
 
 

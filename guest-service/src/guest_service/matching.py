@@ -1,8 +1,10 @@
 """Matching bookings to guest profiles and keeping their stays in step with the reservation.
 
-A booking belongs to the profile with its normalised email, else the one with its phone, else a
-new profile. Unique email, phone and reservation_id make concurrent bookings converge: the loser
-of a race hits a constraint inside a savepoint and simply matches again.
+A booking belongs to the profile with its normalised email; without one, to a profile with its
+phone under the same name (and no other email); else to a new profile, with a merge suggestion
+(suggestions.py) for each profile the phone points at: never a blind merge. A unique email and
+reservation_id, and a lock on the phone, make concurrent bookings converge: the loser of an
+email race hits the constraint inside a savepoint and simply matches again.
 """
 
 import logging
@@ -17,13 +19,14 @@ from hotel_common.contracts.reservations import (
 )
 from hotel_common.events.envelope import newer, newer_than_stored
 from hotel_common.time import utcnow
-from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy import Table, bindparam, insert, text, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from guest_service import suggestions
 from guest_service.contact_book import hash_of, new_contact
 from guest_service.contacts import booking_email, booking_phone
 from guest_service.models import (
@@ -33,6 +36,7 @@ from guest_service.models import (
     GuestContact,
     GuestStatus,
     GuestStay,
+    Reason,
     Source,
     StayStatus,
     _new_id,
@@ -119,30 +123,61 @@ _ADD_STAY = insert(_stays)
 _STAY_VERSION = sa_select(_stays.c.id, _stays.c.reservation_version).where(
     _stays.c.reservation_id == bindparam("reservation_id")
 )
-# Active profiles holding a contact (by keyed hash), oldest first.
+# Profiles holding a contact (by keyed hash), oldest first: active ones, and merged ones whose
+# contacts did not move (they stand for their survivor).
 _HOLDERS = (
-    sa_select(_guests.c.id, _guests.c.name, _guests.c.language)
+    sa_select(
+        _guests.c.id,
+        _guests.c.name,
+        _guests.c.language,
+        _guests.c.status,
+        _guests.c.merged_into_id,
+    )
     .join(_contacts, _contacts.c.guest_id == _guests.c.id)
     .where(
         _contacts.c.kind == bindparam("kind"),
         _contacts.c.value_hash == bindparam("value_hash"),
-        _guests.c.status == GuestStatus.ACTIVE.value,
+        _guests.c.status.in_([GuestStatus.ACTIVE.value, GuestStatus.MERGED.value]),
     )
     .order_by(_guests.c.created_at, _guests.c.id)
+    .limit(bindparam("limit"))
 )
+_GUEST = sa_select(
+    _guests.c.id,
+    _guests.c.name,
+    _guests.c.language,
+    _guests.c.status,
+    _guests.c.merged_into_id,
+).where(_guests.c.id == bindparam("guest_id"))
 _HAS_CONTACT = sa_select(_contacts.c.id).where(
     _contacts.c.guest_id == bindparam("guest_id"),
     _contacts.c.kind == bindparam("kind"),
     _contacts.c.value_hash == bindparam("value_hash"),
 )
+_HAS_EMAIL = (
+    sa_select(_contacts.c.id)
+    .where(_contacts.c.guest_id == bindparam("guest_id"), _contacts.c.kind == "email")
+    .limit(1)
+)
 _ADD_GUEST = insert(_guests)
 _ADD_CONTACT = insert(_contacts)
+# Bookings with one phone wait for each other here (PostgreSQL; SQLite has one writer anyway):
+# two concurrent bookings of one phone-only guest must not both find no profile and make two.
+_PHONE_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+
+# A phone held by more profiles than this is a shared number (a family's, an agency's): it
+# links or suggests only under the same name. Held by more than SWITCHBOARD, it is a channel's
+# call-centre number: it says nothing about who the guest is, and is not added to profiles.
+SHARED_PHONE = 2
+SWITCHBOARD = 50
 
 
 class _Match(NamedTuple):
     id: str
     name: str
     language: str | None
+    status: str
+    merged_into_id: str | None
 
 
 class ContactRaced(RuntimeError):
@@ -154,9 +189,42 @@ def name_key(name: str) -> str:
     return "".join(ch for ch in name.casefold() if ch.isalnum())
 
 
-async def _holders(conn: AsyncConnection, kind: ContactKind, value: str) -> list[_Match]:
-    params = {"kind": kind.value, "value_hash": hash_of(kind, value)}
-    return [_Match(*row) for row in (await conn.execute(_HOLDERS, params)).all()]
+async def _survivor(conn: AsyncConnection, guest: _Match) -> _Match | None:
+    """The active profile `guest` stands for: itself, or the one it was merged into (a merge
+    chain is short; a broken one, e.g. into an erased profile, stands for nobody)."""
+    for _ in range(10):
+        if guest.status == GuestStatus.ACTIVE.value:
+            return guest
+        if guest.merged_into_id is None:
+            return None
+        row = (await conn.execute(_GUEST, {"guest_id": guest.merged_into_id})).first()
+        if row is None:
+            return None
+        guest = _Match(*row)
+    return None
+
+
+async def _holders(
+    conn: AsyncConnection, kind: ContactKind, value: str, limit: int = SWITCHBOARD + 1
+) -> list[_Match]:
+    """The active profiles holding the contact (directly or through a merge), oldest first,
+    each once; at most `limit` holders are read."""
+    params = {"kind": kind.value, "value_hash": hash_of(kind, value), "limit": limit}
+    found: dict[str, _Match] = {}
+    for row in (await conn.execute(_HOLDERS, params)).all():
+        guest = await _survivor(conn, _Match(*row))
+        if guest is not None:
+            found.setdefault(guest.id, guest)
+    return list(found.values())
+
+
+async def _has_email(conn: AsyncConnection, guest_id: str) -> bool:
+    return (await conn.execute(_HAS_EMAIL, {"guest_id": guest_id})).first() is not None
+
+
+async def _lock_phone(conn: AsyncConnection, phone: str) -> None:
+    if conn.dialect.name == "postgresql":
+        await conn.execute(_PHONE_LOCK, {"key": "guest-phone:" + hash_of(ContactKind.PHONE, phone)})
 
 
 def _contact_row(guest_id: str, kind: ContactKind, value: str, primary: bool) -> dict[str, object]:
@@ -164,81 +232,153 @@ def _contact_row(guest_id: str, kind: ContactKind, value: str, primary: bool) ->
     return row.model_dump()
 
 
+class _Booking(NamedTuple):
+    name: str
+    email: str | None
+    phone: str | None
+    language: str | None
+
+
 async def match_guest(
     conn: AsyncConnection, contact: GuestContact_, reservation_id: str
 ) -> str | None:
-    """The booking's profile: the one holding its email; without an email match, one holding
-    its phone under the same name; else a new one. Fills blanks only. None when a concurrent
-    write took the email first (match again).
+    """The booking's profile (docs/domain.md "Matching"): the one holding its email; without
+    an email match, one holding its phone under the same name and no other email; else a new
+    one, with a merge suggestion for every profile the phone points at. Fills blanks only.
+    None when a concurrent write took the email first (match again).
 
     A phone alone never decides: OTAs send their call-centre number on every guest's booking.
     """
     # A booking carries whatever the channel sent: an odd phone is dropped, a long name cut,
     # rather than the whole booking being refused.
-    name = contact.name.strip()[:NAME_MAX_LENGTH]
-    email = booking_email(contact.email)
-    phone = booking_phone(contact.phone)
-    guest: _Match | None = None
-    if email:
-        guest = next(iter(await _holders(conn, ContactKind.EMAIL, email)), None)
-    elif phone:
-        same_name = (
-            g
-            for g in await _holders(conn, ContactKind.PHONE, phone)
-            if name_key(g.name) == name_key(name)
-        )
-        guest = next(same_name, None)
-    now = utcnow()
-    if guest is None:
-        guest_id = _new_id()
-        try:
-            # In a savepoint: an email another booking took meanwhile rolls back only this.
-            async with conn.begin_nested():
-                await conn.execute(
-                    _ADD_GUEST,
-                    {
-                        "id": guest_id,
-                        "name": name,
-                        "language": contact.language,
-                        "source": Source.BOOKING.value,
-                        "status": GuestStatus.ACTIVE.value,
-                        "tags": [],
-                        "preferences": {},
-                        "vip_level": 0,
-                        "version": 1,
-                        "created_at": now,
-                        "updated_at": now,
-                    },
-                )
-                rows = [
-                    _contact_row(guest_id, kind, value, True)
-                    for kind, value in ((ContactKind.EMAIL, email), (ContactKind.PHONE, phone))
-                    if value
-                ]
-                if rows:
-                    await conn.execute(_ADD_CONTACT, rows)
-        except IntegrityError:
-            return None
-        return guest_id
+    booking = _Booking(
+        contact.name.strip()[:NAME_MAX_LENGTH],
+        booking_email(contact.email),
+        booking_phone(contact.phone),
+        contact.language,
+    )
+    email, phone = booking.email, booking.phone
+    if email and (held := await _holders(conn, ContactKind.EMAIL, email, 1)):
+        guest = held[0]
+        pointed = await _holders(conn, ContactKind.PHONE, phone) if phone else []
+        await _fill(conn, guest, booking, add_email=False, pointed=pointed)
+        await _suggest(conn, guest.id, booking, pointed, new_email=False)
+        return guest.id
+    if phone:
+        # Held until commit: a concurrent booking of this phone sees our profile, not none.
+        await _lock_phone(conn, phone)
+        if email and (held := await _holders(conn, ContactKind.EMAIL, email, 1)):
+            return held[0].id  # a booking of this email committed while we waited
+        pointed = await _holders(conn, ContactKind.PHONE, phone)
+        same_name = [g for g in pointed if name_key(g.name) == name_key(booking.name)]
+        for guest in same_name:
+            # Same phone and name: the same guest, unless the profile has another email.
+            if not email or not await _has_email(conn, guest.id):
+                await _fill(conn, guest, booking, add_email=True, pointed=pointed)
+                return guest.id
+    else:
+        pointed = []
+    guest_id = await _new_profile(conn, booking, pointed)
+    if guest_id is not None:
+        await _suggest(conn, guest_id, booking, pointed, new_email=bool(email))
+    return guest_id
 
-    # What the guest or staff already set wins; the booking only adds what is missing.
+
+async def _new_profile(
+    conn: AsyncConnection, booking: _Booking, pointed: list[_Match]
+) -> str | None:
+    """Insert the booking's guest as a new profile; None when its email was taken meanwhile."""
+    guest_id = _new_id()
+    now = utcnow()
+    phone = booking.phone if len(pointed) <= SWITCHBOARD else None
+    try:
+        # In a savepoint: an email another booking took meanwhile rolls back only this.
+        async with conn.begin_nested():
+            await conn.execute(
+                _ADD_GUEST,
+                {
+                    "id": guest_id,
+                    "name": booking.name,
+                    "language": booking.language,
+                    "source": Source.BOOKING.value,
+                    "status": GuestStatus.ACTIVE.value,
+                    "tags": [],
+                    "preferences": {},
+                    "vip_level": 0,
+                    "version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                },
+            )
+            rows = [
+                _contact_row(guest_id, kind, value, True)
+                for kind, value in ((ContactKind.EMAIL, booking.email), (ContactKind.PHONE, phone))
+                if value
+            ]
+            if rows:
+                await conn.execute(_ADD_CONTACT, rows)
+    except IntegrityError:
+        return None
+    return guest_id
+
+
+async def _fill(
+    conn: AsyncConnection,
+    guest: _Match,
+    booking: _Booking,
+    *,
+    add_email: bool,
+    pointed: list[_Match],
+) -> None:
+    """What the guest or staff already set wins; the booking only adds what is missing: the
+    language, its phone (unless a call-centre number) and, for a profile found by phone and
+    name, its email. The email may race another booking's: IntegrityError, match again."""
     if guest.language is None:
         await conn.execute(
             update(_guests)
             .where(_guests.c.id == guest.id)
-            .values(language=contact.language, updated_at=now)
+            .values(language=booking.language, updated_at=utcnow())
         )
-    if phone:
-        held = {
-            "guest_id": guest.id,
-            "kind": ContactKind.PHONE.value,
-            "value_hash": hash_of(ContactKind.PHONE, phone),
-        }
+    adds: list[tuple[ContactKind, str | None]] = [(ContactKind.PHONE, booking.phone)]
+    if add_email:
+        adds.append((ContactKind.EMAIL, booking.email))
+    for kind, value in adds:
+        if not value or (kind is ContactKind.PHONE and len(pointed) > SWITCHBOARD):
+            continue
+        held = {"guest_id": guest.id, "kind": kind.value, "value_hash": hash_of(kind, value)}
         if (await conn.execute(_HAS_CONTACT, held)).first() is None:
-            await conn.execute(
-                _ADD_CONTACT, [_contact_row(guest.id, ContactKind.PHONE, phone, False)]
-            )
-    return guest.id
+            primary = kind is ContactKind.EMAIL and not await _has_email(conn, guest.id)
+            await conn.execute(_ADD_CONTACT, [_contact_row(guest.id, kind, value, primary)])
+
+
+async def _suggest(
+    conn: AsyncConnection,
+    guest_id: str,
+    booking: _Booking,
+    pointed: list[_Match],
+    *,
+    new_email: bool,
+) -> None:
+    """A merge suggestion between the booking's profile and every other profile its phone points
+    at: under the same name always; under another name only while the number is not shared."""
+    if len(pointed) > SWITCHBOARD:
+        return
+    shared = len(pointed) > SHARED_PHONE
+    for other in pointed:
+        if other.id == guest_id:
+            continue
+        reasons = {Reason.SAME_PHONE}
+        if name_key(other.name) == name_key(booking.name):
+            reasons.add(Reason.SAME_NAME)
+        elif shared:
+            continue
+        if new_email and await _has_email(conn, other.id):
+            reasons.add(Reason.OTHER_EMAIL)
+        await suggestions.suggest(conn, guest_id, other.id, reasons)
+        log.info(
+            "booking suggests a merge",
+            extra={"guest_id": guest_id, "other_guest_id": other.id},
+        )
 
 
 async def cancel_stay(

@@ -17,7 +17,7 @@ from hotel_common.uniques import try_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from guest_service import contact_book
+from guest_service import contact_book, suggestions
 from guest_service.contact_book import new_contact
 from guest_service.crypto import lookup_hash
 from guest_service.matching import name_key
@@ -195,6 +195,7 @@ async def create_guest(session: AsyncSession, data: GuestCreate) -> Guest:
         # A concurrent request took the email between our check and our insert.
         holder = await find_by_email(session, data.email) if data.email else None
         raise _exists(holder) if holder else ProblemError(409, "guest_exists", _TAKEN)
+    await suggestions.review(session, guest.id)  # the same person entered twice?
     return guest
 
 
@@ -249,7 +250,10 @@ async def update_guest(session: AsyncSession, guest: Guest, changes: GuestUpdate
     if "phone" in sent:
         await _replace_primary_phone(session, guest, changes.phone, "front_desk")
         sent.discard("phone")
-    return await _apply(session, guest, _field_values(changes, sent))
+    guest = await _apply(session, guest, _field_values(changes, sent))
+    await session.flush()
+    await suggestions.review(session, guest.id)  # a new document or birth date may reveal one
+    return guest
 
 
 async def update_own(session: AsyncSession, guest: Guest, changes: GuestSelfUpdate) -> Guest:

@@ -71,3 +71,25 @@ __all__ = [
     "normalise_document_number",
     "preferences_json",
 ]
+
+from guest_service.models.merges import (
+    GuestMerge,
+    GuestMergeCreate,
+    GuestMergePublic,
+    MergeSuggestion,
+    MergeSuggestionPublic,
+    Reason,
+    SuggestedGuest,
+    SuggestionStatus,
+)
+
+__all__ += [
+    "GuestMerge",
+    "GuestMergeCreate",
+    "GuestMergePublic",
+    "MergeSuggestion",
+    "MergeSuggestionPublic",
+    "Reason",
+    "SuggestedGuest",
+    "SuggestionStatus",
+]
