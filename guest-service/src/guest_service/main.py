@@ -6,8 +6,10 @@ from fastapi import FastAPI
 from hotel_common.events.memory import InMemoryBroker
 from hotel_common.service import Runtime, ServiceSpec, create_service_app
 
-from guest_service import crypto
+from guest_service import crypto, privacy_part  # noqa: F401 (registers its lifecycle part)
 from guest_service.api.routes import guests
+from guest_service.api.routes import privacy as privacy_routes
+from guest_service.api.routes import rights as rights_routes
 from guest_service.config import Settings
 from guest_service.handlers import subscribe
 from guest_service.seed import seed
@@ -23,7 +25,7 @@ SPEC = ServiceSpec(
     name="guest-service",
     title="Guest service",
     description="Guest profiles, matching of bookings to guests, and their stay history.",
-    routers=[guests.router],
+    routers=[guests.router, privacy_routes.router, rights_routes.router],
     migrations_dir=Path(__file__).parent / "migrations",
     settings_class=Settings,
     subscribe=subscribe,

@@ -1,5 +1,18 @@
 """guest-service's tables beside their API schemas, one module per part of the CRM."""
 
+from guest_service.models.privacy import (
+    ConsentIn,
+    ConsentPublic,
+    ContactPreferencesIn,
+    ContactPreferencesPublic,
+    ErasureIn,
+    ErasurePublic,
+    GuestConsent,
+    GuestContactPreferences,
+    GuestExport,
+    GuestRightsRequest,
+    MyConsentIn,
+)
 from guest_service.models.profiles import (
     NAME_MAX_LENGTH,
     ContactKind,
@@ -27,6 +40,17 @@ from guest_service.models.stays import (
 )
 
 __all__ = [
+    "ConsentIn",
+    "ConsentPublic",
+    "ContactPreferencesIn",
+    "ContactPreferencesPublic",
+    "ErasureIn",
+    "ErasurePublic",
+    "GuestConsent",
+    "GuestContactPreferences",
+    "GuestExport",
+    "GuestRightsRequest",
+    "MyConsentIn",
     "NAME_MAX_LENGTH",
     "ContactKind",
     "DocumentType",
