@@ -3,13 +3,13 @@ booking is, cancellations close them, check-outs record what the stay was."""
 
 import logging
 
+from hotel_common.contracts.guests import GuestErased
 from hotel_common.contracts.reservations import (
     ReservationCancelled,
     ReservationCheckedOut,
     ReservationConfirmed,
     ReservationModified,
 )
-from hotel_common.contracts.guests import GuestErased
 from hotel_common.service import Runtime
 from sqlmodel.ext.asyncio.session import AsyncSession
 

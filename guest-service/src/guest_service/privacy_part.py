@@ -20,8 +20,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from guest_service import lifecycle, privacy
 from guest_service.models import (
-    Guest,
     ConsentPublic,
+    Guest,
     GuestConsent,
     GuestContactPreferences,
     GuestRightsRequest,
