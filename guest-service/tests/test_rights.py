@@ -17,8 +17,14 @@ from guest_service.main import create_app
 from hotel_common.db import drop_database
 from hotel_common.events.memory import InMemoryBroker
 from hotel_common.principal import Kind, Principal, Role
-from hotel_common.testing import Probe, assert_problem, eventually, principal_headers, running
-from sqlalchemy import create_engine, inspect, text
+from hotel_common.testing import (
+    Probe,
+    assert_problem,
+    columns_holding,
+    eventually,
+    principal_headers,
+    running,
+)
 
 from .conftest import GuestService, booking, sqlite_settings
 
@@ -51,25 +57,6 @@ async def booked_guest(service: GuestService) -> tuple[dict[str, Any], str]:
     )
     assert said.status_code == 201, said.text
     return profile, stay.reservation_id
-
-
-def text_columns_holding(url: str, *values: str) -> list[str]:
-    """Every table.column of the database whose text holds one of `values` (any case)."""
-    engine = create_engine(url.replace("+aiosqlite", "").replace("+asyncpg", "+psycopg"))
-    found = []
-    try:
-        with engine.connect() as conn:
-            for table in inspect(conn).get_table_names():
-                for column in inspect(conn).get_columns(table):
-                    name = column["name"]
-                    rows = conn.execute(
-                        text(f'SELECT CAST("{name}" AS TEXT) FROM "{table}"')
-                    ).scalars()
-                    if any(v.lower() in (r or "").lower() for r in rows for v in values):
-                        found.append(f"{table}.{name}")
-    finally:
-        engine.dispose()
-    return found
 
 
 async def test_a_manager_exports_everything_held_as_one_document(service: GuestService) -> None:
@@ -118,8 +105,8 @@ async def test_an_erasure_publishes_once_what_other_services_need_and_leaves_no_
     assert consents["items"] == []
 
     # Once guest-service has its own event back, no column holds the email or the phone.
-    database = f"sqlite:///{tmp_path}/x.db"
-    await eventually(lambda: text_columns_holding(database, EMAIL, PHONE), until=lambda f: not f)
+    database = f"sqlite+aiosqlite:///{tmp_path}/x.db"
+    await eventually(lambda: columns_holding(database, EMAIL, PHONE), until=lambda f: not f)
     await asyncio.sleep(0.2)  # a stray second event would have arrived by now
     assert len(probe.events(ERASED)) == 1
 

@@ -42,12 +42,11 @@ _keys = IdempotencyRecord.__table__  # type: ignore[attr-defined]
 async def scrub(session: Any, values: Sequence[str]) -> dict[str, int]:
     """Redact `values` wherever the shared tables hold them; return how many rows changed per
     table (`outbox`, `idempotency_keys`). Runs in the caller's transaction (AsyncSession)."""
-    wanted = sorted({v.strip() for v in values if _long_enough(v.strip())}, key=len)
+    wanted = _wanted(values)
     counts = {"outbox": 0, "idempotency_keys": 0}
     if not wanted:
         return counts
-    # Longest first, so a name inside an email ("li" in "li.wei@...") never splits it.
-    pattern = re.compile("|".join(re.escape(v) for v in reversed(wanted)), re.IGNORECASE)
+    pattern = _pattern(wanted)
     conn = await session.connection()
 
     found = await conn.execute(
@@ -74,6 +73,22 @@ async def scrub(session: Any, values: Sequence[str]) -> dict[str, int]:
             await conn.execute(update(_keys).where(_keys.c.key == key).values(**changes))
             counts["idempotency_keys"] += 1
     return counts
+
+
+def redact(data: Any, values: Sequence[str]) -> Any:
+    """`data` (JSON-ready: a service's own JSON column, a note) with `values` redacted in every
+    string, by the same rules as `scrub`."""
+    wanted = _wanted(values)
+    return _redact(data, _pattern(wanted)) if wanted else data
+
+
+def _wanted(values: Sequence[str]) -> list[str]:
+    return sorted({v.strip() for v in values if v and _long_enough(v.strip())}, key=len)
+
+
+def _pattern(wanted: list[str]) -> re.Pattern[str]:
+    # Longest first, so a name inside an email ("li" in "li.wei@...") never splits it.
+    return re.compile("|".join(re.escape(v) for v in reversed(wanted)), re.IGNORECASE)
 
 
 def _long_enough(value: str) -> bool:
