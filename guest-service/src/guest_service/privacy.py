@@ -119,7 +119,7 @@ async def preferences_of(session: AsyncSession, guest: Guest) -> ContactPreferen
         )
     return ContactPreferencesPublic(
         guest_id=guest.id,
-        channels=list(stored.channels) if stored else [],  # type: ignore[arg-type]
+        channels=list(stored.channels) if stored else [],
         language=(stored.language if stored else None) or guest.language,
         quiet_hours=quiet,
         consents=[
@@ -199,13 +199,13 @@ async def announce(session: AsyncSession, guest: Guest) -> None:
             guest_id=guest.id,
             emails=contact_book.values(contacts, ContactKind.EMAIL),
             phones=contact_book.values(contacts, ContactKind.PHONE),
-            channels=list(stored.channels) if stored else [],  # type: ignore[arg-type]
+            channels=list(stored.channels) if stored else [],
             language=(stored.language if stored else None) or guest.language,
             quiet_hours=quiet,
             consents=[
                 Consent(
-                    channel=c.channel,  # type: ignore[arg-type]
-                    purpose=c.purpose,  # type: ignore[arg-type]
+                    channel=c.channel,
+                    purpose=c.purpose,
                     granted=c.granted,
                     at=c.at,
                     source=c.source,
