@@ -248,6 +248,19 @@ def _guest_contact_ids(call: Call) -> list[str]:
     return [guest_id, str(made.json()["id"])]
 
 
+def _spare_guest(call: Call) -> list[str]:
+    """A profile of its own for each probe (made by the admin), for an erasure."""
+    made = call.admin.post(
+        f"{PREFIX}/guests", json={"name": "Spare Guest", "email": unique_email("erase")}
+    )
+    assert made.status_code == 201, made.text
+    return [str(made.json()["id"])]
+
+
+def _consent_body(call: Call) -> dict[str, Any]:
+    return {"channel": "email", "purpose": "marketing", "granted": True, "source": "front_desk"}
+
+
 def _partner_id(call: Call) -> list[str]:
     return [str(call.live.records.partners["partner_a"])]
 
@@ -738,6 +751,30 @@ POLICY: dict[str, Operation] = {
     "merge_guests": Operation(who(ok=MERGERS), body=_merge_pair),
     "get_guest_merge": Operation(who(ok=MERGERS), ids=_merge_id),
     "undo_guest_merge": Operation(who(ok=MERGERS), ids=_merge_id),
+    # guest-service: rights (consents, contact preferences, export, erasure)
+    "get_contact_preferences": Operation(who(ok=RESERVATION_READERS), ids=_guest_id),
+    "set_contact_preferences": Operation(
+        who(ok=DESK), ids=_guest_id, body=lambda c: {"channels": ["email"], "language": "en"}
+    ),
+    "list_consents": Operation(who(ok=RESERVATION_READERS), ids=_guest_id),
+    "record_consent": Operation(who(ok=DESK), ids=_guest_id, body=_consent_body),
+    "get_my_contact_preferences": Operation(who(ok=["guest"])),
+    "set_my_contact_preferences": Operation(
+        who(ok=["guest"]), body=lambda c: {"channels": ["email", "sms"]}
+    ),
+    "list_my_consents": Operation(who(ok=["guest"])),
+    "record_my_consent": Operation(
+        who(ok=["guest"]),
+        body=lambda c: {"channel": "sms", "purpose": "marketing", "granted": False},
+    ),
+    "export_guest_data": Operation(who(ok=["manager", "admin"]), ids=_guest_id),
+    "export_my_data": Operation(who(ok=["guest"])),
+    # Each probe erases a profile of its own; the signed-in guest's probe is not confirmed (a
+    # 422 after the access check), so the guest's profile stays for the other probes.
+    "erase_guest": Operation(
+        who(ok=["manager", "admin"]), ids=_spare_guest, body=lambda c: {"confirm": True}
+    ),
+    "erase_my_data": Operation(who(ok=["guest"]), body=lambda c: {"confirm": False}),
     # notification-service
     "list_notifications": Operation(
         who(ok=["front_desk", "manager", "admin"], own=["guest", "booking"]),

@@ -28,6 +28,19 @@ EXPECTED = {
     ("post", "/api/v1/guest-merges"): {"404", "409", "422"},
     ("get", "/api/v1/guest-merges/{merge_id}"): {"404", "422"},
     ("post", "/api/v1/guest-merges/{merge_id}/undo"): {"404", "409", "422"},
+    # the guest's rights (consents, contact preferences, export, erasure)
+    ("get", "/api/v1/guests/me/contact-preferences"): {"404"},
+    ("put", "/api/v1/guests/me/contact-preferences"): {"404", "422"},
+    ("get", "/api/v1/guests/me/consents"): {"400", "404", "422"},
+    ("post", "/api/v1/guests/me/consents"): {"404", "422"},
+    ("get", "/api/v1/guests/{guest_id}/contact-preferences"): {"404", "422"},
+    ("put", "/api/v1/guests/{guest_id}/contact-preferences"): {"404", "409", "422"},
+    ("get", "/api/v1/guests/{guest_id}/consents"): {"400", "404", "422"},
+    ("post", "/api/v1/guests/{guest_id}/consents"): {"404", "409", "422"},
+    ("get", "/api/v1/guests/me/export"): {"404"},
+    ("post", "/api/v1/guests/me/erasure"): {"404", "422"},
+    ("get", "/api/v1/guests/{guest_id}/export"): {"404", "422"},
+    ("post", "/api/v1/guests/{guest_id}/erasure"): {"404", "409", "422"},
 }
 
 

@@ -56,3 +56,13 @@ async def guest_address(principal: PrincipalDep) -> Principal:
     if principal.kind is not Kind.GUEST:
         raise refused(principal)
     return principal
+
+
+# -- the guest's word and rights (privacy.py, rights.py) --------------------------------------
+# Consents and contact preferences: readers as for profiles (marketing must know who agreed);
+# recorded by desk staff from what the guest said. Export and erasure: managers (and the guest
+# for themselves, under /me).
+may_read_privacy = Depends(require(*READERS))
+may_record_privacy = Depends(require(*DESK))
+RIGHTS = (Role.MANAGER,)
+may_exercise_rights = Depends(require(*RIGHTS))

@@ -3,6 +3,7 @@ booking is, cancellations close them, check-outs record what the stay was."""
 
 import logging
 
+from hotel_common.contracts.guests import GuestErased
 from hotel_common.contracts.reservations import (
     ReservationCancelled,
     ReservationCheckedOut,
@@ -12,7 +13,7 @@ from hotel_common.contracts.reservations import (
 from hotel_common.service import Runtime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from guest_service import matching
+from guest_service import matching, rights
 from guest_service.config import Settings
 
 log = logging.getLogger(__name__)
@@ -73,3 +74,4 @@ def subscribe(runtime: Runtime[Settings]) -> None:
     )
     runtime.handle(ReservationModified, on_reservation_modified, name="guest.follow_change")
     runtime.handle(ReservationCheckedOut, on_reservation_checked_out, name="guest.record_stay")
+    runtime.handle(GuestErased, rights.forget_published_erasure, name="guest.scrub_erased")

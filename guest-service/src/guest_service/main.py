@@ -7,8 +7,11 @@ from hotel_common.events.memory import InMemoryBroker
 from hotel_common.service import Runtime, ServiceSpec, create_service_app
 
 from guest_service import crypto, reencrypt
+from guest_service import privacy_part as privacy_part  # after "profile": snapshots see contacts
 from guest_service import profile_part as profile_part  # registers the "profile" lifecycle part
 from guest_service.api.routes import guest_contacts, guests, merges
+from guest_service.api.routes import privacy as privacy_routes
+from guest_service.api.routes import rights as rights_routes
 from guest_service.config import Settings
 from guest_service.handlers import subscribe
 from guest_service.seed import seed
@@ -27,7 +30,14 @@ SPEC = ServiceSpec(
     title="Guest service",
     description="Guest profiles, matching of bookings to guests, and their stay history.",
     # merge suggestions before guests: /api/v1/guests/{guest_id} would take the path for an id
-    routers=[merges.suggestion_router, guests.router, guest_contacts.router, merges.router],
+    routers=[
+        merges.suggestion_router,
+        privacy_routes.router,
+        rights_routes.router,
+        guests.router,
+        guest_contacts.router,
+        merges.router,
+    ],
     migrations_dir=Path(__file__).parent / "migrations",
     settings_class=Settings,
     subscribe=subscribe,

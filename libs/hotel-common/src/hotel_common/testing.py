@@ -11,6 +11,7 @@ import asyncio
 import email
 import hashlib
 import inspect
+import json
 import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -24,6 +25,8 @@ from typing import Any, Literal, TypeVar
 import httpx
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import text as sa_text
 
 from hotel_common import db
 from hotel_common.contracts.reservations import (
@@ -191,6 +194,33 @@ async def scratch_engine(kind: str, tmp_path: Path, name: str = "scratch") -> As
     finally:
         await engine.dispose()
         await db.drop_database(url)
+
+
+async def columns_holding(url: str, *values: str) -> list[str]:
+    """Every `table.column` of the database at `url` whose text holds one of `values` (any case,
+    JSON-escaped spellings included): how an erasure test proves no copy of a person is left.
+    Reads every row of every table: for test databases only."""
+    wanted = {s.lower() for v in values for s in (v, json.dumps(v)[1:-1])}
+    found: list[str] = []
+    engine = db.create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            tables = await conn.run_sync(
+                lambda sync: {
+                    t: [c["name"] for c in sa_inspect(sync).get_columns(t)]
+                    for t in sa_inspect(sync).get_table_names()
+                }
+            )
+            for table, columns in tables.items():
+                for column in columns:
+                    cells = await conn.scalars(
+                        sa_text(f'SELECT CAST("{column}" AS TEXT) FROM "{table}"')
+                    )
+                    if any(w in (cell or "").lower() for cell in cells for w in wanted):
+                        found.append(f"{table}.{column}")
+    finally:
+        await engine.dispose()
+    return found
 
 
 def upgrade_to(connection: Any, migrations_dir: Path, revision: str) -> None:
