@@ -2,14 +2,17 @@
 preferences decide the language, the channel and, for a notice that can wait, the hour; marketing
 needs consent; an erased guest leaves no address, text or wishes behind, only counts."""
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from hotel_common.contracts.guests import QuietHours
+from hotel_common.db import drop_database
 from hotel_common.events.envelope import Envelope
-from hotel_common.testing import eventually, guest_contact
+from hotel_common.testing import eventually, guest_contact, scratch_url
 from hotel_common.time import utcnow
 
 from .conftest import Samples, Service, StartService
@@ -221,10 +224,19 @@ async def test_the_crm_notices_each_in_their_kind(
     assert all(d["email"] == EMAIL for d in details.values())
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.infra)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    url = scratch_url(request.param, tmp_path, "notification_erasure")
+    try:
+        yield url
+    finally:
+        await drop_database(url)
+
+
 async def test_an_erased_guest_leaves_counts_and_no_trace(
-    start_service: StartService, samples: Samples, tmp_path: Path
+    start_service: StartService, samples: Samples, database_url: str
 ) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path}/erase.db"
+    url = database_url
     booking = samples.confirmed("en", guest=guest_contact("en", email=EMAIL.upper()))
     other = samples.confirmed("en")
     waiting = samples.survey("en")
