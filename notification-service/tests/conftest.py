@@ -6,13 +6,24 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from hotel_common.contracts.guests import (
+    BirthdayBenefitGranted,
+    ComplaintNotice,
+    Consent,
+    GuestContactPreferencesChanged,
+    GuestErased,
+    LoyaltyTierChanged,
+    PointsExpiring,
+    QuietHours,
+    SurveyRequested,
+)
 from hotel_common.contracts.identity import SignInCodeRequested
 from hotel_common.contracts.reservations import (
     GuestContact,
@@ -239,6 +250,137 @@ class Samples:
     @staticmethod
     def guest(language: Language) -> GuestContact:
         return guest_contact(language)
+
+    # -- issue 19: guest-service's events ------------------------------------------------------
+    GUEST_ID = "7c1f0e2d-3b4a-4c5d-8e6f-9a0b1c2d3e4f"
+    EMAIL = "lin.mei@example.com"
+    PHONE = "+8613800138000"
+
+    def preferences(self, **overrides: Any) -> GuestContactPreferencesChanged:
+        """Lin Mei's wishes (version 2): email then text, Simplified Chinese, quiet from 22:00
+        to 08:00 in Shanghai, service by email and text, no marketing."""
+        at = utcnow() - timedelta(days=30)
+        return GuestContactPreferencesChanged(
+            **{
+                "guest_id": self.GUEST_ID,
+                "emails": [self.EMAIL],
+                "phones": [self.PHONE],
+                "channels": ["email", "sms"],
+                "language": "zh-Hans",
+                "quiet_hours": QuietHours(start="22:00", end="08:00", timezone="Asia/Shanghai"),
+                "consents": [
+                    Consent(channel=c, purpose="service", granted=True, at=at, source="booking")
+                    for c in ("email", "sms")
+                ],
+                "aggregate_version": 2,
+                **overrides,
+            }
+        )
+
+    @staticmethod
+    def consent(channel: str, purpose: str, granted: bool, days_ago: int = 1) -> Consent:
+        at = utcnow() - timedelta(days=days_ago)
+        return Consent.model_validate(
+            {"channel": channel, "purpose": purpose, "granted": granted, "at": at, "source": "app"}
+        )
+
+    def erased(self, **overrides: Any) -> GuestErased:
+        return GuestErased(
+            **{
+                "guest_id": self.GUEST_ID,
+                "reservation_ids": [],
+                "emails": [self.EMAIL],
+                "phones": [self.PHONE],
+                "names": ["Lin Mei"],
+                "erased_at": utcnow(),
+                "aggregate_version": 9,
+                **overrides,
+            }
+        )
+
+    def survey(self, language: str = "en", **overrides: Any) -> SurveyRequested:
+        return SurveyRequested(
+            **{
+                "survey_id": str(uuid.uuid4()),
+                "guest_id": self.GUEST_ID,
+                "about": "stay",
+                "reservation_id": str(uuid.uuid4()),
+                "transfer_id": None,
+                "name": "Lin Mei",
+                "email": self.EMAIL,
+                "phone": self.PHONE,
+                "language": language,
+                "survey_url": "https://harbourview.example/survey/tok-3f9a2c",
+                "expires_at": utcnow() + timedelta(days=14),
+                **overrides,
+            }
+        )
+
+    def complaint(self, language: str = "en", **overrides: Any) -> ComplaintNotice:
+        stage = overrides.get("stage", "acknowledged")
+        return ComplaintNotice(
+            **{
+                "case_id": str(uuid.uuid4()),
+                "case_number": "C-2030-0042",
+                "stage": stage,
+                "guest_id": self.GUEST_ID,
+                "name": "Lin Mei",
+                "email": self.EMAIL,
+                "phone": self.PHONE,
+                "language": language,
+                "summary": "Air conditioning noisy all night in room 1208",
+                "outcome": None if stage == "acknowledged" else "One night refunded to the card",
+                "aggregate_version": 1,
+                **overrides,
+            }
+        )
+
+    def points_expiring(self, language: str = "en", **overrides: Any) -> PointsExpiring:
+        return PointsExpiring(
+            **{
+                "guest_id": self.GUEST_ID,
+                "member_number": "M00012345",
+                "name": "Lin Mei",
+                "email": self.EMAIL,
+                "phone": self.PHONE,
+                "language": language,
+                "points": 12800,
+                "expires_on": date(2030, 12, 31),
+                **overrides,
+            }
+        )
+
+    def birthday(self, language: str = "en", **overrides: Any) -> BirthdayBenefitGranted:
+        return BirthdayBenefitGranted(
+            **{
+                "guest_id": self.GUEST_ID,
+                "member_number": "M00012345",
+                "name": "Lin Mei",
+                "email": self.EMAIL,
+                "phone": self.PHONE,
+                "language": language,
+                "benefit": "a late check-out until 16:00 and a birthday cake",
+                "valid_until": date(2030, 7, 31),
+                **overrides,
+            }
+        )
+
+    def tier_changed(self, **overrides: Any) -> LoyaltyTierChanged:
+        return LoyaltyTierChanged(
+            **{
+                "guest_id": self.GUEST_ID,
+                "member_number": "M00012345",
+                "tier": "silver" if overrides.get("reason") == "promoted" else "regular",
+                "previous_tier": "regular" if overrides.get("reason") == "promoted" else None,
+                "discount_percent": 15 if overrides.get("reason") == "promoted" else 10,
+                "emails": [self.EMAIL],
+                "phones": [self.PHONE],
+                "reason": "enrolled",
+                "at": utcnow(),
+                "aggregate_version": 3,
+                **overrides,
+            }
+        )
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from importlib.resources import files
 import jinja2
 import pytest
 from hotel_common.time import utcnow
-from notification_service import notices
+from notification_service import guest_notices, notices
 from notification_service.models import Kind
 from notification_service.rendering import LANGUAGES, render
 
@@ -35,6 +35,8 @@ def sample_notice(samples: Samples, kind: str, language: str) -> notices.Notice:
         return notice
     if kind == "reservation_expired":
         return notices.expiry(samples.expired(language))
+    if kind in GUEST_KINDS:
+        return guest_sample(samples, kind, language)
     # Every value shown: a cancellation by the system for an unmet guarantee, with a fee.
     return notices.cancellation(
         samples.cancelled(
@@ -45,6 +47,37 @@ def sample_notice(samples: Samples, kind: str, language: str) -> notices.Notice:
             currency="CNY",
         )
     )
+
+
+GUEST_KINDS = {
+    "survey_invitation",
+    "complaint_acknowledged",
+    "complaint_resolved",
+    "complaint_rejected",
+    "points_expiring",
+    "birthday_greeting",
+    "loyalty_welcome",
+    "loyalty_promotion",
+}
+
+
+def guest_sample(samples: Samples, kind: str, language: str) -> notices.Notice:
+    """Issue 19's notices, with every value they can show."""
+    hotel = "Harbour View Hotel"
+    if kind == "survey_invitation":
+        return guest_notices.survey(samples.survey(language), language, hotel)
+    if kind.startswith("complaint_"):
+        stage = kind.removeprefix("complaint_")
+        event = samples.complaint(language, stage=stage)
+        return guest_notices.complaint(event, language, hotel)
+    if kind == "points_expiring":
+        return guest_notices.points_expiring(samples.points_expiring(language), language, hotel)
+    if kind == "birthday_greeting":
+        return guest_notices.birthday(samples.birthday(language), language, hotel)
+    reason = "enrolled" if kind == "loyalty_welcome" else "promoted"
+    notice = guest_notices.tier_changed(samples.tier_changed(reason=reason), language, hotel)
+    assert notice is not None
+    return notice
 
 
 def test_a_template_for_every_kind_in_every_language() -> None:

@@ -335,7 +335,9 @@ class Delivery:
         return timedelta(seconds=delays[min(count, len(delays)) - 1])
 
     def _too_old(self, row: Notification) -> bool:
-        since = as_utc(row.requeued_at or row.created_at)
+        # From its creation, a retry through the API, or the end of the guest's quiet hours
+        # it waited for, whichever is latest.
+        since = max(as_utc(t) for t in (row.created_at, row.requeued_at, row.deferred_until) if t)
         return utcnow() - since >= self.give_up_after
 
     def _failure(self, row: Notification, lease: datetime, exc: BaseException) -> _Outcome:

@@ -15,8 +15,19 @@ claim time.
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
+from typing import Protocol
 
+from hotel_common.contracts.guests import (
+    BirthdayBenefitGranted,
+    ComplaintNotice,
+    GuestContactPreferencesChanged,
+    GuestErased,
+    LoyaltyTierChanged,
+    PointsExpiring,
+    SurveyRequested,
+)
 from hotel_common.contracts.identity import SignInCodeRequested
 from hotel_common.contracts.reservations import (
     ReservationCancelled,
@@ -37,12 +48,22 @@ from hotel_common.time import as_utc, utcnow
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from notification_service import notices
+from notification_service import notices, preferences, reach
 from notification_service.config import Settings
 from notification_service.delivery import delivery_of
-from notification_service.models import Channel, Kind, Notification
+from notification_service.guest_handlers import GuestHandlers
+from notification_service.models import Channel, Kind, Notification, Purpose
 
 log = logging.getLogger(__name__)
+
+
+class _Contact(Protocol):
+    """The guest as a booking's or a pickup's event names them."""
+
+    @property
+    def email(self) -> str: ...
+    @property
+    def phone(self) -> str | None: ...
 
 
 class NoticeHandlers:
@@ -57,7 +78,9 @@ class NoticeHandlers:
     ) -> None:
         if await _cancelled(session, event.reservation_id):
             return
-        self._queue(session, event, notices.confirmation(event))
+        await self.tell(
+            session, event, lambda lang: notices.confirmation(event, lang), contact=event.guest
+        )
 
     async def transfer_assigned(self, session: AsyncSession, event: TransferAssigned) -> None:
         # An ad-hoc job (no booking) has no cancellation or booking version to compare with.
@@ -66,7 +89,12 @@ class NoticeHandlers:
                 return
             if await _told_later(session, event, Kind.TRANSFER_ASSIGNED):
                 return  # a pickup moved since: the guest has the newer one
-        self._queue(session, event, notices.pickup(event, self.signature))
+        await self.tell(
+            session,
+            event,
+            lambda lang: notices.pickup(event, self.signature, lang),
+            contact=event.guest,
+        )
 
     async def transfer_rescheduled(self, session: AsyncSession, event: TransferRescheduled) -> None:
         if event.reason == "booking_changed":
@@ -75,12 +103,22 @@ class NoticeHandlers:
             return
         if await self._stale(session, event):
             return
-        self._queue(session, event, notices.rescheduled(event, self.signature))
+        await self.tell(
+            session,
+            event,
+            lambda lang: notices.rescheduled(event, self.signature, lang),
+            contact=event.guest,
+        )
 
     async def transfer_reassigned(self, session: AsyncSession, event: TransferReassigned) -> None:
         if await self._stale(session, event):
             return
-        self._queue(session, event, notices.reassigned(event, self.signature))
+        await self.tell(
+            session,
+            event,
+            lambda lang: notices.reassigned(event, self.signature, lang),
+            contact=event.guest,
+        )
 
     async def transfer_status_changed(
         self, session: AsyncSession, event: TransferStatusChanged
@@ -91,7 +129,12 @@ class NoticeHandlers:
             return
         if event.reservation_id is not None and await _cancelled(session, event.reservation_id):
             return
-        self._queue(session, event, notices.no_show(event, self.signature))
+        await self.tell(
+            session,
+            event,
+            lambda lang: notices.no_show(event, self.signature, lang),
+            contact=event.guest,
+        )
 
     async def _stale(
         self, session: AsyncSession, event: TransferRescheduled | TransferReassigned
@@ -117,23 +160,28 @@ class NoticeHandlers:
     async def reservation_cancelled(
         self, session: AsyncSession, event: ReservationCancelled
     ) -> None:
-        self._queue(session, event, notices.cancellation(event))
+        await self.tell(
+            session, event, lambda lang: notices.cancellation(event, lang), contact=event.guest
+        )
 
     async def reservation_modified(self, session: AsyncSession, event: ReservationModified) -> None:
         if await _cancelled(session, event.reservation_id):
             return
         if await _told_later(session, event, Kind.RESERVATION_MODIFIED):
             return
-        notice = notices.modification(event)
-        if notice is None:
+        if notices.modification(event) is None:
             log.info("change the guest does not see: no notice", extra={"id": event.event_id})
             return
-        self._queue(session, event, notice)
+        await self.tell(
+            session, event, lambda lang: notices.modification(event, lang), contact=event.guest
+        )
 
     async def reservation_expired(self, session: AsyncSession, event: ReservationExpired) -> None:
         if await _cancelled(session, event.reservation_id):
             return
-        self._queue(session, event, notices.expiry(event))
+        await self.tell(
+            session, event, lambda lang: notices.expiry(event, lang), contact=event.guest
+        )
 
     async def sign_in_code_requested(
         self, session: AsyncSession, event: SignInCodeRequested
@@ -149,6 +197,55 @@ class NoticeHandlers:
         notice = notices.sign_in(event, self.signature, now)
         self._queue(session, event, notice, secret=event.code, expires_at=as_utc(event.expires_at))
 
+    async def tell(
+        self,
+        session: AsyncSession,
+        event: IntegrationEvent,
+        build: Callable[[str | None], notices.Notice | None],
+        *,
+        contact: _Contact | None = None,
+        guest_id: str | None = None,
+        email: str | None = None,
+        phone: str | None = None,
+        kind: Kind | None = None,
+    ) -> None:
+        """Queue the notice `build` makes in the language the guest prefers (None: the event's),
+        to the channel and address, and at the time, their contact preferences allow (reach.py);
+        nothing when they allow none, or the guest was erased. `kind` (known before building)
+        decides whether it is marketing and whether it may wait; without it, a service notice
+        that goes at once (bookings, pickups)."""
+        if contact is not None:
+            email, phone = contact.email, contact.phone
+        wishes = await preferences.wishes_of(session, guest_id=guest_id, email=email, phone=phone)
+        if wishes is not None and wishes.erased:
+            log.info("notice dropped: the guest was erased", extra={"guest_id": wishes.guest_id})
+            return
+        purpose = reach.purpose_of(kind)
+        way = reach.route(
+            wishes,
+            purpose=purpose,
+            can_wait=reach.can_wait(kind),
+            email=email,
+            phone=phone,
+            now=utcnow(),
+        )
+        if way is None:
+            log.info(
+                "notice not sent: no channel the guest allows",
+                extra={"event_id": event.event_id, "kind": kind, "purpose": purpose},
+            )
+            return
+        notice = build(way.language)
+        if notice is None:
+            return
+        notice = replace(
+            notice,
+            email=way.email,
+            phone=way.phone,
+            guest_id=notice.guest_id or (wishes.guest_id if wishes else guest_id),
+        )
+        self._queue(session, event, notice, purpose=purpose, not_before=way.not_before)
+
     def _queue(
         self,
         session: AsyncSession,
@@ -157,32 +254,42 @@ class NoticeHandlers:
         *,
         secret: str | None = None,
         expires_at: datetime | None = None,
+        purpose: Purpose = Purpose.SERVICE,
+        not_before: datetime | None = None,
     ) -> None:
         # Once per event: the inbox keys it by the subscription's stable name.
         rendered = notice.render()
-        session.add(
-            Notification(
-                event_id=event.event_id,
-                kind=notice.kind,
-                reservation_id=notice.reservation_id,
-                confirmation_number=notice.confirmation_number,
-                channel=Channel.SMS if notice.phone else Channel.EMAIL,
-                email=notice.email.strip(),
-                phone=notice.phone,
-                language=rendered.language,
-                subject=rendered.subject,
-                body=rendered.body,
-                secret=secret,
-                expires_at=expires_at,
-                reservation_version=notice.version,
-                transfer_id=notice.transfer_id,
-                transfer_version=notice.transfer_version,
-            )
+        notification = Notification(
+            event_id=event.event_id,
+            kind=notice.kind,
+            reservation_id=notice.reservation_id,
+            confirmation_number=notice.confirmation_number,
+            channel=Channel.SMS if notice.phone else Channel.EMAIL,
+            email=notice.email.strip(),
+            phone=notice.phone,
+            language=rendered.language,
+            subject=rendered.subject,
+            body=rendered.body,
+            secret=secret,
+            expires_at=expires_at,
+            reservation_version=notice.version,
+            transfer_id=notice.transfer_id,
+            transfer_version=notice.transfer_version,
+            guest_id=notice.guest_id,
+            purpose=purpose,
         )
+        if not_before is not None:  # the guest's quiet hours: the sender picks it up then
+            notification.next_attempt_at = notification.deferred_until = not_before
+        session.add(notification)
         after_commit(session, self.wake)
         log.info(
             "notice queued",
-            extra={"kind": notice.kind, "event_id": event.event_id, "language": rendered.language},
+            extra={
+                "kind": notice.kind,
+                "event_id": event.event_id,
+                "language": rendered.language,
+                "deferred": not_before is not None,
+            },
         )
 
 
@@ -272,3 +379,16 @@ def subscribe(runtime: Runtime[Settings]) -> None:
     runtime.handle(
         SignInCodeRequested, handlers.sign_in_code_requested, name="notification.send_sign_in_code"
     )
+    # Issue 19: the guest CRM (guest_handlers.py).
+    guests = GuestHandlers(handlers)
+    runtime.handle(
+        GuestContactPreferencesChanged,
+        guests.preferences_changed,
+        name="notification.contact_preferences",
+    )
+    runtime.handle(GuestErased, guests.guest_erased, name="notification.guest_erased")
+    runtime.handle(SurveyRequested, guests.survey_requested, name="notification.survey_invitation")
+    runtime.handle(ComplaintNotice, guests.complaint_notice, name="notification.complaint_notice")
+    runtime.handle(PointsExpiring, guests.points_expiring, name="notification.points_expiring")
+    runtime.handle(BirthdayBenefitGranted, guests.birthday, name="notification.birthday_greeting")
+    runtime.handle(LoyaltyTierChanged, guests.tier_changed, name="notification.loyalty_tier")

@@ -22,6 +22,15 @@ class Kind(StrEnum):
     TRANSFER_NO_SHOW = "transfer_no_show"
     # A guest's one-time sign-in code: never listed, shown or retried through the API.
     SIGN_IN_CODE = "sign_in_code"
+    # Issue 19: the guest CRM's notices (guest_notices.py).
+    SURVEY_INVITATION = "survey_invitation"
+    COMPLAINT_ACKNOWLEDGED = "complaint_acknowledged"
+    COMPLAINT_RESOLVED = "complaint_resolved"
+    COMPLAINT_REJECTED = "complaint_rejected"
+    POINTS_EXPIRING = "points_expiring"
+    BIRTHDAY_GREETING = "birthday_greeting"
+    LOYALTY_WELCOME = "loyalty_welcome"
+    LOYALTY_PROMOTION = "loyalty_promotion"
 
 
 class ListedKind(StrEnum):
@@ -35,6 +44,14 @@ class ListedKind(StrEnum):
     TRANSFER_RESCHEDULED = "transfer_rescheduled"
     TRANSFER_REASSIGNED = "transfer_reassigned"
     TRANSFER_NO_SHOW = "transfer_no_show"
+    SURVEY_INVITATION = "survey_invitation"
+    COMPLAINT_ACKNOWLEDGED = "complaint_acknowledged"
+    COMPLAINT_RESOLVED = "complaint_resolved"
+    COMPLAINT_REJECTED = "complaint_rejected"
+    POINTS_EXPIRING = "points_expiring"
+    BIRTHDAY_GREETING = "birthday_greeting"
+    LOYALTY_WELCOME = "loyalty_welcome"
+    LOYALTY_PROMOTION = "loyalty_promotion"
 
 
 class Status(StrEnum):
@@ -45,6 +62,18 @@ class Status(StrEnum):
     # A confirmation or pickup not sent because the booking's cancellation came first.
     SUPERSEDED = "superseded"
     EXPIRED = "expired"  # a sign-in code whose time ran out before it could be sent
+    # Issue 19: a marketing notice waiting (quiet hours) when the guest withdrew the consent.
+    WITHHELD = "withheld"
+    # The guest was erased: the notice is kept as a count, without address or text; one
+    # still waiting is never sent.
+    ERASED = "erased"
+
+
+class Purpose(StrEnum):
+    """Why a notice is sent, which decides the consent it needs (reach.py)."""
+
+    SERVICE = "service"  # about the guest's booking, stay, case or membership
+    MARKETING = "marketing"  # an offer or greeting: only with the guest's marketing consent
 
 
 class Channel(StrEnum):
@@ -105,6 +134,16 @@ class Notification(NotificationBase, table=True):
     # carry its version): an older one than already told is not told.
     transfer_id: str | None = Field(default=None, max_length=36, index=True)
     transfer_version: int | None = None
+    # Issue 19: the guest profile the notice went to (None: not known to the CRM), why it is
+    # sent, and until when it waited for the guest's quiet hours to end (the give-up age
+    # counts from then).
+    guest_id: str | None = Field(default=None, max_length=36, index=True)
+    purpose: Purpose = Field(
+        default=Purpose.SERVICE,
+        sa_type=String(10),
+        sa_column_kwargs={"server_default": Purpose.SERVICE.value},
+    )
+    deferred_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class NotificationPublic(SQLModel):

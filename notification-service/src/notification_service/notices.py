@@ -44,6 +44,7 @@ class Notice:
     version: int | None = None  # the reservation's version the notice tells of
     transfer_id: str | None = None  # a transfer notice's job
     transfer_version: int | None = None  # the job's version it tells of (its own events)
+    guest_id: str | None = None  # the guest profile it goes to, when the event names it
 
     def render(self) -> Rendered:
         return render(self.kind, self.language, self.context)
@@ -76,9 +77,9 @@ def _to_guest(kind: Kind, event: GuestEvent, language: str, **context: Any) -> N
     )
 
 
-def confirmation(event: ReservationConfirmed) -> Notice:
+def confirmation(event: ReservationConfirmed, language: str | None = None) -> Notice:
     """Details, booking number, bring ID, front-desk sign-off (docs/domain.md, Notifications)."""
-    lang = resolve_language(event.guest.language)
+    lang = resolve_language(language or event.guest.language)
     transfer = event.transfer
     return _to_guest(
         Kind.RESERVATION_CONFIRMED,
@@ -113,9 +114,9 @@ def _crew(
     }
 
 
-def pickup(event: TransferAssigned, signature: str) -> Notice:
+def pickup(event: TransferAssigned, signature: str, language: str | None = None) -> Notice:
     """The car, the driver, and when the driver is there (docs/domain.md, Notifications)."""
-    lang = resolve_language(event.guest.language)
+    lang = resolve_language(language or event.guest.language)
     tz = fmt.zone(event.property_timezone)
     same_day = (
         event.pickup_time.astimezone(tz).date() == event.driver_on_site_at.astimezone(tz).date()
@@ -134,10 +135,10 @@ def pickup(event: TransferAssigned, signature: str) -> Notice:
     )
 
 
-def cancellation(event: ReservationCancelled) -> Notice:
+def cancellation(event: ReservationCancelled, language: str | None = None) -> Notice:
     """The result, why when the hotel's system cancelled (an unmet guarantee), the fee and the
     refund when there are any, thanks (docs/domain.md, Notifications)."""
-    lang = resolve_language(event.guest.language)
+    lang = resolve_language(language or event.guest.language)
     currency = event.currency
     return _to_guest(
         Kind.RESERVATION_CANCELLED,
@@ -164,13 +165,13 @@ def cancellation(event: ReservationCancelled) -> Notice:
 TOLD_CHANGES = ("check_in", "check_out", "room_type_code", "guests", "total_amount", "transfer")
 
 
-def modification(event: ReservationModified) -> Notice | None:
+def modification(event: ReservationModified, language: str | None = None) -> Notice | None:
     """The booking as it now is, each changed value beside its former one, and the pickup when
     it changed; None when nothing the guest sees changed (docs/domain.md, Notifications)."""
     changes = event.changes
     if not any(name in changes for name in TOLD_CHANGES):
         return None
-    lang = resolve_language(event.guest.language)
+    lang = resolve_language(language or event.guest.language)
     transfer = event.transfer if "transfer" in changes else None
     old_currency = _was(changes, "currency")
     old_total = _was(changes, "total_amount")
@@ -220,9 +221,9 @@ def _was_day(changes: dict[str, dict[str, object]], name: str, lang: str) -> str
         return None
 
 
-def expiry(event: ReservationExpired) -> Notice:
+def expiry(event: ReservationExpired, language: str | None = None) -> Notice:
     """A request the hotel never confirmed: it is void, nothing is held or charged."""
-    lang = resolve_language(event.guest.language)
+    lang = resolve_language(language or event.guest.language)
     return _to_guest(
         Kind.RESERVATION_EXPIRED,
         event,
@@ -275,10 +276,10 @@ def _about_job(kind: Kind, event: JobEvent, language: str, **context: Any) -> No
     )
 
 
-def rescheduled(event: TransferRescheduled, signature: str) -> Notice:
+def rescheduled(event: TransferRescheduled, signature: str, language: str | None = None) -> Notice:
     """The pickup's new time (a flight moved), and who comes now; or that dispatch is finding a
     driver for the new time."""
-    lang = resolve_language(event.guest.language)
+    lang = resolve_language(language or event.guest.language)
     tz = fmt.zone(event.property_timezone)
     crew = event.driver_name is not None and event.vehicle_plate is not None
     return _about_job(
@@ -298,9 +299,9 @@ def rescheduled(event: TransferRescheduled, signature: str) -> Notice:
     )
 
 
-def reassigned(event: TransferReassigned, signature: str) -> Notice:
+def reassigned(event: TransferReassigned, signature: str, language: str | None = None) -> Notice:
     """Another car or driver comes: who, and when they are there."""
-    lang = resolve_language(event.guest.language)
+    lang = resolve_language(language or event.guest.language)
     tz = fmt.zone(event.property_timezone)
     return _about_job(
         Kind.TRANSFER_REASSIGNED,
@@ -316,9 +317,9 @@ def reassigned(event: TransferReassigned, signature: str) -> Notice:
     )
 
 
-def no_show(event: TransferStatusChanged, signature: str) -> Notice:
+def no_show(event: TransferStatusChanged, signature: str, language: str | None = None) -> Notice:
     """The driver waited and left: the pickup is closed, call us for another ride."""
-    lang = resolve_language(event.guest.language)
+    lang = resolve_language(language or event.guest.language)
     tz = fmt.zone(event.property_timezone)
     return _about_job(
         Kind.TRANSFER_NO_SHOW,

@@ -1,0 +1,74 @@
+"""A guest erased (GuestErased): every notice of theirs loses its address and text, the ones
+still waiting are never sent, their contact preferences go (a tombstone of the profile id and
+version stays), and the service's outbox and Idempotency-Key records holding their contacts are
+scrubbed (hotel_common.erasure). The rows stay as counts: kind, status, channel, times.
+
+A notice is theirs by the profile id it went to, by one of their bookings, or by one of their
+addresses (any case) or phone numbers.
+"""
+
+import logging
+
+from hotel_common.contracts.guests import GuestErased
+from hotel_common.erasure import scrub
+from sqlalchemy import ColumnElement, func, or_, update
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from notification_service import preferences
+from notification_service.models import Notification, Status
+
+log = logging.getLogger(__name__)
+
+BLANK = ""  # the subject and body of an erased notice
+
+
+def _theirs(event: GuestErased) -> ColumnElement[bool]:
+    emails = [e.strip().lower() for e in event.emails if e.strip()]
+    phones = [p.strip() for p in event.phones if p.strip()]
+    conditions: list[ColumnElement[bool]] = [col(Notification.guest_id) == event.guest_id]
+    if event.reservation_ids:
+        conditions.append(col(Notification.reservation_id).in_(event.reservation_ids))
+    if emails:
+        conditions.append(func.lower(Notification.email).in_(emails))
+    if phones:
+        conditions.append(col(Notification.phone).in_(phones))
+    return or_(*conditions)
+
+
+async def erase(session: AsyncSession, event: GuestErased) -> dict[str, int]:
+    """Purge what this service holds of the guest; counts of what was touched (no values)."""
+    theirs = _theirs(event)
+    # Waiting ones first, while their status still tells them apart: never sent now. One a
+    # sender holds this instant may still go (its outcome then finds the row no longer queued).
+    stopped = await session.exec(
+        update(Notification)
+        .where(theirs, col(Notification.status) == Status.QUEUED)
+        .values(status=Status.ERASED, next_attempt_at=None, leased_until=None)
+    )
+    blanked = await session.exec(
+        update(Notification)
+        .where(theirs)
+        .values(
+            email=BLANK,
+            phone=None,
+            subject=BLANK,
+            body=BLANK,
+            secret=None,
+            last_error=None,
+            guest_id=event.guest_id,  # still countable per profile
+        )
+        .execution_options(synchronize_session=False)
+    )
+    contacts = await preferences.forget(
+        session, event.guest_id, event.aggregate_version, event.emails, event.phones
+    )
+    scrubbed = await scrub(session, [*event.emails, *event.phones])
+    counts = {
+        "notices": blanked.rowcount,
+        "notices_stopped": stopped.rowcount,
+        "contacts": contacts,
+        **{f"scrubbed_{table}": rows for table, rows in scrubbed.items()},
+    }
+    log.info("guest erased: notices purged", extra={"guest_id": event.guest_id, **counts})
+    return counts

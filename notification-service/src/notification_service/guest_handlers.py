@@ -1,0 +1,136 @@
+"""The guest CRM's events (issue 19): the guest's contact preferences held (preferences.py), an
+erased guest purged (erasure.py), and the CRM's notices queued by those preferences (reach.py).
+
+Each handler runs in the inbox's transaction (once per event); a snapshot of preferences is
+ordered by the profile's version, so a redelivered or overtaken one changes nothing.
+"""
+
+import logging
+from typing import TYPE_CHECKING
+
+from hotel_common.contracts.guests import (
+    BirthdayBenefitGranted,
+    ComplaintNotice,
+    GuestContactPreferencesChanged,
+    GuestErased,
+    LoyaltyTierChanged,
+    PointsExpiring,
+    SurveyRequested,
+)
+from hotel_common.time import as_utc, utcnow
+from sqlalchemy import or_, update
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from notification_service import erasure, guest_notices, preferences, reach
+from notification_service.models import Kind, Notification, Purpose, Status
+
+if TYPE_CHECKING:  # handlers.py builds these beside its own
+    from notification_service.handlers import NoticeHandlers
+
+log = logging.getLogger(__name__)
+
+
+class GuestHandlers:
+    def __init__(self, notices: "NoticeHandlers") -> None:
+        self.notices = notices
+        self.signature = notices.signature
+
+    async def preferences_changed(
+        self, session: AsyncSession, event: GuestContactPreferencesChanged
+    ) -> None:
+        if await preferences.apply(session, event):
+            await _withhold_unconsented(session, event)
+
+    async def guest_erased(self, session: AsyncSession, event: GuestErased) -> None:
+        await erasure.erase(session, event)
+
+    async def survey_requested(self, session: AsyncSession, event: SurveyRequested) -> None:
+        if as_utc(event.expires_at) <= utcnow():
+            log.info("survey link expired before it could be sent", extra={"id": event.event_id})
+            return
+        await self.notices.tell(
+            session,
+            event,
+            lambda lang: guest_notices.survey(event, lang, self.signature),
+            guest_id=event.guest_id,
+            email=event.email,
+            phone=event.phone,
+            kind=Kind.SURVEY_INVITATION,
+        )
+
+    async def complaint_notice(self, session: AsyncSession, event: ComplaintNotice) -> None:
+        await self.notices.tell(
+            session,
+            event,
+            lambda lang: guest_notices.complaint(event, lang, self.signature),
+            guest_id=event.guest_id,
+            email=event.email,
+            phone=event.phone,
+            kind=guest_notices.complaint_kind(event),
+        )
+
+    async def points_expiring(self, session: AsyncSession, event: PointsExpiring) -> None:
+        await self.notices.tell(
+            session,
+            event,
+            lambda lang: guest_notices.points_expiring(event, lang, self.signature),
+            guest_id=event.guest_id,
+            email=event.email,
+            phone=event.phone,
+            kind=Kind.POINTS_EXPIRING,
+        )
+
+    async def birthday(self, session: AsyncSession, event: BirthdayBenefitGranted) -> None:
+        await self.notices.tell(
+            session,
+            event,
+            lambda lang: guest_notices.birthday(event, lang, self.signature),
+            guest_id=event.guest_id,
+            email=event.email,
+            phone=event.phone,
+            kind=Kind.BIRTHDAY_GREETING,
+        )
+
+    async def tier_changed(self, session: AsyncSession, event: LoyaltyTierChanged) -> None:
+        kind = guest_notices.tier_kind(event)
+        if kind is None:
+            log.info("tier change not announced", extra={"reason": event.reason})
+            return
+        await self.notices.tell(
+            session,
+            event,
+            lambda lang: guest_notices.tier_changed(event, lang, self.signature),
+            guest_id=event.guest_id,
+            email=event.emails[0] if event.emails else None,
+            phone=event.phones[0] if event.phones else None,
+            kind=kind,
+        )
+
+
+async def _withhold_unconsented(
+    session: AsyncSession, event: GuestContactPreferencesChanged
+) -> None:
+    """A marketing notice still waiting (quiet hours) on a channel the guest no longer consents
+    to for marketing is not sent: the latest word wins, also over what was queued before it."""
+    wishes = await preferences.wishes_of(session, guest_id=event.guest_id)
+    allowed = [
+        c for c in reach.SENDABLE if wishes and wishes.consents.get((c, "marketing")) is True
+    ]
+    now = utcnow()
+    result = await session.exec(
+        update(Notification)
+        .where(
+            col(Notification.guest_id) == event.guest_id,
+            col(Notification.purpose) == Purpose.MARKETING,
+            col(Notification.status) == Status.QUEUED,
+            col(Notification.channel).not_in(allowed),
+            or_(col(Notification.leased_until).is_(None), col(Notification.leased_until) <= now),
+        )
+        .values(status=Status.WITHHELD, next_attempt_at=None)
+    )
+    if result.rowcount:
+        log.info(
+            "waiting marketing notices withheld: consent withdrawn",
+            extra={"guest_id": event.guest_id, "count": result.rowcount},
+        )

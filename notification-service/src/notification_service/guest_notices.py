@@ -1,0 +1,162 @@
+"""Notices of the guest CRM (issue 19): survey invitations, a complaint's acknowledgement and
+outcome, points about to expire, the birthday greeting, and a membership's welcome or promotion.
+
+Each builder takes the language already chosen (the guest's preference, else the event's) and
+formats every value for it, like notices.py.
+"""
+
+from typing import Any
+
+from hotel_common.contracts.guests import (
+    BirthdayBenefitGranted,
+    ComplaintNotice,
+    LoyaltyTierChanged,
+    PointsExpiring,
+    SurveyRequested,
+)
+
+from notification_service import formatting as fmt
+from notification_service.models import Kind
+from notification_service.notices import Notice
+from notification_service.rendering import resolve_language
+
+TIER_NAMES = {
+    "en": {"regular": "Regular", "silver": "Silver", "gold": "Gold", "diamond": "Diamond"},
+    "zh-Hans": {
+        "regular": "普通会员", "silver": "银卡会员", "gold": "金卡会员", "diamond": "钻石会员",
+    },
+    "zh-Hant": {
+        "regular": "普通會員", "silver": "銀卡會員", "gold": "金卡會員", "diamond": "鑽石會員",
+    },
+}  # fmt: skip
+
+COMPLAINT_KINDS = {
+    "acknowledged": Kind.COMPLAINT_ACKNOWLEDGED,
+    "resolved": Kind.COMPLAINT_RESOLVED,
+    "rejected": Kind.COMPLAINT_REJECTED,
+}
+
+
+def _notice(
+    kind: Kind,
+    language: str,
+    guest_id: str | None,
+    context: dict[str, Any],
+    *,
+    reservation_id: str | None = None,
+    transfer_id: str | None = None,
+) -> Notice:
+    # The address is the route's (reach.py): the handler sets it.
+    return Notice(
+        kind=kind,
+        reservation_id=reservation_id,
+        confirmation_number=None,
+        email="",
+        language=language,
+        context=context,
+        transfer_id=transfer_id,
+        guest_id=guest_id,
+    )
+
+
+def survey(event: SurveyRequested, language: str | None, signature: str) -> Notice:
+    """The invitation with its one-time link and the day it runs out."""
+    lang = resolve_language(language or event.language)
+    return _notice(
+        Kind.SURVEY_INVITATION,
+        lang,
+        event.guest_id,
+        {
+            "guest_name": event.name,
+            "about_transfer": event.about == "transfer",
+            "survey_url": event.survey_url,
+            "expires_on": fmt.day(event.expires_at.date(), lang),
+            "signature": signature,
+        },
+        reservation_id=event.reservation_id,
+        transfer_id=event.transfer_id,
+    )
+
+
+def complaint_kind(event: ComplaintNotice) -> Kind:
+    return COMPLAINT_KINDS[event.stage]
+
+
+def complaint(event: ComplaintNotice, language: str | None, signature: str) -> Notice:
+    """Where the case stands: received (with its number), or its outcome."""
+    lang = resolve_language(language or event.language)
+    context: dict[str, Any] = {
+        "guest_name": event.name,
+        "case_number": event.case_number,
+        "summary": event.summary,
+        "signature": signature,
+    }
+    if event.stage != "acknowledged":
+        context["outcome"] = event.outcome or "-"
+    return _notice(complaint_kind(event), lang, event.guest_id, context)
+
+
+def points_expiring(event: PointsExpiring, language: str | None, signature: str) -> Notice:
+    """ "Use them in time": how many points, and the day they are cleared."""
+    lang = resolve_language(language or event.language)
+    return _notice(
+        Kind.POINTS_EXPIRING,
+        lang,
+        event.guest_id,
+        {
+            "guest_name": event.name,
+            "member_number": event.member_number,
+            "points": f"{event.points:,}",
+            "expires_on": fmt.day(event.expires_on, lang),
+            "signature": signature,
+        },
+    )
+
+
+def birthday(event: BirthdayBenefitGranted, language: str | None, signature: str) -> Notice:
+    """The greeting with the benefit and until when it may be used."""
+    lang = resolve_language(language or event.language)
+    return _notice(
+        Kind.BIRTHDAY_GREETING,
+        lang,
+        event.guest_id,
+        {
+            "guest_name": event.name,
+            "member_number": event.member_number,
+            "benefit": event.benefit,
+            "valid_until": fmt.day(event.valid_until, lang),
+            "signature": signature,
+        },
+    )
+
+
+def tier_kind(event: LoyaltyTierChanged) -> Kind | None:
+    """Enrolment welcomes, a promotion congratulates; a demotion, a lapse, an erasure or a
+    merge is not announced (docs/DECISIONS.md, Issue 19: notices)."""
+    if event.tier is None or event.member_number is None:
+        return None
+    if event.reason == "enrolled":
+        return Kind.LOYALTY_WELCOME
+    if event.reason == "promoted":
+        return Kind.LOYALTY_PROMOTION
+    return None
+
+
+def tier_changed(event: LoyaltyTierChanged, language: str | None, signature: str) -> Notice | None:
+    """The member number, the tier and its member discount. The event names no guest and no
+    language: the greeting is to the member, in the guest's preferred language or English."""
+    kind = tier_kind(event)
+    if kind is None or event.tier is None:
+        return None
+    lang = resolve_language(language)
+    return _notice(
+        kind,
+        lang,
+        event.guest_id,
+        {
+            "member_number": event.member_number,
+            "tier": TIER_NAMES[lang][event.tier],
+            "discount_percent": event.discount_percent,
+            "signature": signature,
+        },
+    )

@@ -1,0 +1,127 @@
+"""How a notice reaches its guest: which channel and address, which language, and when, by the
+guest's contact preferences (preferences.py) and consents (docs/domain.md, Guests / Notices).
+
+- Channels in the guest's order; those we cannot send on (a phone call) are skipped. A service
+  notice may still go on a channel the guest did not list (after the listed ones): the booking's
+  confirmation must reach them. A marketing notice goes only where marketing is consented.
+- Service notices need no consent, but avoid a channel whose service consent was withdrawn while
+  another channel with an address is left; with none left they still go (a booking's
+  confirmation is part of the contract).
+- A notice that can wait (survey, birthday, points, membership) found in the guest's quiet hours
+  waits until they end; booking, pickup and case acknowledgements go at once.
+- The guest's language (from the preferences) before the event's own.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+
+from hotel_common.contracts.guests import QuietHours
+
+from notification_service import formatting as fmt
+from notification_service.models import Channel, Kind, Purpose
+from notification_service.preferences import Wishes
+
+# The channels a notice can be sent on here, and the default order without preferences (mail
+# first, as before issue 19).
+SENDABLE = (Channel.EMAIL.value, Channel.SMS.value)
+
+# Notices that may wait for the end of the guest's quiet hours; the others (bookings, pickups,
+# a complaint's acknowledgement the guest is waiting for, sign-in codes) go at once.
+CAN_WAIT = frozenset(
+    {
+        Kind.SURVEY_INVITATION,
+        Kind.COMPLAINT_RESOLVED,
+        Kind.COMPLAINT_REJECTED,
+        Kind.POINTS_EXPIRING,
+        Kind.BIRTHDAY_GREETING,
+        Kind.LOYALTY_WELCOME,
+        Kind.LOYALTY_PROMOTION,
+    }
+)
+# Greetings with an offer: only where the guest consented to marketing.
+MARKETING = frozenset({Kind.BIRTHDAY_GREETING})
+
+
+def purpose_of(kind: Kind | None) -> Purpose:
+    return Purpose.MARKETING if kind in MARKETING else Purpose.SERVICE
+
+
+def can_wait(kind: Kind | None) -> bool:
+    return kind in CAN_WAIT
+
+
+@dataclass(frozen=True)
+class Route:
+    channel: Channel
+    email: str  # "" for a text message
+    phone: str | None  # set for a text message
+    language: str | None  # the guest's, None: the event's own
+    not_before: datetime | None  # set: held until the guest's quiet hours end (UTC)
+
+
+def route(
+    wishes: Wishes | None,
+    *,
+    purpose: Purpose,
+    can_wait: bool,
+    email: str | None,
+    phone: str | None,
+    now: datetime,
+) -> Route | None:
+    """Where and when the notice goes; None: nowhere (no address, or no consent)."""
+    listed = [c for c in (wishes.channels if wishes else ()) if c in SENDABLE]
+    order = listed + [c for c in SENDABLE if c not in listed]
+    if purpose is Purpose.MARKETING:
+        order = listed  # never on a channel the guest did not name
+    address = {
+        Channel.EMAIL.value: email or (wishes.emails[0] if wishes and wishes.emails else None),
+        Channel.SMS.value: phone or (wishes.phones[0] if wishes and wishes.phones else None),
+    }
+    open_ = [c for c in order if address[c]]
+    # Consents name channels with our words ("email", "sms").
+    consents = wishes.consents if wishes else {}
+    if purpose is Purpose.MARKETING:
+        chosen = [c for c in open_ if consents.get((c, purpose.value)) is True]
+    else:
+        not_withdrawn = [c for c in open_ if consents.get((c, purpose.value)) is not False]
+        chosen = not_withdrawn or open_
+    if not chosen:
+        return None
+    channel = Channel(chosen[0])
+    quiet = wishes.quiet_hours if wishes and can_wait else None
+    return Route(
+        channel=channel,
+        email=(address[channel.value] or "") if channel is Channel.EMAIL else "",
+        phone=address[channel.value] if channel is Channel.SMS else None,
+        language=wishes.language if wishes else None,
+        not_before=quiet_until(quiet, now) if quiet else None,
+    )
+
+
+def quiet_until(quiet: QuietHours, now: datetime) -> datetime | None:
+    """When the guest's quiet hours that `now` falls in end (UTC); None outside them. `start`
+    after `end` spans midnight; equal: no quiet hours."""
+    start, end = _clock(quiet.start), _clock(quiet.end)
+    if start is None or end is None or start == end:
+        return None
+    tz = fmt.zone(quiet.timezone)
+    local = now.astimezone(tz)
+    clock = local.time().replace(tzinfo=None)
+    if start < end:
+        inside = start <= clock < end
+        end_day = local.date()
+    else:
+        inside = clock >= start or clock < end
+        end_day = local.date() + timedelta(days=1) if clock >= start else local.date()
+    if not inside:
+        return None
+    return datetime.combine(end_day, end, tzinfo=tz).astimezone(UTC)
+
+
+def _clock(value: str) -> time | None:
+    """ "HH:MM" as a time of day; None if it is not one (the notice is then not held)."""
+    try:
+        hours, minutes = value.split(":")
+        return time(int(hours), int(minutes))
+    except ValueError:
+        return None
