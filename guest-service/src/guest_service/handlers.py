@@ -9,10 +9,12 @@ from hotel_common.contracts.reservations import (
     ReservationConfirmed,
     ReservationModified,
 )
+from hotel_common.contracts.transfers import TransferStatusChanged
 from hotel_common.service import Runtime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from guest_service import matching
+from guest_service.surveys import SurveyHandlers
 from guest_service.config import Settings
 
 log = logging.getLogger(__name__)
@@ -73,3 +75,6 @@ def subscribe(runtime: Runtime[Settings]) -> None:
     )
     runtime.handle(ReservationModified, on_reservation_modified, name="guest.follow_change")
     runtime.handle(ReservationCheckedOut, on_reservation_checked_out, name="guest.record_stay")
+    feedback = SurveyHandlers(runtime.settings)
+    runtime.handle(ReservationCheckedOut, feedback.checked_out, name="guest.survey_after_stay")
+    runtime.handle(TransferStatusChanged, feedback.transfer_changed, name="guest.survey_after_ride")

@@ -1,5 +1,7 @@
 """guest-service's tables beside their API schemas, one module per part of the CRM."""
 
+from guest_service.models.complaints import Complaint, ComplaintStep
+from guest_service.models.feedback import FollowUp, Survey, SurveyResponse
 from guest_service.models.profiles import (
     NAME_MAX_LENGTH,
     ContactKind,
@@ -27,6 +29,11 @@ from guest_service.models.stays import (
 )
 
 __all__ = [
+    "Complaint",
+    "ComplaintStep",
+    "FollowUp",
+    "Survey",
+    "SurveyResponse",
     "NAME_MAX_LENGTH",
     "ContactKind",
     "DocumentType",

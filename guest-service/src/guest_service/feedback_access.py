@@ -1,0 +1,19 @@
+"""Who reaches surveys, follow-ups and complaints (docs/access.md, guest-service feedback).
+
+Answering a survey needs no sign-in: the link's one-time token is the credential. Results are
+for marketing and managers; follow-up calls and complaint cases for desk staff (front desk,
+reservations, managers); approving a remedy for managers alone. A signed-in guest files
+complaints and reads their own cases.
+"""
+
+from fastapi import Depends
+from hotel_common.principal import Kind, Role, require
+
+DESK = (Role.FRONT_DESK, Role.RESERVATIONS, Role.MANAGER)
+RESULT_READERS = (Role.MARKETING, Role.MANAGER)
+
+may_read_results = Depends(require(*RESULT_READERS))
+may_follow_up = Depends(require(*DESK))
+may_handle_complaints = Depends(require(*DESK))
+may_file_complaints = Depends(require(*DESK, kinds=[Kind.GUEST]))
+may_read_own_complaints = Depends(require(kinds=[Kind.GUEST]))
