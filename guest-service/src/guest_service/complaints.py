@@ -194,7 +194,7 @@ async def file(
         guest_id = body.guest_id or await _guest_of_booking(session, body.reservation_id)
         if guest_id is not None:
             guest = await session.get(Guest, guest_id)
-            if guest is None or guest.status is not GuestStatus.ACTIVE:
+            if guest is None or guest.status != GuestStatus.ACTIVE:
                 raise _invalid("unknown_guest", "body.guest_id", "No active profile with this id.")
         contacts = await contact_book.contacts_of(session, guest.id) if guest else []
         name = body.name or (guest.name if guest else None)
@@ -317,7 +317,7 @@ async def move(
             409,
             "invalid_transition",
             f"A case {current.value} cannot move to {change.to.value}.",
-            status=current.value,
+            current=current.value,
             allowed=sorted(s.value for s in NEXT.get(current, frozenset())),
         )
     _check_fields(case, change)

@@ -29,7 +29,7 @@ TABLES: dict[str, Any] = {
 
 
 def _row(row: Any, *drop: str) -> dict[str, Any]:
-    return row.model_dump(mode="json", exclude={"token_hash", *drop})
+    return row.model_dump(mode="json", exclude={"token_hash", *drop}, warnings=False)
 
 
 class FeedbackPart:

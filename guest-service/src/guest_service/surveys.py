@@ -366,7 +366,7 @@ async def addressee(
     carried (the survey's copy)."""
     if guest_id is not None:
         guest = await session.get(Guest, guest_id)
-        if guest is not None and guest.status is GuestStatus.ACTIVE:
+        if guest is not None and guest.status == GuestStatus.ACTIVE:
             contacts = await contact_book.contacts_of(session, guest_id)
             return {
                 "name": guest.name,

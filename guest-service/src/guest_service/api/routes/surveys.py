@@ -157,7 +157,7 @@ async def list_follow_ups(
 async def _follow_up(session: SessionDep, follow_up: FollowUp, today: date) -> FollowUpPublic:
     survey = await session.get(Survey, follow_up.survey_id) if follow_up.survey_id else None
     who = await surveys.addressee(session, follow_up.guest_id, survey)
-    data = follow_up.model_dump(mode="json")
+    data = follow_up.model_dump(mode="json", warnings=False)
     data["overdue"] = follow_up.status == FollowUpStatus.OPEN and follow_up.due_on < today
     return FollowUpPublic.model_validate(data | who)
 
