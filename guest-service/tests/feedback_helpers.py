@@ -48,7 +48,9 @@ class Feedback:
     runtime: Any
     probe: Probe
 
-    def deliver(self, event: IntegrationEvent | Envelope, source: str = "reservation-service") -> Envelope:
+    def deliver(
+        self, event: IntegrationEvent | Envelope, source: str = "reservation-service"
+    ) -> Envelope:
         return deliver(self.broker, event, source)
 
     async def step(self, now: datetime) -> tuple[int, int]:

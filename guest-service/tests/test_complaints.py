@@ -19,7 +19,15 @@ from hotel_common.testing import assert_problem
 from hotel_common.time import as_utc, utcnow
 
 from .conftest import booking
-from .feedback_helpers import FRONT_DESK, MANAGER, MARKETING, Feedback, as_, as_guest, feedback_service
+from .feedback_helpers import (
+    FRONT_DESK,
+    MANAGER,
+    MARKETING,
+    Feedback,
+    as_,
+    as_guest,
+    feedback_service,
+)
 
 EMAIL = "lin.mei@example.com"
 
@@ -185,7 +193,9 @@ async def test_steps_off_the_machine_or_incomplete_are_refused_and_write_nothing
     assert body["allowed"] == ["rejected", "validated"]
     assert_problem(await step(fb, case, to="rejected"), 422, "field_required")
     assert_problem(await step(fb, case, to="validated", owner="x"), 422, "field_not_for_step")
-    case = await walk(fb, case, {"to": "validated"}, {"to": "assigned", "department": "FO", "owner": "s:1"})
+    case = await walk(
+        fb, case, {"to": "validated"}, {"to": "assigned", "department": "FO", "owner": "s:1"}
+    )
     await walk(fb, case, {"to": "investigating"})
     no_booking = await step(
         fb,
@@ -217,8 +227,14 @@ async def test_a_rejection_tells_the_guest_why(fb: Feedback) -> None:
 async def test_bad_filings_are_refused(fb: Feedback) -> None:
     for body, code in (
         ({"category": "noise", "subject": "x", "name": "A B"}, "field_required"),  # no channel
-        ({"channel": "phone", "category": "noise", "subject": "x", "name": "A"}, "contact_required"),
-        ({"channel": "phone", "category": "noise", "subject": "x", "guest_id": "nope"}, "unknown_guest"),
+        (
+            {"channel": "phone", "category": "noise", "subject": "x", "name": "A"},
+            "contact_required",
+        ),
+        (
+            {"channel": "phone", "category": "noise", "subject": "x", "guest_id": "nope"},
+            "unknown_guest",
+        ),
     ):
         response = await fb.client.post("/api/v1/complaints", json=body, headers=as_(FRONT_DESK))
         assert_problem(response, 422, code)
@@ -240,7 +256,11 @@ async def test_a_signed_in_guest_files_and_reads_their_own(fb: Feedback) -> None
     me = as_(as_guest(EMAIL))
     response = await fb.client.post(
         "/api/v1/complaints",
-        json={"category": "cleanliness", "subject": "Hair in the bath", "reservation_id": reservation_id},
+        json={
+            "category": "cleanliness",
+            "subject": "Hair in the bath",
+            "reservation_id": reservation_id,
+        },
         headers=me,
     )
     assert response.status_code == 201, response.text
@@ -292,7 +312,7 @@ async def test_deadlines_escalate_and_stand_still_while_waiting_on_the_guest(fb:
 
 
 async def test_erasing_the_guest_keeps_the_numbers_and_drops_the_person(fb: Feedback) -> None:
-    guest_id, reservation_id = await guest_with_stay(fb)
+    guest_id, _reservation_id = await guest_with_stay(fb)
     case = await filed(fb, guest_id=guest_id, description="My name is Lin Mei, room 1208")
     async with transaction(fb.runtime.sessions) as session:
         await PART.erase(session, guest_id)
@@ -312,6 +332,10 @@ async def test_a_merge_moves_the_cases_and_its_undo_moves_them_back(fb: Feedback
     async with transaction(fb.runtime.sessions) as session:
         memo = await PART.merge(session, survivor, absorbed)
         assert memo["complaints"] == [case["id"]]
-        assert [c["id"] for c in (await PART.export(session, survivor))["complaints"]] == [case["id"]]
+        assert [c["id"] for c in (await PART.export(session, survivor))["complaints"]] == [
+            case["id"]
+        ]
         await PART.unmerge(session, survivor, absorbed, memo)
-        assert [c["id"] for c in (await PART.export(session, absorbed))["complaints"]] == [case["id"]]
+        assert [c["id"] for c in (await PART.export(session, absorbed))["complaints"]] == [
+            case["id"]
+        ]

@@ -92,7 +92,9 @@ async def test_a_stay_survey_goes_out_after_the_delay_and_is_answered_once(fb: F
     assert opened.status_code == 200, opened.text
     assert opened.json()["aspects"] == ["room", "cleanliness", "staff", "transfer", "value"]
 
-    answered = await fb.client.post(f"/api/v1/surveys/{token}/response", json=answer(), headers=ANON)
+    answered = await fb.client.post(
+        f"/api/v1/surveys/{token}/response", json=answer(), headers=ANON
+    )
     assert answered.status_code == 201, answered.text
     assert answered.json()["anonymous"] is False
     again = await fb.client.post(f"/api/v1/surveys/{token}/response", json=answer(), headers=ANON)
@@ -172,7 +174,7 @@ async def test_bad_answers_are_refused_and_write_nothing(fb: Feedback) -> None:
 
 async def test_an_expired_link_is_refused(fb: Feedback) -> None:
     await checked_out(fb, "sun.li@example.com")
-    token, invitation = await sent_token(fb)
+    token, _invitation = await sent_token(fb)
     async with transaction(fb.runtime.sessions) as session:
         late = utcnow() + timedelta(days=30)
         with pytest.raises(Exception) as refused:

@@ -16,7 +16,7 @@ events reservation- and transfer-service consume.
 import logging
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from hotel_common.contracts.complaints import (
     FolioCompensationGranted,
@@ -115,11 +115,13 @@ def record(
     )
 
 
-def notice(case: Complaint, stage: str, outcome: str | None) -> ComplaintNotice:
+def notice(
+    case: Complaint, stage: Literal["acknowledged", "resolved", "rejected"], outcome: str | None
+) -> ComplaintNotice:
     return ComplaintNotice(
         case_id=case.id,
         case_number=case.case_number,
-        stage=stage,  # type: ignore[arg-type]
+        stage=stage,
         guest_id=case.guest_id,
         name=case.name,
         email=case.email,
@@ -173,6 +175,7 @@ async def file(
     """A complaint from desk staff (for a guest they name or a profile they pick) or from the
     signed-in guest (their own profile, channel "app"). 422 for a complainant nobody can
     reach, a profile or stay that does not fit."""
+    name: str | None
     if principal.kind is Kind.GUEST:
         for field in ("guest_id", "name", "email", "phone", "channel"):
             if field in body.model_fields_set:
@@ -214,6 +217,7 @@ async def file(
                 "body.reservation_id",
                 "This booking belongs to another guest.",
             )
+    assert name is not None  # both branches made sure
     case = Complaint(
         guest_id=guest.id if guest else None,
         name=name,

@@ -29,10 +29,10 @@ class Settings(ServiceSettings):
     # Complaint SLAs by severity, in hours: the first answer (validated or rejected) and the
     # resolution (the guest told the outcome). Time waiting on the guest does not count.
     complaint_response_hours: dict[str, float] = Field(
-        default_factory=lambda: {"critical": 1, "high": 4, "medium": 24, "low": 48}
+        default_factory=lambda: {"critical": 1.0, "high": 4.0, "medium": 24.0, "low": 48.0}
     )
     complaint_resolution_hours: dict[str, float] = Field(
-        default_factory=lambda: {"critical": 24, "high": 72, "medium": 120, "low": 240}
+        default_factory=lambda: {"critical": 24.0, "high": 72.0, "medium": 120.0, "low": 240.0}
     )
     # A remedy worth more than this (yuan; points count at `points_value_cny` each) needs a
     # manager's approval; at or below it the approval step may be skipped.

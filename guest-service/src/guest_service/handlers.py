@@ -14,8 +14,8 @@ from hotel_common.service import Runtime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from guest_service import matching
-from guest_service.surveys import SurveyHandlers
 from guest_service.config import Settings
+from guest_service.surveys import SurveyHandlers
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,10 @@ from fastapi import FastAPI
 from hotel_common.events.memory import InMemoryBroker
 from hotel_common.service import Runtime, ServiceSpec, create_service_app
 
-from guest_service import crypto
-from guest_service import feedback_part  # noqa: F401  (registers the "feedback" lifecycle part)
+from guest_service import (
+    crypto,
+    feedback_part,  # noqa: F401  (registers the "feedback" lifecycle part)
+)
 from guest_service.api.routes import complaints, guests, surveys
 from guest_service.config import Settings
 from guest_service.feedback_worker import feedback_forever

@@ -29,15 +29,13 @@ from guest_service.models.stays import (
 )
 
 __all__ = [
+    "NAME_MAX_LENGTH",
     "Complaint",
     "ComplaintStep",
-    "FollowUp",
-    "Survey",
-    "SurveyResponse",
-    "NAME_MAX_LENGTH",
     "ContactKind",
     "DocumentType",
     "Email",
+    "FollowUp",
     "Gender",
     "Guest",
     "GuestBase",
@@ -54,5 +52,7 @@ __all__ = [
     "Phone",
     "Source",
     "StayStatus",
+    "Survey",
+    "SurveyResponse",
     "_new_id",
 ]

@@ -126,9 +126,7 @@ async def survey_results(
     dependencies=[access.may_follow_up],
     responses={
         200: example({"items": [FOLLOW_UP], "next_cursor": None}),
-        **problems(
-            {400: "invalid_cursor", **UNAUTHENTICATED, 403: "forbidden: desk staff only"}
-        ),
+        **problems({400: "invalid_cursor", **UNAUTHENTICATED, 403: "forbidden: desk staff only"}),
     },
 )
 async def list_follow_ups(
@@ -246,7 +244,9 @@ async def open_survey(session: SessionDep, token: Token) -> SurveyInvitation:
             },
             "Created",
         ),
-        **problems({**TOKEN_PROBLEMS, 422: "invalid answer: a rating outside 1-5, NPS outside 0-10"}),
+        **problems(
+            {**TOKEN_PROBLEMS, 422: "invalid answer: a rating outside 1-5, NPS outside 0-10"}
+        ),
     },
 )
 async def answer_survey(session: SessionDep, token: Token, body: SurveyAnswer) -> SurveyAnswered:
@@ -261,4 +261,3 @@ async def answer_survey(session: SessionDep, token: Token, body: SurveyAnswer) -
         anonymous=response.anonymous,
         answered_on=response.answered_on,
     )
-
