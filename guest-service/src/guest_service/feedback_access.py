@@ -7,7 +7,7 @@ complaints and reads their own cases.
 """
 
 from fastapi import Depends
-from hotel_common.principal import Kind, Role, require
+from hotel_common.principal import Kind, Principal, PrincipalDep, Role, refused, require
 
 DESK = (Role.FRONT_DESK, Role.RESERVATIONS, Role.MANAGER)
 RESULT_READERS = (Role.MARKETING, Role.MANAGER)
@@ -16,4 +16,13 @@ may_read_results = Depends(require(*RESULT_READERS))
 may_follow_up = Depends(require(*DESK))
 may_handle_complaints = Depends(require(*DESK))
 may_file_complaints = Depends(require(*DESK, kinds=[Kind.GUEST]))
-may_read_own_complaints = Depends(require(kinds=[Kind.GUEST]))
+
+
+async def _signed_in_guest(principal: PrincipalDep) -> Principal:
+    """A signed-in guest only (`require` would admit the admin, who holds every role)."""
+    if principal.kind is not Kind.GUEST:
+        raise refused(principal)
+    return principal
+
+
+may_read_own_complaints = Depends(_signed_in_guest)
