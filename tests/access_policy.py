@@ -257,6 +257,22 @@ def _spare_guest(call: Call) -> list[str]:
     return [str(made.json()["id"])]
 
 
+def _complaint_id(call: Call) -> list[str]:
+    """A case of its own for each probe (filed by the admin)."""
+    made = call.admin.post(
+        f"{PREFIX}/complaints",
+        json={
+            "channel": "phone",
+            "category": "other",
+            "subject": "Access matrix",
+            "name": "Probe Guest",
+            "phone": "+86 139 0000 0000",
+        },
+    )
+    assert made.status_code == 201, made.text
+    return [str(made.json()["id"])]
+
+
 def _consent_body(call: Call) -> dict[str, Any]:
     return {"channel": "email", "purpose": "marketing", "granted": True, "source": "front_desk"}
 
@@ -775,6 +791,26 @@ POLICY: dict[str, Operation] = {
         who(ok=["manager", "admin"]), ids=_spare_guest, body=lambda c: {"confirm": True}
     ),
     "erase_my_data": Operation(who(ok=["guest"]), body=lambda c: {"confirm": False}),
+    # guest-service: feedback. The survey link's token is the key: anyone may use it (a bad
+    # token or body is a 422, never 401/403). Results are marketing's and managers'; follow-up
+    # calls and complaint cases the desk's; a signed-in guest files complaints and reads theirs.
+    # Bodies that fail validation: a probe files and moves nothing.
+    "survey_results": Operation(
+        who(ok=["marketing", "manager", "admin"]),
+        params=lambda c: {"from": "2030-06-01", "to": "2030-06-30"},
+    ),
+    "list_follow_ups": Operation(who(ok=DESK)),
+    "record_call": Operation(who(ok=DESK), ids=lambda c: [_hex()], body=lambda c: {}),
+    "open_survey": Operation(who(ok=EVERYONE), ids=lambda c: ["short"]),
+    "answer_survey": Operation(who(ok=EVERYONE), ids=lambda c: ["A" * 32], body=lambda c: {}),
+    "file_complaint": Operation(
+        who(ok=[*DESK, "guest"]), body=lambda c: {"category": "probe", "subject": "x"}
+    ),
+    "list_complaints": Operation(who(ok=DESK)),
+    "list_my_complaints": Operation(who(ok=["guest"])),
+    "get_complaint": Operation(who(ok=DESK), ids=_complaint_id),
+    "move_complaint": Operation(who(ok=DESK), ids=lambda c: [_hex()], body=lambda c: {}),
+    "set_waiting_on_guest": Operation(who(ok=DESK), ids=lambda c: [_hex()], body=lambda c: {}),
     # notification-service
     "list_notifications": Operation(
         who(ok=["front_desk", "manager", "admin"], own=["guest", "booking"]),

@@ -20,3 +20,27 @@ class Settings(ServiceSettings):
     # not under the current key; after a rotation an admin may also run it at once
     # (POST /api/v1/guests/re-encryption).
     reencrypt_interval_seconds: float = Field(3600.0, gt=0)
+    # -- feedback (surveys, follow-ups, complaints; docs/domain.md "Feedback") -----------------
+    # A stay's survey is sent this long after check-out (within the week: at most 168 h); a
+    # transfer's this long after the ride ends. The link works for `survey_valid_days`.
+    survey_delay_hours_after_checkout: float = Field(24.0, ge=0, le=168)
+    survey_delay_hours_after_transfer: float = Field(2.0, ge=0, le=168)
+    survey_valid_days: int = Field(14, ge=1, le=90)
+    # Where the guest answers: the link is this followed by "/<token>".
+    survey_link_base: str = Field("http://127.0.0.1:8000/survey", min_length=1)
+    # The follow-up call after a stay is due within this many days of check-out.
+    follow_up_days: int = Field(7, ge=1, le=30)
+    # Complaint SLAs by severity, in hours: the first answer (validated or rejected) and the
+    # resolution (the guest told the outcome). Time waiting on the guest does not count.
+    complaint_response_hours: dict[str, float] = Field(
+        default_factory=lambda: {"critical": 1.0, "high": 4.0, "medium": 24.0, "low": 48.0}
+    )
+    complaint_resolution_hours: dict[str, float] = Field(
+        default_factory=lambda: {"critical": 24.0, "high": 72.0, "medium": 120.0, "low": 240.0}
+    )
+    # A remedy worth more than this (yuan; points count at `points_value_cny` each) needs a
+    # manager's approval; at or below it the approval step may be skipped.
+    complaint_approval_above_cny: int = Field(500, ge=0)
+    points_value_cny: float = Field(0.1, ge=0)
+    # How often the feedback worker sends due surveys and escalates breached complaints.
+    feedback_interval_seconds: float = Field(60.0, gt=0)

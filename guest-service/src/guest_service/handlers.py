@@ -10,11 +10,13 @@ from hotel_common.contracts.reservations import (
     ReservationConfirmed,
     ReservationModified,
 )
+from hotel_common.contracts.transfers import TransferStatusChanged
 from hotel_common.service import Runtime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from guest_service import matching, rights
 from guest_service.config import Settings
+from guest_service.surveys import SurveyHandlers
 
 log = logging.getLogger(__name__)
 
@@ -75,3 +77,6 @@ def subscribe(runtime: Runtime[Settings]) -> None:
     runtime.handle(ReservationModified, on_reservation_modified, name="guest.follow_change")
     runtime.handle(ReservationCheckedOut, on_reservation_checked_out, name="guest.record_stay")
     runtime.handle(GuestErased, rights.forget_published_erasure, name="guest.scrub_erased")
+    feedback = SurveyHandlers(runtime.settings)
+    runtime.handle(ReservationCheckedOut, feedback.checked_out, name="guest.survey_after_stay")
+    runtime.handle(TransferStatusChanged, feedback.transfer_changed, name="guest.survey_after_ride")

@@ -2,8 +2,8 @@
 
 Profiles, stays, consents, loyalty, feedback and complaints each keep their own tables; the
 guest's rights (rights.py) and merging (merging.py) must reach all of them without knowing
-them. Each part registers one `GuestPart` here (at import of its module, listed in `PARTS`
-order); export, erase, merge and undo walk the parts in that order, inside the caller's
+them. Each part registers one `GuestPart` here at import of its module (main.py imports them
+all); export, erase and merge walk the parts in `ORDER`, undo in reverse, inside the caller's
 transaction, so either every part did it or none did.
 """
 
@@ -46,10 +46,15 @@ class _Registry:
         return part
 
 
+# Why this order: the privacy snapshot published on a merge lists the contacts the profile part
+# moved; the value part recomputes RFM from the stays and the tier the loyalty part moved.
+ORDER = ("profile", "stays", "privacy", "loyalty", "feedback", "value")
+
 _registry = _Registry([])
 register = _registry.register
 
 
 def parts() -> list[GuestPart]:
-    """Every registered part, in registration order."""
-    return list(_registry.parts)
+    """Every registered part, in `ORDER` (a part not named there last)."""
+    rank = {name: i for i, name in enumerate(ORDER)}
+    return sorted(_registry.parts, key=lambda p: rank.get(p.name, len(ORDER)))

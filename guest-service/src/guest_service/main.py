@@ -7,12 +7,14 @@ from hotel_common.events.memory import InMemoryBroker
 from hotel_common.service import Runtime, ServiceSpec, create_service_app
 
 from guest_service import crypto, reencrypt
-from guest_service import privacy_part as privacy_part  # after "profile": snapshots see contacts
+from guest_service import feedback_part as feedback_part
+from guest_service import privacy_part as privacy_part  # lifecycle parts (lifecycle.ORDER)
 from guest_service import profile_part as profile_part  # registers the "profile" lifecycle part
-from guest_service.api.routes import guest_contacts, guests, merges
+from guest_service.api.routes import complaints, guest_contacts, guests, merges, surveys
 from guest_service.api.routes import privacy as privacy_routes
 from guest_service.api.routes import rights as rights_routes
 from guest_service.config import Settings
+from guest_service.feedback_worker import feedback_forever
 from guest_service.handlers import subscribe
 from guest_service.seed import seed
 
@@ -37,13 +39,15 @@ SPEC = ServiceSpec(
         guests.router,
         guest_contacts.router,
         merges.router,
+        surveys.router,
+        complaints.router,
     ],
     migrations_dir=Path(__file__).parent / "migrations",
     settings_class=Settings,
     subscribe=subscribe,
     seed=seed,
     on_start=on_start,
-    workers=[reencrypt.reencrypt_forever],
+    workers=[reencrypt.reencrypt_forever, feedback_forever],
 )
 
 

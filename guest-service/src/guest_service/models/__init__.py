@@ -1,5 +1,7 @@
 """guest-service's tables beside their API schemas, one module per part of the CRM."""
 
+from guest_service.models.complaints import Complaint, ComplaintStep
+from guest_service.models.feedback import FollowUp, Survey, SurveyResponse
 from guest_service.models.pii_reads import PiiField, PiiRead, PiiReadPublic
 from guest_service.models.privacy import (
     ConsentIn,
@@ -51,6 +53,8 @@ from guest_service.models.stays import (
 
 __all__ = [
     "NAME_MAX_LENGTH",
+    "Complaint",
+    "ComplaintStep",
     "ConsentIn",
     "ConsentPublic",
     "ContactCreate",
@@ -63,6 +67,7 @@ __all__ = [
     "Email",
     "ErasureIn",
     "ErasurePublic",
+    "FollowUp",
     "Gender",
     "Guest",
     "GuestBase",
@@ -91,6 +96,8 @@ __all__ = [
     "Preferences",
     "Source",
     "StayStatus",
+    "Survey",
+    "SurveyResponse",
     "_new_id",
     "normalise_document_number",
     "preferences_json",
