@@ -16,3 +16,13 @@ class Settings(ServiceSettings):
     fx_to_cny: dict[str, float] = Field(
         default_factory=lambda: {"USD": 7.2, "EUR": 7.8, "GBP": 9.1, "HKD": 0.92, "JPY": 0.048}
     )
+    # -- segments (value.py, segments.py; docs/DECISIONS.md "Issue 19: segments") --
+    # RFM: recency by days since the last completed stay (3: within the first, 2: within the
+    # second, 1: longer); frequency by completed stays and monetary by their settled spend in
+    # whole CNY, both within the window (3: at least the first cut-off, 2: the second, 1: less).
+    value_window_days: int = Field(730, ge=30, le=3660)
+    recency_days: tuple[int, int] = (180, 365)
+    frequency_stays: tuple[int, int] = (4, 2)
+    monetary_cny: tuple[int, int] = (10_000, 3_000)
+    # Every guest's value and every segment recomputed this often (recency ages with the date).
+    value_refresh_seconds: float = Field(3600, gt=0)

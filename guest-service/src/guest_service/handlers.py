@@ -7,12 +7,15 @@ from hotel_common.contracts.reservations import (
     ReservationCancelled,
     ReservationCheckedOut,
     ReservationConfirmed,
+    ReservationCreated,
     ReservationModified,
+    ReservationNoShow,
 )
+from hotel_common.contracts.transfers import TransferStatusChanged
 from hotel_common.service import Runtime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from guest_service import matching
+from guest_service import history, matching, value
 from guest_service.config import Settings
 
 log = logging.getLogger(__name__)
@@ -31,6 +34,7 @@ async def on_reservation_cancelled(
 ) -> None:
     stay = await matching.cancel_stay(session, cancellation)
     if stay is not None:
+        await value.refresh_guest(session, stay.guest_id)  # segments: value.py
         log.info(
             "stay cancelled",
             extra={"reservation_id": cancellation.reservation_id, "guest_id": stay.guest_id},
@@ -51,6 +55,7 @@ async def on_reservation_checked_out(
 ) -> None:
     guest_id = await matching.record_checkout(session, checkout)
     if guest_id is not None:
+        await value.refresh_guest(session, guest_id)  # segments: value.py
         log.info(
             "completed stay recorded",
             extra={"reservation_id": checkout.reservation_id, "guest_id": guest_id},
@@ -73,3 +78,6 @@ def subscribe(runtime: Runtime[Settings]) -> None:
     )
     runtime.handle(ReservationModified, on_reservation_modified, name="guest.follow_change")
     runtime.handle(ReservationCheckedOut, on_reservation_checked_out, name="guest.record_stay")
+    runtime.handle(ReservationCreated, history.note_channel, name="guest.note_channel")
+    runtime.handle(ReservationNoShow, history.note_no_show, name="guest.note_no_show")
+    runtime.handle(TransferStatusChanged, history.note_transfer, name="guest.note_transfer")

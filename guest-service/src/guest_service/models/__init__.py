@@ -1,5 +1,6 @@
 """guest-service's tables beside their API schemas, one module per part of the CRM."""
 
+from guest_service.models.history import BookingChannel, GuestFeedback, GuestTransfer
 from guest_service.models.profiles import (
     NAME_MAX_LENGTH,
     ContactKind,
@@ -18,6 +19,7 @@ from guest_service.models.profiles import (
     Source,
     _new_id,
 )
+from guest_service.models.segments import GuestValue, Segment, SegmentMember
 from guest_service.models.stays import (
     GuestDetail,
     GuestStay,
@@ -28,6 +30,7 @@ from guest_service.models.stays import (
 
 __all__ = [
     "NAME_MAX_LENGTH",
+    "BookingChannel",
     "ContactKind",
     "DocumentType",
     "Email",
@@ -37,14 +40,19 @@ __all__ = [
     "GuestContact",
     "GuestCreate",
     "GuestDetail",
+    "GuestFeedback",
     "GuestPublic",
     "GuestStatus",
     "GuestStay",
     "GuestStayBase",
     "GuestStayPublic",
+    "GuestTransfer",
     "GuestUpdate",
+    "GuestValue",
     "Name",
     "Phone",
+    "Segment",
+    "SegmentMember",
     "Source",
     "StayStatus",
     "_new_id",
