@@ -102,8 +102,9 @@ async def booked(
     service.deliver(made)
     await eventually(
         lambda: service.profile(email),
-        until=lambda p: p is not None
-        and any(s["reservation_id"] == made.reservation_id for s in p["stays"]),
+        until=lambda p: (
+            p is not None and any(s["reservation_id"] == made.reservation_id for s in p["stays"])
+        ),
     )
     return made
 
@@ -142,8 +143,7 @@ async def until_stay(
     await eventually(
         lambda: history(service, guest_id),
         until=lambda h: any(
-            s["reservation_id"] == made.reservation_id and s["status"] == status
-            for s in h["stays"]
+            s["reservation_id"] == made.reservation_id and s["status"] == status for s in h["stays"]
         ),
     )
 

@@ -5,8 +5,8 @@ import uuid
 
 from guest_service import history as history_part
 from guest_service.models import Guest
-from hotel_common.testing import eventually, principal_headers
 from hotel_common.principal import Kind, Principal, Role
+from hotel_common.testing import eventually, principal_headers
 
 from .conftest import GuestService
 from .segment_helpers import (
@@ -56,7 +56,9 @@ async def test_the_history_tells_every_stay_and_what_came_of_it(service: GuestSe
         "channels": {"ctrip": 1, "unknown": 1},
     }
     ota = next(s for s in told["stays"] if s["reservation_id"] == first.reservation_id)
-    assert ota | {"channel": "ctrip", "source": "ota", "transfers": 1, "spend_cny": "1280.00"} == ota
+    assert (
+        ota | {"channel": "ctrip", "source": "ota", "transfers": 1, "spend_cny": "1280.00"} == ota
+    )
     assert [s["status"] for s in told["stays"]] == [
         "confirmed",
         "cancelled",
