@@ -12,10 +12,10 @@ from hotel_common.principal import Kind, Principal, Role
 from hotel_common.testing import assert_problem, eventually, principal_headers
 from sqlmodel import col, update
 
+from . import segment_helpers
 from .conftest import GuestService
 from .segment_helpers import (
     TODAY,
-    any_db,  # noqa: F401 (fixture)
     booked,
     cancelled,
     days_ago,
@@ -24,6 +24,8 @@ from .segment_helpers import (
     session_of,
     stayed,
 )
+
+any_db = segment_helpers.any_db  # the fixture: SQLite, then PostgreSQL
 
 # Cut-offs (Settings defaults): recency 180 / 365 days; frequency 4 / 2 stays and monetary
 # 10,000 / 3,000 yuan within 730 days.

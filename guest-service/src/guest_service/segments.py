@@ -6,6 +6,8 @@ the periodic refresh (value.refresh_all), one guest's memberships whenever that 
 is refreshed (a stay event, a tier change, a merge). Counts are counted, never kept.
 """
 
+import functools
+import json
 import typing
 from collections.abc import Sequence
 from datetime import date
@@ -19,8 +21,10 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Select,
+    String,
     Table,
     and_,
+    bindparam,
     cast,
     delete,
     exists,
@@ -209,10 +213,26 @@ async def refresh_guest(
     await session.exec(delete(_members).where(_members.c.guest_id == guest_id))
     rows = (await session.exec(select(col(Segment.id), col(Segment.rule)))).all()
     for segment_id, rule in rows:
-        query = _candidates(
-            SegmentRule.model_validate(rule), today, dialect, segment_id, any_status
+        statement = _one_guest(
+            json.dumps(rule, sort_keys=True), today, dialect, any_status, value.rules()
         )
-        await session.exec(_insert_members(dialect, query.where(_guests.c.id == guest_id)))
+        await session.exec(statement, params={"segment_id": segment_id, "guest_id": guest_id})
+
+
+@functools.lru_cache(maxsize=256)
+def _one_guest(
+    rule: str, today: date, dialect: str, any_status: bool, rules: value.ValueRules
+) -> Any:
+    """The insert of one guest's membership of a segment with this rule, on this day: built
+    once (a check-out runs it for every segment; building costs more than running it)."""
+    parsed = SegmentRule.model_validate_json(rule)
+    query = _candidates(parsed, today, dialect, "", any_status)
+    query = query.with_only_columns(
+        bindparam("segment_id", type_=String).label("segment_id"),
+        _guests.c.id.label("guest_id"),
+        maintain_column_froms=True,
+    ).where(_guests.c.id == bindparam("guest_id", type_=String))
+    return _insert_members(dialect, query)
 
 
 async def forget(session: AsyncSession, guest_ids: Any) -> None:

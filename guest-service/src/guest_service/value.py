@@ -11,6 +11,7 @@ city and birth year (`note_profile`, read by `refresh_guest` too); the refresh k
 """
 
 import asyncio
+import functools
 import logging
 import typing
 from dataclasses import dataclass
@@ -23,9 +24,11 @@ from hotel_common.time import utcnow
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Date,
     Integer,
     Table,
     and_,
+    bindparam,
     case,
     cast,
     delete,
@@ -111,21 +114,19 @@ def _level_up(value: ColumnElement[Any], high: Any, mid: Any) -> ColumnElement[A
     return case((value >= high, 3), (value >= mid, 2), else_=1)
 
 
-def _computed(
-    rules: ValueRules, today: date, guest_ids: list[str] | None, any_status: bool = False
-) -> Any:
-    """SELECT of the value rows of active guests (those given, or all; `any_status`: those
-    given whatever their status): one GROUP BY over the stays, the levels and the class."""
+def _computed(rules: ValueRules, scope: str) -> Any:
+    """SELECT of the value rows: one GROUP BY over the stays, the levels and the class from it.
+    `scope`: "all" active guests, "some" active guests (bind `guest_ids`), "any" of the guests
+    given whatever their status. Dates and the time are binds (`window_start`, `recent_since`,
+    `middling_since`, `now`), so the statement is built once (see _statement)."""
     done = _stays.c.status == StayStatus.CHECKED_OUT.value
-    since = today - timedelta(days=rules.window_days)
-    recent = and_(done, _stays.c.check_out >= since)
+    recent = and_(done, _stays.c.check_out >= bindparam("window_start", type_=Date))
     fen = fen_of_stay(rules)
-    stays = func.count(case((recent, 1)))
     per_guest = (
         select(
             _guests.c.id.label("guest_id"),
             func.max(case((done, _stays.c.check_out))).label("last_stay_on"),
-            stays.label("stays"),
+            func.count(case((recent, 1))).label("stays"),
             func.coalesce(func.sum(case((recent, _stays.c.nights), else_=0)), 0).label("nights"),
             func.coalesce(func.sum(case((recent, fen), else_=0)), 0).label("spend_fen"),
             func.count(case((done, 1))).label("lifetime_stays"),
@@ -134,15 +135,16 @@ def _computed(
         .select_from(_guests.outerjoin(_stays, _stays.c.guest_id == _guests.c.id))
         .group_by(_guests.c.id)
     )
-    if not (any_status and guest_ids is not None):
+    if scope != "any":
         per_guest = per_guest.where(_guests.c.status == GuestStatus.ACTIVE.value)
-    if guest_ids is not None:
-        per_guest = per_guest.where(_guests.c.id.in_(guest_ids))
+    if scope != "all":
+        per_guest = per_guest.where(_guests.c.id.in_(bindparam("guest_ids", expanding=True)))
     g = per_guest.subquery("g")
     # SUM of bigints is NUMERIC on PostgreSQL: back to an integer before dividing (floor).
     spend = cast(g.c.spend_fen, BigInteger) // 100
     never = g.c.lifetime_stays == 0
-    r_high, r_mid = (today - timedelta(days=d) for d in rules.recency_days)
+    r_high = bindparam("recent_since", type_=Date)
+    r_mid = bindparam("middling_since", type_=Date)
     recency = case((never, None), else_=_level_up(g.c.last_stay_on, r_high, r_mid))
     frequency = case((never, None), else_=_level_up(g.c.stays, *rules.frequency_stays))
     monetary = case((never, None), else_=_level_up(spend, *rules.monetary_cny))
@@ -166,7 +168,7 @@ def _computed(
         frequency.label("frequency"),
         monetary.label("monetary"),
         value_class.label("value_class"),
-        literal(utcnow(), _values.c.refreshed_at.type).label("refreshed_at"),
+        bindparam("now", type_=_values.c.refreshed_at.type).label("refreshed_at"),
     ).where(text("1 = 1"))  # SQLite's upsert from a SELECT needs a WHERE (its parser)
 
 
@@ -186,6 +188,19 @@ _COMPUTED = (
 )
 
 
+@functools.lru_cache(maxsize=32)
+def _statement(rules: ValueRules, scope: str, dialect: str) -> Any:
+    """The upsert, built once per cut-offs, scope and database: building it costs more CPU
+    than running it for one guest."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(_values).from_select(_COMPUTED, _computed(rules, scope))
+    return statement.on_conflict_do_update(
+        index_elements=[_values.c.guest_id],
+        # tier, city and birth year are other parts' word: the refresh keeps them.
+        set_={name: statement.excluded[name] for name in _COMPUTED if name != "guest_id"},
+    )
+
+
 async def _upsert(
     session: AsyncSession,
     rules: ValueRules,
@@ -194,15 +209,17 @@ async def _upsert(
     any_status: bool = False,
 ) -> int:
     dialect = (await session.connection()).dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    computed = _computed(rules, today, guest_ids, any_status)
-    statement = insert(_values).from_select(_COMPUTED, computed)
-    statement = statement.on_conflict_do_update(
-        index_elements=[_values.c.guest_id],
-        # tier, city and birth year are other parts' word: the refresh keeps them.
-        set_={name: statement.excluded[name] for name in _COMPUTED if name != "guest_id"},
-    )
-    return int((await session.exec(statement)).rowcount or 0)
+    scope = "all" if guest_ids is None else "any" if any_status else "some"
+    params: dict[str, Any] = {
+        "window_start": today - timedelta(days=rules.window_days),
+        "recent_since": today - timedelta(days=rules.recency_days[0]),
+        "middling_since": today - timedelta(days=rules.recency_days[1]),
+        "now": utcnow(),
+    }
+    if guest_ids is not None:
+        params["guest_ids"] = guest_ids
+    result = await session.exec(_statement(rules, scope, dialect), params=params)
+    return int(result.rowcount or 0)
 
 
 async def _drop_inactive(session: AsyncSession, guest_ids: list[str] | None) -> None:
