@@ -15,6 +15,8 @@ BENCHMARKS = [
     [str(HERE / "floor.py"), "--seconds", "10"],
     [str(HERE / "transfers_day.py"), "sqlite", "--requests", "500"],
     [str(HERE / "transfers_day.py"), "postgresql", "--requests", "500"],
+    [str(HERE / "guest_rfm.py"), "sqlite", "--guests", "100000"],
+    [str(HERE / "guest_rfm.py"), "postgresql", "--guests", "100000"],
 ]
 
 if __name__ == "__main__":

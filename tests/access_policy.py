@@ -232,6 +232,20 @@ def _guest_id(call: Call) -> list[str]:
     return [str(_aimed(call.live.records.guests, call))]
 
 
+# guest-service: segments are marketing's and managers' (admin holds every role).
+SEGMENT_STAFF = ("marketing", "manager", "admin")
+
+
+def _segment_id(call: Call) -> list[str]:
+    """A segment of its own per probe (a delete probe must not take another's)."""
+    made = call.admin.post(
+        f"{PREFIX}/segments",
+        json={"name": f"Probe {_hex(10)}", "rule": {"recency": [3]}},
+    )
+    assert made.status_code == 201, made.text
+    return [str(made.json()["id"])]
+
+
 def _partner_id(call: Call) -> list[str]:
     return [str(call.live.records.partners["partner_a"])]
 
@@ -661,6 +675,19 @@ POLICY: dict[str, Operation] = {
     ),
     "update_guest": Operation(who(ok=DESK), ids=_guest_id, body=lambda c: {"language": "en"}),
     "get_my_guest_profile": Operation(who(ok=["guest"])),
+    # guest-service: segments
+    "get_guest_history": Operation(who(ok=RESERVATION_READERS), ids=_guest_id),
+    "list_segments": Operation(who(ok=SEGMENT_STAFF)),
+    "create_segment": Operation(
+        who(ok=SEGMENT_STAFF),
+        body=lambda c: {"name": f"Segment {_hex()}", "rule": {"value_classes": ["key"]}},
+    ),
+    "get_segment": Operation(who(ok=SEGMENT_STAFF), ids=_segment_id),
+    "update_segment": Operation(
+        who(ok=SEGMENT_STAFF), ids=_segment_id, body=lambda c: {"description": "Probed"}
+    ),
+    "delete_segment": Operation(who(ok=SEGMENT_STAFF), ids=_segment_id),
+    "list_segment_members": Operation(who(ok=SEGMENT_STAFF), ids=_segment_id),
     # notification-service
     "list_notifications": Operation(
         who(ok=["front_desk", "manager", "admin"], own=["guest", "booking"]),
