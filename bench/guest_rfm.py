@@ -59,7 +59,10 @@ SEGMENTS: list[dict[str, Any]] = [
 def rows(count: int, today: date) -> tuple[list[dict[str, Any]], ...]:
     rng = random.Random(19)
     now = datetime.now(UTC)
-    guests, stays, channels, values = [], [], [], []
+    guests: list[dict[str, Any]] = []
+    stays: list[dict[str, Any]] = []
+    channels: list[dict[str, Any]] = []
+    values: list[dict[str, Any]] = []
     for i in range(count):
         guest_id = str(uuid.UUID(int=rng.getrandbits(128)))
         guests.append(
@@ -132,7 +135,7 @@ async def load(runtime: Any, count: int, today: date) -> tuple[list[str], int]:
         (GuestStay, stays),
         (BookingChannel, channels),
     ):
-        table = model.__table__  # type: ignore[attr-defined]
+        table = getattr(model, "__table__")  # noqa: B009 (SQLModel's table, untyped)
         for start in range(0, len(batch), CHUNK):
             async with runtime.engine.begin() as conn:  # Core executemany: no ORM per row
                 await conn.execute(insert(table), batch[start : start + CHUNK])
@@ -181,7 +184,7 @@ async def main(kind: str, count: int) -> None:
             tracemalloc.stop()
 
             async with transaction(runtime.sessions) as session:
-                classes = dict(
+                classes: dict[Any, Any] = dict(
                     (
                         await session.execute(
                             select(GuestValue.value_class, func.count()).group_by(  # type: ignore[call-overload]

@@ -15,9 +15,10 @@ from hotel_common.contracts.reservations import ReservationCreated, ReservationN
 from hotel_common.contracts.transfers import TransferStatusChanged
 from hotel_common.events.envelope import newer_than_stored
 from hotel_common.time import utcnow
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, func, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import SQLModel, col
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from guest_service import contact_book, value
@@ -62,17 +63,15 @@ async def note_channel(session: AsyncSession, created: ReservationCreated) -> No
     )
 
 
-async def note_no_show(session: AsyncSession, no_show: ReservationNoShow) -> str | None:
-    """The stay's guest never came: the stay is a no-show, the guest's value follows; the
-    guest's id, or None for a stale event."""
-    query = select(_stays.c.id, _stays.c.guest_id, _stays.c.reservation_version).where(
-        _stays.c.reservation_id == no_show.reservation_id
-    )
+async def note_no_show(session: AsyncSession, no_show: ReservationNoShow) -> None:
+    """The stay's guest never came: the stay is a no-show, the guest's value follows (a stale
+    event changes nothing)."""
+    query = select(GuestStay).where(col(GuestStay.reservation_id) == no_show.reservation_id)
     row = (await session.exec(query)).first()
     if row is None:
         raise StayNotLinked(no_show.reservation_id)
     if not newer_than_stored(no_show.aggregate_version, row.reservation_version):
-        return None
+        return
     await session.exec(
         update(_stays)
         .where(_stays.c.id == row.id)
@@ -83,23 +82,26 @@ async def note_no_show(session: AsyncSession, no_show: ReservationNoShow) -> str
         )
     )
     await value.refresh_guest(session, row.guest_id)
-    return str(row.guest_id)
+    log.info(
+        "no-show recorded",
+        extra={"reservation_id": no_show.reservation_id, "guest_id": row.guest_id},
+    )
 
 
-async def note_transfer(session: AsyncSession, change: TransferStatusChanged) -> bool:
-    """A completed ride on the guest's history (once per job); whether it was recorded. A ride
+async def note_transfer(session: AsyncSession, change: TransferStatusChanged) -> None:
+    """A completed ride on the guest's history (once per job). A ride
     of a booking counts for the booking's guest; an ad-hoc one for the profile holding its
     email, if any."""
     if change.status != COMPLETED:
-        return False
+        return
     guest_id = None
     if change.reservation_id is None:
         email = booking_email(change.guest.email)
         held = await contact_book.holders(session, ContactKind.EMAIL, email) if email else []
         if not held:
-            return False
+            return
         guest_id = held[0]
-    return await _insert_ignoring_twin(
+    await _insert_ignoring_twin(
         session,
         _transfers,
         transfer_id=change.transfer_id,
@@ -176,12 +178,12 @@ async def history_of(session: AsyncSession, guest_id: str, fx: dict[str, float])
     """Every stay of the guest, newest first, with its channel and rides; the totals; the
     value."""
     rides = (
-        select(_transfers.c.reservation_id, func.count().label("n"))
+        sa_select(_transfers.c.reservation_id, func.count().label("n"))
         .group_by(_transfers.c.reservation_id)
         .subquery("rides")
     )
     query = (
-        select(_stays, _channels.c.channel, _channels.c.source, rides.c.n)
+        sa_select(_stays, _channels.c.channel, _channels.c.source, rides.c.n)
         .select_from(
             _stays.outerjoin(
                 _channels, _channels.c.reservation_id == _stays.c.reservation_id
@@ -191,7 +193,8 @@ async def history_of(session: AsyncSession, guest_id: str, fx: dict[str, float])
         .order_by(_stays.c.check_in.desc(), _stays.c.id)
     )
     stays: list[HistoryStay] = []
-    for row in (await session.exec(query)).mappings():
+    conn = await session.connection()  # a plain read: Core rows as mappings
+    for row in (await conn.execute(query)).mappings():
         spent = row["amount_spent"]
         stays.append(
             HistoryStay.model_validate(
@@ -219,8 +222,8 @@ async def history_of(session: AsyncSession, guest_id: str, fx: dict[str, float])
         upcoming=sum(1 for s in stays if s.status == StayStatus.CONFIRMED),
         cancellations=sum(1 for s in stays if s.status == StayStatus.CANCELLED),
         no_shows=sum(1 for s in stays if s.status == StayStatus.NO_SHOW),
-        transfers=sum(s.transfers for s in stays) + int(adhoc.scalar_one()),
-        feedback=int(feedback.scalar_one()),
+        transfers=sum(s.transfers for s in stays) + int(adhoc.one()),
+        feedback=int(feedback.one()),
         first_stay_on=min((s.check_in for s in done), default=None),
         last_stay_on=max((s.check_out for s in done), default=None),
         channels=channels,

@@ -199,7 +199,7 @@ async def refresh_segment(session: AsyncSession, segment: Segment, today: date) 
 
 
 async def refresh_all(session: AsyncSession, today: date) -> None:
-    for segment in (await session.exec(select(Segment))).scalars().all():
+    for segment in (await session.exec(sm_select(Segment))).all():
         await refresh_segment(session, segment, today)
     await session.flush()
 
@@ -211,7 +211,7 @@ async def refresh_guest(
     is not active, see value.refresh_guest)."""
     dialect = await _dialect(session)
     await session.exec(delete(_members).where(_members.c.guest_id == guest_id))
-    rows = (await session.exec(select(col(Segment.id), col(Segment.rule)))).all()
+    rows = (await session.exec(sm_select(col(Segment.id), col(Segment.rule)))).all()
     for segment_id, rule in rows:
         statement = _one_guest(
             json.dumps(rule, sort_keys=True), today, dialect, any_status, value.rules()
@@ -269,7 +269,7 @@ async def create_segment(session: AsyncSession, body: SegmentCreate, by: str) ->
 async def update_segment(session: AsyncSession, segment: Segment, body: SegmentUpdate) -> Segment:
     changes = body.model_dump(exclude_unset=True, exclude={"rule"})
     if "name" in changes and changes["name"] != segment.name:
-        taken = select(col(Segment.id)).where(col(Segment.name) == changes["name"])
+        taken = sm_select(col(Segment.id)).where(col(Segment.name) == changes["name"])
         if (await session.exec(taken)).first() is not None:
             raise _exists(changes["name"])
     for field, new in changes.items():
@@ -293,11 +293,11 @@ async def counts(session: AsyncSession, segment_ids: Sequence[str]) -> dict[str,
     if not segment_ids:
         return {}
     query = (
-        select(_members.c.segment_id, func.count())
+        sm_select(_members.c.segment_id, func.count())
         .where(_members.c.segment_id.in_(segment_ids))
         .group_by(_members.c.segment_id)
     )
-    return {sid: n for sid, n in (await session.exec(query)).all()}
+    return {str(sid): int(n) for sid, n in (await session.exec(query)).all()}
 
 
 async def list_segments(session: AsyncSession, paging: Paging) -> Page[Any]:
@@ -306,7 +306,7 @@ async def list_segments(session: AsyncSession, paging: Paging) -> Page[Any]:
 
 
 async def members(session: AsyncSession, segment_id: str, paging: Paging) -> Page[Any]:
-    query = (
+    query: Any = (
         select(
             col(Guest.id).label("guest_id"),
             col(Guest.name),
@@ -320,6 +320,6 @@ async def members(session: AsyncSession, segment_id: str, paging: Paging) -> Pag
         .select_from(SegmentMember)
         .join(Guest, col(Guest.id) == SegmentMember.guest_id)
         .outerjoin(GuestValue, col(GuestValue.guest_id) == SegmentMember.guest_id)
-        .where(SegmentMember.segment_id == segment_id)
+        .where(col(SegmentMember.segment_id) == segment_id)
     )
     return await keyset_page(session, query, paging, col(Guest.id), key=lambda row: (row.guest_id,))

@@ -11,8 +11,8 @@ import typing
 from typing import Any
 
 from hotel_common.time import utcnow
-from sqlalchemy import Table, delete, select, update
-from sqlmodel import col
+from sqlalchemy import Table, delete, update
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from guest_service import lifecycle, segments, value
@@ -76,10 +76,10 @@ class ValuePart:
             if found is None
             else GuestValuePublic.model_validate(found).model_dump(mode="json")
             | {"city": found.city, "birth_year": found.birth_year},
-            "segments": list(names.scalars()),
-            "transfers": [r.model_dump(mode="json") for r in rides.scalars()],
-            "booking_channels": [c.model_dump(mode="json") for c in channels.scalars()],
-            "feedback": [f.model_dump(mode="json") for f in feedback.scalars()],
+            "segments": list(names.all()),
+            "transfers": [r.model_dump(mode="json") for r in rides.all()],
+            "booking_channels": [c.model_dump(mode="json") for c in channels.all()],
+            "feedback": [f.model_dump(mode="json") for f in feedback.all()],
         }
 
     async def erase(self, session: AsyncSession, guest_id: str) -> None:
@@ -94,14 +94,14 @@ class ValuePart:
                 await session.exec(
                     select(_transfers.c.transfer_id).where(_transfers.c.guest_id == absorbed_id)
                 )
-            ).scalars()
+            ).all()
         )
         notes = list(
             (
                 await session.exec(
                     select(_feedback.c.id).where(_feedback.c.guest_id == absorbed_id)
                 )
-            ).scalars()
+            ).all()
         )
         await _move(session, _transfers, _transfers.c.transfer_id, rides, survivor_id)
         await _move(session, _feedback, _feedback.c.id, notes, survivor_id)
