@@ -17,6 +17,8 @@ BENCHMARKS = [
     [str(HERE / "transfers_day.py"), "postgresql", "--requests", "500"],
     [str(HERE / "guest_matching.py"), "sqlite", "--profiles", "100000", "--bookings", "10000"],
     [str(HERE / "guest_matching.py"), "postgresql", "--profiles", "100000", "--bookings", "10000"],
+    [str(HERE / "guest_rfm.py"), "sqlite", "--guests", "100000"],
+    [str(HERE / "guest_rfm.py"), "postgresql", "--guests", "100000"],
 ]
 
 if __name__ == "__main__":

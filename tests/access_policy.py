@@ -257,6 +257,20 @@ def _spare_guest(call: Call) -> list[str]:
     return [str(made.json()["id"])]
 
 
+# guest-service: segments are marketing's and managers' (admin holds every role).
+SEGMENT_STAFF = ("marketing", "manager", "admin")
+
+
+def _segment_id(call: Call) -> list[str]:
+    """A segment of its own per probe (a delete probe must not take another's)."""
+    made = call.admin.post(
+        f"{PREFIX}/segments",
+        json={"name": f"Probe {_hex(10)}", "rule": {"recency": [3]}},
+    )
+    assert made.status_code == 201, made.text
+    return [str(made.json()["id"])]
+
+
 def _complaint_id(call: Call) -> list[str]:
     """A case of its own for each probe (filed by the admin)."""
     made = call.admin.post(
@@ -811,6 +825,19 @@ POLICY: dict[str, Operation] = {
     "get_complaint": Operation(who(ok=DESK), ids=_complaint_id),
     "move_complaint": Operation(who(ok=DESK), ids=lambda c: [_hex()], body=lambda c: {}),
     "set_waiting_on_guest": Operation(who(ok=DESK), ids=lambda c: [_hex()], body=lambda c: {}),
+    # guest-service: segments
+    "get_guest_history": Operation(who(ok=RESERVATION_READERS), ids=_guest_id),
+    "list_segments": Operation(who(ok=SEGMENT_STAFF)),
+    "create_segment": Operation(
+        who(ok=SEGMENT_STAFF),
+        body=lambda c: {"name": f"Segment {_hex()}", "rule": {"value_classes": ["key"]}},
+    ),
+    "get_segment": Operation(who(ok=SEGMENT_STAFF), ids=_segment_id),
+    "update_segment": Operation(
+        who(ok=SEGMENT_STAFF), ids=_segment_id, body=lambda c: {"description": "Probed"}
+    ),
+    "delete_segment": Operation(who(ok=SEGMENT_STAFF), ids=_segment_id),
+    "list_segment_members": Operation(who(ok=SEGMENT_STAFF), ids=_segment_id),
     # notification-service
     "list_notifications": Operation(
         who(ok=["front_desk", "manager", "admin"], own=["guest", "booking"]),

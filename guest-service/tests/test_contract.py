@@ -53,6 +53,13 @@ EXPECTED = {
     ("get", "/api/v1/complaints/{complaint_id}"): {"404"},
     ("post", "/api/v1/complaints/{complaint_id}/transitions"): {"404", "409", "422"},
     ("put", "/api/v1/complaints/{complaint_id}/waiting-on-guest"): {"404", "409", "422"},
+    ("get", "/api/v1/guests/{guest_id}/history"): {"404", "422"},
+    ("get", "/api/v1/segments"): {"400", "422"},
+    ("post", "/api/v1/segments"): {"409", "422"},
+    ("get", "/api/v1/segments/{segment_id}"): {"404", "422"},
+    ("patch", "/api/v1/segments/{segment_id}"): {"404", "409", "422"},
+    ("delete", "/api/v1/segments/{segment_id}"): {"404", "422"},
+    ("get", "/api/v1/segments/{segment_id}/members"): {"400", "404", "422"},
 }
 # Operations anyone may call (the survey link's token is the key): no 401 or 403.
 OPEN = {("get", "/api/v1/surveys/{token}"), ("post", "/api/v1/surveys/{token}/response")}

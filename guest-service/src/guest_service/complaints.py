@@ -30,7 +30,7 @@ from hotel_common.time import as_utc
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from guest_service import contact_book, money, profiles, surveys
+from guest_service import contact_book, history, money, profiles, surveys
 from guest_service.config import Settings
 from guest_service.loyalty import ledger
 from guest_service.models import ContactKind, Guest, GuestStatus, GuestStay
@@ -239,7 +239,7 @@ async def file(
     )
     open_case(session, settings, case, principal.id, now)
     if case.guest_id is not None:
-        await surveys.note_feedback(session, case.guest_id)
+        await history.note_feedback(session, case.guest_id, kind="complaint", reference=case.id)
     if case.reservation_id is not None:
         await surveys.flag_follow_up(session, case.reservation_id)
     await session.flush()

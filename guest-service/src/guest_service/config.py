@@ -44,3 +44,13 @@ class Settings(ServiceSettings):
     points_value_cny: float = Field(0.1, ge=0)
     # How often the feedback worker sends due surveys and escalates breached complaints.
     feedback_interval_seconds: float = Field(60.0, gt=0)
+    # -- segments (value.py, segments.py; docs/DECISIONS.md "Issue 19: segments") --
+    # RFM: recency by days since the last completed stay (3: within the first, 2: within the
+    # second, 1: longer); frequency by completed stays and monetary by their settled spend in
+    # whole CNY, both within the window (3: at least the first cut-off, 2: the second, 1: less).
+    value_window_days: int = Field(730, ge=30, le=3660)
+    recency_days: tuple[int, int] = (180, 365)
+    frequency_stays: tuple[int, int] = (4, 2)
+    monetary_cny: tuple[int, int] = (10_000, 3_000)
+    # Every guest's value and every segment recomputed this often (recency ages with the date).
+    value_refresh_seconds: float = Field(3600, gt=0)

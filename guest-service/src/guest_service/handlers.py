@@ -8,13 +8,15 @@ from hotel_common.contracts.reservations import (
     ReservationCancelled,
     ReservationCheckedOut,
     ReservationConfirmed,
+    ReservationCreated,
     ReservationModified,
+    ReservationNoShow,
 )
 from hotel_common.contracts.transfers import TransferStatusChanged
 from hotel_common.service import Runtime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from guest_service import matching, rights
+from guest_service import history, matching, rights, value
 from guest_service.config import Settings
 from guest_service.surveys import SurveyHandlers
 
@@ -34,6 +36,7 @@ async def on_reservation_cancelled(
 ) -> None:
     stay = await matching.cancel_stay(session, cancellation)
     if stay is not None:
+        await value.refresh_guest(session, stay.guest_id)  # segments: value.py
         log.info(
             "stay cancelled",
             extra={"reservation_id": cancellation.reservation_id, "guest_id": stay.guest_id},
@@ -54,6 +57,7 @@ async def on_reservation_checked_out(
 ) -> None:
     guest_id = await matching.record_checkout(session, checkout)
     if guest_id is not None:
+        await value.refresh_guest(session, guest_id)  # segments: value.py
         log.info(
             "completed stay recorded",
             extra={"reservation_id": checkout.reservation_id, "guest_id": guest_id},
@@ -80,3 +84,6 @@ def subscribe(runtime: Runtime[Settings]) -> None:
     feedback = SurveyHandlers(runtime.settings)
     runtime.handle(ReservationCheckedOut, feedback.checked_out, name="guest.survey_after_stay")
     runtime.handle(TransferStatusChanged, feedback.transfer_changed, name="guest.survey_after_ride")
+    runtime.handle(ReservationCreated, history.note_channel, name="guest.note_channel")
+    runtime.handle(ReservationNoShow, history.note_no_show, name="guest.note_no_show")
+    runtime.handle(TransferStatusChanged, history.note_transfer, name="guest.note_transfer")

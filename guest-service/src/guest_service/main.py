@@ -6,11 +6,22 @@ from fastapi import FastAPI
 from hotel_common.events.memory import InMemoryBroker
 from hotel_common.service import Runtime, ServiceSpec, create_service_app
 
-from guest_service import crypto, reencrypt
+from guest_service import crypto, reencrypt, value
+
+# The lifecycle parts register themselves at import (lifecycle.ORDER says in what order they run).
 from guest_service import feedback_part as feedback_part
-from guest_service import privacy_part as privacy_part  # lifecycle parts (lifecycle.ORDER)
-from guest_service import profile_part as profile_part  # registers the "profile" lifecycle part
-from guest_service.api.routes import complaints, guest_contacts, guests, merges, surveys
+from guest_service import privacy_part as privacy_part
+from guest_service import profile_part as profile_part
+from guest_service import value_part as value_part
+from guest_service.api.routes import (
+    complaints,
+    guest_contacts,
+    guests,
+    history,
+    merges,
+    segments,
+    surveys,
+)
 from guest_service.api.routes import privacy as privacy_routes
 from guest_service.api.routes import rights as rights_routes
 from guest_service.config import Settings
@@ -25,6 +36,7 @@ async def on_start(runtime: Runtime[Settings]) -> None:
     crypto.install(crypto.KeyRing.parse(settings.pii_keys, settings.pii_lookup_key))
     # Plaintext contacts from before encryption, sealed and hashed before any event is matched.
     await reencrypt.seal_legacy(runtime.sessions)
+    value.configure(value.ValueRules.of(settings))  # RFM cut-offs and rates (segments)
 
 
 SPEC = ServiceSpec(
@@ -41,13 +53,15 @@ SPEC = ServiceSpec(
         merges.router,
         surveys.router,
         complaints.router,
+        history.router,
+        segments.router,
     ],
     migrations_dir=Path(__file__).parent / "migrations",
     settings_class=Settings,
     subscribe=subscribe,
     seed=seed,
     on_start=on_start,
-    workers=[reencrypt.reencrypt_forever, feedback_forever],
+    workers=[reencrypt.reencrypt_forever, feedback_forever, value.refresh_forever],
 )
 
 

@@ -7,7 +7,6 @@ the invitation alone, and a database read does not reveal a working link.
 """
 
 import hashlib
-import importlib
 import logging
 import secrets
 from collections import defaultdict
@@ -27,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from guest_service import contact_book
+from guest_service import contact_book, history
 from guest_service.config import Settings
 from guest_service.contacts import booking_email
 from guest_service.models import ContactKind, Guest, GuestStatus
@@ -54,16 +53,6 @@ Period = Literal["day", "week", "month"]
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-async def note_feedback(session: AsyncSession, guest_id: str) -> None:
-    """Tell the guest's history that they gave feedback (segments' `history.note_feedback`),
-    if that part is installed; without it there is nothing to tell."""
-    try:
-        history: Any = importlib.import_module("guest_service.history")
-    except ImportError:  # TODO(lead): drop the guard once segments' history.py is merged
-        return
-    await history.note_feedback(session, guest_id)
 
 
 async def _guest_of_stay(session: AsyncSession, reservation_id: str | None) -> str | None:
@@ -269,7 +258,7 @@ async def answer(
     survey.answered_at = now
     session.add_all([survey, response])
     if not anonymous and survey.guest_id is not None:
-        await note_feedback(session, survey.guest_id)
+        await history.note_feedback(session, survey.guest_id, kind="survey", reference=survey.id)
         if body.nps <= DETRACTOR and survey.reservation_id is not None:
             await flag_follow_up(session, survey.reservation_id)
     await session.flush()

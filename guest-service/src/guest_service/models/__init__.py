@@ -2,6 +2,7 @@
 
 from guest_service.models.complaints import Complaint, ComplaintStep
 from guest_service.models.feedback import FollowUp, Survey, SurveyResponse
+from guest_service.models.history import BookingChannel, GuestFeedback, GuestTransfer
 from guest_service.models.pii_reads import PiiField, PiiRead, PiiReadPublic
 from guest_service.models.privacy import (
     ConsentIn,
@@ -43,6 +44,7 @@ from guest_service.models.profiles import (
     normalise_document_number,
     preferences_json,
 )
+from guest_service.models.segments import GuestValue, Segment, SegmentMember
 from guest_service.models.stays import (
     GuestDetail,
     GuestStay,
@@ -53,6 +55,7 @@ from guest_service.models.stays import (
 
 __all__ = [
     "NAME_MAX_LENGTH",
+    "BookingChannel",
     "Complaint",
     "ComplaintStep",
     "ConsentIn",
@@ -78,6 +81,7 @@ __all__ = [
     "GuestDetail",
     "GuestDocument",
     "GuestExport",
+    "GuestFeedback",
     "GuestFields",
     "GuestPublic",
     "GuestRightsRequest",
@@ -86,7 +90,9 @@ __all__ = [
     "GuestStay",
     "GuestStayBase",
     "GuestStayPublic",
+    "GuestTransfer",
     "GuestUpdate",
+    "GuestValue",
     "MyConsentIn",
     "Name",
     "Phone",
@@ -94,6 +100,8 @@ __all__ = [
     "PiiRead",
     "PiiReadPublic",
     "Preferences",
+    "Segment",
+    "SegmentMember",
     "Source",
     "StayStatus",
     "Survey",

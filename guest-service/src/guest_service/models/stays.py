@@ -14,6 +14,7 @@ class StayStatus(StrEnum):
     CONFIRMED = "confirmed"
     CANCELLED = "cancelled"
     CHECKED_OUT = "checked_out"  # the stay is over: its nights and spending are recorded
+    NO_SHOW = "no_show"  # the guest never came (reservation.no_show)
 
 
 # -- stays ------------------------------------------------------------------------------------
