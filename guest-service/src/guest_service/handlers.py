@@ -14,6 +14,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from guest_service import matching
 from guest_service.config import Settings
+from guest_service.loyalty import install as install_loyalty
+from guest_service.loyalty import stays as loyalty_stays
 
 log = logging.getLogger(__name__)
 
@@ -73,3 +75,16 @@ def subscribe(runtime: Runtime[Settings]) -> None:
     )
     runtime.handle(ReservationModified, on_reservation_modified, name="guest.follow_change")
     runtime.handle(ReservationCheckedOut, on_reservation_checked_out, name="guest.record_stay")
+    # Loyalty, after the handlers above that link and record the stay (each runs in turn).
+    install_loyalty(runtime.settings)
+    settings = runtime.settings
+    runtime.handle(
+        ReservationConfirmed, loyalty_stays.on_confirmed(settings), name="guest.loyalty_hold"
+    )
+    runtime.handle(
+        ReservationModified, loyalty_stays.on_modified(settings), name="guest.loyalty_move"
+    )
+    runtime.handle(ReservationCancelled, loyalty_stays.reverse_points, name="guest.loyalty_reverse")
+    runtime.handle(
+        ReservationCheckedOut, loyalty_stays.on_checked_out(settings), name="guest.loyalty_earn"
+    )

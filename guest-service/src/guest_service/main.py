@@ -7,9 +7,10 @@ from hotel_common.events.memory import InMemoryBroker
 from hotel_common.service import Runtime, ServiceSpec, create_service_app
 
 from guest_service import crypto
-from guest_service.api.routes import guests
+from guest_service.api.routes import guests, loyalty
 from guest_service.config import Settings
 from guest_service.handlers import subscribe
+from guest_service.loyalty.jobs import loyalty_worker
 from guest_service.seed import seed
 
 
@@ -23,12 +24,13 @@ SPEC = ServiceSpec(
     name="guest-service",
     title="Guest service",
     description="Guest profiles, matching of bookings to guests, and their stay history.",
-    routers=[guests.router],
+    routers=[guests.router, loyalty.router],
     migrations_dir=Path(__file__).parent / "migrations",
     settings_class=Settings,
     subscribe=subscribe,
     seed=seed,
     on_start=on_start,
+    workers=[loyalty_worker],
 )
 
 

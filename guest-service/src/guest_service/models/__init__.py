@@ -1,5 +1,14 @@
 """guest-service's tables beside their API schemas, one module per part of the CRM."""
 
+from guest_service.models.loyalty import (
+    LedgerLine,
+    LoyaltyMember,
+    MemberStatus,
+    PointsState,
+    Reason,
+    Redemption,
+    Tier,
+)
 from guest_service.models.profiles import (
     NAME_MAX_LENGTH,
     ContactKind,
@@ -28,6 +37,13 @@ from guest_service.models.stays import (
 
 __all__ = [
     "NAME_MAX_LENGTH",
+    "LedgerLine",
+    "LoyaltyMember",
+    "MemberStatus",
+    "PointsState",
+    "Reason",
+    "Redemption",
+    "Tier",
     "ContactKind",
     "DocumentType",
     "Email",
