@@ -75,12 +75,13 @@ def on_checked_out(
         guest_id = stay.guest_id
         points = money.whole_yuan(checkout.amount_spent, checkout.currency, settings.fx_to_cny)
         member = await members.member_of(session, guest_id, lock=True)
-        active = member is not None and member.status == MemberStatus.ACTIVE
-        if not active and points >= settings.loyalty_enrol_min_cny:
-            if member is None or member.status == MemberStatus.LAPSED:
-                member, _ = await members.enrol(
-                    session, guest_id, EnrolledBy.STAY, settings, waive_minimum=True
-                )
+        # A first qualifying stay enrols (a lapsed member rejoins); a merged or erased
+        # membership is closed.
+        joinable = member is None or member.status == MemberStatus.LAPSED
+        if joinable and points >= settings.loyalty_enrol_min_cny:
+            member, _ = await members.enrol(
+                session, guest_id, EnrolledBy.STAY, settings, waive_minimum=True
+            )
         if member is None or member.status != MemberStatus.ACTIVE:
             return
         await ledger.settle(
