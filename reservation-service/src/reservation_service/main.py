@@ -6,6 +6,7 @@ from hotel_common.service import ServiceSpec, create_service_app
 
 from reservation_service.api import ROUTERS
 from reservation_service.config import Settings
+from reservation_service.handlers import subscribe
 from reservation_service.seed import seed
 from reservation_service.workers import sweep_forever
 
@@ -16,6 +17,7 @@ SPEC = ServiceSpec(
     routers=ROUTERS,
     migrations_dir=Path(__file__).parent / "migrations",
     settings_class=Settings,
+    subscribe=subscribe,
     seed=seed,
     workers=[sweep_forever],
 )
