@@ -68,13 +68,13 @@ async def on_tier_changed(session: AsyncSession, event: LoyaltyTierChanged) -> N
     session.add(row)
     await session.flush()
     await session.exec(
-        delete(LoyaltyMemberEmail).where(col(LoyaltyMemberEmail.guest_id) == event.guest_id)  # type: ignore[call-overload]
+        delete(LoyaltyMemberEmail).where(col(LoyaltyMemberEmail.guest_id) == event.guest_id)
     )
     emails = sorted({normalised(e) for e in event.emails}) if event.tier is not None else []
     if emails:
         # An address another profile held before (a merge, a correction) is this guest's now.
         await session.exec(
-            delete(LoyaltyMemberEmail).where(col(LoyaltyMemberEmail.email).in_(emails))  # type: ignore[call-overload]
+            delete(LoyaltyMemberEmail).where(col(LoyaltyMemberEmail.email).in_(emails))
         )
         session.add_all(LoyaltyMemberEmail(email=e, guest_id=event.guest_id) for e in emails)
     log.info("member rate updated", extra={"guest_id": event.guest_id, "tier": event.tier})

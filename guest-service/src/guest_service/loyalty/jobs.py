@@ -94,7 +94,7 @@ async def expiring_at(session: AsyncSession, member_id: str, cutoff: date) -> in
     first, so what is left of the balance beyond the points kept longer expires."""
     rows = (
         await session.exec(
-            select(LedgerLine.points, LedgerLine.state, LedgerLine.expires_on).where(
+            select(LedgerLine.points, LedgerLine.state, col(LedgerLine.expires_on)).where(
                 LedgerLine.member_id == member_id, col(LedgerLine.state).in_(COUNTED)
             )
         )

@@ -8,6 +8,7 @@ survivor was, so undo restores both accounts exactly); a membership of the absor
 alone moves to the survivor.
 """
 
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import update
@@ -33,9 +34,7 @@ async def _ids(session: AsyncSession, table: Any, member_id: str) -> list[str]:
 
 async def _move(session: AsyncSession, table: Any, ids: list[str], to_member: str) -> None:
     if ids:
-        await session.exec(
-            update(table).where(col(table.id).in_(ids)).values(member_id=to_member)  # type: ignore[call-overload]
-        )
+        await session.exec(update(table).where(col(table.id).in_(ids)).values(member_id=to_member))
 
 
 class LoyaltyPart:
@@ -92,6 +91,8 @@ class LoyaltyPart:
                     session, absorbed, absorbed_tier, "merged", guest_id=absorbed_id
                 )
             return {"moved_member": absorbed.id}
+        lines = await _ids(session, LedgerLine, absorbed.id)
+        spent = await _ids(session, Redemption, absorbed.id)
         memo = {
             "survivor": {
                 "tier": str(survivor.tier),
@@ -102,11 +103,11 @@ class LoyaltyPart:
                 else None,
             },
             "absorbed_status": str(absorbed.status),
-            "lines": await _ids(session, LedgerLine, absorbed.id),
-            "redemptions": await _ids(session, Redemption, absorbed.id),
+            "lines": lines,
+            "redemptions": spent,
         }
-        await _move(session, LedgerLine, memo["lines"], survivor.id)
-        await _move(session, Redemption, memo["redemptions"], survivor.id)
+        await _move(session, LedgerLine, lines, survivor.id)
+        await _move(session, Redemption, spent, survivor.id)
         before = members.current_tier(survivor)
         if absorbed_tier is not None:
             best = absorbed_tier if before is None else members.higher(before, absorbed_tier)
@@ -156,6 +157,10 @@ class LoyaltyPart:
         was = memo["survivor"]
         survivor.tier = Tier(was["tier"])
         survivor.status = MemberStatus(was["status"])
+        survivor.tier_since = datetime.fromisoformat(was["tier_since"])
+        survivor.last_stay_at = (
+            date.fromisoformat(was["last_stay_at"]) if was["last_stay_at"] else None
+        )
         absorbed.status = MemberStatus(memo["absorbed_status"])
         session.add_all([survivor, absorbed])
         await session.flush()
