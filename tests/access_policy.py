@@ -291,6 +291,30 @@ def _consent_body(call: Call) -> dict[str, Any]:
     return {"channel": "email", "purpose": "marketing", "granted": True, "source": "front_desk"}
 
 
+# -- guest-service: loyalty ---------------------------------------------------------------------
+LOYALTY_READERS = (*DESK, "marketing")
+_REWARD = {"kind": "reward", "reward": "breakfast"}  # no points yet: a 409, which is allowed
+
+
+def _enrolled(call: Call, guest_id: str) -> str:
+    """The guest enrolled (by the admin, waiving the qualifying stay): its member number."""
+    made = call.admin.post(
+        f"{PREFIX}/loyalty/members", json={"guest_id": guest_id, "waive_minimum": True}
+    )
+    assert made.status_code == 201, made.text
+    return str(made.json()["member_number"])
+
+
+def _member_number(call: Call) -> list[str]:
+    return [_enrolled(call, _guest_id(call)[0])]
+
+
+def _my_membership(call: Call) -> dict[str, Any]:
+    """Nothing to send: the signed-in guest's profile made a member first."""
+    _enrolled(call, str(call.live.records.guests["guest"]))
+    return {}
+
+
 def _partner_id(call: Call) -> list[str]:
     return [str(call.live.records.partners["partner_a"])]
 
@@ -838,6 +862,20 @@ POLICY: dict[str, Operation] = {
     ),
     "delete_segment": Operation(who(ok=SEGMENT_STAFF), ids=_segment_id),
     "list_segment_members": Operation(who(ok=SEGMENT_STAFF), ids=_segment_id),
+    # guest-service: loyalty
+    "list_rewards": Operation(who(ok=EVERYONE)),
+    "list_loyalty_members": Operation(who(ok=LOYALTY_READERS)),
+    "enrol_member": Operation(who(ok=DESK), body=lambda c: {"guest_id": _guest_id(c)[0]}),
+    "get_my_membership": Operation(who(ok=["guest"]), params=lambda c: _my_membership(c)),
+    "enrol_me": Operation(who(ok=["guest"])),
+    "my_points_statement": Operation(who(ok=["guest"]), params=lambda c: _my_membership(c)),
+    "redeem_my_points": Operation(who(ok=["guest"]), body=lambda c: _my_membership(c) | _REWARD),
+    "get_member": Operation(who(ok=LOYALTY_READERS), ids=_member_number),
+    "get_points_statement": Operation(who(ok=LOYALTY_READERS), ids=_member_number),
+    "list_redemptions": Operation(who(ok=LOYALTY_READERS), ids=_member_number),
+    "redeem_points": Operation(
+        who(ok=["front_desk", "manager", "admin"]), ids=_member_number, body=lambda c: _REWARD
+    ),
     # notification-service
     "list_notifications": Operation(
         who(ok=["front_desk", "manager", "admin"], own=["guest", "booking"]),

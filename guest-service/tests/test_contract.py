@@ -60,9 +60,25 @@ EXPECTED = {
     ("patch", "/api/v1/segments/{segment_id}"): {"404", "409", "422"},
     ("delete", "/api/v1/segments/{segment_id}"): {"404", "422"},
     ("get", "/api/v1/segments/{segment_id}/members"): {"400", "404", "422"},
+    # loyalty
+    ("get", "/api/v1/loyalty/rewards"): set(),
+    ("get", "/api/v1/loyalty/members"): {"400", "422"},
+    ("post", "/api/v1/loyalty/members"): {"404", "409", "422"},
+    ("get", "/api/v1/loyalty/members/me"): {"404"},
+    ("post", "/api/v1/loyalty/members/me"): {"404", "409", "422"},
+    ("get", "/api/v1/loyalty/members/me/statement"): {"400", "404", "422"},
+    ("post", "/api/v1/loyalty/members/me/redemptions"): {"404", "409", "422"},
+    ("get", "/api/v1/loyalty/members/{member_number}"): {"404", "422"},
+    ("get", "/api/v1/loyalty/members/{member_number}/statement"): {"400", "404", "422"},
+    ("get", "/api/v1/loyalty/members/{member_number}/redemptions"): {"400", "404", "422"},
+    ("post", "/api/v1/loyalty/members/{member_number}/redemptions"): {"404", "409", "422"},
 }
-# Operations anyone may call (the survey link's token is the key): no 401 or 403.
-OPEN = {("get", "/api/v1/surveys/{token}"), ("post", "/api/v1/surveys/{token}/response")}
+# Operations anyone may call, anonymous too (a survey link's token is its key): no 401 or 403.
+OPEN = {
+    ("get", "/api/v1/surveys/{token}"),
+    ("post", "/api/v1/surveys/{token}/response"),
+    ("get", "/api/v1/loyalty/rewards"),
+}
 
 
 async def document(service: GuestService) -> dict[str, Any]:

@@ -88,7 +88,8 @@ async def test_a_booking_request_is_one_read_and_its_inserts_without_savepoint(
         await hotel.book()
     work = [s for s in sql if not s.upper().startswith(("BEGIN", "PRAGMA"))]
     # The property with its room type; the booking, its history line and its event (outbox).
-    assert len(work) == 5, work  # issue 17: + the rate plan read (pricing)
-    assert work[2].startswith("INSERT INTO reservations")
-    assert sorted(w.split()[2] for w in work[3:]) == ["outbox", "reservation_history"], work
+    # Issue 17: + the rate plan read (pricing); issue 19: + the guest's member rate.
+    assert len(work) == 6, work
+    assert work[3].startswith("INSERT INTO reservations")
+    assert sorted(w.split()[2] for w in work[4:]) == ["outbox", "reservation_history"], work
     assert not any("SAVEPOINT" in w.upper() for w in work), work

@@ -54,3 +54,39 @@ class Settings(ServiceSettings):
     monetary_cny: tuple[int, int] = (10_000, 3_000)
     # Every guest's value and every segment recomputed this often (recency ages with the date).
     value_refresh_seconds: float = Field(3600, gt=0)
+    # -- loyalty (docs/domain.md "Loyalty"; loyalty/) --
+    # Enrolment: one stay's settled folio of at least this many yuan (manual 003 §7.1.2).
+    loyalty_enrol_min_cny: int = Field(500, ge=0)
+    # Promotion: settled spend (yuan) OR completed stays within the rolling window reach the
+    # tier's threshold; a tier is kept until the membership lapses (never demoted by the
+    # window sliding on).
+    loyalty_window_days: int = Field(365, ge=30)
+    loyalty_tier_spend_cny: dict[str, int] = Field(
+        default_factory=lambda: {"silver": 10_000, "gold": 30_000, "diamond": 80_000}
+    )
+    loyalty_tier_stays: dict[str, int] = Field(
+        default_factory=lambda: {"silver": 5, "gold": 12, "diamond": 25}
+    )
+    # Two years without a completed stay: the membership lapses (manual 003 §7.1.4).
+    loyalty_lapse_years: int = Field(2, ge=1)
+    loyalty_referral_points: int = Field(200, ge=0)  # manual 003 §7.2.3
+    # Yearly expiry: points earned in one cut-off year are cleared at the NEXT cut-off
+    # ("MM-DD"), so a point lives 12 to 24 months; a reminder this many days before.
+    loyalty_expiry_cutoff: str = Field("12-31", pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
+    loyalty_expiry_reminder_days: int = Field(30, ge=1, le=180)
+    # The birthday benefit (manual 003 §7.1.3: one free service and a gift), valid this long.
+    loyalty_birthday_benefit: str = "A free breakfast for two and a birthday cake"
+    loyalty_birthday_valid_days: int = Field(30, ge=1)
+    # Redemption: this many points make one yuan of folio credit; the reward catalogue's price
+    # of each reward in points.
+    loyalty_points_per_credit_yuan: int = Field(10, ge=1)
+    loyalty_rewards: dict[str, int] = Field(
+        default_factory=lambda: {
+            "breakfast": 800,
+            "late_checkout": 500,
+            "airport_transfer": 1_500,
+            "room_upgrade": 3_000,
+        }
+    )
+    # How often the loyalty worker runs its daily steps (lapse, expiry, reminders, birthdays).
+    loyalty_worker_seconds: float = Field(3600.0, gt=0)

@@ -18,6 +18,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from guest_service import history, matching, rights, value
 from guest_service.config import Settings
+from guest_service.loyalty import install as install_loyalty
+from guest_service.loyalty import stays as loyalty_stays
 from guest_service.surveys import SurveyHandlers
 
 log = logging.getLogger(__name__)
@@ -87,3 +89,16 @@ def subscribe(runtime: Runtime[Settings]) -> None:
     runtime.handle(ReservationCreated, history.note_channel, name="guest.note_channel")
     runtime.handle(ReservationNoShow, history.note_no_show, name="guest.note_no_show")
     runtime.handle(TransferStatusChanged, history.note_transfer, name="guest.note_transfer")
+    # Loyalty, after the handlers above that link and record the stay (each runs in turn).
+    install_loyalty(runtime.settings)
+    settings = runtime.settings
+    runtime.handle(
+        ReservationConfirmed, loyalty_stays.on_confirmed(settings), name="guest.loyalty_hold"
+    )
+    runtime.handle(
+        ReservationModified, loyalty_stays.on_modified(settings), name="guest.loyalty_move"
+    )
+    runtime.handle(ReservationCancelled, loyalty_stays.reverse_points, name="guest.loyalty_reverse")
+    runtime.handle(
+        ReservationCheckedOut, loyalty_stays.on_checked_out(settings), name="guest.loyalty_earn"
+    )

@@ -22,11 +22,13 @@ from guest_service.api.routes import (
     segments,
     surveys,
 )
+from guest_service.api.routes import loyalty as loyalty_routes
 from guest_service.api.routes import privacy as privacy_routes
 from guest_service.api.routes import rights as rights_routes
 from guest_service.config import Settings
 from guest_service.feedback_worker import feedback_forever
 from guest_service.handlers import subscribe
+from guest_service.loyalty.jobs import loyalty_worker
 from guest_service.seed import seed
 
 
@@ -55,13 +57,14 @@ SPEC = ServiceSpec(
         complaints.router,
         history.router,
         segments.router,
+        loyalty_routes.router,
     ],
     migrations_dir=Path(__file__).parent / "migrations",
     settings_class=Settings,
     subscribe=subscribe,
     seed=seed,
     on_start=on_start,
-    workers=[reencrypt.reencrypt_forever, feedback_forever, value.refresh_forever],
+    workers=[reencrypt.reencrypt_forever, feedback_forever, value.refresh_forever, loyalty_worker],
 )
 
 

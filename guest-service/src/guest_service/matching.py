@@ -36,11 +36,11 @@ from guest_service.models import (
     GuestContact,
     GuestStatus,
     GuestStay,
-    Reason,
     Source,
     StayStatus,
     _new_id,
 )
+from guest_service.models.merges import Reason
 
 log = logging.getLogger(__name__)
 

@@ -22,10 +22,10 @@ from guest_service.models import (
     GuestContact,
     GuestStatus,
     MergeSuggestion,
-    Reason,
     SuggestionStatus,
     _new_id,
 )
+from guest_service.models.merges import Reason
 
 # How much each reason weighs (docs/domain.md "Merging"); the score is their sum, at most 100.
 # A name alone is common, an email that differs says nothing for or against: both only explain.

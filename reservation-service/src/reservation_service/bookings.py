@@ -6,7 +6,7 @@ written unless all of them pass. Holding rooms happens on confirmation (see life
 
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from hotel_common.contacts import contact_columns, contact_of
@@ -26,7 +26,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from reservation_service import departures, history, pricing
+from reservation_service import departures, history, member_rates, pricing
 from reservation_service.access import (
     DIRECT_WEB,
     EVERY_BOOKING,
@@ -247,6 +247,10 @@ async def take(
         where="body",
     )
     priced = await _price_lines(session, prop, found, specs, data)
+    # A loyalty member's booking is priced at the member rate (member_rates.py).
+    signed_in = maker.principal.email if maker.principal.kind is Kind.GUEST else None
+    member = await member_rates.rate_for(session, data.guest.email or signed_in)
+    priced = [replace(p, quote=member_rates.apply(p.quote, prop, member)) for p in priced]
     total_guests = sum(spec.guests for spec in specs)
     transfer, passengers = data.transfer, None
     if transfer is not None:

@@ -30,7 +30,7 @@ from sqlalchemy import update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from reservation_service import assignment, departures, history, inventory, pricing
+from reservation_service import assignment, departures, history, inventory, member_rates, pricing
 from reservation_service.access import Actor, Reach
 from reservation_service.bookings import Booking, guest_contact, load
 from reservation_service.catalog import room_type_by_code
@@ -173,6 +173,7 @@ async def modify(
             rate_plan_code=plan_code,
             where="body",
         )
+        quote = await member_rates.priced(session, quote, prop, r.guest_email)
         moved = dates_changed or room_type.id != r.room_type_id
         if moved and r.status == ReservationStatus.CONFIRMED:
             await _move_holds(session, booking, room_type.id, check_in, check_out)

@@ -1,12 +1,14 @@
 """Events reservation-service consumes (one line per handler; the handlers live in their own
-modules): a guest erased in guest-service is forgotten in the bookings (erasure.py)."""
+modules): a guest erased in guest-service is forgotten in the bookings (erasure.py); loyalty
+tiers price the member rate (member_rates.py)."""
 
-from hotel_common.contracts.guests import GuestErased
+from hotel_common.contracts.guests import GuestErased, LoyaltyTierChanged
 from hotel_common.service import Runtime
 
-from reservation_service import erasure
+from reservation_service import erasure, member_rates
 from reservation_service.config import Settings
 
 
 def subscribe(runtime: Runtime[Settings]) -> None:
     runtime.handle(GuestErased, erasure.forget_guest, name="reservation.forget_guest")
+    runtime.handle(LoyaltyTierChanged, member_rates.on_tier_changed, name="reservation.member_rate")

@@ -52,6 +52,16 @@ class NightPrice:
 
 
 @dataclass(frozen=True)
+class MemberDiscount:
+    """The loyalty member rate applied to a stay (member_rates.py): the tier, its percentage
+    and the amount taken off the room amount (minor units)."""
+
+    tier: str
+    percent: int
+    amount: int
+
+
+@dataclass(frozen=True)
 class StayQuote:
     rate_plan_id: int | None  # None: the room type's base price, no plan set up
     rate_plan_code: str
@@ -63,6 +73,7 @@ class StayQuote:
     policy: CancellationPolicy = field(default_factory=CancellationPolicy)
     guarantee: Guarantee = field(default_factory=Guarantee)
     transfers_included: bool = False  # the plan includes airport/station transfers (issue 18)
+    member: MemberDiscount | None = None  # priced at a loyalty member rate (issue 19)
 
 
 async def quote_stay(
@@ -218,10 +229,15 @@ def terms(plan: RatePlan) -> tuple[CancellationPolicy, Guarantee]:
 def policy_snapshot(quote: StayQuote) -> dict[str, Any]:
     """What a booking stores of its quote's terms (Reservation.policy); `transfers_included`
     only when the plan includes transfers (older snapshots have no such key: not included)."""
-    return _with_transfers(quote.transfers_included) | {
-        "cancellation": asdict(quote.policy),
-        "guarantee": asdict(quote.guarantee),
-    }
+    member = {"member_rate": asdict(quote.member)} if quote.member is not None else {}
+    return (
+        _with_transfers(quote.transfers_included)
+        | {
+            "cancellation": asdict(quote.policy),
+            "guarantee": asdict(quote.guarantee),
+        }
+        | member
+    )
 
 
 def _with_transfers(included: bool) -> dict[str, Any]:

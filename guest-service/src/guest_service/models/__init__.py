@@ -3,6 +3,14 @@
 from guest_service.models.complaints import Complaint, ComplaintStep
 from guest_service.models.feedback import FollowUp, Survey, SurveyResponse
 from guest_service.models.history import BookingChannel, GuestFeedback, GuestTransfer
+from guest_service.models.loyalty import (
+    LedgerLine,
+    LoyaltyMember,
+    MemberStatus,
+    PointsState,
+    Redemption,
+    Tier,
+)
 from guest_service.models.pii_reads import PiiField, PiiRead, PiiReadPublic
 from guest_service.models.privacy import (
     ConsentIn,
@@ -93,19 +101,25 @@ __all__ = [
     "GuestTransfer",
     "GuestUpdate",
     "GuestValue",
+    "LedgerLine",
+    "LoyaltyMember",
+    "MemberStatus",
     "MyConsentIn",
     "Name",
     "Phone",
     "PiiField",
     "PiiRead",
     "PiiReadPublic",
+    "PointsState",
     "Preferences",
+    "Redemption",
     "Segment",
     "SegmentMember",
     "Source",
     "StayStatus",
     "Survey",
     "SurveyResponse",
+    "Tier",
     "_new_id",
     "normalise_document_number",
     "preferences_json",
@@ -117,7 +131,6 @@ from guest_service.models.merges import (
     GuestMergePublic,
     MergeSuggestion,
     MergeSuggestionPublic,
-    Reason,
     SuggestedGuest,
     SuggestionStatus,
 )
@@ -128,7 +141,6 @@ __all__ += [
     "GuestMergePublic",
     "MergeSuggestion",
     "MergeSuggestionPublic",
-    "Reason",
     "SuggestedGuest",
     "SuggestionStatus",
 ]

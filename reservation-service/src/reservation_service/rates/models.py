@@ -12,6 +12,7 @@ from itertools import pairwise
 from typing import Annotated, Literal, Self
 
 from hotel_common.bounds import RowId
+from hotel_common.contacts import Email
 from hotel_common.strict import StrictModel
 from hotel_common.text import SINGLE_LINE
 from hotel_common.time import IsoDate, UtcDateTime, utcnow
@@ -436,6 +437,11 @@ class QuoteRequest(StrictModel):
     guests: int | None = PydanticField(
         default=None, ge=1, le=20, description="Party size, when adults are not given"
     )
+    guest_email: Annotated[Email, SINGLE_LINE] | None = PydanticField(
+        default=None,
+        description="The guest's email: a loyalty member's is priced at the member rate "
+        "(a signed-in guest's own address is used when none is given)",
+    )
 
     @model_validator(mode="after")
     def _party(self) -> Self:
@@ -454,6 +460,14 @@ class QuoteRequest(StrictModel):
         if self.adults is not None:
             return self.adults + len(self.children)
         return self.guests or 1
+
+
+class MemberDiscountLine(BaseModel):
+    """The loyalty member rate taken off the room amount (BASE plan)."""
+
+    tier: str = PydanticField(description="regular, silver, gold or diamond")
+    percent: int = PydanticField(description="10 / 15 / 20 / 25")
+    amount: int = PydanticField(description=f"Taken off the room amount: {MINOR_UNITS}")
 
 
 class QuoteNight(BaseModel):
@@ -485,4 +499,9 @@ class Quote(BaseModel):
     )
     guarantee_amount: int = PydanticField(
         description=f"Deposit or prepayment the guarantee asks for: {MINOR_UNITS}"
+    )
+    member_discount: MemberDiscountLine | None = PydanticField(
+        default=None,
+        description="The member rate's line when the guest is a loyalty member (the nights "
+        "and amounts above are already discounted)",
     )

@@ -1,6 +1,7 @@
 """Availability search and quotes: every sellable plan of every room type priced for a stay from
 a few bulk reads (room types, plans, seasons, pushed nights, free rooms per night)."""
 
+from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -9,13 +10,14 @@ from hotel_common.bounds import INT32_MAX
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from reservation_service import inventory, pricing
+from reservation_service import inventory, member_rates, pricing
 from reservation_service.catalog import room_type_by_code
 from reservation_service.models import PlanOffer, Property, RoomType, RoomTypeAvailability
 from reservation_service.problems import invalid_field
 from reservation_service.rates import engine, store
 from reservation_service.rates.models import (
     BASE_CODE,
+    MemberDiscountLine,
     Quote,
     QuoteNight,
     QuoteRequest,
@@ -117,8 +119,11 @@ async def search(
     return found
 
 
-async def quote(session: AsyncSession, prop: Property, data: QuoteRequest) -> Quote:
-    """The stay priced under the plan, with what a booking would agree to; nothing written."""
+async def quote(
+    session: AsyncSession, prop: Property, data: QuoteRequest, email: str | None = None
+) -> Quote:
+    """The stay priced under the plan, with what a booking would agree to; nothing written.
+    `email`: the guest's, priced at their member rate if they are a loyalty member."""
     assert prop.id is not None
     room_type = await room_type_by_code(session, prop, data.room_type_code, "body.room_type_code")
     party = data.party
@@ -136,6 +141,7 @@ async def quote(session: AsyncSession, prop: Property, data: QuoteRequest) -> Qu
         data.check_out,
         rate_plan_code=data.rate_plan_code,
     )
+    priced = await member_rates.priced(session, priced, prop, email)
     assert room_type.id is not None
     free = (await inventory.free_per_night(session, prop.id, data.check_in, data.check_out)).get(
         room_type.id, []
@@ -168,4 +174,5 @@ async def quote(session: AsyncSession, prop: Property, data: QuoteRequest) -> Qu
         policy=pricing.policy_snapshot(priced),
         free_cancellation_until=free_until,
         guarantee_amount=owed,
+        member_discount=MemberDiscountLine(**asdict(priced.member)) if priced.member else None,
     )

@@ -3,6 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body
 from hotel_common.contract import answers
 from hotel_common.deps import SessionDep
+from hotel_common.principal import Kind, PrincipalDep
 
 from reservation_service.api.contract import VALIDATION
 from reservation_service.api.deps import SettingsDep
@@ -35,12 +36,15 @@ async def create_quote(
     data: Annotated[QuoteRequest, Body(openapi_examples={"member": {"value": NEW_QUOTE}})],
     session: SessionDep,
     settings: SettingsDep,
+    principal: PrincipalDep,
 ) -> Quote:
     """The stay priced night by night under a rate plan (default the room type's BASE plan),
     the property's taxes, the total in minor units of `currency`, the rooms free now, and the
     cancellation policy and guarantee a booking would agree to (with the instant free
     cancellation ends and the deposit or prepayment owed). Nothing is booked or held: a
-    booking made later is priced again. Open to everyone, signed in or not."""
+    booking made later is priced again. A loyalty member (`guest_email`, or the signed-in
+    guest) is quoted the member rate under the BASE plan, shown in `member_discount`. Open to
+    everyone, signed in or not."""
     prop = await resolve_property(session, data.property_id, "body")
     validate_stay(
         data.check_in,
@@ -50,4 +54,5 @@ async def create_quote(
         max_days_ahead=settings.max_booking_horizon_days,
         where="body",
     )
-    return await search.quote(session, prop, data)
+    email = data.guest_email or (principal.email if principal.kind is Kind.GUEST else None)
+    return await search.quote(session, prop, data, email)

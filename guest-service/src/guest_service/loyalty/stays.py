@@ -1,0 +1,96 @@
+"""What bookings mean for loyalty: a member's confirmed booking holds its points pending, a
+change moves them, a cancellation reverses them, and the check-out posts them from the settled
+folio, enrols a guest whose folio reached the minimum and re-evaluates the tier.
+
+Subscribed after the handlers that link the stay to its profile (handlers.py), so the stay
+names the guest; if it does not yet (the confirmation is still to come) the event is retried.
+"""
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from hotel_common.contracts.reservations import (
+    ReservationCancelled,
+    ReservationCheckedOut,
+    ReservationConfirmed,
+    ReservationModified,
+)
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from guest_service import matching, money
+from guest_service.config import Settings
+from guest_service.loyalty import ledger, members
+from guest_service.models import StayStatus
+from guest_service.models.loyalty import EnrolledBy, MemberStatus
+
+log = logging.getLogger(__name__)
+
+
+def on_confirmed(
+    settings: Settings,
+) -> Callable[[AsyncSession, ReservationConfirmed], Awaitable[None]]:
+    async def hold_points(session: AsyncSession, booking: ReservationConfirmed) -> None:
+        stay = await matching.stay_for(session, booking.reservation_id)
+        if stay is None:
+            raise matching.StayNotLinkedYet(booking.reservation_id)
+        if stay.status != StayStatus.CONFIRMED:
+            return  # cancelled or checked out meanwhile: nothing to hold
+        member = await members.member_of(session, stay.guest_id)
+        if member is None or member.status != MemberStatus.ACTIVE:
+            return  # only members earn; a first stay counts at check-out
+        points = money.whole_yuan(booking.total_amount, booking.currency, settings.fx_to_cny)
+        await ledger.hold(session, member, booking.reservation_id, points)
+
+    return hold_points
+
+
+def on_modified(
+    settings: Settings,
+) -> Callable[[AsyncSession, ReservationModified], Awaitable[None]]:
+    async def move_points(session: AsyncSession, change: ReservationModified) -> None:
+        stay = await matching.stay_for(session, change.reservation_id)
+        if stay is None or stay.status != StayStatus.CONFIRMED:
+            return
+        member = await members.member_of(session, stay.guest_id)
+        if member is None or member.status != MemberStatus.ACTIVE:
+            return
+        points = money.whole_yuan(change.total_amount, change.currency, settings.fx_to_cny)
+        await ledger.hold(session, member, change.reservation_id, points)
+
+    return move_points
+
+
+async def reverse_points(session: AsyncSession, cancellation: ReservationCancelled) -> None:
+    if await ledger.reverse(session, cancellation.reservation_id):
+        log.info("pending points reversed", extra={"reservation_id": cancellation.reservation_id})
+
+
+def on_checked_out(
+    settings: Settings,
+) -> Callable[[AsyncSession, ReservationCheckedOut], Awaitable[None]]:
+    async def earn(session: AsyncSession, checkout: ReservationCheckedOut) -> None:
+        stay = await matching.stay_for(session, checkout.reservation_id)
+        if stay is None:
+            raise matching.StayNotLinkedYet(checkout.reservation_id)
+        guest_id = stay.guest_id
+        points = money.whole_yuan(checkout.amount_spent, checkout.currency, settings.fx_to_cny)
+        member = await members.member_of(session, guest_id, lock=True)
+        # A first qualifying stay enrols (a lapsed member rejoins); a merged or erased
+        # membership is closed.
+        joinable = member is None or member.status == MemberStatus.LAPSED
+        if joinable and points >= settings.loyalty_enrol_min_cny:
+            member, _ = await members.enrol(
+                session, guest_id, EnrolledBy.STAY, settings, waive_minimum=True
+            )
+        if member is None or member.status != MemberStatus.ACTIVE:
+            return
+        await ledger.settle(
+            session, member, checkout.reservation_id, points, settings, today=checkout.check_out
+        )
+        if member.last_stay_at is None or member.last_stay_at < checkout.check_out:
+            member.last_stay_at = checkout.check_out
+            session.add(member)
+        await members.reevaluate(session, member, checkout.check_out, settings)
+        log.info("stay points posted", extra={"guest_id": guest_id, "points": points})
+
+    return earn
