@@ -43,3 +43,12 @@ def test_the_gateway_identity_store_reads_what_compose_gives_it(
     unset = GatewaySettings(_env_file=None)
     assert unset.bootstrap_admin_email is None and unset.bootstrap_admin_password is None
     assert env["BOOTSTRAP_ADMIN_PASSWORD"] == "${BOOTSTRAP_ADMIN_PASSWORD:-}"
+
+
+def test_only_guest_service_holds_the_personal_data_keys_and_from_variables() -> None:
+    guest = env_of("guest-service")
+    assert guest["PII_KEYS"].startswith("${PII_KEYS:?")
+    assert guest["PII_LOOKUP_KEY"].startswith("${PII_LOOKUP_KEY:?")
+    for name in [*BY_NAME, "gateway"]:
+        if name != "guest-service":
+            assert "PII_KEYS" not in env_of(name) and "PII_LOOKUP_KEY" not in env_of(name), name

@@ -305,3 +305,20 @@ async def test_the_heap_is_frozen_once_the_server_has_started(
         server.should_exit = True
         await serving
     assert len(settled) == 1 and settled[0] > 0
+
+
+def test_make_up_keeps_the_guests_data_keys_across_runs(tmp_path: Path) -> None:
+    kept = tmp_path / "data" / "pii-keys.json"
+    first = distributed.with_pii_keys({"PATH": "/bin"}, kept)
+    again = distributed.with_pii_keys({"PATH": "/bin"}, kept)
+    assert (
+        first["PII_KEYS"] == again["PII_KEYS"]
+        and first["PII_LOOKUP_KEY"] == again["PII_LOOKUP_KEY"]
+    )
+    assert kept.stat().st_mode & 0o777 == 0o600  # the keys are the owner's alone
+    given = distributed.with_pii_keys({"PII_KEYS": "k9:x", "PII_LOOKUP_KEY": "y"}, kept)
+    assert (given["PII_KEYS"], given["PII_LOOKUP_KEY"]) == ("k9:x", "y")
+    from guest_service.crypto import KeyRing
+
+    ring = KeyRing.parse(first["PII_KEYS"], first["PII_LOOKUP_KEY"])
+    assert ring.open(ring.seal("lin.mei@example.com")) == "lin.mei@example.com"

@@ -16,10 +16,13 @@ it does not fit). The gateway's identity store (database hotel_gateway) takes a 
 
 Secrets: INTERNAL_SECRET (the gateway signs each caller's principal with it, every service
 checks it) and TOKEN_SECRET (signs staff and guest JWTs) are drawn at random for the run unless
-set in the environment; BOOTSTRAP_ADMIN_EMAIL/PASSWORD create the first admin.
+set in the environment; BOOTSTRAP_ADMIN_EMAIL/PASSWORD create the first admin. The guests'
+personal-data keys (PII_KEYS, PII_LOOKUP_KEY) must outlive the run (the data they seal does):
+unless set, they are drawn once into `data/pii-keys.json` (owner-only) and read from there.
 """
 
 import asyncio
+import base64
 import importlib.util
 import json
 import os
@@ -31,6 +34,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from types import FrameType
 
 import asyncpg
@@ -55,6 +59,27 @@ def with_run_secrets(environ: Mapping[str, str]) -> dict[str, str]:
     """`environ` with INTERNAL_SECRET and TOKEN_SECRET, drawn at random where not set: a
     platform started by `make up` never runs with the development defaults."""
     return {**{name: secrets.token_urlsafe(32) for name in RUN_SECRETS}, **environ}
+
+
+PII_KEYS_FILE = Path("data/pii-keys.json")
+
+
+def with_pii_keys(environ: Mapping[str, str], path: Path = PII_KEYS_FILE) -> dict[str, str]:
+    """`environ` with PII_KEYS and PII_LOOKUP_KEY: as given, else as kept in `path` (drawn
+    there on first use). Never drawn per run: a new key could not open yesterday's data."""
+    if "PII_KEYS" in environ and "PII_LOOKUP_KEY" in environ:
+        return dict(environ)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        drawn = {
+            "PII_KEYS": "k1:" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+            "PII_LOOKUP_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        }
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            json.dump(drawn, file)
+    kept = json.loads(path.read_text())
+    return {**kept, **environ}
 
 
 def database_url(service: ServiceInfo, environ: Mapping[str, str]) -> str:
@@ -253,7 +278,7 @@ def up(host: str = "127.0.0.1", port: int = GATEWAY_PORT) -> int:
     services = [s for s in SERVICES if installed(s)]
     for missing in (s for s in SERVICES if s not in services):
         print(f"warning: {missing.name} is not installed; starting without it", file=sys.stderr)
-    environ = with_run_secrets(os.environ)
+    environ = with_pii_keys(with_run_secrets(os.environ))
     try:
         pools = pool_sizes(services, environ)
     except ValueError as exc:
