@@ -5,11 +5,11 @@ import uuid
 from collections.abc import Callable
 
 import pytest
-from guest_service import matching
+from guest_service import contact_book, matching, merging, rights
 from guest_service.config import Settings
 from guest_service.contact_book import new_contact
 from guest_service.main import create_app
-from guest_service.models import ContactKind, Guest, Source
+from guest_service.models import ContactKind, Guest, GuestMergeCreate, Source
 from hotel_common.contracts.reservations import ReservationConfirmed
 from hotel_common.db import create_engine, create_session_factory, drop_database
 from hotel_common.events.memory import InMemoryBroker
@@ -124,4 +124,72 @@ async def test_a_booking_that_loses_the_new_profile_race_links_to_the_winner(
     finally:
         if engine is not None:
             await engine.dispose()
+        await drop_database(url)
+
+
+@pytest.mark.infra
+async def test_a_booking_arriving_while_its_guest_is_erased_leaves_nothing_on_the_erased_profile(
+    make_booking: Callable[..., ReservationConfirmed],
+) -> None:
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/test_{uuid.uuid4().hex}"
+    settings = Settings(database_url=url, retry_delays=[0.01, 0.05], log_json=False)
+    try:
+        async with running(app := create_app(settings, broker=InMemoryBroker())):
+            sessions = app.state.runtime.sessions
+            first = make_booking(email="leaving@example.com", phone="+8613900000111")
+            async with sessions() as session, session.begin():
+                erased_id = await matching.link_booking(session, first)
+            # Booked again (another phone) just as the erasure the guest asked for runs.
+            again = make_booking(email="leaving@example.com", phone="+8613900000222")
+
+            async def link() -> str:
+                async with sessions() as session, session.begin():
+                    return await matching.link_booking(session, again)
+
+            async with sessions() as session, session.begin():
+                await rights.erase(session, erased_id, "staff:manager")
+                await session.flush()
+                booking = asyncio.create_task(link())
+                await asyncio.sleep(0.3)
+            linked = await booking
+
+            async with sessions() as session:
+                left = await contact_book.contacts_of(session, erased_id)
+                stay = await matching.stay_for(session, again.reservation_id)
+            assert left == []  # no phone of the person on the erased profile
+            # The booking came after the erasure: a profile of its own, like any later booking.
+            assert stay is not None and stay.guest_id == linked != erased_id
+    finally:
+        await drop_database(url)
+
+
+@pytest.mark.infra
+async def test_a_booking_racing_a_merge_undo_lands_on_the_profile_that_holds_its_email(
+    make_booking: Callable[..., ReservationConfirmed],
+) -> None:
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/test_{uuid.uuid4().hex}"
+    settings = Settings(database_url=url, retry_delays=[0.01, 0.05], log_json=False)
+    try:
+        async with running(app := create_app(settings, broker=InMemoryBroker())):
+            sessions = app.state.runtime.sessions
+            async with sessions() as session, session.begin():
+                survivor = await matching.link_booking(session, make_booking(email="s@example.com"))
+                absorbed = await matching.link_booking(session, make_booking(email="a@example.com"))
+            async with sessions() as session, session.begin():
+                pair = GuestMergeCreate(survivor_id=survivor, absorbed_id=absorbed)
+                merge_id = (await merging.merge(session, pair, "staff:manager")).id
+            again = make_booking(email="a@example.com")
+
+            async def link() -> str:
+                async with sessions() as session, session.begin():
+                    return await matching.link_booking(session, again)
+
+            async with sessions() as session, session.begin():
+                await merging.undo(session, merge_id, "staff:manager")
+                await session.flush()
+                booking = asyncio.create_task(link())  # finds a@ on the survivor, for now
+                await asyncio.sleep(0.3)
+            # Undone: a@ is the absorbed guest's again, and so is their new booking.
+            assert await booking == absorbed
+    finally:
         await drop_database(url)

@@ -22,6 +22,7 @@ from guest_service.main import create_app
 from guest_service.models import Guest
 from hotel_common.contracts.reservations import ReservationConfirmed
 from hotel_common.db import drop_database
+from hotel_common.events.inbox import ProcessedEvent
 from hotel_common.events.memory import InMemoryBroker
 from hotel_common.events.outbox import OutboxMessage
 from hotel_common.principal import Kind, Principal, Role
@@ -53,10 +54,10 @@ class Loyalty:
     def runtime(self) -> Any:
         return self.app.state.runtime
 
-    def deliver(self, event: Any) -> None:
+    def deliver(self, event: Any) -> Any:
         from hotel_common.testing import deliver
 
-        deliver(self.broker, event, "reservation-service")
+        return deliver(self.broker, event, "reservation-service")
 
     async def stay(self, email: str, **changes: Any) -> ReservationConfirmed:
         """A booking confirmed and checked out, spending its total (or `spent`)."""
@@ -413,6 +414,33 @@ async def test_erasure_ends_the_membership_and_keeps_the_amounts(loyalty: Loyalt
     assert [line["points"] for line in await loyalty.statement(number)] == [500]
     last = (await loyalty.events("loyalty.tier_changed"))[-1]
     assert last | {"tier": None, "reason": "erased", "emails": [], "phones": []} == last
+
+
+async def handled(loyalty: Loyalty, event_id: str, handler: str) -> bool:
+    async with loyalty.runtime.sessions() as session:
+        found = await session.get(ProcessedEvent, (event_id, handler))
+    return found is not None
+
+
+async def test_a_guest_erased_in_house_checks_out_without_joining_or_a_dead_letter(
+    loyalty: Loyalty,
+) -> None:
+    # In house, not a member yet, erased at their request before leaving.
+    booked = booking(email="leaving@example.com", aggregate_version=1, total_amount=128_000)
+    loyalty.deliver(booked)
+    guest_id = await loyalty.guest_id("leaving@example.com")
+    erased = await loyalty.client.post(f"/api/v1/guests/{guest_id}/erasure", json={"confirm": True})
+    assert erased.status_code == 200, erased.text
+
+    sent = loyalty.deliver(reservation_checked_out(booked, aggregate_version=2))
+
+    async def outcome() -> tuple[bool, list[Any]]:
+        dead = (await loyalty.client.get("/admin/dead-letters")).json()["items"]
+        return await handled(loyalty, sent.id, "guest.loyalty_earn"), dead
+
+    done, dead = await eventually(outcome, until=lambda found: found[0] or found[1])
+    assert dead == [] and done
+    assert await loyalty.member(guest_id) is None  # the hotel forgot them: no membership
 
 
 @pytest.mark.parametrize("db", ["sqlite", pytest.param("postgresql", marks=pytest.mark.infra)])

@@ -159,6 +159,14 @@ _HAS_EMAIL = (
     .where(_contacts.c.guest_id == bindparam("guest_id"), _contacts.c.kind == "email")
     .limit(1)
 )
+# The matched profile, held until commit against an erasure, a merge or its undo (they lock it
+# FOR UPDATE): one of those in flight finishes first, and the booking then matches again.
+# KEY SHARE: staff editing the profile meanwhile is not held up (PostgreSQL; SQLite serialises).
+_HOLD_GUEST = (
+    sa_select(_guests.c.status)
+    .where(_guests.c.id == bindparam("guest_id"))
+    .with_for_update(read=True, key_share=True)
+)
 _ADD_GUEST = insert(_guests)
 _ADD_CONTACT = insert(_contacts)
 # Bookings with one phone wait for each other here (PostgreSQL; SQLite has one writer anyway):
@@ -222,6 +230,13 @@ async def _has_email(conn: AsyncConnection, guest_id: str) -> bool:
     return (await conn.execute(_HAS_EMAIL, {"guest_id": guest_id})).first() is not None
 
 
+async def _hold(conn: AsyncConnection, guest_id: str) -> bool:
+    """Hold the profile until commit; whether it is still active (an erasure or a merge that
+    was in flight has committed: match again)."""
+    status = (await conn.execute(_HOLD_GUEST, {"guest_id": guest_id})).scalar()
+    return status == GuestStatus.ACTIVE.value
+
+
 async def _lock_phone(conn: AsyncConnection, phone: str) -> None:
     if conn.dialect.name == "postgresql":
         await conn.execute(_PHONE_LOCK, {"key": "guest-phone:" + hash_of(ContactKind.PHONE, phone)})
@@ -260,6 +275,10 @@ async def match_guest(
     email, phone = booking.email, booking.phone
     if email and (held := await _holders(conn, ContactKind.EMAIL, email, 1)):
         guest = held[0]
+        if not await _hold(conn, guest.id):
+            return None
+        if [g.id for g in await _holders(conn, ContactKind.EMAIL, email, 1)] != [guest.id]:
+            return None  # an undo gave the email back to the profile it came from
         pointed = await _holders(conn, ContactKind.PHONE, phone) if phone else []
         await _fill(conn, guest, booking, add_email=False, pointed=pointed)
         await _suggest(conn, guest.id, booking, pointed, new_email=False)
@@ -267,13 +286,15 @@ async def match_guest(
     if phone:
         # Held until commit: a concurrent booking of this phone sees our profile, not none.
         await _lock_phone(conn, phone)
-        if email and (held := await _holders(conn, ContactKind.EMAIL, email, 1)):
-            return held[0].id  # a booking of this email committed while we waited
+        if email and await _holders(conn, ContactKind.EMAIL, email, 1):
+            return None  # a booking of this email committed while we waited: match it
         pointed = await _holders(conn, ContactKind.PHONE, phone)
         same_name = [g for g in pointed if name_key(g.name) == name_key(booking.name)]
         for guest in same_name:
             # Same phone and name: the same guest, unless the profile has another email.
             if not email or not await _has_email(conn, guest.id):
+                if not await _hold(conn, guest.id):
+                    return None
                 await _fill(conn, guest, booking, add_email=True, pointed=pointed)
                 return guest.id
     else:

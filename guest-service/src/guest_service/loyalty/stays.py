@@ -20,19 +20,43 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from guest_service import matching, money
 from guest_service.config import Settings
 from guest_service.loyalty import ledger, members
-from guest_service.models import StayStatus
+from guest_service.models import Guest, GuestStatus, GuestStay, StayStatus
 from guest_service.models.loyalty import EnrolledBy, MemberStatus
 
 log = logging.getLogger(__name__)
+
+
+async def _members_stay(session: AsyncSession, reservation_id: str) -> GuestStay | None:
+    """The reservation's stay, its profile locked until commit and active; None when the
+    profile was erased (the hotel forgot the person: no points, no membership).
+
+    The profile is locked before the membership, the order merging and erasure take them in:
+    a check-out racing an erasure or a merge of its guest waits for it (no deadlock, no
+    membership opened for a profile erased meanwhile, no line left on an absorbed account).
+    Locked, the profile's stays cannot move, so the stay read again still names it."""
+    stay = await matching.stay_for(session, reservation_id)
+    for _ in range(3):  # a merge or its undo moved the stay to another profile meanwhile
+        if stay is None:
+            raise matching.StayNotLinkedYet(reservation_id)
+        guest_id = stay.guest_id
+        guest = await session.get(Guest, guest_id, with_for_update=True, populate_existing=True)
+        await session.refresh(stay)
+        if stay.guest_id != guest_id:
+            continue
+        if guest is None or guest.status != GuestStatus.ACTIVE:
+            log.info("stay of a profile no longer active", extra={"guest_id": guest_id})
+            return None
+        return stay
+    raise matching.StayNotLinkedYet(reservation_id)  # still moving: the bus retries
 
 
 def on_confirmed(
     settings: Settings,
 ) -> Callable[[AsyncSession, ReservationConfirmed], Awaitable[None]]:
     async def hold_points(session: AsyncSession, booking: ReservationConfirmed) -> None:
-        stay = await matching.stay_for(session, booking.reservation_id)
+        stay = await _members_stay(session, booking.reservation_id)
         if stay is None:
-            raise matching.StayNotLinkedYet(booking.reservation_id)
+            return
         if stay.status != StayStatus.CONFIRMED:
             return  # cancelled or checked out meanwhile: nothing to hold
         member = await members.member_of(session, stay.guest_id)
@@ -48,7 +72,9 @@ def on_modified(
     settings: Settings,
 ) -> Callable[[AsyncSession, ReservationModified], Awaitable[None]]:
     async def move_points(session: AsyncSession, change: ReservationModified) -> None:
-        stay = await matching.stay_for(session, change.reservation_id)
+        if await matching.stay_for(session, change.reservation_id) is None:
+            return
+        stay = await _members_stay(session, change.reservation_id)
         if stay is None or stay.status != StayStatus.CONFIRMED:
             return
         member = await members.member_of(session, stay.guest_id)
@@ -69,9 +95,9 @@ def on_checked_out(
     settings: Settings,
 ) -> Callable[[AsyncSession, ReservationCheckedOut], Awaitable[None]]:
     async def earn(session: AsyncSession, checkout: ReservationCheckedOut) -> None:
-        stay = await matching.stay_for(session, checkout.reservation_id)
+        stay = await _members_stay(session, checkout.reservation_id)
         if stay is None:
-            raise matching.StayNotLinkedYet(checkout.reservation_id)
+            return
         guest_id = stay.guest_id
         points = money.whole_yuan(checkout.amount_spent, checkout.currency, settings.fx_to_cny)
         member = await members.member_of(session, guest_id, lock=True)
