@@ -6,7 +6,7 @@ that phone names nobody, so no `/me` route may answer with, change or erase one 
 from typing import Any
 
 import pytest
-from hotel_common.principal import Kind, Principal
+from hotel_common.principal import Kind, Principal, Role
 from hotel_common.testing import assert_problem, principal_headers
 
 from .conftest import GuestService
@@ -65,3 +65,39 @@ async def test_a_phone_shared_by_several_profiles_files_no_complaint_for_one_of_
     cases = await service.client.get("/api/v1/complaints", params={"guest_id": first["id"]})
     assert cases.status_code == 200, cases.text
     assert cases.json()["items"] == []
+
+
+def staff(*roles: Role) -> dict[str, str]:
+    return principal_headers(Principal(id="staff:9", kind=Kind.STAFF, roles=frozenset(roles)))
+
+
+def signed_in(email: str) -> dict[str, str]:
+    return principal_headers(Principal(id=f"guest:{email}", kind=Kind.GUEST, email=email))
+
+
+async def test_an_export_that_holds_the_full_id_document_is_an_audited_read(
+    service: GuestService,
+) -> None:
+    guest = await service.create(
+        name="Lin Mei",
+        email="lin.mei@example.com",
+        document_type="passport",
+        document_number="K12345678",
+    )
+    by_manager = await service.client.get(
+        f"/api/v1/guests/{guest['id']}/export", headers=staff(Role.MANAGER)
+    )
+    assert by_manager.status_code == 200, by_manager.text
+    assert "K12345678" in by_manager.text  # the guest's own data, whole
+    by_guest = await service.client.get(
+        "/api/v1/guests/me/export", headers=signed_in("lin.mei@example.com")
+    )
+    assert by_guest.status_code == 200, by_guest.text
+    reads = await service.client.get(
+        "/api/v1/guests/pii-reads", params={"guest_id": guest["id"]}, headers=staff(Role.MANAGER)
+    )
+    assert reads.status_code == 200, reads.text
+    assert sorted((r["reader"], r["field"]) for r in reads.json()["items"]) == [
+        ("guest:lin.mei@example.com", "document"),
+        ("staff:9", "document"),
+    ]
