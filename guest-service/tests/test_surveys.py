@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 from guest_service import surveys
 from guest_service.feedback_part import PART
 from guest_service.models.feedback import SurveyAnswer
@@ -17,6 +16,7 @@ from hotel_common.contracts.transfers import TransferStatusChanged
 from hotel_common.db import transaction
 from hotel_common.testing import assert_problem, eventually, reservation_checked_out
 from hotel_common.time import utcnow
+from sqlalchemy import text
 
 from .conftest import booking
 from .feedback_helpers import ANON, FRONT_DESK, MARKETING, Feedback, as_, feedback_service
