@@ -151,3 +151,36 @@ async def test_plaintext_contacts_from_before_encryption_are_sealed_at_start_up(
             return [s["reservation_id"] for s in shown["stays"]]
 
         assert await eventually(stays) == [later.reservation_id]
+
+
+async def test_one_unreadable_value_does_not_stop_the_rotation_of_the_others(url: str) -> None:
+    """A value that no key of the ring opens (tampered, or sealed under a key dropped too
+    early) is left as it is and counted in `left`; every other value is re-sealed."""
+    app = create_app(settings(url), broker=InMemoryBroker())
+    async with running(app) as client:
+        first = await client.post("/api/v1/guests", json=PROFILE)
+        assert first.status_code == 201, first.text
+        other = {**PROFILE, "email": "zhou.min@example.com", "document_number": "E87654321"}
+        second = await client.post("/api/v1/guests", json=other)
+        assert second.status_code == 201, second.text
+        async with app.state.runtime.engine.begin() as conn:
+            (address,) = (
+                await conn.execute(
+                    text("SELECT address FROM guests WHERE id = :id"), {"id": first.json()["id"]}
+                )
+            ).one()
+            tampered = address[:-4] + ("AAAA" if not address.endswith("AAAA") else "BBBB")
+            await conn.execute(
+                text("UPDATE guests SET address = :a WHERE id = :id"),
+                {"a": tampered, "id": first.json()["id"]},
+            )
+
+    rotating = settings(url, pii_keys=f"{NEW_KEY},{crypto.DEV_KEYS}")
+    app = create_app(rotating, broker=InMemoryBroker())
+    async with running(app) as client:
+        answer = await client.post("/api/v1/guests/re-encryption")
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["left"] == 1
+        values = await stored(app)
+        assert len(values) == 10
+        assert [v for v in values if not v.startswith("enc1:k2:")] == [tampered]

@@ -16,6 +16,7 @@ from hotel_common.contracts.transfers import TransferStatusChanged
 from hotel_common.db import transaction
 from hotel_common.testing import assert_problem, eventually, reservation_checked_out
 from hotel_common.time import utcnow
+from sqlalchemy import text
 
 from .conftest import booking
 from .feedback_helpers import ANON, FRONT_DESK, MARKETING, Feedback, as_, feedback_service
@@ -272,3 +273,30 @@ def test_periods_are_named_by_day_iso_week_and_month() -> None:
     assert surveys.period_of(day, "day") == "2030-06-03"
     assert surveys.period_of(day, "week") == "2030-W23"
     assert surveys.period_of(day, "month") == "2030-06"
+
+
+async def test_a_check_out_that_arrives_after_the_guest_was_erased_sends_no_survey(
+    fb: Feedback,
+) -> None:
+    """The check-out event was on its way when the guest was erased: it carries their name and
+    contacts, which must not come back as a survey invitation (nor a follow-up call)."""
+    email = "erased.before.checkout@example.com"
+    today = utcnow().date()
+    booked = booking(email=email, check_in=today - 3 * DAY, check_out=today - DAY)
+    fb.deliver(booked)
+    guest_id = await fb.guest_id(email)
+    erased = await fb.client.post(f"/api/v1/guests/{guest_id}/erasure", json={"confirm": True})
+    assert erased.status_code == 200, erased.text
+    late = fb.deliver(reservation_checked_out(booked))
+    await eventually(lambda: _handled(fb, late.id, "guest.survey_after_stay"), until=bool)
+    sent, _ = await fb.step(utcnow() + timedelta(days=3))
+    assert sent == 0
+    assert fb.published("feedback.survey_requested") == []
+    assert await follow_ups(fb) == []
+
+
+async def _handled(fb: Feedback, event_id: str, handler: str) -> bool:
+    query = text("SELECT count(*) FROM processed_events WHERE event_id = :id AND handler = :h")
+    async with fb.runtime.sessions() as session:
+        rows = await session.execute(query, {"id": event_id, "h": handler})
+        return bool(rows.scalar())

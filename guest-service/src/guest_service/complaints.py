@@ -182,7 +182,7 @@ async def file(
                 raise _invalid(
                     "field_not_for_guest", f"body.{field}", f"{field} comes from your profile."
                 )
-        guest = await profiles.find_by_contact(session, principal.email, principal.phone)
+        guest = await profiles.find_own(session, principal.email, principal.phone)
         if guest is None:
             raise ProblemError(
                 404, "guest_not_found", "No profile has the address you signed in with."

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import String, Text
 from sqlalchemy.engine import Dialect
@@ -36,7 +37,12 @@ DEV_KEYS = "dev1:" + base64.urlsafe_b64encode(b"dev-only-pii-key-do-not-deploy!!
 DEV_LOOKUP_KEY = base64.urlsafe_b64encode(b"dev-only-lookup-key-do-not-use!!").decode()
 
 
-class UnknownKey(LookupError):
+class Unreadable(ValueError):
+    """A stored value no key of the ring opens: tampered with, truncated, or sealed under a key
+    the ring does not hold."""
+
+
+class UnknownKey(Unreadable, LookupError):
     """A stored value names a key the ring does not hold (dropped too early?)."""
 
 
@@ -73,9 +79,13 @@ class KeyRing:
         key_id, _, body = stored[len(PREFIX) :].partition(":")
         if key_id not in self.keys:
             raise UnknownKey(f"no PII key {key_id!r} in the ring")
-        raw = base64.urlsafe_b64decode(body.encode())
-        opened = AESGCM(self.keys[key_id]).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], None)
-        return opened.decode()
+        try:
+            raw = base64.urlsafe_b64decode(body.encode())
+            sealed = raw[NONCE_BYTES:]
+            opened = AESGCM(self.keys[key_id]).decrypt(raw[:NONCE_BYTES], sealed, None)
+            return opened.decode()
+        except (InvalidTag, ValueError) as error:  # binascii.Error, UnicodeDecodeError too
+            raise Unreadable(f"a value sealed under {key_id!r} does not open") from error
 
     def is_current(self, stored: str | None) -> bool:
         """Is the stored value sealed under the current key (nothing to re-encrypt)?"""

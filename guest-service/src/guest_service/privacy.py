@@ -67,8 +67,9 @@ def require_active(guest: Guest) -> Guest:
 
 
 async def my_guest(session: AsyncSession, principal: Principal) -> Guest:
-    """The signed-in guest's profile (the one holding their email, else their phone)."""
-    guest = await profiles.find_by_contact(session, principal.email, principal.phone)
+    """The signed-in guest's profile (profiles.find_own: their email's, else the ONE profile
+    holding their phone; a phone on several profiles names nobody)."""
+    guest = await profiles.find_own(session, principal.email, principal.phone)
     if guest is None:
         raise NotFound("guest", "me")
     return guest

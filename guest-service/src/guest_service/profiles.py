@@ -104,17 +104,6 @@ async def find_by_phone(session: AsyncSession, phone: str) -> Guest | None:
     return await _first(session, await contact_book.holders(session, ContactKind.PHONE, phone))
 
 
-async def find_by_contact(
-    session: AsyncSession, email: str | None, phone: str | None
-) -> Guest | None:
-    """The profile that owns this email, else this phone."""
-    if email and (guest := await find_by_email(session, email)):
-        return guest
-    if phone and (guest := await find_by_phone(session, phone)):
-        return guest
-    return None
-
-
 async def find_own(session: AsyncSession, email: str | None, phone: str | None) -> Guest | None:
     """A signed-in guest's own profile: the one holding the email they signed in with; else
     the ONE active profile holding their phone. A phone on several profiles (an agency's

@@ -8,7 +8,8 @@
   ring's current key: after a rotation (new key first in `pii_keys`), the old key may leave the
   ring once a pass reports `left: 0`. Batches of `BATCH` rows, each its own transaction; a row
   changed meanwhile is left for the next pass (the update names the old ciphertext), so the job
-  runs alongside traffic and on several replicas at once.
+  runs alongside traffic and on several replicas at once. A value no key opens (tampered,
+  or its key dropped too early) is logged by row id, left as it is and counted in `left`.
 
 The only SQL on a sealed column is the prefix `enc1:<current key id>:`, which tells which key
 sealed it, never what it holds.
@@ -128,7 +129,16 @@ async def _reseal_column(sessions: SessionFactory, sealed: Column[Any]) -> int:
             if not rows:
                 return done
             for row_key, stored in rows:
-                fresh = ring.seal(ring.open(stored))
+                try:
+                    fresh = ring.seal(ring.open(stored))
+                except crypto.Unreadable:
+                    # One value no key opens must not stall the rotation of all the others:
+                    # it stays as it is, counted in `left`, for an operator to look at.
+                    log.error(
+                        "sealed value unreadable; left as it is",
+                        extra={"table": raw.name, "column": value.name, "row": row_key},
+                    )
+                    continue
                 result = await conn.execute(
                     update(raw).where(key == row_key, value == stored).values({value.name: fresh})
                 )

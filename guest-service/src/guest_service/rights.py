@@ -22,11 +22,12 @@ Erasure, in the caller's transaction, with the profile locked:
 from hotel_common.contracts.guests import GuestErased
 from hotel_common.erasure import scrub
 from hotel_common.events.outbox import add_event
+from hotel_common.principal import Principal
 from hotel_common.time import utcnow
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from guest_service import contact_book, lifecycle, privacy
+from guest_service import contact_book, lifecycle, pii_audit, privacy
 from guest_service.models import (
     ContactKind,
     ErasurePublic,
@@ -35,14 +36,19 @@ from guest_service.models import (
     GuestRightsRequest,
     GuestStatus,
     GuestStay,
+    PiiField,
 )
 
 
-async def export(session: AsyncSession, guest: Guest, by: str) -> GuestExport:
-    """Everything each part holds of the guest, as one document (the export is recorded)."""
+async def export(session: AsyncSession, guest: Guest, by: Principal) -> GuestExport:
+    """Everything each part holds of the guest, as one document (the export is recorded). The
+    profile part exports the ID document whole, so an export of a profile holding one is also
+    a full read of it, audited as `GET /guests/{id}/document` is (pii_audit)."""
     now = utcnow()
     parts = {part.name: await part.export(session, guest.id) for part in lifecycle.parts()}
-    session.add(GuestRightsRequest(guest_id=guest.id, kind="export", requested_by=by, at=now))
+    session.add(GuestRightsRequest(guest_id=guest.id, kind="export", requested_by=by.id, at=now))
+    if guest.document_number is not None:
+        pii_audit.record(session, guest.id, PiiField.DOCUMENT, by)
     return GuestExport(guest_id=guest.id, exported_at=now, parts=parts)
 
 

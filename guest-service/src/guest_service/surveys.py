@@ -74,6 +74,15 @@ async def _guest_of(
     return holders[0] if holders else None
 
 
+async def _erased(session: AsyncSession, guest_id: str | None) -> bool:
+    """Is the stay's guest erased? An event on its way when they were (a check-out, a ride)
+    still carries their name and contacts: no survey may bring those back."""
+    if guest_id is None:
+        return False
+    guest = await session.get(Guest, guest_id)
+    return guest is not None and guest.status == GuestStatus.ERASED
+
+
 async def _schedule(session: AsyncSession, survey: Survey) -> Survey | None:
     """Insert the survey once per subject: None when it was scheduled already (a redelivery
     or a racing twin)."""
@@ -102,6 +111,8 @@ async def after_checkout(
 ) -> Survey | None:
     """Schedule the stay's survey and its follow-up call, once per reservation."""
     guest_id = await _guest_of(session, checkout.reservation_id, checkout.guest)
+    if await _erased(session, guest_id):
+        return None
     now = utcnow()
     survey = await _schedule(
         session,
@@ -137,6 +148,8 @@ async def after_transfer(
     if change.status != "completed":
         return None
     guest_id = await _guest_of(session, change.reservation_id, change.guest)
+    if await _erased(session, guest_id):
+        return None
     survey = await _schedule(
         session,
         Survey(

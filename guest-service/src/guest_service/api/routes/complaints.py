@@ -166,7 +166,7 @@ async def list_complaints(
 async def list_my_complaints(session: SessionDep, principal: PrincipalDep) -> list[MyComplaint]:
     """The signed-in guest's cases, newest first, as the guest sees them: where each stands,
     the remedy and any voucher, never staff names or internal findings."""
-    guest = await profiles.find_by_contact(session, principal.email, principal.phone)
+    guest = await profiles.find_own(session, principal.email, principal.phone)
     if guest is None:
         return []
     query = (

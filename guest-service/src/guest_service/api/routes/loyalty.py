@@ -163,7 +163,7 @@ async def enrol_member(
 
 
 async def _my_guest_id(session: AsyncSession, principal: Principal) -> str:
-    guest = await profiles.find_by_contact(session, principal.email, principal.phone)
+    guest = await profiles.find_own(session, principal.email, principal.phone)
     if guest is None:
         raise NotFound("guest", "me")
     return guest.id

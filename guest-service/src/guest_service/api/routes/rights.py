@@ -63,7 +63,7 @@ def _confirmed(body: ErasureIn) -> None:
 async def export_my_data(session: SessionDep, principal: GuestCaller) -> GuestExport:
     """Everything the hotel's guest records hold of me, as one JSON document."""
     guest = await privacy.my_guest(session, principal)
-    document = await rights.export(session, guest, principal.id)
+    document = await rights.export(session, guest, principal)
     await session.commit()
     log.info("guest data exported", extra={"guest_id": guest.id, "by": principal.id})
     return document
@@ -102,7 +102,7 @@ async def export_guest_data(
     """Everything each part of the guest records holds of the guest, as one JSON document (for
     a guest's request at the desk; the export is recorded)."""
     guest = await profiles.get_guest(session, guest_id)
-    document = await rights.export(session, guest, principal.id)
+    document = await rights.export(session, guest, principal)
     await session.commit()
     log.info("guest data exported", extra={"guest_id": guest.id, "by": principal.id})
     return document
