@@ -262,11 +262,20 @@ async def take_payment(
     return line
 
 
-async def refund_credit(session: AsyncSession, booking: Booking, actor: Actor) -> int:
+async def refund_credit(
+    session: AsyncSession,
+    booking: Booking,
+    actor: Actor,
+    most: int | None = None,
+    why: str | None = None,
+) -> int:
     """Give back what the guest is owed (a negative balance), through the deposit's provider
     and method as far as the deposit goes, then through the payments' (latest first). Returns
-    the amount refunded; the balance is then zero."""
+    the amount refunded; the balance is then zero (or what is left beyond `most`, the most
+    to give back now). `why` is said on the refund lines."""
     owed = -(await balance(session, booking.reservation.id))
+    if most is not None:
+        owed = min(owed, most)
     if owed <= 0:
         return 0
     money_in = [
@@ -291,7 +300,10 @@ async def refund_credit(session: AsyncSession, booking: Booking, actor: Actor) -
                 actor,
                 LineKind.REFUND,
                 amount,
-                f"Refund of the {what} by {method.value.replace('_', ' ')}",
+                (
+                    f"Refund of the {what} by {method.value.replace('_', ' ')}"
+                    + (f": {why}" if why else "")
+                )[:200],
                 method=method.value,
                 provider=receipt.provider,
                 provider_reference=receipt.reference,
