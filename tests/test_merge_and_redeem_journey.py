@@ -16,7 +16,6 @@ from typing import Any
 import httpx
 from harness import Platform
 from hotel_common.testing import eventually
-
 from test_feedback_journey import stay_one_night
 
 

@@ -67,8 +67,8 @@ async def on_transfer_compensation(
     if not await try_insert(session, waiver):  # the same case granted concurrently
         log.info("free ride of this case already granted", extra=ids)
         return
-    if receipt is not None:
-        _waive(receipt, job, waiver)  # type: ignore[arg-type]  # job is set with a receipt
+    if receipt is not None and job is not None:
+        _waive(receipt, job, waiver)
         session.add(receipt)
         session.add(job)
     if waiver.transfer_id is not None:
