@@ -73,6 +73,12 @@ async def test_anonymous_operations_and_sign_in_routes_say_so(service_docs) -> N
     assert {} in doc["paths"]["/api/v1/reservations"]["post"]["security"]
     assert {} not in doc["paths"]["/api/v1/reservations"]["get"]["security"]
     assert {} not in doc["paths"]["/api/v1/guests"]["get"]["security"]
+    # Issue 19: a guest answers the survey by its link, and reads the rewards, unsigned.
+    assert {} in doc["paths"]["/api/v1/surveys/{token}"]["get"]["security"]
+    assert {} in doc["paths"]["/api/v1/surveys/{token}/response"]["post"]["security"]
+    assert {} in doc["paths"]["/api/v1/loyalty/rewards"]["get"]["security"]
+    assert {} not in doc["paths"]["/api/v1/surveys/results"]["get"]["security"]
+    assert {} not in doc["paths"]["/api/v1/loyalty/members"]["get"]["security"]
     auth = {"paths": {"/api/v1/auth/token": {"post": {"responses": {"200": {}}}}}}
     described = describe({**auth, "info": {}}, [{"url": "/"}])
     op = described["paths"]["/api/v1/auth/token"]["post"]

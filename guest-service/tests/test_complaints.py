@@ -179,7 +179,7 @@ async def test_points_are_awarded_through_the_ledger_once(
         },
         {"to": "remedied"},
     )
-    assert awarded == [(guest_id, 800, "complaint", f"complaint:{case['id']}")]
+    assert awarded == [(guest_id, 800, "compensation", f"complaint:{case['id']}")]
     assert_problem(await step(fb, case, to="remedied"), 409, "invalid_transition")
     assert len(awarded) == 1
 

@@ -265,6 +265,11 @@ ANONYMOUS_OPERATIONS = (
     ("post", "/api/v1/quotes"),
     ("post", "/api/v1/reservations"),
     ("get", "/api/v1/me"),  # answers who the caller is, anonymous included
+    # Issue 19: the survey link works without signing in (its one-time token is the key), and
+    # the reward catalogue is public.
+    ("get", "/api/v1/surveys/{token}"),
+    ("post", "/api/v1/surveys/{token}/response"),
+    ("get", "/api/v1/loyalty/rewards"),
 )
 AUTH_PATHS = "/api/v1/auth/"
 _RETRY_AFTER = {

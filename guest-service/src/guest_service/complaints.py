@@ -402,7 +402,7 @@ async def _compensate(session: AsyncSession, case: Complaint) -> dict[str, Any]:
     reason = f"Complaint {case.case_number}: {case.subject}"[:200]
     if kind == K.POINTS and case.guest_id is not None and case.compensation_points:
         await ledger.award(
-            session, case.guest_id, case.compensation_points, "complaint", f"complaint:{case.id}"
+            session, case.guest_id, case.compensation_points, "compensation", f"complaint:{case.id}"
         )
     elif kind in (K.REFUND, K.FOLIO_CREDIT) and case.reservation_id is not None:
         add_event(

@@ -1,8 +1,9 @@
 """A booking's folio: its charges, payments, deposit and refunds, one signed line each.
 
 The balance is never stored: it is the sum of the lines (charges and refunds +, payments and
-deposits -), read by the database. Every writer holds the booking's row lock (bookings.load
-with lock=True), so a payment and a check-out of one booking run one after the other.
+deposits -), read by the database for the writers; the folio shown adds up the very lines it
+shows. Every writer holds the booking's row lock (bookings.load with lock=True), so a payment
+and a check-out of one booking run one after the other.
 
 Room charges: one `room` line per night at the booking's agreed price (nightly_amounts), with a
 `tax` line carrying that night's share of the booking's tax_amount (rounded so that the shares
@@ -96,8 +97,15 @@ async def spent_amount(session: AsyncSession, reservation_id: str) -> int:
 async def folio_of(session: AsyncSession, booking: Booking) -> Folio:
     r = booking.reservation
     found = await lines(session, r.id)
-    balance_, charges, money_in, refunds = await _sums(session, r.id)
-    deposits = -sum(x.amount for x in found if x.kind == LineKind.DEPOSIT)
+
+    # The totals from the very lines shown: a second query could see a line committed since
+    # (PostgreSQL reads each statement afresh) and the folio would not add up.
+    def total(*kinds: LineKind) -> int:
+        return sum(x.amount for x in found if x.kind in {k.value for k in kinds})
+
+    balance_ = sum(x.amount for x in found)
+    charges, money_in, refunds = total(*CHARGES), total(*MONEY_IN), total(LineKind.REFUND)
+    deposits = -total(LineKind.DEPOSIT)
     return Folio(
         reservation_id=r.id,
         currency=r.currency,
@@ -262,11 +270,20 @@ async def take_payment(
     return line
 
 
-async def refund_credit(session: AsyncSession, booking: Booking, actor: Actor) -> int:
+async def refund_credit(
+    session: AsyncSession,
+    booking: Booking,
+    actor: Actor,
+    most: int | None = None,
+    why: str | None = None,
+) -> int:
     """Give back what the guest is owed (a negative balance), through the deposit's provider
     and method as far as the deposit goes, then through the payments' (latest first). Returns
-    the amount refunded; the balance is then zero."""
+    the amount refunded; the balance is then zero (or what is left beyond `most`, the most
+    to give back now). `why` is said on the refund lines."""
     owed = -(await balance(session, booking.reservation.id))
+    if most is not None:
+        owed = min(owed, most)
     if owed <= 0:
         return 0
     money_in = [
@@ -291,7 +308,10 @@ async def refund_credit(session: AsyncSession, booking: Booking, actor: Actor) -
                 actor,
                 LineKind.REFUND,
                 amount,
-                f"Refund of the {what} by {method.value.replace('_', ' ')}",
+                (
+                    f"Refund of the {what} by {method.value.replace('_', ' ')}"
+                    + (f": {why}" if why else "")
+                )[:200],
                 method=method.value,
                 provider=receipt.provider,
                 provider_reference=receipt.reference,

@@ -166,6 +166,9 @@ class LineKind(StrEnum):
     PAYMENT = "payment"
     DEPOSIT = "deposit"  # a payment taken at check-in, refunded at check-out as far as unused
     REFUND = "refund"
+    # What the hotel gives back for a complaint (guest-service's case): lowers the balance like
+    # a payment; paid out by refund lines when the folio is closed or the case says refund.
+    COMPENSATION = "compensation"
 
 
 # Charges raise the balance (what the guest owes); payments and deposits lower it; refunds give
@@ -193,6 +196,8 @@ class FolioLine(SQLModel, table=True):
         # A night's room charge (and its tax) is posted once.
         UniqueConstraint("reservation_id", "kind", "night", name="uq_folio_lines_night"),
         CheckConstraint("amount <> 0", name="ck_folio_lines_amount_not_zero"),
+        # A line posted for something outside the folio (a complaint case) is posted once.
+        UniqueConstraint("reference", name="uq_folio_lines_reference"),
         Index("ix_folio_lines_reservation", "reservation_id", "id"),
     )
 
@@ -209,6 +214,7 @@ class FolioLine(SQLModel, table=True):
     provider_reference: str | None = Field(default=None, max_length=64)
     posted_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     posted_by: str = Field(max_length=100)
+    reference: str | None = Field(default=None, max_length=64)  # e.g. complaint:<case id>
 
 
 class FolioLinePublic(BaseModel):

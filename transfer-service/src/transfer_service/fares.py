@@ -12,7 +12,8 @@ On top of it:
   transport, the train's when none is known).
 A booking whose rate plan includes transfers (`job.fare_included`) pays nothing: its receipt
 keeps the computed lines and adds an `included` line cancelling them, so the lines always sum
-to the amount (0).
+to the amount (0). A free ride granted for a complaint (compensation.py) adds a `waived` line
+the same way.
 
 Every amount is in the service's one currency (`settings.currency`); fares are recorded in it.
 """
@@ -30,6 +31,7 @@ from sqlalchemy import ColumnElement
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from transfer_service import compensation
 from transfer_service.config import Settings
 from transfer_service.models import (
     Fare,
@@ -149,6 +151,7 @@ async def issue_receipt(
     if not await try_insert(session, receipt):  # a concurrent completion issued it first
         return (await session.exec(select(Receipt).where(Receipt.transfer_id == job.id))).one()
     receipt.number = receipt_number(job, receipt.id or 0, receipt.issued_at)
+    await compensation.on_receipt(session, job, receipt)  # a free ride granted for a complaint
     session.add(job)
     await session.flush()
     return receipt

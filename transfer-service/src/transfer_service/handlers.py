@@ -12,6 +12,7 @@ events may come in any order.
 import logging
 from typing import Any
 
+from hotel_common.contracts.complaints import TransferCompensationGranted
 from hotel_common.contracts.guests import GuestErased
 from hotel_common.contracts.reservations import (
     ReservationCancelled,
@@ -26,7 +27,7 @@ from hotel_common.events.outbox import add_event
 from hotel_common.service import Runtime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from transfer_service import audit, erasure, flights, jobs
+from transfer_service import audit, compensation, erasure, flights, jobs
 from transfer_service.announce import record_assigned, transfer_assigned
 from transfer_service.assignment import assign
 from transfer_service.config import Settings
@@ -280,3 +281,8 @@ def subscribe(runtime: Runtime[Settings]) -> None:
     runtime.handle(ReservationNoShow, handlers.reservation_no_show, name="transfer.cancel_no_show")
     runtime.handle(ReservationExpired, handlers.reservation_expired, name="transfer.cancel_expired")
     runtime.handle(GuestErased, erasure.forget_guest, name="transfer.forget_guest")
+    runtime.handle(
+        TransferCompensationGranted,
+        compensation.on_transfer_compensation,
+        name="transfer.complaint_free_ride",
+    )

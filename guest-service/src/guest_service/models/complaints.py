@@ -34,7 +34,10 @@ class ComplaintStatus(StrEnum):
     CLOSED = "closed"
 
 
-class Channel(StrEnum):
+class ComplaintChannel(StrEnum):
+    """How the complaint came in (named apart from notification-service's `Channel`: one
+    schema name means one thing in the gateway's merged document)."""
+
     FRONT_DESK = "front_desk"
     PHONE = "phone"
     EMAIL = "email"
@@ -42,6 +45,9 @@ class Channel(StrEnum):
     APP = "app"
     SURVEY = "survey"
     OTHER = "other"
+
+
+Channel = ComplaintChannel  # the name the complaint code uses
 
 
 class Category(StrEnum):

@@ -8,6 +8,7 @@ __all__ = [
     "Receipt",
     "ReceiptLine",
     "ReceiptPublic",
+    "RideWaiver",
 ]
 
 from datetime import datetime
@@ -47,9 +48,29 @@ class Receipt(SQLModel, table=True):
     transfer_id: str = Field(max_length=36, unique=True)
     amount: int  # minor units; 0 when the rate plan includes the transfer
     currency: str = Field(max_length=3)
-    # [{"code": "base"|"night_surcharge"|"waiting"|"included", "amount": int, "note": str}]
+    # [{"code": "base"|"night_surcharge"|"waiting"|"included"|"waived", "amount": int,
+    #   "note": str}]
     lines: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
     issued_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class RideWaiver(SQLModel, table=True):
+    """A free ride granted for a complaint case (guest-service), once per case: the fare of
+    `transfer_id` waived, or, while `transfer_id` is empty, a voucher for the next ride of
+    `reservation_id` (taken by the first of its rides to be charged)."""
+
+    __tablename__ = "ride_waivers"
+    __table_args__ = (sa.Index("ix_ride_waivers_reservation", "reservation_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(max_length=36, unique=True)
+    case_number: str = Field(max_length=30)
+    reservation_id: str | None = Field(default=None, max_length=36)
+    # The ride made free (one waiver per ride); None: a voucher not used yet.
+    transfer_id: str | None = Field(default=None, max_length=36, unique=True)
+    reason: str = Field(max_length=200)
+    granted_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # on the receipt
 
 
 # --- API schemas ------------------------------------------------------------------------------
@@ -84,8 +105,8 @@ class FarePublic(SQLModel):
 
 
 class ReceiptLine(SQLModel):
-    code: str = Field(description="base, night_surcharge, waiting or included")
-    amount: int = Field(description="Minor units; the included line cancels the others")
+    code: str = Field(description="base, night_surcharge, waiting, included or waived")
+    amount: int = Field(description="Minor units; the included or waived line cancels the others")
     note: str
 
 
