@@ -243,7 +243,7 @@ async def main(db: str, profiles: int, count: int) -> None:
     print(
         f"  matched and linked: {elapsed:.2f} s, {elapsed / count * 1000:.2f} ms per booking, "
         f"{count / elapsed:.0f} bookings/s (a transaction each); this process's CPU "
-        f"{cpu / count * 1000:.2f} ms per booking (the rest: the database and its commit)"
+        f"{cpu / count * 1000:.2f} ms per booking (SQLite's work included, not PostgreSQL's)"
     )
     print(f"  mix: {dict(Counter(kind for kind, _ in incoming).most_common())}")
     guests, stays, suggested = (v for v in totals.values())
