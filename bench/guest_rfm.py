@@ -23,6 +23,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from bulk import insert_rows
 from guest_service import segments, value
 from guest_service.config import Settings
 from guest_service.main import create_app
@@ -30,10 +31,10 @@ from guest_service.models import BookingChannel, Guest, GuestStay, GuestValue, S
 from guest_service.models.segments import SegmentCreate
 from hotel_common.db import drop_database, transaction
 from hotel_common.testing import running
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 PG = "postgresql+asyncpg://postgres@127.0.0.1:5432"
-CHUNK = 5_000
+CHUNK = 50_000
 CITIES = ["Shanghai", "Beijing", "Hangzhou", "Shenzhen", "Hong Kong", "Xi'an", "Chengdu"]
 COMPANIES = ["Acme Trading", "Orient Logistics", None, None, None]
 CHANNELS = [("direct_web", "web"), ("mobile_app", "app"), ("ctrip", "ota"), ("front_desk", "phone")]
@@ -128,17 +129,19 @@ def rows(count: int, today: date) -> tuple[list[dict[str, Any]], ...]:
 
 
 async def load(runtime: Any, count: int, today: date) -> tuple[list[str], int]:
+    """Every row in one transaction, copied (COPY on PostgreSQL, the driver's executemany on
+    SQLite: bench/bulk.py) in chunks."""
     guests, values, stays, channels = rows(count, today)
-    for model, batch in (
-        (Guest, guests),
-        (GuestValue, values),
-        (GuestStay, stays),
-        (BookingChannel, channels),
-    ):
-        table = getattr(model, "__table__")  # noqa: B009 (SQLModel's table, untyped)
-        for start in range(0, len(batch), CHUNK):
-            async with runtime.engine.begin() as conn:  # Core executemany: no ORM per row
-                await conn.execute(insert(table), batch[start : start + CHUNK])
+    async with runtime.engine.begin() as conn:
+        for model, batch in (
+            (Guest, guests),
+            (GuestValue, values),
+            (GuestStay, stays),
+            (BookingChannel, channels),
+        ):
+            table = getattr(model, "__table__")  # noqa: B009 (SQLModel's table, untyped)
+            for start in range(0, len(batch), CHUNK):
+                await insert_rows(conn, table, batch[start : start + CHUNK])
     return [g["id"] for g in guests], len(stays)
 
 

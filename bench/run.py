@@ -1,5 +1,6 @@
 """`make bench`: every benchmark, with bounded loads on loopback; each prints its figures.
-Together under 15 minutes on a 2-core machine (`make load` and `make soak` are apart)."""
+Together under 15 minutes on a 2-core machine (~13 by its parts' last measures, the issue-19
+guest benches ~3.5 of them: docs/performance.md); `make load` and `make soak` are apart."""
 
 import subprocess
 import sys

@@ -4,7 +4,7 @@ A booking belongs to the profile with its normalised email; without one, to a pr
 phone under the same name (and no other email); else to a new profile, with a merge suggestion
 (suggestions.py) for each profile the phone points at: never a blind merge. A unique email and
 reservation_id, and a lock on the phone, make concurrent bookings converge: the loser of an
-email race hits the constraint inside a savepoint and simply matches again.
+email race finds it taken (ON CONFLICT DO NOTHING, no savepoint) and simply matches again.
 """
 
 import logging
@@ -19,15 +19,16 @@ from hotel_common.contracts.reservations import (
 )
 from hotel_common.events.envelope import newer, newer_than_stored
 from hotel_common.time import utcnow
-from sqlalchemy import Table, bindparam, insert, text, update
+from sqlalchemy import Table, bindparam, delete, insert, or_, text, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from guest_service import suggestions
-from guest_service.contact_book import hash_of, new_contact
+from guest_service.contact_book import contact_row, hash_of
 from guest_service.contacts import booking_email, booking_phone
 from guest_service.models import (
     NAME_MAX_LENGTH,
@@ -137,7 +138,11 @@ _HOLDERS = (
     .where(
         _contacts.c.kind == bindparam("kind"),
         _contacts.c.value_hash == bindparam("value_hash"),
-        _guests.c.status.in_([GuestStatus.ACTIVE.value, GuestStatus.MERGED.value]),
+        # Two comparisons, not IN (...): an IN list is re-rendered at every execution.
+        or_(
+            _guests.c.status == GuestStatus.ACTIVE.value,
+            _guests.c.status == GuestStatus.MERGED.value,
+        ),
     )
     .order_by(_guests.c.created_at, _guests.c.id)
     .limit(bindparam("limit"))
@@ -169,6 +174,16 @@ _HOLD_GUEST = (
 )
 _ADD_GUEST = insert(_guests)
 _ADD_CONTACT = insert(_contacts)
+# A new profile's contacts: an email another booking took meanwhile is skipped, not an error
+# (an error would need a savepoint around the insert, two more round trips per new profile).
+_ADD_NEW_CONTACTS = {
+    name: dialect.insert(_contacts)
+    .on_conflict_do_nothing(index_elements=["unique_key"])
+    .returning(_contacts.c.kind)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+_DROP_CONTACTS = delete(_contacts).where(_contacts.c.guest_id == bindparam("guest_id"))
+_DROP_GUEST = delete(_guests).where(_guests.c.id == bindparam("guest_id"))
 # Bookings with one phone wait for each other here (PostgreSQL; SQLite has one writer anyway):
 # two concurrent bookings of one phone-only guest must not both find no profile and make two.
 _PHONE_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
@@ -243,8 +258,7 @@ async def _lock_phone(conn: AsyncConnection, phone: str) -> None:
 
 
 def _contact_row(guest_id: str, kind: ContactKind, value: str, primary: bool) -> dict[str, object]:
-    row = new_contact(guest_id, kind, value, Source.BOOKING.value, primary=primary)
-    return row.model_dump()
+    return contact_row(guest_id, kind, value, Source.BOOKING.value, primary=primary)
 
 
 class _Booking(NamedTuple):
@@ -295,7 +309,8 @@ async def match_guest(
             if not email or not await _has_email(conn, guest.id):
                 if not await _hold(conn, guest.id):
                     return None
-                await _fill(conn, guest, booking, add_email=True, pointed=pointed)
+                if not await _fill(conn, guest, booking, add_email=True, pointed=pointed):
+                    return None  # its email went to another profile meanwhile
                 return guest.id
     else:
         pointed = []
@@ -312,34 +327,34 @@ async def _new_profile(
     guest_id = _new_id()
     now = utcnow()
     phone = booking.phone if len(pointed) <= SWITCHBOARD else None
-    try:
-        # In a savepoint: an email another booking took meanwhile rolls back only this.
-        async with conn.begin_nested():
-            await conn.execute(
-                _ADD_GUEST,
-                {
-                    "id": guest_id,
-                    "name": booking.name,
-                    "language": booking.language,
-                    "source": Source.BOOKING.value,
-                    "status": GuestStatus.ACTIVE.value,
-                    "tags": [],
-                    "preferences": {},
-                    "vip_level": 0,
-                    "version": 1,
-                    "created_at": now,
-                    "updated_at": now,
-                },
-            )
-            rows = [
-                _contact_row(guest_id, kind, value, True)
-                for kind, value in ((ContactKind.EMAIL, booking.email), (ContactKind.PHONE, phone))
-                if value
-            ]
-            if rows:
-                await conn.execute(_ADD_CONTACT, rows)
-    except IntegrityError:
-        return None
+    await conn.execute(
+        _ADD_GUEST,
+        {
+            "id": guest_id,
+            "name": booking.name,
+            "language": booking.language,
+            "source": Source.BOOKING.value,
+            "status": GuestStatus.ACTIVE.value,
+            "tags": [],
+            "preferences": {},
+            "vip_level": 0,
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    rows = [
+        _contact_row(guest_id, kind, value, True)
+        for kind, value in ((ContactKind.EMAIL, booking.email), (ContactKind.PHONE, phone))
+        if value
+    ]
+    if rows:
+        added = await conn.execute(_ADD_NEW_CONTACTS[conn.dialect.name], rows)
+        if booking.email and ContactKind.EMAIL.value not in added.scalars().all():
+            # Another booking took the email meanwhile: this profile goes again, unseen.
+            await conn.execute(_DROP_CONTACTS, {"guest_id": guest_id})
+            await conn.execute(_DROP_GUEST, {"guest_id": guest_id})
+            return None
     return guest_id
 
 
@@ -350,10 +365,10 @@ async def _fill(
     *,
     add_email: bool,
     pointed: list[_Match],
-) -> None:
+) -> bool:
     """What the guest or staff already set wins; the booking only adds what is missing: the
     language, its phone (unless a call-centre number) and, for a profile found by phone and
-    name, its email. The email may race another booking's: IntegrityError, match again."""
+    name, its email. False when another booking took that email meanwhile: match again."""
     if guest.language is None:
         await conn.execute(
             update(_guests)
@@ -368,8 +383,15 @@ async def _fill(
             continue
         held = {"guest_id": guest.id, "kind": kind.value, "value_hash": hash_of(kind, value)}
         if (await conn.execute(_HAS_CONTACT, held)).first() is None:
-            primary = kind is ContactKind.EMAIL and not await _has_email(conn, guest.id)
-            await conn.execute(_ADD_CONTACT, [_contact_row(guest.id, kind, value, primary)])
+            if kind is ContactKind.PHONE:
+                await conn.execute(_ADD_CONTACT, [_contact_row(guest.id, kind, value, False)])
+                continue
+            primary = not await _has_email(conn, guest.id)
+            row = _contact_row(guest.id, kind, value, primary)
+            added = await conn.execute(_ADD_NEW_CONTACTS[conn.dialect.name], [row])
+            if not added.scalars().all():
+                return False  # no error, so no savepoint needed: PostgreSQL carries on
+    return True
 
 
 async def _suggest(
