@@ -265,6 +265,10 @@ ANONYMOUS_OPERATIONS = (
     ("post", "/api/v1/quotes"),
     ("post", "/api/v1/reservations"),
     ("get", "/api/v1/me"),  # answers who the caller is, anonymous included
+    ("get", "/api/v1/loyalty/rewards"),  # the reward catalogue, shown before anyone enrols
+    # A survey is answered from its emailed link, without signing in (the token is the key).
+    ("get", "/api/v1/surveys/{token}"),
+    ("post", "/api/v1/surveys/{token}/response"),
 )
 AUTH_PATHS = "/api/v1/auth/"
 _RETRY_AFTER = {
