@@ -57,7 +57,11 @@ class Feedback:
         """The feedback worker's step at `now`: (surveys sent, complaints escalated)."""
         return await feedback_worker.step(self.runtime, now)
 
-    def published(self, event_type: str) -> list[dict[str, Any]]:
+    async def published(self, event_type: str) -> list[dict[str, Any]]:
+        """What the service published of `event_type`, once its outbox is drained: the relay
+        sends in the background after the commit, so a read straight after a request would
+        race it."""
+        await eventually(self.runtime.relay.counts, lambda c: c["pending"] == 0)
         return [e.payload for e in self.probe.events(event_type)]
 
     async def guest_id(self, email: str) -> str:

@@ -84,7 +84,7 @@ async def test_a_case_runs_every_step_and_the_guest_is_told_twice(fb: Feedback) 
     case = await filed(fb, guest_id=guest_id, reservation_id=reservation_id)
     assert (case["status"], case["name"], case["email"]) == ("received", "Lin Mei", EMAIL)
     assert case["case_number"].startswith("C")
-    (ack,) = fb.published("complaint.guest_notice")
+    (ack,) = await fb.published("complaint.guest_notice")
     assert (ack["stage"], ack["case_id"], ack["email"]) == ("acknowledged", case["id"], EMAIL)
 
     case = await walk(
@@ -103,7 +103,7 @@ async def test_a_case_runs_every_step_and_the_guest_is_told_twice(fb: Feedback) 
     case = await walk(fb, case, {"to": "remedied"})  # the approval step skipped
     assert case["voucher_code"]
     case = await walk(fb, case, {"to": "guest_informed", "guest_reaction": "Satisfied"})
-    resolved = fb.published("complaint.guest_notice")[-1]
+    resolved = (await fb.published("complaint.guest_notice"))[-1]
     assert resolved["stage"] == "resolved"
     assert case["voucher_code"] in resolved["outcome"]
     case = await walk(fb, case, {"to": "closed"})
@@ -143,14 +143,14 @@ async def test_a_large_refund_needs_a_manager_and_goes_to_the_folio(fb: Feedback
     assert case["needs_approval"] is True
     assert_problem(await step(fb, case, to="remedied"), 409, "approval_required")
     assert_problem(await step(fb, case, to="approved"), 403, "approval_by_manager")
-    assert fb.published("complaint.folio_compensation") == []
+    assert (await fb.published("complaint.folio_compensation")) == []
 
     approved = await step(fb, case, MANAGER, to="approved")
     assert approved.status_code == 200, approved.text
     assert approved.json()["approved_by"] == "staff:manager-1"
     case = await walk(fb, approved.json(), {"to": "remedied"})
 
-    (refund,) = fb.published("complaint.folio_compensation")
+    (refund,) = await fb.published("complaint.folio_compensation")
     assert refund["reservation_id"] == reservation_id
     assert (refund["kind"], refund["amount"], refund["currency"]) == ("refund", 120000, "CNY")
     assert refund["case_number"] == case["case_number"]
@@ -219,7 +219,7 @@ async def test_steps_off_the_machine_or_incomplete_are_refused_and_write_nothing
 async def test_a_rejection_tells_the_guest_why(fb: Feedback) -> None:
     case = await filed(fb, name="Walk-in Guest", email="walk.in@example.com")
     case = await walk(fb, case, {"to": "rejected", "reason": "The noise was a fire drill."})
-    notice = fb.published("complaint.guest_notice")[-1]
+    notice = (await fb.published("complaint.guest_notice"))[-1]
     assert (notice["stage"], notice["outcome"]) == ("rejected", "The noise was a fire drill.")
     assert_problem(await step(fb, case, to="closed"), 409, "invalid_transition")
 

@@ -148,34 +148,42 @@ async def test_a_segment_holds_who_its_rule_says_and_follows_their_stays(
 async def test_a_tier_told_by_loyalty_and_a_cancellation_move_guests_in_and_out(
     service: GuestService,
 ) -> None:
+    # 1,000 yuan settled: loyalty enrols the guest (Regular) at the check-out; 400 yuan does not.
     await stayed(service, "gold@example.com", left=days_ago(3), spent=100_000)
-    made = await service.client.post(
-        "/api/v1/segments",
-        json={"name": "Gold members", "rule": {"tiers": ["gold", "diamond"]}},
+    await stayed(service, "browser@example.com", left=days_ago(4), spent=40_000)
+    for name, tiers in (
+        ("Gold members", ["gold", "diamond"]),
+        ("Members", ["regular", "silver"]),
+        ("Not members", ["none"]),
+    ):
+        made = await service.client.post(
+            "/api/v1/segments", json={"name": name, "rule": {"tiers": tiers}}
+        )
+        assert made.status_code == 201, made.text
+
+    async def counts() -> dict[str, int]:
+        listed = (await service.client.get("/api/v1/segments")).json()["items"]
+        return {s["name"]: s["members"] for s in listed}
+
+    # The enrolment is loyalty's own handler of the check-out: it may land after the stay.
+    await eventually(
+        counts, until=lambda c: c == {"Gold members": 0, "Members": 1, "Not members": 1}
     )
-    non_members = await service.client.post(
-        "/api/v1/segments", json={"name": "Not members", "rule": {"tiers": ["none"]}}
-    )
-    assert (made.json()["members"], non_members.json()["members"]) == (0, 1)
     guest_id = await guest_id_of(service, "gold@example.com")
     async with session_of(service) as session, session.begin():
-        await value.note_tier(session, guest_id, "Gold")
+        await value.note_tier(session, guest_id, "Gold")  # what loyalty tells on a promotion
 
-    counts = {
-        s["name"]: s["members"]
-        for s in (await service.client.get("/api/v1/segments")).json()["items"]
-    }
-    assert counts == {"Gold members": 1, "Not members": 0}
+    assert await counts() == {"Gold members": 1, "Members": 0, "Not members": 1}
 
     upcoming = await service.client.post(
         "/api/v1/segments",
         json={"name": "Recent", "rule": {"stays": {"min": 1, "period": {"last_days": 30}}}},
     )
-    assert upcoming.json()["members"] == 1
+    assert upcoming.json()["members"] == 2
     later = await booked(service, "gold@example.com", left=days_ago(-10))
     await cancelled(service, "gold@example.com", later)  # refreshed: still one completed stay
     recent = await service.client.get(f"/api/v1/segments/{upcoming.json()['id']}")
-    assert recent.json()["members"] == 1
+    assert recent.json()["members"] == 2
 
 
 BAD_RULES: list[Any] = [
@@ -246,6 +254,11 @@ async def test_merge_counts_both_histories_on_the_survivor_and_undo_splits_them(
     )
     survivor = await guest_id_of(service, "keeps@example.com")
     absorbed = await guest_id_of(service, "goes@example.com")
+    for guest_id in (survivor, absorbed):  # 6,000 yuan each: loyalty enrols both (Regular)
+        await eventually(
+            lambda g=guest_id: history(service, g),
+            until=lambda h: h["value"]["tier"] == "regular",
+        )
     async with session_of(service) as session, session.begin():
         await value.note_tier(session, absorbed, "silver")
         # What merging does around the parts: the stays part moves the stays, the profile
@@ -284,7 +297,8 @@ async def test_merge_counts_both_histories_on_the_survivor_and_undo_splits_them(
         await PART.unmerge(session, survivor, absorbed, memo)
         await session.exec(update(Guest).where(col(Guest.id) == absorbed).values(status="active"))
 
-    assert (await history(service, survivor))["value"]["tier"] is None
+    # The survivor's own tier again: its 6,000-yuan stay made it a Regular member.
+    assert (await history(service, survivor))["value"]["tier"] == "regular"
     split = (await history(service, absorbed))["value"]
     assert (split["stays"], split["monetary"], split["tier"]) == (1, 2, "silver")
 

@@ -57,7 +57,7 @@ async def sent_token(fb: Feedback, hours_later: float = 25) -> tuple[str, dict[s
     token."""
     sent, _ = await fb.step(utcnow() + timedelta(hours=hours_later))
     assert sent == 1
-    invitation = fb.published("feedback.survey_requested")[-1]
+    invitation = (await fb.published("feedback.survey_requested"))[-1]
     return invitation["survey_url"].rsplit("/", 1)[-1], invitation
 
 
@@ -200,7 +200,7 @@ async def test_a_completed_ride_gets_its_own_survey(fb: Feedback) -> None:
         return (await fb.step(utcnow() + timedelta(hours=3)))[0]
 
     assert await eventually(sent) == 1  # the completed step only
-    (invitation,) = fb.published("feedback.survey_requested")
+    (invitation,) = await fb.published("feedback.survey_requested")
     assert (invitation["about"], invitation["transfer_id"]) == ("transfer", "ride-1")
     assert (invitation["name"], invitation["language"]) == ("Emily Carter", "en")
 

@@ -35,9 +35,9 @@ from guest_service.config import Settings
 from guest_service.loyalty import ledger
 from guest_service.models import ContactKind, Guest, GuestStatus, GuestStay
 from guest_service.models.complaints import (
-    Channel,
     CompensationKind,
     Complaint,
+    ComplaintChannel,
     ComplaintCreate,
     ComplaintStatus,
     ComplaintStep,
@@ -187,7 +187,7 @@ async def file(
             raise ProblemError(
                 404, "guest_not_found", "No profile has the address you signed in with."
             )
-        channel = Channel.APP
+        channel = ComplaintChannel.APP
         name, email, phone = guest.name, principal.email, principal.phone
     else:
         if body.channel is None:

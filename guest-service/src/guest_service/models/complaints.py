@@ -96,7 +96,7 @@ class Complaint(SQLModel, table=True):
     email: str | None = Field(default=None, sa_type=Encrypted)
     phone: str | None = Field(default=None, sa_type=Encrypted)
     language: str = Field(default="en", max_length=35)
-    channel: Channel = Field(sa_type=String(16))
+    channel: ComplaintChannel = Field(sa_type=String(16))
     category: Category = Field(sa_type=String(16))
     severity: Severity = Field(sa_type=String(16))
     reservation_id: str | None = Field(default=None, max_length=64)
@@ -174,7 +174,7 @@ class ComplaintCreate(BaseModel):
     phone: Phone | None = None
     language: LanguageTag | None = None
     guest_id: str | None = Field(default=None, max_length=36)
-    channel: Channel | None = None
+    channel: ComplaintChannel | None = None
     category: Category
     severity: Severity = Severity.MEDIUM
     reservation_id: Line | None = Field(default=None, max_length=64)
@@ -251,7 +251,7 @@ class ComplaintPublic(BaseModel):
     email: str | None
     phone: str | None
     language: str
-    channel: Channel
+    channel: ComplaintChannel
     category: Category
     severity: Severity
     reservation_id: str | None

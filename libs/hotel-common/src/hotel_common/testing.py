@@ -12,6 +12,7 @@ import email
 import hashlib
 import inspect
 import json
+import random
 import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -235,13 +236,25 @@ def upgrade_to(connection: Any, migrations_dir: Path, revision: str) -> None:
     command.upgrade(cfg, revision)
 
 
+# Below the kernel's ephemeral range (Linux 32768-60999, macOS 49152-65535): a child told
+# to listen on a port of its own, killed and started again on it (tests/test_crashes.py), finds
+# it free. A port from the ephemeral range could meanwhile be the local end of any process's
+# outgoing connection (a database or broker pool), and the restarted child failed to bind.
+CHILD_PORTS = range(20000, 32768)
+_draw = random.SystemRandom()  # not the `random` module: xdist workers may share its seed
+
+
 def free_port() -> int:
     """A loopback port nothing listens on (at the moment of asking). Only for a child process
     that must be told its port; a server in this process binds port 0 instead."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    while True:
+        port = _draw.choice(CHILD_PORTS)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:  # taken (or lingering): draw another
+                continue
+            return port
 
 
 def reserve_port() -> socket.socket:
