@@ -291,7 +291,7 @@ async def test_a_check_out_that_arrives_after_the_guest_was_erased_sends_no_surv
     await eventually(lambda: _handled(fb, late.id, "guest.survey_after_stay"), until=bool)
     sent, _ = await fb.step(utcnow() + timedelta(days=3))
     assert sent == 0
-    assert fb.published("feedback.survey_requested") == []
+    assert await fb.published("feedback.survey_requested") == []
     assert await follow_ups(fb) == []
 
 
