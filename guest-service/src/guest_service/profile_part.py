@@ -17,6 +17,7 @@
 from datetime import date
 from typing import Any
 
+from hotel_common.erasure import ERASED_NAME
 from hotel_common.time import utcnow
 from sqlalchemy import delete
 from sqlmodel import col
@@ -25,7 +26,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from guest_service import contact_book, lifecycle, profiles
 from guest_service.models import ContactKind, Guest, GuestContact, GuestStatus
 
-ERASED_NAME = "Erased guest"
 # Fields a merge fills on the survivor when blank there; the document travels whole.
 FILLED = (
     "native_name",
