@@ -8,6 +8,7 @@ member and day (marks on the member, references on the ledger), so a second run 
 import asyncio
 import logging
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from hotel_common.contracts.guests import BirthdayBenefitGranted, PointsExpiring
 from hotel_common.events.outbox import add_event
@@ -155,15 +156,23 @@ async def expire(session: AsyncSession, today: date, settings: Settings) -> int:
     return done
 
 
-async def _addressee(session: AsyncSession, guest_id: str) -> tuple[Guest, str | None, str | None]:
-    guest = await session.get(Guest, guest_id)
-    assert guest is not None
-    contacts = await contact_book.contacts_of(session, guest_id)
-    return (
-        guest,
-        contact_book.primary(contacts, ContactKind.EMAIL),
-        contact_book.primary(contacts, ContactKind.PHONE),
-    )
+async def _addressee(
+    session: AsyncSession, member: LoyaltyMember, guest: Guest | None = None
+) -> dict[str, Any]:
+    """Whom a member's notice (PointsExpiring, BirthdayBenefitGranted) goes to: the guest, their
+    primary email and phone, and their language (English when none)."""
+    if guest is None:
+        guest = await session.get(Guest, member.guest_id)
+        assert guest is not None
+    contacts = await contact_book.contacts_of(session, guest.id)
+    return {
+        "guest_id": guest.id,
+        "member_number": member.member_number,
+        "name": guest.name,
+        "email": contact_book.primary(contacts, ContactKind.EMAIL),
+        "phone": contact_book.primary(contacts, ContactKind.PHONE),
+        "language": guest.language or "en",
+    }
 
 
 async def remind(session: AsyncSession, today: date, settings: Settings) -> int:
@@ -201,16 +210,10 @@ async def remind(session: AsyncSession, today: date, settings: Settings) -> int:
         points = await expiring_at(session, member.id, cutoff)
         if points <= 0:
             continue
-        guest, email, phone = await _addressee(session, member.guest_id)
         add_event(
             session,
             PointsExpiring(
-                guest_id=guest.id,
-                member_number=member.member_number,
-                name=guest.name,
-                email=email,
-                phone=phone,
-                language=guest.language or "en",
+                **await _addressee(session, member),
                 points=points,
                 expires_on=cutoff,
             ),
@@ -254,16 +257,10 @@ async def birthdays(session: AsyncSession, today: date, settings: Settings) -> i
             continue
         member.birthday_year = today.year
         session.add(member)
-        _, email, phone = await _addressee(session, guest.id)
         add_event(
             session,
             BirthdayBenefitGranted(
-                guest_id=guest.id,
-                member_number=member.member_number,
-                name=guest.name,
-                email=email,
-                phone=phone,
-                language=guest.language or "en",
+                **await _addressee(session, member, guest),
                 benefit=settings.loyalty_birthday_benefit,
                 valid_until=today + timedelta(days=settings.loyalty_birthday_valid_days),
             ),
