@@ -112,11 +112,10 @@ async def expiring_at(session: AsyncSession, member_id: str, cutoff: date) -> in
     return max(0, balance - kept)
 
 
-async def expire(session: AsyncSession, today: date, settings: Settings) -> int:
-    """At the latest cut-off on or before `today`, clear every member's points that expire by
-    then, once (the line's reference names the member and the cut-off)."""
-    cutoff = last_cutoff(today, settings.loyalty_expiry_cutoff)
-    holders = (
+def _holders_of_points_expiring_by(cutoff: date) -> Any:
+    """The ids of members holding posted points that expire on or before `cutoff` (a
+    subquery)."""
+    return (
         select(LedgerLine.member_id)
         .where(
             LedgerLine.state == PointsState.POSTED,
@@ -125,6 +124,13 @@ async def expire(session: AsyncSession, today: date, settings: Settings) -> int:
         )
         .distinct()
     )
+
+
+async def expire(session: AsyncSession, today: date, settings: Settings) -> int:
+    """At the latest cut-off on or before `today`, clear every member's points that expire by
+    then, once (the line's reference names the member and the cut-off)."""
+    cutoff = last_cutoff(today, settings.loyalty_expiry_cutoff)
+    holders = _holders_of_points_expiring_by(cutoff)
     cleared = select(LedgerLine.member_id).where(
         LedgerLine.reason == Reason.EXPIRY, col(LedgerLine.reference).like(f"%:{cutoff}")
     )
@@ -181,15 +187,7 @@ async def remind(session: AsyncSession, today: date, settings: Settings) -> int:
     cutoff = next_cutoff(today, settings.loyalty_expiry_cutoff)
     if (cutoff - today).days > settings.loyalty_expiry_reminder_days:
         return 0
-    holders = (
-        select(LedgerLine.member_id)
-        .where(
-            LedgerLine.state == PointsState.POSTED,
-            col(LedgerLine.expires_on) <= cutoff,
-            col(LedgerLine.points) > 0,
-        )
-        .distinct()
-    )
+    holders = _holders_of_points_expiring_by(cutoff)
     query = (
         select(LoyaltyMember)
         .where(
