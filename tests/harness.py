@@ -1,8 +1,13 @@
-"""What the cross-service tests share: a handle on the running platform and a way to read
-the guest's mail. (A module, not conftest: test files import it by name.)"""
+"""What the cross-service tests share: a handle on the running platform, a way to read the
+guest's mail, and a guest's one-night stay through the gateway. (A module, not conftest: test
+files import it by name.)"""
 
+import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from email.message import EmailMessage
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from fastapi import FastAPI
@@ -14,6 +19,7 @@ from hotel_common.events.rabbit import RabbitBus
 from hotel_common.testing import TEST_ADMIN, TcpProxy, eventually, principal_headers
 
 RABBIT_URL = "amqp://guest:guest@127.0.0.1:5672/"
+ID = {"document_type": "passport", "issuing_country": "CN", "last4": "1234", "attested": True}
 
 
 def admin_headers(settings: GatewaySettings | None = None) -> dict[str, str]:
@@ -90,3 +96,35 @@ class Platform:
         transport = httpx.ASGITransport(app=app)
         headers = principal_headers(TEST_ADMIN, app.state.settings.internal_secret)
         return httpx.AsyncClient(transport=transport, base_url=f"http://{name}", headers=headers)
+
+
+def tonight() -> tuple[str, str]:
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    return today.isoformat(), (today + timedelta(days=1)).isoformat()
+
+
+async def stay_one_night(client: httpx.AsyncClient, name: str, email: str) -> dict[str, Any]:
+    """Book tonight, confirm, check in with a deposit that covers the bill, check out today."""
+    check_in, check_out = tonight()
+    body = {
+        "guest": {"name": name, "email": email, "language": "en"},
+        "room_type_code": "KNG",
+        "check_in": check_in,
+        "check_out": check_out,
+        "guests": 1,
+    }
+    created = await client.post(
+        "/api/v1/reservations", json=body, headers={"Idempotency-Key": str(uuid.uuid4())}
+    )
+    assert created.status_code == 201, created.text
+    base = f"/api/v1/reservations/{created.json()['id']}"
+    assert (await client.post(f"{base}/confirm")).status_code == 200
+    assert (await client.post(f"{base}/assign-room")).status_code == 200
+    deposit = {"amount": 200_000, "method": "cash"}
+    checked_in = await client.post(
+        f"{base}/check-in", json={"id_verification": ID, "deposit": deposit}
+    )
+    assert checked_in.status_code == 200, checked_in.text
+    out = await client.post(f"{base}/check-out")
+    assert out.status_code == 200, out.text
+    return dict(out.json())

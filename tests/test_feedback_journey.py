@@ -13,22 +13,20 @@ is told the outcome.
 import re
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from gateway.identity.testing import bearer, staff_token
-from harness import body_of
+from harness import body_of, stay_one_night
 from hotel_common.principal import Role
 from hotel_common.testing import MailServer, eventually
 from launcher.embedded import create_embedded_app
 
 from conftest import FAST, FAST_SERVICE, SPECS
 
-ID = {"document_type": "passport", "issuing_country": "CN", "last4": "1234", "attested": True}
 # Surveys go out as soon as the worker runs after check-out (the hotel waits a day).
 FEEDBACK = {"survey_delay_hours_after_checkout": 0, "feedback_interval_seconds": 0.2}
 SURVEY_LINK = re.compile(r"/survey/([A-Za-z0-9_-]{16,})")
@@ -53,38 +51,6 @@ async def hotel(tmp_path: Path, mailbox: MailServer) -> AsyncIterator[dict[str, 
         client({}) as anonymous,
     ):
         yield {"desk": desk, "manager": manager, "anonymous": anonymous, "mailbox": mailbox}
-
-
-def tonight() -> tuple[str, str]:
-    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
-    return today.isoformat(), (today + timedelta(days=1)).isoformat()
-
-
-async def stay_one_night(desk: httpx.AsyncClient, name: str, email: str) -> dict[str, Any]:
-    """Book tonight, confirm, check in with a deposit that covers the bill, check out today."""
-    check_in, check_out = tonight()
-    body = {
-        "guest": {"name": name, "email": email, "language": "en"},
-        "room_type_code": "KNG",
-        "check_in": check_in,
-        "check_out": check_out,
-        "guests": 1,
-    }
-    created = await desk.post(
-        "/api/v1/reservations", json=body, headers={"Idempotency-Key": str(uuid.uuid4())}
-    )
-    assert created.status_code == 201, created.text
-    base = f"/api/v1/reservations/{created.json()['id']}"
-    assert (await desk.post(f"{base}/confirm")).status_code == 200
-    assert (await desk.post(f"{base}/assign-room")).status_code == 200
-    deposit = {"amount": 200_000, "method": "cash"}
-    checked_in = await desk.post(
-        f"{base}/check-in", json={"id_verification": ID, "deposit": deposit}
-    )
-    assert checked_in.status_code == 200, checked_in.text
-    out = await desk.post(f"{base}/check-out")
-    assert out.status_code == 200, out.text
-    return dict(out.json())
 
 
 async def mail_to(mailbox: MailServer, email: str, subject: str) -> str:

@@ -5,14 +5,13 @@ configured here) and the quote shows 15 %."""
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from gateway.identity.testing import bearer, staff_token
+from harness import stay_one_night, tonight
 from hotel_common.testing import MailServer, eventually
 from launcher.embedded import create_embedded_app
 
@@ -22,7 +21,6 @@ from conftest import FAST, FAST_SERVICE, SPECS
 LOYALTY = {
     "loyalty_tier_stays": {"silver": 2, "gold": 10, "diamond": 20},
 }
-ID = {"document_type": "passport", "issuing_country": "CN", "last4": "1234", "attested": True}
 
 
 @pytest.fixture
@@ -41,11 +39,6 @@ async def gateway(tmp_path: Path, mailbox: MailServer) -> AsyncIterator[httpx.As
         yield client
 
 
-def tonight() -> tuple[str, str]:
-    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
-    return today.isoformat(), (today + timedelta(days=1)).isoformat()
-
-
 async def quote(client: httpx.AsyncClient, email: str) -> dict[str, Any]:
     check_in, check_out = tonight()
     body = {
@@ -60,34 +53,6 @@ async def quote(client: httpx.AsyncClient, email: str) -> dict[str, Any]:
     return dict(answer.json())
 
 
-async def stay_one_night(client: httpx.AsyncClient, email: str) -> dict[str, Any]:
-    """Book tonight, confirm, check in with a deposit that covers the bill, check out today."""
-    check_in, check_out = tonight()
-    body = {
-        "guest": {"name": "Sun Li", "email": email, "language": "en"},
-        "room_type_code": "KNG",
-        "check_in": check_in,
-        "check_out": check_out,
-        "guests": 1,
-    }
-    created = await client.post(
-        "/api/v1/reservations", json=body, headers={"Idempotency-Key": str(uuid.uuid4())}
-    )
-    assert created.status_code == 201, created.text
-    rid = created.json()["id"]
-    base = f"/api/v1/reservations/{rid}"
-    assert (await client.post(f"{base}/confirm")).status_code == 200
-    assert (await client.post(f"{base}/assign-room")).status_code == 200
-    deposit = {"amount": 200_000, "method": "cash"}
-    checked_in = await client.post(
-        f"{base}/check-in", json={"id_verification": ID, "deposit": deposit}
-    )
-    assert checked_in.status_code == 200, checked_in.text
-    out = await client.post(f"{base}/check-out")
-    assert out.status_code == 200, out.text
-    return dict(out.json())
-
-
 async def test_a_stay_makes_a_member_whose_quotes_show_the_member_rate_and_its_promotion(
     gateway: httpx.AsyncClient,
 ) -> None:
@@ -95,7 +60,7 @@ async def test_a_stay_makes_a_member_whose_quotes_show_the_member_rate_and_its_p
     before = await quote(gateway, email)
     assert before["member_discount"] is None
 
-    first = await stay_one_night(gateway, email)
+    first = await stay_one_night(gateway, "Sun Li", email)
     assert first["amount_spent"] >= 50_000  # CNY minor units: the entry threshold
 
     regular = await eventually(
@@ -115,7 +80,7 @@ async def test_a_stay_makes_a_member_whose_quotes_show_the_member_rate_and_its_p
     ]
     assert member["status"] == "active"
 
-    await stay_one_night(gateway, email)
+    await stay_one_night(gateway, "Sun Li", email)
     silver = await eventually(
         lambda: quote(gateway, email),
         until=lambda q: (q["member_discount"] or {}).get("tier") == "silver",

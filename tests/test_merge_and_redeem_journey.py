@@ -14,9 +14,8 @@ import uuid
 from typing import Any
 
 import httpx
-from harness import Platform
+from harness import Platform, stay_one_night
 from hotel_common.testing import eventually
-from test_feedback_journey import stay_one_night
 
 
 async def member_of(client: httpx.AsyncClient, email: str) -> dict[str, Any]:

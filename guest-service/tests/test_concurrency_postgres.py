@@ -2,7 +2,8 @@
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 import pytest
 from guest_service import contact_book, matching, merging, rights
@@ -15,181 +16,175 @@ from hotel_common.db import create_engine, create_session_factory, drop_database
 from hotel_common.events.memory import InMemoryBroker
 from hotel_common.testing import eventually, running
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .conftest import GuestService
 
 PAIRS = 12
 
 
-@pytest.mark.infra
-async def test_concurrent_bookings_of_one_new_guest_make_one_profile_with_both_stays(
-    make_booking: Callable[..., ReservationConfirmed],
-) -> None:
+@asynccontextmanager
+async def fresh_settings() -> AsyncIterator[Settings]:
+    """Settings on a PostgreSQL database of the test's own, dropped at the end."""
     url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/test_{uuid.uuid4().hex}"
-    settings = Settings(database_url=url, retry_delays=[0.01, 0.05], log_json=False)
-    broker = InMemoryBroker()
     try:
-        # Two replicas on one database compete for the one guest-service queue, as in production.
+        yield Settings(database_url=url, retry_delays=[0.01, 0.05], log_json=False)
+    finally:
+        await drop_database(url)
+
+
+@asynccontextmanager
+async def two_replicas() -> AsyncIterator[GuestService]:
+    """Two replicas on one database of their own, competing for the one guest-service queue
+    as in production; the service as the first one answers."""
+    async with fresh_settings() as settings:
+        broker = InMemoryBroker()
         async with (
             running(create_app(settings, broker=broker)) as client,
             running(create_app(settings, broker=broker)),
         ):
-            service = GuestService(client, broker)
-            emails = [f"new.guest.{i}@example.com" for i in range(PAIRS)]
-            for i, email in enumerate(emails):
-                # Same new guest, two bookings: a replica takes each, both find no profile yet.
-                service.deliver(make_booking(email=email, phone=f"+8613900000{i:03d}"))
-                service.deliver(make_booking(email=email.upper(), phone=f"+86 1390000 0{i:03d}"))
+            yield GuestService(client, broker)
 
-            for email in emails:
-                profile = await service.profile_with_stays(email, 2)
-                assert len({s["reservation_id"] for s in profile["stays"]}) == 2
-            guests = (await client.get("/api/v1/guests", params={"limit": 200})).json()["items"]
-            assert sorted(g["email"] for g in guests) == sorted(emails)
-            assert (await client.get("/admin/dead-letters")).json()["items"] == []
-    finally:
-        await drop_database(url)
+
+async def link_alone(sessions: Callable[[], AsyncSession], booking: ReservationConfirmed) -> str:
+    """`booking` linked to a profile in a transaction of its own."""
+    async with sessions() as session, session.begin():
+        return await matching.link_booking(session, booking)
+
+
+@pytest.mark.infra
+async def test_concurrent_bookings_of_one_new_guest_make_one_profile_with_both_stays(
+    make_booking: Callable[..., ReservationConfirmed],
+) -> None:
+    async with two_replicas() as service:
+        client = service.client
+        emails = [f"new.guest.{i}@example.com" for i in range(PAIRS)]
+        for i, email in enumerate(emails):
+            # Same new guest, two bookings: a replica takes each, both find no profile yet.
+            service.deliver(make_booking(email=email, phone=f"+8613900000{i:03d}"))
+            service.deliver(make_booking(email=email.upper(), phone=f"+86 1390000 0{i:03d}"))
+
+        for email in emails:
+            profile = await service.profile_with_stays(email, 2)
+            assert len({s["reservation_id"] for s in profile["stays"]}) == 2
+        guests = (await client.get("/api/v1/guests", params={"limit": 200})).json()["items"]
+        assert sorted(g["email"] for g in guests) == sorted(emails)
+        assert (await client.get("/admin/dead-letters")).json()["items"] == []
 
 
 @pytest.mark.infra
 async def test_concurrent_phone_only_bookings_of_one_new_guest_make_one_profile(
     make_booking: Callable[..., ReservationConfirmed],
 ) -> None:
-    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/test_{uuid.uuid4().hex}"
-    settings = Settings(database_url=url, retry_delays=[0.01, 0.05], log_json=False)
-    broker = InMemoryBroker()
-    try:
-        async with (
-            running(create_app(settings, broker=broker)) as client,
-            running(create_app(settings, broker=broker)),
-        ):
-            service = GuestService(client, broker)
-            phones = [f"+8613700000{i:03d}" for i in range(PAIRS)]
-            for i, phone in enumerate(phones):
-                # No email (the channel sent none): only the phone and the name tell who it is.
-                service.deliver(make_booking(email="", phone=phone, name=f"Guest {i}"))
-                service.deliver(make_booking(email="", phone=phone, name=f"GUEST {i}"))
+    async with two_replicas() as service:
+        client = service.client
+        phones = [f"+8613700000{i:03d}" for i in range(PAIRS)]
+        for i, phone in enumerate(phones):
+            # No email (the channel sent none): only the phone and the name tell who it is.
+            service.deliver(make_booking(email="", phone=phone, name=f"Guest {i}"))
+            service.deliver(make_booking(email="", phone=phone, name=f"GUEST {i}"))
 
-            async def stays_by_phone() -> dict[str, list[int]]:
-                found: dict[str, list[int]] = {}
-                for phone in phones:
-                    for guest in await service.find(phone=phone):
-                        stays = (await service.guest(guest["id"]))["stays"]
-                        found.setdefault(phone, []).append(len(stays))
-                return found
+        async def stays_by_phone() -> dict[str, list[int]]:
+            found: dict[str, list[int]] = {}
+            for phone in phones:
+                for guest in await service.find(phone=phone):
+                    stays = (await service.guest(guest["id"]))["stays"]
+                    found.setdefault(phone, []).append(len(stays))
+            return found
 
-            await eventually(
-                stays_by_phone, until=lambda found: all(found.get(p) == [2] for p in phones)
-            )
-            assert await service.suggestions() == []
-            assert (await client.get("/admin/dead-letters")).json()["items"] == []
-    finally:
-        await drop_database(url)
+        await eventually(
+            stays_by_phone, until=lambda found: all(found.get(p) == [2] for p in phones)
+        )
+        assert await service.suggestions() == []
+        assert (await client.get("/admin/dead-letters")).json()["items"] == []
 
 
 @pytest.mark.infra
 async def test_a_booking_that_loses_the_new_profile_race_links_to_the_winner(
     make_booking: Callable[..., ReservationConfirmed],
 ) -> None:
-    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/test_{uuid.uuid4().hex}"
-    settings = Settings(database_url=url, retry_delays=[0.01, 0.05], log_json=False)
-    engine = None
-    try:
-        async with running(create_app(settings, broker=InMemoryBroker())):
-            engine = create_engine(url)
-            sessions = create_session_factory(engine)
-            booking = make_booking(email="race@example.com", phone=None)
-            winner = Guest(name="Li Wei", source=Source.FRONT_DESK)
-            email = new_contact(winner.id, ContactKind.EMAIL, "race@example.com", "front_desk")
+    async with fresh_settings() as settings:
+        engine = None
+        try:
+            async with running(create_app(settings, broker=InMemoryBroker())):
+                engine = create_engine(settings.database_url)
+                sessions = create_session_factory(engine)
+                booking = make_booking(email="race@example.com", phone=None)
+                winner = Guest(name="Li Wei", source=Source.FRONT_DESK)
+                email = new_contact(winner.id, ContactKind.EMAIL, "race@example.com", "front_desk")
 
-            async def link() -> str:
                 async with sessions() as session, session.begin():
-                    return await matching.link_booking(session, booking)
-
-            async with sessions() as session, session.begin():
-                session.add(winner)
-                await session.flush()
-                session.add(email)
-                await session.flush()  # inserted, not committed: the booking does not see it
-                loser = asyncio.create_task(link())
-                await asyncio.sleep(0.3)
-                assert not loser.done()  # its insert waits for ours
-            # Ours committed: its insert did nothing, it matched again and found ours.
-            assert await loser == winner.id
-            async with sessions() as session:
-                guests = (await session.exec(select(Guest))).all()
-                stay = await matching.stay_for(session, booking.reservation_id)
-            assert [g.id for g in guests] == [winner.id]
-            assert stay is not None and stay.guest_id == winner.id
-    finally:
-        if engine is not None:
-            await engine.dispose()
-        await drop_database(url)
+                    session.add(winner)
+                    await session.flush()
+                    session.add(email)
+                    await session.flush()  # inserted, not committed: the booking does not see it
+                    loser = asyncio.create_task(link_alone(sessions, booking))
+                    await asyncio.sleep(0.3)
+                    assert not loser.done()  # its insert waits for ours
+                # Ours committed: its insert did nothing, it matched again and found ours.
+                assert await loser == winner.id
+                async with sessions() as session:
+                    guests = (await session.exec(select(Guest))).all()
+                    stay = await matching.stay_for(session, booking.reservation_id)
+                assert [g.id for g in guests] == [winner.id]
+                assert stay is not None and stay.guest_id == winner.id
+        finally:
+            if engine is not None:
+                await engine.dispose()
 
 
 @pytest.mark.infra
 async def test_a_booking_arriving_while_its_guest_is_erased_leaves_nothing_on_the_erased_profile(
     make_booking: Callable[..., ReservationConfirmed],
 ) -> None:
-    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/test_{uuid.uuid4().hex}"
-    settings = Settings(database_url=url, retry_delays=[0.01, 0.05], log_json=False)
-    try:
-        async with running(app := create_app(settings, broker=InMemoryBroker())):
-            sessions = app.state.runtime.sessions
-            first = make_booking(email="leaving@example.com", phone="+8613900000111")
-            async with sessions() as session, session.begin():
-                erased_id = await matching.link_booking(session, first)
-            # Booked again (another phone) just as the erasure the guest asked for runs.
-            again = make_booking(email="leaving@example.com", phone="+8613900000222")
+    async with (
+        fresh_settings() as settings,
+        running(app := create_app(settings, broker=InMemoryBroker())),
+    ):
+        sessions = app.state.runtime.sessions
+        first = make_booking(email="leaving@example.com", phone="+8613900000111")
+        async with sessions() as session, session.begin():
+            erased_id = await matching.link_booking(session, first)
+        # Booked again (another phone) just as the erasure the guest asked for runs.
+        again = make_booking(email="leaving@example.com", phone="+8613900000222")
 
-            async def link() -> str:
-                async with sessions() as session, session.begin():
-                    return await matching.link_booking(session, again)
+        async with sessions() as session, session.begin():
+            await rights.erase(session, erased_id, "staff:manager")
+            await session.flush()
+            booking = asyncio.create_task(link_alone(sessions, again))
+            await asyncio.sleep(0.3)
+        linked = await booking
 
-            async with sessions() as session, session.begin():
-                await rights.erase(session, erased_id, "staff:manager")
-                await session.flush()
-                booking = asyncio.create_task(link())
-                await asyncio.sleep(0.3)
-            linked = await booking
-
-            async with sessions() as session:
-                left = await contact_book.contacts_of(session, erased_id)
-                stay = await matching.stay_for(session, again.reservation_id)
-            assert left == []  # no phone of the person on the erased profile
-            # The booking came after the erasure: a profile of its own, like any later booking.
-            assert stay is not None and stay.guest_id == linked != erased_id
-    finally:
-        await drop_database(url)
+        async with sessions() as session:
+            left = await contact_book.contacts_of(session, erased_id)
+            stay = await matching.stay_for(session, again.reservation_id)
+        assert left == []  # no phone of the person on the erased profile
+        # The booking came after the erasure: a profile of its own, like any later booking.
+        assert stay is not None and stay.guest_id == linked != erased_id
 
 
 @pytest.mark.infra
 async def test_a_booking_racing_a_merge_undo_lands_on_the_profile_that_holds_its_email(
     make_booking: Callable[..., ReservationConfirmed],
 ) -> None:
-    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/test_{uuid.uuid4().hex}"
-    settings = Settings(database_url=url, retry_delays=[0.01, 0.05], log_json=False)
-    try:
-        async with running(app := create_app(settings, broker=InMemoryBroker())):
-            sessions = app.state.runtime.sessions
-            async with sessions() as session, session.begin():
-                survivor = await matching.link_booking(session, make_booking(email="s@example.com"))
-                absorbed = await matching.link_booking(session, make_booking(email="a@example.com"))
-            async with sessions() as session, session.begin():
-                pair = GuestMergeCreate(survivor_id=survivor, absorbed_id=absorbed)
-                merge_id = (await merging.merge(session, pair, "staff:manager")).id
-            again = make_booking(email="a@example.com")
+    async with (
+        fresh_settings() as settings,
+        running(app := create_app(settings, broker=InMemoryBroker())),
+    ):
+        sessions = app.state.runtime.sessions
+        async with sessions() as session, session.begin():
+            survivor = await matching.link_booking(session, make_booking(email="s@example.com"))
+            absorbed = await matching.link_booking(session, make_booking(email="a@example.com"))
+        async with sessions() as session, session.begin():
+            pair = GuestMergeCreate(survivor_id=survivor, absorbed_id=absorbed)
+            merge_id = (await merging.merge(session, pair, "staff:manager")).id
+        again = make_booking(email="a@example.com")
 
-            async def link() -> str:
-                async with sessions() as session, session.begin():
-                    return await matching.link_booking(session, again)
-
-            async with sessions() as session, session.begin():
-                await merging.undo(session, merge_id, "staff:manager")
-                await session.flush()
-                booking = asyncio.create_task(link())  # finds a@ on the survivor, for now
-                await asyncio.sleep(0.3)
-            # Undone: a@ is the absorbed guest's again, and so is their new booking.
-            assert await booking == absorbed
-    finally:
-        await drop_database(url)
+        async with sessions() as session, session.begin():
+            await merging.undo(session, merge_id, "staff:manager")
+            await session.flush()
+            # It finds a@ on the survivor, for now.
+            booking = asyncio.create_task(link_alone(sessions, again))
+            await asyncio.sleep(0.3)
+        # Undone: a@ is the absorbed guest's again, and so is their new booking.
+        assert await booking == absorbed

@@ -335,15 +335,21 @@ class Samples:
             }
         )
 
+    def _member(self, language: str) -> dict[str, Any]:
+        """Whom a member's notice is to (points expiring, birthday)."""
+        return {
+            "guest_id": self.GUEST_ID,
+            "member_number": "M00012345",
+            "name": "Lin Mei",
+            "email": self.EMAIL,
+            "phone": self.PHONE,
+            "language": language,
+        }
+
     def points_expiring(self, language: str = "en", **overrides: Any) -> PointsExpiring:
         return PointsExpiring(
             **{
-                "guest_id": self.GUEST_ID,
-                "member_number": "M00012345",
-                "name": "Lin Mei",
-                "email": self.EMAIL,
-                "phone": self.PHONE,
-                "language": language,
+                **self._member(language),
                 "points": 12800,
                 "expires_on": date(2030, 12, 31),
                 **overrides,
@@ -353,12 +359,7 @@ class Samples:
     def birthday(self, language: str = "en", **overrides: Any) -> BirthdayBenefitGranted:
         return BirthdayBenefitGranted(
             **{
-                "guest_id": self.GUEST_ID,
-                "member_number": "M00012345",
-                "name": "Lin Mei",
-                "email": self.EMAIL,
-                "phone": self.PHONE,
-                "language": language,
+                **self._member(language),
                 "benefit": "a late check-out until 16:00 and a birthday cake",
                 "valid_until": date(2030, 7, 31),
                 **overrides,

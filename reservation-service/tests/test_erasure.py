@@ -3,11 +3,9 @@ the event names and any other booking made with their email), keeps amounts, lea
 guests' bookings alone (a shared phone reaches none), and leaves no copy of the email or phone
 in any column of its database; a redelivery changes nothing more. On SQLite and PostgreSQL."""
 
-from datetime import UTC, datetime
-
 from hotel_common.contracts.guests import GuestErased
 from hotel_common.events.memory import InMemoryBroker
-from hotel_common.testing import columns_holding, deliver, eventually
+from hotel_common.testing import columns_holding, deliver, eventually, guest_erased
 
 from .conftest import Hotel
 
@@ -15,15 +13,7 @@ EMAIL, PHONE = "li.wei@example.com", "+8613800138000"
 
 
 def erasure(*reservation_ids: str) -> GuestErased:
-    return GuestErased(
-        guest_id="3c2b1a09-8f7e-4d6c-b5a4-93827160fedc",
-        reservation_ids=list(reservation_ids),
-        emails=[EMAIL],
-        phones=[PHONE],
-        names=["Li Wei"],
-        erased_at=datetime.now(UTC),
-        aggregate_version=7,
-    )
+    return guest_erased(*reservation_ids, email=EMAIL, phone=PHONE, name="Li Wei", version=7)
 
 
 async def test_an_erased_guest_is_forgotten_in_their_bookings_and_amounts_stay(

@@ -3,10 +3,8 @@ name, notes), keeps the rides, leaves another guest's job with the same phone al
 leaves no copy of the email or the name in any column of its database; a redelivery changes
 nothing more."""
 
-from datetime import UTC, datetime
-
 from hotel_common.contracts.guests import GuestErased
-from hotel_common.testing import columns_holding, deliver, eventually, guest_contact
+from hotel_common.testing import columns_holding, deliver, eventually, guest_contact, guest_erased
 
 from .conftest import Service
 
@@ -14,15 +12,7 @@ EMAIL, PHONE = "lin.mei@example.com", "+8613900139000"
 
 
 def erasure(*reservation_ids: str) -> GuestErased:
-    return GuestErased(
-        guest_id="3c2b1a09-8f7e-4d6c-b5a4-93827160fedc",
-        reservation_ids=list(reservation_ids),
-        emails=[EMAIL],
-        phones=[PHONE],
-        names=["Lin Mei"],
-        erased_at=datetime.now(UTC),
-        aggregate_version=5,
-    )
+    return guest_erased(*reservation_ids, email=EMAIL, phone=PHONE, name="Lin Mei", version=5)
 
 
 async def test_an_erased_guest_is_forgotten_in_their_jobs(service: Service) -> None:

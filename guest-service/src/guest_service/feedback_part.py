@@ -10,6 +10,7 @@ table so the undo moves exactly those back.
 
 from typing import Any
 
+from hotel_common.erasure import ERASED_NAME
 from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,7 +19,6 @@ from guest_service import lifecycle
 from guest_service.models.complaints import Complaint, ComplaintStep
 from guest_service.models.feedback import FollowUp, Survey, SurveyResponse
 
-ERASED_NAME = "Erased guest"
 ERASED_TEXT = "(erased)"
 TABLES: dict[str, Any] = {
     "surveys": Survey,

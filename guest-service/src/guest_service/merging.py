@@ -8,6 +8,7 @@ transaction. Nothing is deleted: undo walks the parts backwards with their memos
 absorbed profile its own again and publishes GuestMergeUndone.
 """
 
+from datetime import datetime
 from typing import Any
 
 from hotel_common.contracts.guests import GuestMerged, GuestMergeUndone
@@ -71,10 +72,7 @@ async def merge(session: AsyncSession, data: GuestMergeCreate, by: str) -> Guest
         memo[part.name] = await part.merge(session, survivor.id, absorbed.id)
     now = utcnow()
     absorbed.status, absorbed.merged_into_id = GuestStatus.MERGED, survivor.id
-    for guest in (survivor, absorbed):
-        guest.version += 1
-        guest.updated_at = now
-        session.add(guest)
+    _changed(session, now, survivor, absorbed)
     record = GuestMerge(
         survivor_id=survivor.id,
         absorbed_id=absorbed.id,
@@ -135,10 +133,7 @@ async def undo(session: AsyncSession, merge_id: str, by: str) -> GuestMerge:
             await part.unmerge(session, survivor.id, absorbed.id, record.memo[part.name])
     now = utcnow()
     absorbed.status, absorbed.merged_into_id = GuestStatus.ACTIVE, None
-    for guest in (survivor, absorbed):
-        guest.version += 1
-        guest.updated_at = now
-        session.add(guest)
+    _changed(session, now, survivor, absorbed)
     record.undone_by, record.undone_at = by, now
     session.add(record)
     # Undone: staff found them to be two people, so the pair is not suggested again.
@@ -155,6 +150,14 @@ async def undo(session: AsyncSession, merge_id: str, by: str) -> GuestMerge:
         ),
     )
     return record
+
+
+def _changed(session: AsyncSession, now: datetime, *guests: Guest) -> None:
+    """Each of `guests` one version on, changed at `now`."""
+    for guest in guests:
+        guest.version += 1
+        guest.updated_at = now
+        session.add(guest)
 
 
 def public(record: GuestMerge) -> GuestMergePublic:

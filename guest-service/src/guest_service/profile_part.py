@@ -17,6 +17,7 @@
 from datetime import date
 from typing import Any
 
+from hotel_common.erasure import ERASED_NAME
 from hotel_common.time import utcnow
 from sqlalchemy import delete
 from sqlmodel import col
@@ -25,7 +26,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from guest_service import contact_book, lifecycle, profiles
 from guest_service.models import ContactKind, Guest, GuestContact, GuestStatus
 
-ERASED_NAME = "Erased guest"
 # Fields a merge fills on the survivor when blank there; the document travels whole.
 FILLED = (
     "native_name",
@@ -167,7 +167,7 @@ class ProfilePart:
             session.add(contact)
         await session.flush()
         for kind in ContactKind:
-            await _keep_a_primary(session, survivor_id, kind)
+            await profiles.promote_oldest(session, survivor_id, kind)
         for name in memo.get("filled", []):
             if getattr(survivor, name) == getattr(absorbed, name):  # unchanged since the merge
                 setattr(survivor, name, None)
@@ -180,15 +180,6 @@ class ProfilePart:
         survivor.updated_at = utcnow()
         session.add(survivor)
         await session.flush()
-
-
-async def _keep_a_primary(session: AsyncSession, guest_id: str, kind: ContactKind) -> None:
-    """After contacts left: the oldest left of `kind` becomes primary if none is."""
-    left = [c for c in await contact_book.contacts_of(session, guest_id) if c.kind == kind]
-    if left and not any(c.is_primary for c in left):
-        oldest = min(left, key=lambda c: (c.created_at, c.id))
-        oldest.is_primary = True
-        session.add(oldest)
 
 
 PART = lifecycle.register(ProfilePart())

@@ -208,7 +208,7 @@ async def _replace_primary_phone(
         await _demote(session, guest.id, ContactKind.PHONE)
         session.add(new_contact(guest.id, ContactKind.PHONE, phone, source, primary=True))
     else:
-        await _promote_oldest(session, guest.id, ContactKind.PHONE)
+        await promote_oldest(session, guest.id, ContactKind.PHONE)
 
 
 async def _apply(session: AsyncSession, guest: Guest, fields: dict[str, Any]) -> Guest:
@@ -269,8 +269,9 @@ async def _demote(session: AsyncSession, guest_id: str, kind: ContactKind) -> No
     await session.flush()
 
 
-async def _promote_oldest(session: AsyncSession, guest_id: str, kind: ContactKind) -> None:
-    """After the primary of `kind` went: the oldest one left becomes primary."""
+async def promote_oldest(session: AsyncSession, guest_id: str, kind: ContactKind) -> None:
+    """After the primary of `kind` (or any contacts) went: the oldest one left of `kind`
+    becomes primary if none is."""
     left = [c for c in await contact_book.contacts_of(session, guest_id) if c.kind == kind]
     if left and not any(c.is_primary for c in left):
         oldest = min(left, key=lambda c: (c.created_at, c.id))
@@ -330,7 +331,7 @@ async def remove_contact(session: AsyncSession, guest: Guest, contact_id: str) -
     await contact_book.remove(session, guest.id, ContactKind(contact.kind), contact.value)
     session.expunge(contact)
     if contact.is_primary:
-        await _promote_oldest(session, guest.id, ContactKind(contact.kind))
+        await promote_oldest(session, guest.id, ContactKind(contact.kind))
     guest.updated_at = utcnow()
     session.add(guest)
 

@@ -6,7 +6,8 @@ ordered by the profile's version, so a redelivered or overtaken one changes noth
 """
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from hotel_common.contracts.guests import (
     BirthdayBenefitGranted,
@@ -24,17 +25,39 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from notification_service import erasure, guest_notices, preferences, reach
 from notification_service.models import Kind, Notification, Purpose, Status
+from notification_service.notices import Notice
 
 if TYPE_CHECKING:  # handlers.py builds these beside its own
     from notification_service.handlers import NoticeHandlers
 
 log = logging.getLogger(__name__)
+# The events whose notice goes to the one guest they carry the address of.
+E = TypeVar("E", SurveyRequested, ComplaintNotice, PointsExpiring, BirthdayBenefitGranted)
 
 
 class GuestHandlers:
     def __init__(self, notices: "NoticeHandlers") -> None:
         self.notices = notices
         self.signature = notices.signature
+
+    async def _tell(
+        self,
+        session: AsyncSession,
+        event: E,
+        build: Callable[[E, str | None, str], Notice],
+        kind: Kind,
+    ) -> None:
+        """Queue the notice `build` makes of an event addressed to one guest (its `guest_id`,
+        `email`, `phone`), signed with the hotel's signature."""
+        await self.notices.tell(
+            session,
+            event,
+            lambda lang: build(event, lang, self.signature),
+            guest_id=event.guest_id,
+            email=event.email,
+            phone=event.phone,
+            kind=kind,
+        )
 
     async def preferences_changed(
         self, session: AsyncSession, event: GuestContactPreferencesChanged
@@ -49,48 +72,18 @@ class GuestHandlers:
         if as_utc(event.expires_at) <= utcnow():
             log.info("survey link expired before it could be sent", extra={"id": event.event_id})
             return
-        await self.notices.tell(
-            session,
-            event,
-            lambda lang: guest_notices.survey(event, lang, self.signature),
-            guest_id=event.guest_id,
-            email=event.email,
-            phone=event.phone,
-            kind=Kind.SURVEY_INVITATION,
-        )
+        await self._tell(session, event, guest_notices.survey, Kind.SURVEY_INVITATION)
 
     async def complaint_notice(self, session: AsyncSession, event: ComplaintNotice) -> None:
-        await self.notices.tell(
-            session,
-            event,
-            lambda lang: guest_notices.complaint(event, lang, self.signature),
-            guest_id=event.guest_id,
-            email=event.email,
-            phone=event.phone,
-            kind=guest_notices.complaint_kind(event),
+        await self._tell(
+            session, event, guest_notices.complaint, guest_notices.complaint_kind(event)
         )
 
     async def points_expiring(self, session: AsyncSession, event: PointsExpiring) -> None:
-        await self.notices.tell(
-            session,
-            event,
-            lambda lang: guest_notices.points_expiring(event, lang, self.signature),
-            guest_id=event.guest_id,
-            email=event.email,
-            phone=event.phone,
-            kind=Kind.POINTS_EXPIRING,
-        )
+        await self._tell(session, event, guest_notices.points_expiring, Kind.POINTS_EXPIRING)
 
     async def birthday(self, session: AsyncSession, event: BirthdayBenefitGranted) -> None:
-        await self.notices.tell(
-            session,
-            event,
-            lambda lang: guest_notices.birthday(event, lang, self.signature),
-            guest_id=event.guest_id,
-            email=event.email,
-            phone=event.phone,
-            kind=Kind.BIRTHDAY_GREETING,
-        )
+        await self._tell(session, event, guest_notices.birthday, Kind.BIRTHDAY_GREETING)
 
     async def tier_changed(self, session: AsyncSession, event: LoyaltyTierChanged) -> None:
         kind = guest_notices.tier_kind(event)

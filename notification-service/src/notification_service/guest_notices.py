@@ -59,6 +59,27 @@ def _notice(
     )
 
 
+def _member_notice(
+    kind: Kind,
+    event: PointsExpiring | BirthdayBenefitGranted,
+    lang: str,
+    signature: str,
+    **context: Any,
+) -> Notice:
+    """A notice to a member by name and member number, with what `context` adds."""
+    return _notice(
+        kind,
+        lang,
+        event.guest_id,
+        {
+            "guest_name": event.name,
+            "member_number": event.member_number,
+            **context,
+            "signature": signature,
+        },
+    )
+
+
 def survey(event: SurveyRequested, language: str | None, signature: str) -> Notice:
     """The invitation with its one-time link and the day it runs out."""
     lang = resolve_language(language or event.language)
@@ -99,34 +120,26 @@ def complaint(event: ComplaintNotice, language: str | None, signature: str) -> N
 def points_expiring(event: PointsExpiring, language: str | None, signature: str) -> Notice:
     """ "Use them in time": how many points, and the day they are cleared."""
     lang = resolve_language(language or event.language)
-    return _notice(
+    return _member_notice(
         Kind.POINTS_EXPIRING,
+        event,
         lang,
-        event.guest_id,
-        {
-            "guest_name": event.name,
-            "member_number": event.member_number,
-            "points": f"{event.points:,}",
-            "expires_on": fmt.day(event.expires_on, lang),
-            "signature": signature,
-        },
+        signature,
+        points=f"{event.points:,}",
+        expires_on=fmt.day(event.expires_on, lang),
     )
 
 
 def birthday(event: BirthdayBenefitGranted, language: str | None, signature: str) -> Notice:
     """The greeting with the benefit and until when it may be used."""
     lang = resolve_language(language or event.language)
-    return _notice(
+    return _member_notice(
         Kind.BIRTHDAY_GREETING,
+        event,
         lang,
-        event.guest_id,
-        {
-            "guest_name": event.name,
-            "member_number": event.member_number,
-            "benefit": event.benefit,
-            "valid_until": fmt.day(event.valid_until, lang),
-            "signature": signature,
-        },
+        signature,
+        benefit=event.benefit,
+        valid_until=fmt.day(event.valid_until, lang),
     )
 
 

@@ -19,8 +19,14 @@ import logging
 from typing import Any
 
 from hotel_common.contracts.guests import GuestErased
-from hotel_common.erasure import redact, scrub
-from sqlalchemy import func, or_
+from hotel_common.erasure import (
+    ERASED_NAME,
+    erased_email,
+    reached_rows,
+    redact,
+    redact_rows,
+    scrub,
+)
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -29,24 +35,20 @@ from reservation_service.stay_models import IdVerification
 
 log = logging.getLogger(__name__)
 
-ERASED_NAME = "Erased guest"
 # Keys of a pickup's or a drop-off's needs (JSON) that hold words about the person.
 PERSONAL_NEEDS = ("sign_name", "notes")
 
 
-def erased_email(reservation_id: str) -> str:
-    return f"erased-{reservation_id}@erased.invalid"
-
-
 async def forget_guest(session: AsyncSession, erased: GuestErased) -> None:
     values = [*erased.emails, *erased.phones, *erased.names]
-    emails = [e.lower() for e in erased.emails]
-    reached = [col(Reservation.id).in_(erased.reservation_ids)] if erased.reservation_ids else []
-    if emails:
-        reached.append(func.lower(col(Reservation.guest_email)).in_(emails))
-    bookings: list[Reservation] = []
-    if reached:
-        bookings = list((await session.exec(select(Reservation).where(or_(*reached)))).all())
+    bookings = await reached_rows(
+        session,
+        Reservation,
+        Reservation.id,
+        erased.reservation_ids,
+        Reservation.guest_email,
+        erased.emails,
+    )
     for booking in bookings:
         booking.guest_name = ERASED_NAME
         booking.guest_email = erased_email(booking.id)
@@ -58,15 +60,10 @@ async def forget_guest(session: AsyncSession, erased: GuestErased) -> None:
             booking.cancel_reason = redact(booking.cancel_reason, values)
         session.add(booking)
     ids = [b.id for b in bookings]
+    await redact_rows(
+        session, ReservationHistory, ReservationHistory.reservation_id, ids, "changes", values
+    )
     if ids:
-        history = await session.exec(
-            select(ReservationHistory).where(col(ReservationHistory.reservation_id).in_(ids))
-        )
-        for line in history.all():
-            cleaned = redact(line.changes, values)
-            if cleaned != line.changes:
-                line.changes = cleaned
-                session.add(line)
         checks = await session.exec(
             select(IdVerification).where(col(IdVerification.reservation_id).in_(ids))
         )

@@ -15,35 +15,25 @@ finds nothing left to change.
 import logging
 
 from hotel_common.contracts.guests import GuestErased
-from hotel_common.erasure import redact, scrub
+from hotel_common.erasure import ERASED_NAME, erased_email, reached_rows, redact, redact_rows, scrub
 from hotel_common.time import utcnow
-from sqlalchemy import func, or_
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from transfer_service.models import Receipt, TransferAudit, TransferJob
 
 log = logging.getLogger(__name__)
 
-ERASED_NAME = "Erased guest"
-
-
-def erased_email(job_id: str) -> str:
-    return f"erased-{job_id}@erased.invalid"
-
 
 async def forget_guest(session: AsyncSession, erased: GuestErased) -> None:
     values = [*erased.emails, *erased.phones, *erased.names]
-    reached = []
-    if erased.reservation_ids:
-        reached.append(col(TransferJob.reservation_id).in_(erased.reservation_ids))
-    if erased.emails:
-        reached.append(
-            func.lower(col(TransferJob.guest_email)).in_([e.lower() for e in erased.emails])
-        )
-    jobs: list[TransferJob] = []
-    if reached:
-        jobs = list((await session.exec(select(TransferJob).where(or_(*reached)))).all())
+    jobs = await reached_rows(
+        session,
+        TransferJob,
+        TransferJob.reservation_id,
+        erased.reservation_ids,
+        TransferJob.guest_email,
+        erased.emails,
+    )
     now = utcnow()
     for job in jobs:
         if job.guest_name == ERASED_NAME and job.guest_email == erased_email(job.id):
@@ -58,21 +48,8 @@ async def forget_guest(session: AsyncSession, erased: GuestErased) -> None:
         job.updated_at = now
         session.add(job)
     ids = [j.id for j in jobs]
-    if ids:
-        lines = await session.exec(
-            select(TransferAudit).where(col(TransferAudit.transfer_id).in_(ids))
-        )
-        for line in lines.all():
-            cleaned = redact(line.detail, values)
-            if cleaned != line.detail:
-                line.detail = cleaned
-                session.add(line)
-        receipts = await session.exec(select(Receipt).where(col(Receipt.transfer_id).in_(ids)))
-        for receipt in receipts.all():
-            cleaned = redact(receipt.lines, values)
-            if cleaned != receipt.lines:
-                receipt.lines = cleaned
-                session.add(receipt)
+    await redact_rows(session, TransferAudit, TransferAudit.transfer_id, ids, "detail", values)
+    await redact_rows(session, Receipt, Receipt.transfer_id, ids, "lines", values)
     await session.flush()
     scrubbed = await scrub(session, values)
     log.info(

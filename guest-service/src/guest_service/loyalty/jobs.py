@@ -8,6 +8,7 @@ member and day (marks on the member, references on the ledger), so a second run 
 import asyncio
 import logging
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from hotel_common.contracts.guests import BirthdayBenefitGranted, PointsExpiring
 from hotel_common.events.outbox import add_event
@@ -111,11 +112,10 @@ async def expiring_at(session: AsyncSession, member_id: str, cutoff: date) -> in
     return max(0, balance - kept)
 
 
-async def expire(session: AsyncSession, today: date, settings: Settings) -> int:
-    """At the latest cut-off on or before `today`, clear every member's points that expire by
-    then, once (the line's reference names the member and the cut-off)."""
-    cutoff = last_cutoff(today, settings.loyalty_expiry_cutoff)
-    holders = (
+def _holders_of_points_expiring_by(cutoff: date) -> Any:
+    """The ids of members holding posted points that expire on or before `cutoff` (a
+    subquery)."""
+    return (
         select(LedgerLine.member_id)
         .where(
             LedgerLine.state == PointsState.POSTED,
@@ -124,6 +124,13 @@ async def expire(session: AsyncSession, today: date, settings: Settings) -> int:
         )
         .distinct()
     )
+
+
+async def expire(session: AsyncSession, today: date, settings: Settings) -> int:
+    """At the latest cut-off on or before `today`, clear every member's points that expire by
+    then, once (the line's reference names the member and the cut-off)."""
+    cutoff = last_cutoff(today, settings.loyalty_expiry_cutoff)
+    holders = _holders_of_points_expiring_by(cutoff)
     cleared = select(LedgerLine.member_id).where(
         LedgerLine.reason == Reason.EXPIRY, col(LedgerLine.reference).like(f"%:{cutoff}")
     )
@@ -155,15 +162,23 @@ async def expire(session: AsyncSession, today: date, settings: Settings) -> int:
     return done
 
 
-async def _addressee(session: AsyncSession, guest_id: str) -> tuple[Guest, str | None, str | None]:
-    guest = await session.get(Guest, guest_id)
-    assert guest is not None
-    contacts = await contact_book.contacts_of(session, guest_id)
-    return (
-        guest,
-        contact_book.primary(contacts, ContactKind.EMAIL),
-        contact_book.primary(contacts, ContactKind.PHONE),
-    )
+async def _addressee(
+    session: AsyncSession, member: LoyaltyMember, guest: Guest | None = None
+) -> dict[str, Any]:
+    """Whom a member's notice (PointsExpiring, BirthdayBenefitGranted) goes to: the guest, their
+    primary email and phone, and their language (English when none)."""
+    if guest is None:
+        guest = await session.get(Guest, member.guest_id)
+        assert guest is not None
+    contacts = await contact_book.contacts_of(session, guest.id)
+    return {
+        "guest_id": guest.id,
+        "member_number": member.member_number,
+        "name": guest.name,
+        "email": contact_book.primary(contacts, ContactKind.EMAIL),
+        "phone": contact_book.primary(contacts, ContactKind.PHONE),
+        "language": guest.language or "en",
+    }
 
 
 async def remind(session: AsyncSession, today: date, settings: Settings) -> int:
@@ -172,15 +187,7 @@ async def remind(session: AsyncSession, today: date, settings: Settings) -> int:
     cutoff = next_cutoff(today, settings.loyalty_expiry_cutoff)
     if (cutoff - today).days > settings.loyalty_expiry_reminder_days:
         return 0
-    holders = (
-        select(LedgerLine.member_id)
-        .where(
-            LedgerLine.state == PointsState.POSTED,
-            col(LedgerLine.expires_on) <= cutoff,
-            col(LedgerLine.points) > 0,
-        )
-        .distinct()
-    )
+    holders = _holders_of_points_expiring_by(cutoff)
     query = (
         select(LoyaltyMember)
         .where(
@@ -201,16 +208,10 @@ async def remind(session: AsyncSession, today: date, settings: Settings) -> int:
         points = await expiring_at(session, member.id, cutoff)
         if points <= 0:
             continue
-        guest, email, phone = await _addressee(session, member.guest_id)
         add_event(
             session,
             PointsExpiring(
-                guest_id=guest.id,
-                member_number=member.member_number,
-                name=guest.name,
-                email=email,
-                phone=phone,
-                language=guest.language or "en",
+                **await _addressee(session, member),
                 points=points,
                 expires_on=cutoff,
             ),
@@ -254,16 +255,10 @@ async def birthdays(session: AsyncSession, today: date, settings: Settings) -> i
             continue
         member.birthday_year = today.year
         session.add(member)
-        _, email, phone = await _addressee(session, guest.id)
         add_event(
             session,
             BirthdayBenefitGranted(
-                guest_id=guest.id,
-                member_number=member.member_number,
-                name=guest.name,
-                email=email,
-                phone=phone,
-                language=guest.language or "en",
+                **await _addressee(session, member, guest),
                 benefit=settings.loyalty_birthday_benefit,
                 valid_until=today + timedelta(days=settings.loyalty_birthday_valid_days),
             ),

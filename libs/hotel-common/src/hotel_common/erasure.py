@@ -24,16 +24,22 @@ tables that retention keeps small (hotel_common.retention), and erasures are rar
 import json
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import String, cast, func, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
+from sqlmodel import select as sqlmodel_select
 
 from hotel_common.events.outbox import OutboxMessage
 from hotel_common.idempotency import IdempotencyRecord
 
 REDACTED = "[erased]"
 MIN_BYTES = 3
+# What a forgotten guest's name becomes in a service's own rows.
+ERASED_NAME = "Erased guest"
+
+T = TypeVar("T")
 
 _outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
 _keys = IdempotencyRecord.__table__  # type: ignore[attr-defined]
@@ -73,6 +79,46 @@ async def scrub(session: Any, values: Sequence[str]) -> dict[str, int]:
             await conn.execute(update(_keys).where(_keys.c.key == key).values(**changes))
             counts["idempotency_keys"] += 1
     return counts
+
+
+def erased_email(row_id: str) -> str:
+    """The address of no one that replaces a forgotten guest's email on the row `row_id`."""
+    return f"erased-{row_id}@erased.invalid"
+
+
+async def reached_rows(
+    session: Any,
+    model: type[T],
+    key: Any,
+    ids: Sequence[str],
+    email: Any,
+    emails: Sequence[str],
+) -> list[T]:
+    """The rows of `model` an erasure reaches: those whose `key` column is among `ids`, and
+    those whose `email` column is one of `emails` (case-insensitively). A phone alone reaches
+    none. AsyncSession (sqlmodel)."""
+    reached = [col(key).in_(ids)] if ids else []
+    if emails:
+        reached.append(func.lower(col(email)).in_([e.lower() for e in emails]))
+    if not reached:
+        return []
+    return list((await session.exec(sqlmodel_select(model).where(or_(*reached)))).all())
+
+
+async def redact_rows(
+    session: Any, model: type[Any], key: Any, ids: Sequence[str], field: str, values: Sequence[str]
+) -> None:
+    """In the rows of `model` whose `key` column is among `ids`, `field` (JSON-ready) redacted
+    of `values`; a row is added back to the session only when it changed."""
+    if not ids:
+        return
+    rows = await session.exec(sqlmodel_select(model).where(col(key).in_(ids)))
+    for row in rows.all():
+        stored = getattr(row, field)
+        cleaned = redact(stored, values)
+        if cleaned != stored:
+            setattr(row, field, cleaned)
+            session.add(row)
 
 
 def redact(data: Any, values: Sequence[str]) -> Any:

@@ -30,6 +30,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import text as sa_text
 
 from hotel_common import db
+from hotel_common.contracts.guests import GuestErased
 from hotel_common.contracts.reservations import (
     GuestContact,
     ReservationCancelled,
@@ -339,6 +340,22 @@ def deliver(
     envelope = event if isinstance(event, Envelope) else Envelope.wrap(event, source)
     broker.route(envelope)
     return envelope
+
+
+def guest_erased(
+    *reservation_ids: str, email: str, phone: str, name: str, version: int
+) -> GuestErased:
+    """`guest.erased` as guest-service publishes it, for one guest of one email, phone and name
+    whose stays are `reservation_ids`."""
+    return GuestErased(
+        guest_id="3c2b1a09-8f7e-4d6c-b5a4-93827160fedc",
+        reservation_ids=list(reservation_ids),
+        emails=[email],
+        phones=[phone],
+        names=[name],
+        erased_at=datetime.now(UTC),
+        aggregate_version=version,
+    )
 
 
 class Probe:

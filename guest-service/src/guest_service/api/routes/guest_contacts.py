@@ -8,6 +8,7 @@ from hotel_common.errors import ProblemError, problems
 from hotel_common.principal import PrincipalDep, masked
 
 from guest_service import access, contact_book, profiles
+from guest_service.api.routes.common import UNAUTHENTICATED
 from guest_service.models import ContactCreate, ContactPublic, ContactUpdate
 
 router = APIRouter(prefix="/api/v1/guests/{guest_id}/contacts", tags=["guests"])
@@ -20,7 +21,6 @@ CONTACT = {
     "source": "front_desk",
     "created_at": "2030-05-20T08:15:00Z",
 }
-UNAUTHENTICATED = {401: "unauthenticated: no signed-in caller"}
 WRITE_FORBIDDEN = {403: "forbidden: desk staff (front desk, reservations, manager) only"}
 NOT_FOUND = {404: "guest_not_found / contact_not_found"}
 INACTIVE = "guest_not_active: the profile was merged or erased"

@@ -5,7 +5,7 @@ do what: `guest_service.access`."""
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 from hotel_common.contract import example
 from hotel_common.db import transaction
 from hotel_common.deps import RuntimeDep, SessionDep
@@ -14,6 +14,7 @@ from hotel_common.pagination import Page, PagingDep
 from hotel_common.principal import Principal, PrincipalDep, refused
 
 from guest_service import access, contact_book, pii_audit, profiles, reencrypt
+from guest_service.api.routes.common import GUEST_NOT_FOUND, UNAUTHENTICATED, GuestCaller
 from guest_service.contacts import email_filter, phone_filter
 from guest_service.models import (
     DocumentType,
@@ -95,10 +96,8 @@ STAY: dict[str, Any] = {
     "created_at": "2030-05-20T08:15:00Z",
     "updated_at": "2030-05-20T08:15:00Z",
 }
-UNAUTHENTICATED = {401: "unauthenticated: no signed-in caller"}
 READ_FORBIDDEN = {403: "forbidden: desk staff and marketing only"}
 WRITE_FORBIDDEN = {403: "forbidden: desk staff (front desk, reservations, manager) only"}
-NOT_FOUND = {404: "guest_not_found: no profile with this id"}
 EXISTS = {409: "guest_exists: another profile has this email (its id in guest_id)"}
 CHANGE_CONFLICT = {
     409: "guest_exists: another profile has this email (its id in guest_id); guest_not_active: "
@@ -208,9 +207,7 @@ async def _own(session: SessionDep, principal: Principal) -> Guest:
     summary="My guest profile",
     responses={200: example(EXAMPLE | {"stays": [STAY]}), **problems(ME_PROBLEMS)},
 )
-async def get_my_guest_profile(
-    session: SessionDep, principal: Annotated[Principal, Depends(access.guest_address)]
-) -> GuestDetail:
+async def get_my_guest_profile(session: SessionDep, principal: GuestCaller) -> GuestDetail:
     """The signed-in guest's own profile with their stays: the profile holding the email they
     signed in with, else the one profile holding their phone."""
     return await _detail(session, await _own(session, principal))
@@ -232,7 +229,7 @@ async def get_my_guest_profile(
 )
 async def update_my_guest_profile(
     session: SessionDep,
-    principal: Annotated[Principal, Depends(access.guest_address)],
+    principal: GuestCaller,
     body: GuestSelfUpdate,
 ) -> GuestPublic:
     """What a guest may change of their own profile: names, gender, birth date, nationality,
@@ -307,7 +304,7 @@ async def run_re_encryption(runtime: RuntimeDep) -> reencrypt.Report:
     dependencies=[access.may_read],
     responses={
         200: example(EXAMPLE | {"stays": [STAY]}),
-        **problems({**UNAUTHENTICATED, **READ_FORBIDDEN, **NOT_FOUND}),
+        **problems({**UNAUTHENTICATED, **READ_FORBIDDEN, **GUEST_NOT_FOUND}),
     },
 )
 async def get_guest(session: SessionDep, principal: PrincipalDep, guest_id: str) -> GuestDetail:
@@ -324,7 +321,7 @@ async def get_guest(session: SessionDep, principal: PrincipalDep, guest_id: str)
     responses={
         200: example(EXAMPLE | {"name": "Lin Mei (Mrs)"}),
         **problems(
-            {**UNAUTHENTICATED, **WRITE_FORBIDDEN, **NOT_FOUND, **CHANGE_CONFLICT, **REFERRER}
+            {**UNAUTHENTICATED, **WRITE_FORBIDDEN, **GUEST_NOT_FOUND, **CHANGE_CONFLICT, **REFERRER}
         ),
     },
 )
@@ -357,7 +354,7 @@ async def update_guest(session: SessionDep, guest_id: str, body: GuestUpdate) ->
             {
                 **UNAUTHENTICATED,
                 403: "forbidden: front desk and managers only",
-                **NOT_FOUND,
+                **GUEST_NOT_FOUND,
             }
         ),
     },

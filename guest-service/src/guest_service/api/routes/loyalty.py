@@ -12,8 +12,8 @@ from hotel_common.principal import Principal, PrincipalDep, refused
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from guest_service import access as guest_access
 from guest_service import profiles
+from guest_service.api.routes.common import UNAUTHENTICATED, GuestCaller
 from guest_service.config import Settings
 from guest_service.loyalty import access, members, redemptions
 from guest_service.loyalty import part as _part  # noqa: F401  (registers the lifecycle part)
@@ -35,7 +35,6 @@ from guest_service.models.loyalty import (
 router = APIRouter(prefix="/api/v1/loyalty", tags=["loyalty"])
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-GuestDep = Annotated[Principal, Depends(guest_access.guest_address)]
 
 MEMBER: dict[str, Any] = {
     "member_number": "M204815163",
@@ -74,7 +73,6 @@ REDEMPTION: dict[str, Any] = {
     "created_at": "2030-09-02T03:10:00Z",
     "points_balance": 11040,
 }
-UNAUTHENTICATED = {401: "unauthenticated: no signed-in caller"}
 READ_FORBIDDEN = {403: "forbidden: desk staff and marketing only"}
 ENROL_FORBIDDEN = {403: "forbidden: desk staff only; waive_minimum: managers only"}
 REDEEM_FORBIDDEN = {403: "forbidden: front desk and managers only"}
@@ -185,7 +183,7 @@ async def _my_member(session: AsyncSession, principal: Principal) -> LoyaltyMemb
         **problems({**UNAUTHENTICATED, **GUEST_ONLY, 404: "member_not_found: not a member"}),
     },
 )
-async def get_my_membership(session: SessionDep, principal: GuestDep) -> MemberPublic:
+async def get_my_membership(session: SessionDep, principal: GuestCaller) -> MemberPublic:
     """The signed-in guest's membership: tier, discount, points balance and pending points."""
     return await members.public(session, await _my_member(session, principal))
 
@@ -207,7 +205,9 @@ async def get_my_membership(session: SessionDep, principal: GuestDep) -> MemberP
         ),
     },
 )
-async def enrol_me(session: SessionDep, principal: GuestDep, settings: SettingsDep) -> MemberPublic:
+async def enrol_me(
+    session: SessionDep, principal: GuestCaller, settings: SettingsDep
+) -> MemberPublic:
     """Join, once a stay's settled bill reached the minimum (a qualifying stay enrols the
     guest by itself at check-out; this is for one made before the programme)."""
     guest_id = await _my_guest_id(session, principal)
@@ -234,7 +234,7 @@ async def _statement(
     },
 )
 async def my_points_statement(
-    session: SessionDep, principal: GuestDep, paging: PagingDep
+    session: SessionDep, principal: GuestCaller, paging: PagingDep
 ) -> Page[LedgerLinePublic]:
     """Every line of the signed-in guest's points, newest first; the balance is the sum of
     the posted, redeemed and expired lines."""
@@ -251,7 +251,7 @@ async def my_points_statement(
     },
 )
 async def redeem_my_points(
-    session: SessionDep, principal: GuestDep, settings: SettingsDep, body: RedemptionCreate
+    session: SessionDep, principal: GuestCaller, settings: SettingsDep, body: RedemptionCreate
 ) -> RedemptionPublic:
     """Spend the signed-in guest's points on a reward or folio credit; never beyond the
     balance (409 `insufficient_points`, nothing written), also when two arrive at once."""

@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from guest_service import contact_book, merging, suggestions
+from guest_service.api.routes.common import UNAUTHENTICATED
 from guest_service.models import (
     ContactKind,
     Guest,
@@ -74,7 +75,6 @@ MERGE: dict[str, Any] = {
     "undone_by": None,
     "undone_at": None,
 }
-UNAUTHENTICATED = {401: "unauthenticated: no signed-in caller"}
 FORBIDDEN = {403: "forbidden: front desk and managers only"}
 
 

@@ -2,16 +2,25 @@
 and for the signed-in guest (`/me/...`, declared first: "me" is not a profile id). Every change
 publishes the whole snapshot (privacy.py). Who may do what: `guest_service.access`."""
 
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Any
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, status
 from hotel_common.contract import example
 from hotel_common.deps import SessionDep
 from hotel_common.errors import problems
 from hotel_common.pagination import Page, PagingDep
 from hotel_common.principal import Principal, PrincipalDep
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from guest_service import access, privacy, profiles
+from guest_service.api.routes.common import (
+    GUEST_ID,
+    GUEST_NOT_FOUND,
+    MY_NOT_FOUND,
+    UNAUTHENTICATED,
+    GuestCaller,
+)
 from guest_service.models import (
     ConsentIn,
     ConsentPublic,
@@ -19,12 +28,9 @@ from guest_service.models import (
     ContactPreferencesPublic,
     MyConsentIn,
 )
-from guest_service.models.privacy import GUEST_SOURCE
+from guest_service.models.privacy import GUEST_SOURCE, ConsentBase
 
 router = APIRouter(prefix="/api/v1/guests", tags=["guest privacy"])
-GuestCaller = Annotated[Principal, Depends(access.guest_address)]
-
-GUEST_ID = "3c2b1a09-8f7e-4d6c-b5a4-93827160fedc"
 CONSENT: dict[str, Any] = {
     "id": "5f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0",
     "channel": "email",
@@ -43,13 +49,45 @@ PREFERENCES: dict[str, Any] = {
     "consents": [CONSENT],
     "updated_at": "2030-05-20T08:15:02Z",
 }
-UNAUTHENTICATED = {401: "unauthenticated: no signed-in caller"}
 READ_FORBIDDEN = {403: "forbidden: desk staff and marketing only"}
 WRITE_FORBIDDEN = {403: "forbidden: desk staff (front desk, reservations, manager) only"}
 GUEST_ONLY = {403: "forbidden: only a signed-in guest has preferences of their own"}
-NOT_FOUND = {404: "guest_not_found: no profile with this id"}
-MY_NOT_FOUND = {404: "guest_not_found: no profile has the address you signed in with"}
 INACTIVE = {409: "guest_merged (merged_into_id names the survivor) or guest_erased"}
+
+
+async def _set_preferences(
+    session: AsyncSession, guest_id: str, body: ContactPreferencesIn, principal: Principal
+) -> ContactPreferencesPublic:
+    """Replace an active guest's preferences (the profile locked), committed."""
+    guest = privacy.require_active(await privacy.locked_guest(session, guest_id))
+    shown = await privacy.set_preferences(session, guest, body, principal.id)
+    await session.commit()
+    return shown
+
+
+async def _record_consent(
+    session: AsyncSession,
+    guest_id: str,
+    body: ConsentBase,
+    principal: Principal,
+    *,
+    source: str,
+    at: datetime | None = None,
+) -> ConsentPublic:
+    """Record an active guest's word (the profile locked) as said from `source`, committed."""
+    guest = privacy.require_active(await privacy.locked_guest(session, guest_id))
+    consent = await privacy.record_consent(
+        session,
+        guest,
+        channel=body.channel,
+        purpose=body.purpose,
+        granted=body.granted,
+        source=source,
+        by=principal.id,
+        at=at,
+    )
+    await session.commit()
+    return ConsentPublic.model_validate(consent)
 
 
 # -- the signed-in guest ----------------------------------------------------------------------
@@ -82,10 +120,7 @@ async def set_my_contact_preferences(
 ) -> ContactPreferencesPublic:
     """Replace my channel order, language and quiet hours."""
     mine = await privacy.my_guest(session, principal)
-    guest = privacy.require_active(await privacy.locked_guest(session, mine.id))
-    shown = await privacy.set_preferences(session, guest, body, principal.id)
-    await session.commit()
-    return shown
+    return await _set_preferences(session, mine.id, body, principal)
 
 
 @router.get(
@@ -119,18 +154,7 @@ async def record_my_consent(
     """Agree (`granted` true) or no longer agree to be reached on a channel for a purpose,
     from now on (source "app")."""
     mine = await privacy.my_guest(session, principal)
-    guest = privacy.require_active(await privacy.locked_guest(session, mine.id))
-    consent = await privacy.record_consent(
-        session,
-        guest,
-        channel=body.channel,
-        purpose=body.purpose,
-        granted=body.granted,
-        source=GUEST_SOURCE,
-        by=principal.id,
-    )
-    await session.commit()
-    return ConsentPublic.model_validate(consent)
+    return await _record_consent(session, mine.id, body, principal, source=GUEST_SOURCE)
 
 
 # -- staff ------------------------------------------------------------------------------------
@@ -140,7 +164,7 @@ async def record_my_consent(
     dependencies=[access.may_read_privacy],
     responses={
         200: example(PREFERENCES),
-        **problems({**UNAUTHENTICATED, **READ_FORBIDDEN, **NOT_FOUND}),
+        **problems({**UNAUTHENTICATED, **READ_FORBIDDEN, **GUEST_NOT_FOUND}),
     },
 )
 async def get_contact_preferences(session: SessionDep, guest_id: str) -> ContactPreferencesPublic:
@@ -155,17 +179,14 @@ async def get_contact_preferences(session: SessionDep, guest_id: str) -> Contact
     dependencies=[access.may_record_privacy],
     responses={
         200: example(PREFERENCES),
-        **problems({**UNAUTHENTICATED, **WRITE_FORBIDDEN, **NOT_FOUND, **INACTIVE}),
+        **problems({**UNAUTHENTICATED, **WRITE_FORBIDDEN, **GUEST_NOT_FOUND, **INACTIVE}),
     },
 )
 async def set_contact_preferences(
     session: SessionDep, principal: PrincipalDep, guest_id: str, body: ContactPreferencesIn
 ) -> ContactPreferencesPublic:
     """Replace the guest's channel order, language and quiet hours, as the guest asked."""
-    guest = privacy.require_active(await privacy.locked_guest(session, guest_id))
-    shown = await privacy.set_preferences(session, guest, body, principal.id)
-    await session.commit()
-    return shown
+    return await _set_preferences(session, guest_id, body, principal)
 
 
 @router.get(
@@ -174,7 +195,7 @@ async def set_contact_preferences(
     dependencies=[access.may_read_privacy],
     responses={
         200: example({"items": [CONSENT], "next_cursor": None}),
-        **problems({400: "invalid_cursor", **UNAUTHENTICATED, **READ_FORBIDDEN, **NOT_FOUND}),
+        **problems({400: "invalid_cursor", **UNAUTHENTICATED, **READ_FORBIDDEN, **GUEST_NOT_FOUND}),
     },
 )
 async def list_consents(
@@ -193,7 +214,7 @@ async def list_consents(
     dependencies=[access.may_record_privacy],
     responses={
         201: example(CONSENT, "Created"),
-        **problems({**UNAUTHENTICATED, **WRITE_FORBIDDEN, **NOT_FOUND, **INACTIVE}),
+        **problems({**UNAUTHENTICATED, **WRITE_FORBIDDEN, **GUEST_NOT_FOUND, **INACTIVE}),
     },
 )
 async def record_consent(
@@ -201,16 +222,4 @@ async def record_consent(
 ) -> ConsentPublic:
     """What the guest said, where (`source`) and when (`at`, default now; a word given
     earlier than the current one joins the history without overriding it)."""
-    guest = privacy.require_active(await privacy.locked_guest(session, guest_id))
-    consent = await privacy.record_consent(
-        session,
-        guest,
-        channel=body.channel,
-        purpose=body.purpose,
-        granted=body.granted,
-        source=body.source,
-        by=principal.id,
-        at=body.at,
-    )
-    await session.commit()
-    return ConsentPublic.model_validate(consent)
+    return await _record_consent(session, guest_id, body, principal, source=body.source, at=body.at)

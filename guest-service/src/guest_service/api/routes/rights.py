@@ -2,22 +2,27 @@
 and for the signed-in guest themselves (`/me/...`, declared first). See rights.py."""
 
 import logging
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from hotel_common.contract import example
 from hotel_common.deps import SessionDep
 from hotel_common.errors import ProblemError, problems
 from hotel_common.principal import Principal, PrincipalDep
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from guest_service import access, privacy, profiles, rights
-from guest_service.models import ErasureIn, ErasurePublic, GuestExport
+from guest_service.api.routes.common import (
+    GUEST_ID,
+    GUEST_NOT_FOUND,
+    MY_NOT_FOUND,
+    UNAUTHENTICATED,
+    GuestCaller,
+)
+from guest_service.models import ErasureIn, ErasurePublic, Guest, GuestExport
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/guests", tags=["guest rights"])
-GuestCaller = Annotated[Principal, Depends(access.guest_address)]
-
-GUEST_ID = "3c2b1a09-8f7e-4d6c-b5a4-93827160fedc"
 EXPORT: dict[str, Any] = {
     "guest_id": GUEST_ID,
     "exported_at": "2030-05-20T08:15:00Z",
@@ -36,11 +41,8 @@ ERASURE: dict[str, Any] = {
     "profiles": [GUEST_ID],
     "reservation_ids": ["0b9e3c5d-7a41-4f26-8d13-5e6f7a8b9c0d"],
 }
-UNAUTHENTICATED = {401: "unauthenticated: no signed-in caller"}
 MANAGERS = {403: "forbidden: managers only"}
 GUEST_ONLY = {403: "forbidden: only a signed-in guest has a profile of their own"}
-NOT_FOUND = {404: "guest_not_found: no profile with this id"}
-MY_NOT_FOUND = {404: "guest_not_found: no profile has the address you signed in with"}
 ERASE_CONFLICT = {
     409: "guest_erased: erased already (nothing more is done); guest_merged: the profile lives "
     "on in another (merged_into_id): erase that one"
@@ -55,6 +57,22 @@ def _confirmed(body: ErasureIn) -> None:
         )
 
 
+async def _export(session: AsyncSession, guest: Guest, principal: Principal) -> GuestExport:
+    """The export of `guest` for `principal`, recorded (committed) and logged."""
+    document = await rights.export(session, guest, principal)
+    await session.commit()
+    log.info("guest data exported", extra={"guest_id": guest.id, "by": principal.id})
+    return document
+
+
+async def _erase(session: AsyncSession, guest_id: str, principal: Principal) -> ErasurePublic:
+    """Erase `guest_id` as `principal`, committed and logged."""
+    erased = await rights.erase(session, guest_id, principal.id)
+    await session.commit()
+    log.info("guest erased", extra={"guest_id": guest_id, "by": principal.id})
+    return erased
+
+
 @router.get(
     "/me/export",
     summary="Export my data",
@@ -62,11 +80,7 @@ def _confirmed(body: ErasureIn) -> None:
 )
 async def export_my_data(session: SessionDep, principal: GuestCaller) -> GuestExport:
     """Everything the hotel's guest records hold of me, as one JSON document."""
-    guest = await privacy.my_guest(session, principal)
-    document = await rights.export(session, guest, principal)
-    await session.commit()
-    log.info("guest data exported", extra={"guest_id": guest.id, "by": principal.id})
-    return document
+    return await _export(session, await privacy.my_guest(session, principal), principal)
 
 
 @router.post(
@@ -84,28 +98,24 @@ async def erase_my_data(
     (bookings keep their amounts). Cannot be undone."""
     _confirmed(body)
     guest = await privacy.my_guest(session, principal)
-    erased = await rights.erase(session, guest.id, principal.id)
-    await session.commit()
-    log.info("guest erased", extra={"guest_id": guest.id, "by": principal.id})
-    return erased
+    return await _erase(session, guest.id, principal)
 
 
 @router.get(
     "/{guest_id}/export",
     summary="Export a guest's data",
     dependencies=[access.may_exercise_rights],
-    responses={200: example(EXPORT), **problems({**UNAUTHENTICATED, **MANAGERS, **NOT_FOUND})},
+    responses={
+        200: example(EXPORT),
+        **problems({**UNAUTHENTICATED, **MANAGERS, **GUEST_NOT_FOUND}),
+    },
 )
 async def export_guest_data(
     session: SessionDep, principal: PrincipalDep, guest_id: str
 ) -> GuestExport:
     """Everything each part of the guest records holds of the guest, as one JSON document (for
     a guest's request at the desk; the export is recorded)."""
-    guest = await profiles.get_guest(session, guest_id)
-    document = await rights.export(session, guest, principal)
-    await session.commit()
-    log.info("guest data exported", extra={"guest_id": guest.id, "by": principal.id})
-    return document
+    return await _export(session, await profiles.get_guest(session, guest_id), principal)
 
 
 @router.post(
@@ -114,7 +124,9 @@ async def export_guest_data(
     dependencies=[access.may_exercise_rights],
     responses={
         200: example(ERASURE),
-        **problems({**UNAUTHENTICATED, **MANAGERS, **NOT_FOUND, **ERASE_CONFLICT, **UNCONFIRMED}),
+        **problems(
+            {**UNAUTHENTICATED, **MANAGERS, **GUEST_NOT_FOUND, **ERASE_CONFLICT, **UNCONFIRMED}
+        ),
     },
 )
 async def erase_guest(
@@ -124,7 +136,4 @@ async def erase_guest(
     into this one included, and `guest.erased` tells every service to remove its copies. Once
     only: a second erasure is a 409 and publishes nothing."""
     _confirmed(body)
-    erased = await rights.erase(session, guest_id, principal.id)
-    await session.commit()
-    log.info("guest erased", extra={"guest_id": guest_id, "by": principal.id})
-    return erased
+    return await _erase(session, guest_id, principal)

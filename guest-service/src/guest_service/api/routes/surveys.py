@@ -16,6 +16,7 @@ from sqlmodel import col, select
 
 from guest_service import feedback_access as access
 from guest_service import surveys
+from guest_service.api.routes.common import UNAUTHENTICATED
 from guest_service.models.feedback import (
     ASPECTS,
     FollowUp,
@@ -36,7 +37,6 @@ router = APIRouter(prefix="/api/v1/surveys", tags=["surveys"])
 
 Token = Annotated[str, Path(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 MAX_RESULT_DAYS = 3 * 366
-UNAUTHENTICATED = {401: "unauthenticated: no signed-in caller"}
 TOKEN_PROBLEMS = {
     404: "survey_not_found: the link is not valid",
     409: "survey_answered: the survey has been answered already",
