@@ -6,16 +6,25 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import pytest
-from guest_service import contact_book, matching, merging, rights
+from guest_service import contact_book, matching, merging, privacy, rights
 from guest_service.config import Settings
 from guest_service.contact_book import new_contact
+from guest_service.loyalty import members
 from guest_service.main import create_app
-from guest_service.models import ContactKind, Guest, GuestMergeCreate, Source
+from guest_service.models import (
+    ContactKind,
+    ContactPreferencesIn,
+    Guest,
+    GuestMergeCreate,
+    Source,
+)
+from guest_service.models.loyalty import EnrolledBy
 from hotel_common.contracts.reservations import ReservationConfirmed
 from hotel_common.db import create_engine, create_session_factory, drop_database
 from hotel_common.events.memory import InMemoryBroker
+from hotel_common.events.outbox import OutboxMessage
 from hotel_common.testing import eventually, running
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .conftest import GuestService
@@ -188,3 +197,54 @@ async def test_a_booking_racing_a_merge_undo_lands_on_the_profile_that_holds_its
             await asyncio.sleep(0.3)
         # Undone: a@ is the absorbed guest's again, and so is their new booking.
         assert await booking == absorbed
+
+
+async def guest_versions(sessions: Callable[[], AsyncSession], guest_id: str) -> list[int]:
+    """The aggregate versions of the guest's events in the outbox, in publication order."""
+    async with sessions() as session:
+        rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.seq)))).all()
+    return [
+        row.envelope["aggregate_version"]
+        for row in rows
+        if row.envelope["aggregate_type"] == "guest" and row.envelope["aggregate_id"] == guest_id
+    ]
+
+
+@pytest.mark.infra
+async def test_a_tier_change_racing_a_preferences_change_publishes_a_newer_version(
+    make_booking: Callable[..., ReservationConfirmed],
+) -> None:
+    async with (
+        fresh_settings() as settings,
+        running(app := create_app(settings, broker=InMemoryBroker())),
+    ):
+        sessions = app.state.runtime.sessions
+        async with sessions() as session, session.begin():
+            guest_id = await matching.link_booking(session, make_booking(email="both@example.com"))
+        before = await guest_versions(sessions, guest_id)
+
+        async def enrol_at_check_out() -> None:
+            async with sessions() as session, session.begin():
+                await members.enrol(
+                    session, guest_id, EnrolledBy.STAY, settings, waive_minimum=True
+                )
+
+        async with sessions() as session, session.begin():
+            # The guest changes their preferences (the profile locked, a version published)...
+            guest = await privacy.locked_guest(session, guest_id)
+            wanted = ContactPreferencesIn(channels=["sms"], language="en")
+            await privacy.set_preferences(session, guest, wanted, "guest")
+            await session.flush()
+            # ... as their check-out enrols them on the other replica.
+            enrolment = asyncio.create_task(enrol_at_check_out())
+            await asyncio.sleep(0.3)
+        await enrolment
+
+        published = (await guest_versions(sessions, guest_id))[len(before) :]
+        async with sessions() as session:
+            guest = await session.get(Guest, guest_id)
+        assert guest is not None
+        # Each its own version, the tier change (committed last) the newer: a consumer keeping
+        # the newest per guest drops neither.
+        assert len(published) == 2
+        assert published[0] < published[1] == guest.version
