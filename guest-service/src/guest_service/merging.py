@@ -17,7 +17,7 @@ from hotel_common.events.outbox import add_event
 from hotel_common.time import utcnow
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from guest_service import lifecycle, stay_part, suggestions
+from guest_service import lifecycle, stay_part, suggestions, versions
 from guest_service.models import (
     Guest,
     GuestMerge,
@@ -72,7 +72,7 @@ async def merge(session: AsyncSession, data: GuestMergeCreate, by: str) -> Guest
         memo[part.name] = await part.merge(session, survivor.id, absorbed.id)
     now = utcnow()
     absorbed.status, absorbed.merged_into_id = GuestStatus.MERGED, survivor.id
-    _changed(session, now, survivor, absorbed)
+    version = await _changed(session, now, survivor, absorbed)
     record = GuestMerge(
         survivor_id=survivor.id,
         absorbed_id=absorbed.id,
@@ -91,7 +91,7 @@ async def merge(session: AsyncSession, data: GuestMergeCreate, by: str) -> Guest
             absorbed_id=absorbed.id,
             merged_by=by,
             at=now,
-            aggregate_version=survivor.version,
+            aggregate_version=version,
         ),
     )
     return record
@@ -133,7 +133,7 @@ async def undo(session: AsyncSession, merge_id: str, by: str) -> GuestMerge:
             await part.unmerge(session, survivor.id, absorbed.id, record.memo[part.name])
     now = utcnow()
     absorbed.status, absorbed.merged_into_id = GuestStatus.ACTIVE, None
-    _changed(session, now, survivor, absorbed)
+    version = await _changed(session, now, survivor, absorbed)
     record.undone_by, record.undone_at = by, now
     session.add(record)
     # Undone: staff found them to be two people, so the pair is not suggested again.
@@ -146,18 +146,19 @@ async def undo(session: AsyncSession, merge_id: str, by: str) -> GuestMerge:
             absorbed_id=absorbed.id,
             undone_by=by,
             at=now,
-            aggregate_version=survivor.version,
+            aggregate_version=version,
         ),
     )
     return record
 
 
-def _changed(session: AsyncSession, now: datetime, *guests: Guest) -> None:
-    """Each of `guests` one version on, changed at `now`."""
-    for guest in guests:
-        guest.version += 1
-        guest.updated_at = now
-        session.add(guest)
+async def _changed(session: AsyncSession, now: datetime, survivor: Guest, absorbed: Guest) -> int:
+    """Both profiles one version on (versions.next_version), changed at `now`; the survivor's
+    new version (the merge event's)."""
+    await versions.next_version(session, absorbed.id)
+    absorbed.updated_at = survivor.updated_at = now
+    session.add_all([survivor, absorbed])
+    return await versions.next_version(session, survivor.id)
 
 
 def public(record: GuestMerge) -> GuestMergePublic:

@@ -28,7 +28,7 @@ from hotel_common.time import utcnow
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from guest_service import contact_book, profiles
+from guest_service import contact_book, profiles, versions
 from guest_service.models import (
     ConsentPublic,
     ContactKind,
@@ -192,8 +192,7 @@ async def announce(session: AsyncSession, guest: Guest) -> None:
         quiet = QuietHours(
             start=stored.quiet_start, end=stored.quiet_end, timezone=stored.quiet_timezone
         )
-    guest.version += 1
-    session.add(guest)
+    version = await versions.next_version(session, guest.id)
     add_event(
         session,
         GuestContactPreferencesChanged(
@@ -213,6 +212,6 @@ async def announce(session: AsyncSession, guest: Guest) -> None:
                 )
                 for c in current(await consents_of(session, guest.id))
             ],
-            aggregate_version=guest.version,
+            aggregate_version=version,
         ),
     )

@@ -27,7 +27,7 @@ from hotel_common.time import utcnow
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from guest_service import contact_book, lifecycle, pii_audit, privacy
+from guest_service import contact_book, lifecycle, pii_audit, privacy, versions
 from guest_service.models import (
     ContactKind,
     ErasurePublic,
@@ -98,7 +98,7 @@ async def erase(session: AsyncSession, guest_id: str, by: str) -> ErasurePublic:
             profile.updated_at = now
             session.add(profile)
 
-    guest.version += 1
+    version = await versions.next_version(session, guest.id)
     add_event(
         session,
         GuestErased(
@@ -108,7 +108,7 @@ async def erase(session: AsyncSession, guest_id: str, by: str) -> ErasurePublic:
             phones=phones,
             names=names,
             erased_at=now,
-            aggregate_version=guest.version,
+            aggregate_version=version,
         ),
     )
     detail = {"profiles": ids, "reservation_ids": reservation_ids}

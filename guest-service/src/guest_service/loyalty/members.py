@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from guest_service import contact_book, money, value
+from guest_service import contact_book, money, value, versions
 from guest_service.config import Settings
 from guest_service.models import ContactKind, Guest, GuestStatus, GuestStay, StayStatus
 from guest_service.models.loyalty import (
@@ -179,13 +179,12 @@ async def publish_tier(
     if guest is None:
         raise NotFound("guest", target)
     tier = current_tier(member) if guest_id is None else None
-    guest.version += 1
+    version = await versions.next_version(session, guest.id)
     contacts = (
         await contact_book.contacts_of(session, guest.id)
         if tier is not None and guest.status == GuestStatus.ACTIVE
         else []
     )
-    session.add(guest)
     add_event(
         session,
         LoyaltyTierChanged(
@@ -200,7 +199,7 @@ async def publish_tier(
             phones=contact_book.values(contacts, ContactKind.PHONE),
             reason=reason,
             at=utcnow(),
-            aggregate_version=guest.version,
+            aggregate_version=version,
         ),
     )
     await value.note_tier(session, guest.id, tier.value if tier is not None else None)

@@ -15,6 +15,7 @@ from sqlmodel import col, select
 
 from guest_service import complaints, profiles
 from guest_service import feedback_access as access
+from guest_service.api.routes.common import GUEST_ID, UNAUTHENTICATED
 from guest_service.config import Settings
 from guest_service.models.complaints import (
     Complaint,
@@ -36,7 +37,7 @@ CASE: dict[str, Any] = {
     "id": "2e4f6a8c-0b1d-4e3f-a5b7-c9d1e3f5a7b9",
     "case_number": "C300601-7K3Q9D",
     "status": "received",
-    "guest_id": "3c2b1a09-8f7e-4d6c-b5a4-93827160fedc",
+    "guest_id": GUEST_ID,
     "name": "Lin Mei",
     "email": "lin.mei@example.com",
     "phone": "+8613900139000",
@@ -75,7 +76,6 @@ CASE: dict[str, Any] = {
 STEP = {"step": "received", "actor": "staff:7", "at": "2030-06-01T08:00:00Z", "note": None}
 DETAIL = CASE | {"steps": [STEP | {"details": {"channel": "front_desk"}}]}
 MINE = {k: CASE[k] for k in MyComplaint.model_fields}
-UNAUTHENTICATED = {401: "unauthenticated: no signed-in caller"}
 DESK_ONLY = {403: "forbidden: desk staff (front desk, reservations, manager) only"}
 NOT_FOUND = {404: "complaint_not_found"}
 

@@ -12,6 +12,7 @@ from hotel_common.pagination import Page, PagingDep
 from hotel_common.principal import PrincipalDep, Role, require
 
 from guest_service import segments
+from guest_service.api.routes.common import GUEST_ID, UNAUTHENTICATED
 from guest_service.models.segments import (
     Segment,
     SegmentCreate,
@@ -43,7 +44,7 @@ EXAMPLE: dict[str, Any] = {
     "refreshed_at": "2030-05-20T09:00:00Z",
 }
 MEMBER: dict[str, Any] = {
-    "guest_id": "3c2b1a09-8f7e-4d6c-b5a4-93827160fedc",
+    "guest_id": GUEST_ID,
     "name": "Lin Mei",
     "value_class": "key",
     "recency": 3,
@@ -52,7 +53,6 @@ MEMBER: dict[str, Any] = {
     "tier": "gold",
     "spend_cny": 18240,
 }
-UNAUTHENTICATED = {401: "unauthenticated: no signed-in caller"}
 FORBIDDEN = {403: "forbidden: marketing and managers only"}
 NOT_FOUND = {404: "segment_not_found: no segment with this id"}
 EXISTS = {409: "segment_exists: another segment has this name"}
