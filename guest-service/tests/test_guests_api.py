@@ -257,3 +257,14 @@ async def test_demo_seed_adds_two_known_guests_once(tmp_path: Path) -> None:
 
     assert sorted(g["language"] for g in guests) == ["en", "zh-Hans"]
     assert {g["email"] for g in guests} == {"wang.fang@example.com", "emily.carter@example.com"}
+
+
+async def test_demo_seed_adds_the_starting_segments_once(tmp_path: Path) -> None:
+    for _ in range(2):  # a restart seeds again
+        app = create_app(sqlite_settings(tmp_path, seed_demo=True), broker=InMemoryBroker())
+        async with running(app) as client:
+            listed = (await client.get("/api/v1/segments")).json()["items"]
+
+    names = sorted(s["name"] for s in listed)
+    assert names == ["At risk", "Gold and Diamond members", "Key guests"]
+    assert all(s["members"] == 0 for s in listed)  # no stays yet: nobody is valued
