@@ -479,3 +479,59 @@ async def test_two_redemptions_at_once_succeed_once(db: str, tmp_path: Path) -> 
 def _no_timed(monkeypatch: pytest.MonkeyPatch) -> None:
     """The daily worker would run its steps for the real today: tests run them by hand."""
     monkeypatch.setattr(jobs, "STEPS", ())
+
+
+async def test_a_members_no_show_reverses_the_pending_points(loyalty: Loyalty) -> None:
+    from hotel_common.testing import reservation_no_show
+
+    email = "no.show@example.com"
+    await loyalty.stay(email, total_amount=60_000)
+    guest_id = await loyalty.guest_id(email)
+    await loyalty.member_once(guest_id, enrolled)
+    missed = booking(email=email, total_amount=90_000, aggregate_version=1)
+    loyalty.deliver(missed)
+    await loyalty.member_once(guest_id, lambda m: m is not None and m["points_pending"] == 900)
+
+    # The guest never came: the stay earns nothing, and nothing stays pending for it.
+    loyalty.deliver(reservation_no_show(missed, aggregate_version=2))
+    member = await loyalty.member_once(
+        guest_id, lambda m: m is not None and m["points_pending"] == 0
+    )
+    assert member["points_balance"] == 600
+    states = {
+        line["reference"]: line["state"]
+        for line in await loyalty.statement(member["member_number"])
+    }
+    assert states[missed.reservation_id] == "reversed"
+
+
+async def test_an_email_added_to_or_removed_from_a_member_reaches_the_member_rate(
+    loyalty: Loyalty,
+) -> None:
+    email = "two.addresses@example.com"
+    await loyalty.stay(email, total_amount=60_000)
+    guest_id = await loyalty.guest_id(email)
+    await loyalty.member_once(guest_id, enrolled)
+
+    added = await loyalty.client.post(
+        f"/api/v1/guests/{guest_id}/contacts",
+        json={"kind": "email", "value": "Work.Address@example.com"},
+    )
+    assert added.status_code == 201, added.text
+    # reservation-service prices a quote for the new address at the member rate only if
+    # loyalty says the member holds it.
+    last = (await loyalty.events("loyalty.tier_changed"))[-1]
+    assert sorted(last["emails"]) == ["two.addresses@example.com", "work.address@example.com"]
+    assert last["tier"] == "regular"
+    snapshot = (await loyalty.events("guest.contact_preferences_changed"))[-1]
+    assert "work.address@example.com" in snapshot["emails"]
+
+    listed = await loyalty.client.get(f"/api/v1/guests/{guest_id}/contacts")
+    [first] = [c for c in listed.json() if c["value"] == email]
+    removed = await loyalty.client.delete(f"/api/v1/guests/{guest_id}/contacts/{first['id']}")
+    assert removed.status_code == 204, removed.text
+    # The address left the member: whoever holds it next is not priced as this member.
+    last = (await loyalty.events("loyalty.tier_changed"))[-1]
+    assert last["emails"] == ["work.address@example.com"]
+    snapshot = (await loyalty.events("guest.contact_preferences_changed"))[-1]
+    assert email not in snapshot["emails"]
