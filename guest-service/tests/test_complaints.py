@@ -367,11 +367,11 @@ async def test_money_back_in_another_currency_than_the_bookings_is_refused(fb: F
     unchanged = (await fb.client.get(f"/api/v1/complaints/{case['id']}")).json()
     assert unchanged["status"] == "investigating"
 
-    # In the booking's currency (any case) it goes through and reaches the folio as such.
+    # In the booking's currency it goes through and reaches the folio as such.
     case = await walk(
         fb,
         case,
-        proposal | {"compensation": {"kind": "refund", "amount": 5000, "currency": "usd"}},
+        proposal | {"compensation": {"kind": "refund", "amount": 5000, "currency": "USD"}},
         {"to": "remedied"},
     )
     (refund,) = await fb.published("complaint.folio_compensation")
