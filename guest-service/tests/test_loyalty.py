@@ -535,3 +535,32 @@ async def test_an_email_added_to_or_removed_from_a_member_reaches_the_member_rat
     assert last["emails"] == ["work.address@example.com"]
     snapshot = (await loyalty.events("guest.contact_preferences_changed"))[-1]
     assert email not in snapshot["emails"]
+
+
+async def test_a_guest_merged_with_the_profile_they_referred_does_not_refer_themself(
+    loyalty: Loyalty,
+) -> None:
+    # Two profiles of one person: the second names the first as referrer (the desk took the
+    # friend's card for a new guest). Merged, the person may not earn referral points from
+    # joining themself.
+    first_booking = booking(email="kai.first@example.com", name="Kai Wen", aggregate_version=1)
+    second_booking = booking(email="kai.second@example.com", name="Kai Wen", aggregate_version=1)
+    loyalty.deliver(first_booking)
+    loyalty.deliver(second_booking)
+    first = await loyalty.guest_id("kai.first@example.com")
+    second = await loyalty.guest_id("kai.second@example.com")
+    referred = await loyalty.client.patch(f"/api/v1/guests/{second}", json={"referrer_id": first})
+    assert referred.status_code == 200, referred.text
+
+    merged = await loyalty.client.post(
+        "/api/v1/guest-merges", json={"survivor_id": first, "absorbed_id": second}
+    )
+    assert merged.status_code == 201, merged.text
+    survivor = (await loyalty.client.get(f"/api/v1/guests/{first}")).json()
+    assert survivor["referrer_id"] is None
+
+    loyalty.deliver(reservation_checked_out(first_booking, aggregate_version=2))
+    member = await loyalty.member_once(first, enrolled)
+    assert member["points_balance"] == 1280  # the stay's points, no referral
+    reasons = [line["reason"] for line in await loyalty.statement(member["member_number"])]
+    assert reasons == ["stay"]
