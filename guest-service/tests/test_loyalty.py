@@ -564,3 +564,30 @@ async def test_a_guest_merged_with_the_profile_they_referred_does_not_refer_them
     assert member["points_balance"] == 1280  # the stay's points, no referral
     reasons = [line["reason"] for line in await loyalty.statement(member["member_number"])]
     assert reasons == ["stay"]
+
+
+async def test_a_lapsed_member_who_rejoins_is_not_lapsed_again_by_the_old_stay(
+    loyalty: Loyalty,
+) -> None:
+    email = "back.again@example.com"
+    await loyalty.stay(
+        email, total_amount=80_000, check_in=date(2024, 1, 8), check_out=date(2024, 1, 10)
+    )
+    guest_id = await loyalty.guest_id(email)
+    await loyalty.member_once(guest_id, enrolled)
+    settings = loyalty.runtime.settings
+    today = utcnow().date()
+
+    async def lapse() -> int:
+        async with loyalty.runtime.sessions() as session, session.begin():
+            return await jobs.lapse(session, today, settings)
+
+    assert await lapse() == 1  # no stay since January 2024
+    # The guest asks to join again (a stay of 500 yuan behind them): a new membership today,
+    # which lapses two years from now if they do not stay, not at the next run.
+    rejoined = await loyalty.client.post("/api/v1/loyalty/members", json={"guest_id": guest_id})
+    assert rejoined.status_code == 201, rejoined.text
+    assert rejoined.json()["status"] == "active"
+    assert await lapse() == 0
+    member = await loyalty.member(guest_id)
+    assert member is not None and member["status"] == "active"
