@@ -66,7 +66,7 @@ async def lapse(session: AsyncSession, today: date, settings: Settings) -> int:
             or_(
                 enrolled_before,
                 and_(
-                    LoyaltyMember.enrolled_by == EnrolledBy.STAY,
+                    col(LoyaltyMember.enrolled_by) == EnrolledBy.STAY,
                     col(LoyaltyMember.last_stay_at).is_not(None),
                 ),
             ),
