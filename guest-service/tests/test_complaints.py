@@ -339,3 +339,40 @@ async def test_a_merge_moves_the_cases_and_its_undo_moves_them_back(fb: Feedback
         assert [c["id"] for c in (await PART.export(session, absorbed))["complaints"]] == [
             case["id"]
         ]
+
+
+async def test_money_back_in_another_currency_than_the_bookings_is_refused(fb: Feedback) -> None:
+    # reservation-service posts a folio compensation only in the folio's currency (a grant in
+    # another is logged and dropped): the case would say "remedied" and the guest be told of
+    # a refund that never happens. The desk hears it when proposing the remedy.
+    booked = booking(email=EMAIL, name="Lin Mei", currency="USD", total_amount=40_000)
+    fb.deliver(booked)
+    guest_id = await fb.guest_id(EMAIL)
+    case = await filed(fb, guest_id=guest_id, reservation_id=booked.reservation_id)
+    case = await walk(fb, case, *TO_REMEDY)
+    proposal = {
+        "to": "remedy_proposed",
+        "cause": "Charged twice for the minibar",
+        "remedy": "Refund of the minibar",
+    }
+    for kind in ("refund", "folio_credit"):
+        refused = await step(
+            fb,
+            case,
+            **proposal,
+            compensation={"kind": kind, "amount": 5000, "currency": "CNY"},
+        )
+        problem = assert_problem(refused, 422, "compensation_currency")
+        assert "USD" in problem["detail"]
+    unchanged = (await fb.client.get(f"/api/v1/complaints/{case['id']}")).json()
+    assert unchanged["status"] == "investigating"
+
+    # In the booking's currency it goes through and reaches the folio as such.
+    case = await walk(
+        fb,
+        case,
+        proposal | {"compensation": {"kind": "refund", "amount": 5000, "currency": "USD"}},
+        {"to": "remedied"},
+    )
+    (refund,) = await fb.published("complaint.folio_compensation")
+    assert (refund["amount"], refund["currency"]) == (5000, "USD")

@@ -479,3 +479,115 @@ async def test_two_redemptions_at_once_succeed_once(db: str, tmp_path: Path) -> 
 def _no_timed(monkeypatch: pytest.MonkeyPatch) -> None:
     """The daily worker would run its steps for the real today: tests run them by hand."""
     monkeypatch.setattr(jobs, "STEPS", ())
+
+
+async def test_a_members_no_show_reverses_the_pending_points(loyalty: Loyalty) -> None:
+    from hotel_common.testing import reservation_no_show
+
+    email = "no.show@example.com"
+    await loyalty.stay(email, total_amount=60_000)
+    guest_id = await loyalty.guest_id(email)
+    await loyalty.member_once(guest_id, enrolled)
+    missed = booking(email=email, total_amount=90_000, aggregate_version=1)
+    loyalty.deliver(missed)
+    await loyalty.member_once(guest_id, lambda m: m is not None and m["points_pending"] == 900)
+
+    # The guest never came: the stay earns nothing, and nothing stays pending for it.
+    loyalty.deliver(reservation_no_show(missed, aggregate_version=2))
+    member = await loyalty.member_once(
+        guest_id, lambda m: m is not None and m["points_pending"] == 0
+    )
+    assert member["points_balance"] == 600
+    states = {
+        line["reference"]: line["state"]
+        for line in await loyalty.statement(member["member_number"])
+    }
+    assert states[missed.reservation_id] == "reversed"
+
+
+async def test_an_email_added_to_or_removed_from_a_member_reaches_the_member_rate(
+    loyalty: Loyalty,
+) -> None:
+    email = "two.addresses@example.com"
+    await loyalty.stay(email, total_amount=60_000)
+    guest_id = await loyalty.guest_id(email)
+    await loyalty.member_once(guest_id, enrolled)
+
+    added = await loyalty.client.post(
+        f"/api/v1/guests/{guest_id}/contacts",
+        json={"kind": "email", "value": "Work.Address@example.com"},
+    )
+    assert added.status_code == 201, added.text
+    # reservation-service prices a quote for the new address at the member rate only if
+    # loyalty says the member holds it.
+    last = (await loyalty.events("loyalty.tier_changed"))[-1]
+    assert sorted(last["emails"]) == ["two.addresses@example.com", "work.address@example.com"]
+    assert last["tier"] == "regular"
+    snapshot = (await loyalty.events("guest.contact_preferences_changed"))[-1]
+    assert "work.address@example.com" in snapshot["emails"]
+
+    listed = await loyalty.client.get(f"/api/v1/guests/{guest_id}/contacts")
+    [first] = [c for c in listed.json() if c["value"] == email]
+    removed = await loyalty.client.delete(f"/api/v1/guests/{guest_id}/contacts/{first['id']}")
+    assert removed.status_code == 204, removed.text
+    # The address left the member: whoever holds it next is not priced as this member.
+    last = (await loyalty.events("loyalty.tier_changed"))[-1]
+    assert last["emails"] == ["work.address@example.com"]
+    snapshot = (await loyalty.events("guest.contact_preferences_changed"))[-1]
+    assert email not in snapshot["emails"]
+
+
+async def test_a_guest_merged_with_the_profile_they_referred_does_not_refer_themself(
+    loyalty: Loyalty,
+) -> None:
+    # Two profiles of one person: the second names the first as referrer (the desk took the
+    # friend's card for a new guest). Merged, the person may not earn referral points from
+    # joining themself.
+    first_booking = booking(email="kai.first@example.com", name="Kai Wen", aggregate_version=1)
+    second_booking = booking(email="kai.second@example.com", name="Kai Wen", aggregate_version=1)
+    loyalty.deliver(first_booking)
+    loyalty.deliver(second_booking)
+    first = await loyalty.guest_id("kai.first@example.com")
+    second = await loyalty.guest_id("kai.second@example.com")
+    referred = await loyalty.client.patch(f"/api/v1/guests/{second}", json={"referrer_id": first})
+    assert referred.status_code == 200, referred.text
+
+    merged = await loyalty.client.post(
+        "/api/v1/guest-merges", json={"survivor_id": first, "absorbed_id": second}
+    )
+    assert merged.status_code == 201, merged.text
+    survivor = (await loyalty.client.get(f"/api/v1/guests/{first}")).json()
+    assert survivor["referrer_id"] is None
+
+    loyalty.deliver(reservation_checked_out(first_booking, aggregate_version=2))
+    member = await loyalty.member_once(first, enrolled)
+    assert member["points_balance"] == 1280  # the stay's points, no referral
+    reasons = [line["reason"] for line in await loyalty.statement(member["member_number"])]
+    assert reasons == ["stay"]
+
+
+async def test_a_lapsed_member_who_rejoins_is_not_lapsed_again_by_the_old_stay(
+    loyalty: Loyalty,
+) -> None:
+    email = "back.again@example.com"
+    await loyalty.stay(
+        email, total_amount=80_000, check_in=date(2024, 1, 8), check_out=date(2024, 1, 10)
+    )
+    guest_id = await loyalty.guest_id(email)
+    await loyalty.member_once(guest_id, enrolled)
+    settings = loyalty.runtime.settings
+    today = utcnow().date()
+
+    async def lapse() -> int:
+        async with loyalty.runtime.sessions() as session, session.begin():
+            return await jobs.lapse(session, today, settings)
+
+    assert await lapse() == 1  # no stay since January 2024
+    # The guest asks to join again (a stay of 500 yuan behind them): a new membership today,
+    # which lapses two years from now if they do not stay, not at the next run.
+    rejoined = await loyalty.client.post("/api/v1/loyalty/members", json={"guest_id": guest_id})
+    assert rejoined.status_code == 201, rejoined.text
+    assert rejoined.json()["status"] == "active"
+    assert await lapse() == 0
+    member = await loyalty.member(guest_id)
+    assert member is not None and member["status"] == "active"

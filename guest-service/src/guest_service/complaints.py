@@ -304,6 +304,26 @@ def _check_fields(case: Complaint, change: Transition) -> None:
         )
 
 
+async def _check_folio_currency(session: AsyncSession, case: Complaint, change: Transition) -> None:
+    """Money back on the folio is in the folio's currency: reservation-service posts nothing
+    in another, so the case would be remedied and the guest told of a refund that never
+    comes. 422 `compensation_currency` when the booking's stay says another currency (a
+    booking this service does not know is left to reservation-service)."""
+    compensation = change.compensation
+    if compensation is None or compensation.kind not in (K.REFUND, K.FOLIO_CREDIT):
+        return
+    query = select(GuestStay.currency).where(GuestStay.reservation_id == case.reservation_id)
+    booked = (await session.exec(query)).first()
+    given = (compensation.currency or "").upper()
+    if booked is not None and booked.upper() != given:
+        raise _invalid(
+            "compensation_currency",
+            "body.compensation.currency",
+            f"The booking's folio is in {booked.upper()}: a {compensation.kind.value} goes on "
+            f"it in {booked.upper()}, not {given}.",
+        )
+
+
 async def move(
     session: AsyncSession,
     settings: Settings,
@@ -325,6 +345,7 @@ async def move(
             allowed=sorted(s.value for s in NEXT.get(current, frozenset())),
         )
     _check_fields(case, change)
+    await _check_folio_currency(session, case, change)
     if change.to == S.APPROVED and not is_manager:
         raise ProblemError(403, "approval_by_manager", "Only a manager approves a remedy.")
     if change.to == S.REMEDIED and current == S.REMEDY_PROPOSED and case.needs_approval:

@@ -100,5 +100,8 @@ def subscribe(runtime: Runtime[Settings]) -> None:
     )
     runtime.handle(ReservationCancelled, loyalty_stays.reverse_points, name="guest.loyalty_reverse")
     runtime.handle(
+        ReservationNoShow, loyalty_stays.reverse_points, name="guest.loyalty_reverse_no_show"
+    )
+    runtime.handle(
         ReservationCheckedOut, loyalty_stays.on_checked_out(settings), name="guest.loyalty_earn"
     )

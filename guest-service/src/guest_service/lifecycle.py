@@ -58,3 +58,14 @@ def parts() -> list[GuestPart]:
     """Every registered part, in `ORDER` (a part not named there last)."""
     rank = {name: i for i, name in enumerate(ORDER)}
     return sorted(_registry.parts, key=lambda p: rank.get(p.name, len(ORDER)))
+
+
+async def contacts_changed(session: AsyncSession, guest_id: str) -> None:
+    """The profile's emails or phones changed (staff added, removed or made one primary): each
+    part that publishes them (`contacts_changed(session, guest_id)`, optional) publishes them
+    again, in this transaction: notification-service's snapshot, reservation-service's member
+    rate by address."""
+    for part in parts():
+        hook = getattr(part, "contacts_changed", None)
+        if hook is not None:
+            await hook(session, guest_id)

@@ -113,6 +113,10 @@ class PrivacyPart:
         for guest_id in (survivor_id, absorbed_id):
             await privacy.announce(session, await _guest(session, guest_id))
 
+    async def contacts_changed(self, session: AsyncSession, guest_id: str) -> None:
+        """The snapshot holds every email and phone: a new one goes out."""
+        await privacy.announce(session, await _guest(session, guest_id))
+
 
 async def _guest(session: AsyncSession, guest_id: str) -> Guest:
     # Merging locked both profiles already (in id order): no lock taken here.

@@ -125,7 +125,10 @@ class ProfilePart:
         filled = [
             name
             for name in FILLED
-            if getattr(survivor, name) is None and getattr(absorbed, name) is not None
+            if getattr(survivor, name) is None
+            and getattr(absorbed, name) is not None
+            # The absorbed profile's referrer being the survivor: one person, not a referral.
+            and not (name == "referrer_id" and absorbed.referrer_id == survivor_id)
         ]
         if survivor.document_number is None and absorbed.document_number is not None:
             filled += DOCUMENT

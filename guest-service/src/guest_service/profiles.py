@@ -17,7 +17,7 @@ from hotel_common.uniques import try_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from guest_service import contact_book, suggestions
+from guest_service import contact_book, lifecycle, suggestions
 from guest_service.contact_book import new_contact
 from guest_service.crypto import lookup_hash
 from guest_service.matching import name_key
@@ -299,6 +299,7 @@ async def add_contact(
         raise _exists(holder) if holder else ProblemError(409, "guest_exists", _TAKEN)
     guest.updated_at = utcnow()
     session.add(guest)
+    await lifecycle.contacts_changed(session, guest.id)
     return contact
 
 
@@ -318,6 +319,7 @@ async def make_primary(session: AsyncSession, guest: Guest, contact_id: str) -> 
         session.add(contact)
         guest.updated_at = utcnow()
         session.add(guest)
+        await lifecycle.contacts_changed(session, guest.id)
     return contact
 
 
@@ -334,6 +336,7 @@ async def remove_contact(session: AsyncSession, guest: Guest, contact_id: str) -
         await promote_oldest(session, guest.id, ContactKind(contact.kind))
     guest.updated_at = utcnow()
     session.add(guest)
+    await lifecycle.contacts_changed(session, guest.id)
 
 
 # -- listing ----------------------------------------------------------------------------------

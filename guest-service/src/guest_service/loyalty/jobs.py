@@ -24,6 +24,7 @@ from guest_service.loyalty import ledger, members
 from guest_service.models import ContactKind, Guest, GuestStatus
 from guest_service.models.loyalty import (
     COUNTED,
+    EnrolledBy,
     LedgerLine,
     LoyaltyMember,
     MemberStatus,
@@ -45,18 +46,28 @@ def years_before(today: date, years: int) -> date:
 
 
 async def lapse(session: AsyncSession, today: date, settings: Settings) -> int:
-    """Active members without a completed stay (or, never having stayed, enrolled) in the last
-    `loyalty_lapse_years` years lapse: tier gone, `LoyaltyTierChanged` with tier None."""
+    """Active members without a completed stay (or, never having stayed since, enrolled) in the
+    last `loyalty_lapse_years` years lapse: tier gone, `LoyaltyTierChanged` with tier None.
+
+    The membership counts from the later of the last stay and the enrolment: a member enrolled
+    on request (staff, the guest; a lapsed member rejoining) holds a stay from before, which
+    must not end the new membership at once. A stay's enrolment counts from that stay (its
+    check-out may be recorded days after the departure)."""
     limit = years_before(today, settings.loyalty_lapse_years)
+    enrolled_before = col(LoyaltyMember.enrolled_at) < _midnight(limit + timedelta(days=1))
     query = (
         select(LoyaltyMember)
         .where(
             LoyaltyMember.status == MemberStatus.ACTIVE,
             or_(
+                col(LoyaltyMember.last_stay_at).is_(None),
                 col(LoyaltyMember.last_stay_at) <= limit,
+            ),
+            or_(
+                enrolled_before,
                 and_(
-                    col(LoyaltyMember.last_stay_at).is_(None),
-                    col(LoyaltyMember.enrolled_at) < _midnight(limit + timedelta(days=1)),
+                    col(LoyaltyMember.enrolled_by) == EnrolledBy.STAY,
+                    col(LoyaltyMember.last_stay_at).is_not(None),
                 ),
             ),
         )

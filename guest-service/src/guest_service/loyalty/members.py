@@ -282,6 +282,12 @@ async def _reward_referrer(
     """The manual's 200 points to the referrer, once per referred guest, if a member."""
     from guest_service.loyalty import ledger  # ledger needs members: imported late
 
+    referrer_id = await _person_of(session, referrer_id)
+    if referrer_id == referred_id:
+        # The referrer's profile was merged into the referred guest's (or theirs into it):
+        # one person, who does not refer themself.
+        log.info("referrer is the guest: no referral points", extra={"guest_id": referred_id})
+        return
     referrer = await member_of(session, referrer_id)
     if referrer is None or referrer.status != MemberStatus.ACTIVE:
         log.info("referrer is not a member: no referral points", extra={"guest_id": referrer_id})
@@ -295,6 +301,20 @@ async def _reward_referrer(
         settings,
         today=now.date(),
     )
+
+
+async def _person_of(session: AsyncSession, guest_id: str) -> str:
+    """The profile that now stands for `guest_id`: its survivor when it was merged (each merge
+    once more), else itself."""
+    seen = {guest_id}
+    while True:
+        guest = await session.get(Guest, guest_id)
+        if guest is None or guest.status != GuestStatus.MERGED or guest.merged_into_id is None:
+            return guest_id
+        guest_id = guest.merged_into_id
+        if guest_id in seen:  # never a cycle; bounded all the same
+            return guest_id
+        seen.add(guest_id)
 
 
 async def last_stay(session: AsyncSession, guest_id: str) -> date | None:

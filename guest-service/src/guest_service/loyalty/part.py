@@ -75,6 +75,19 @@ class LoyaltyPart:
         if previous is not None:
             await members.publish_tier(session, member, previous, "erased")
 
+    async def contacts_changed(self, session: AsyncSession, guest_id: str) -> None:
+        """A member's addresses are how reservation-service finds the member rate: the tier
+        goes out again with the addresses the profile holds now (an address removed no longer
+        prices as this member; one added does). No notice: the tier did not change.
+
+        The membership is read unlocked: the profile's row is locked already (its version
+        moved), and a lapse or enrolment racing this holds the membership and waits for the
+        profile, so it publishes after this, with the addresses as they are now."""
+        member = await members.member_of(session, guest_id)
+        tier = members.current_tier(member) if member is not None else None
+        if member is not None and tier is not None:
+            await members.publish_tier(session, member, tier, "contacts_changed")
+
     async def merge(self, session: AsyncSession, survivor_id: str, absorbed_id: str) -> Any:
         survivor = await members.member_of(session, survivor_id, lock=True)
         absorbed = await members.member_of(session, absorbed_id, lock=True)

@@ -1,6 +1,6 @@
 """What bookings mean for loyalty: a member's confirmed booking holds its points pending, a
-change moves them, a cancellation reverses them, and the check-out posts them from the settled
-folio, enrols a guest whose folio reached the minimum and re-evaluates the tier.
+change moves them, a cancellation or a no-show reverses them, and the check-out posts them from
+the settled folio, enrols a guest whose folio reached the minimum and re-evaluates the tier.
 
 Subscribed after the handlers that link the stay to its profile (handlers.py), so the stay
 names the guest; if it does not yet (the confirmation is still to come) the event is retried.
@@ -14,6 +14,7 @@ from hotel_common.contracts.reservations import (
     ReservationCheckedOut,
     ReservationConfirmed,
     ReservationModified,
+    ReservationNoShow,
 )
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -86,9 +87,13 @@ def on_modified(
     return move_points
 
 
-async def reverse_points(session: AsyncSession, cancellation: ReservationCancelled) -> None:
-    if await ledger.reverse(session, cancellation.reservation_id):
-        log.info("pending points reversed", extra={"reservation_id": cancellation.reservation_id})
+async def reverse_points(
+    session: AsyncSession, ended: ReservationCancelled | ReservationNoShow
+) -> None:
+    """A cancelled booking, or one the guest never came to (no-show), earns nothing: its
+    pending points are reversed (a posted line, a stay checked out, is left)."""
+    if await ledger.reverse(session, ended.reservation_id):
+        log.info("pending points reversed", extra={"reservation_id": ended.reservation_id})
 
 
 def on_checked_out(

@@ -207,7 +207,8 @@ async def get_complaint(session: SessionDep, complaint_id: str) -> ComplaintDeta
                 **NOT_FOUND,
                 409: "invalid_transition (off the steps), approval_required",
                 422: "field_required, field_not_for_step, compensation_needs_guest, "
-                "compensation_needs_booking",
+                "compensation_needs_booking, compensation_currency (money back in another "
+                "currency than the booking's)",
             }
         ),
     },

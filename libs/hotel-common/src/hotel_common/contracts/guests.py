@@ -117,7 +117,7 @@ class LoyaltyTierChanged(IntegrationEvent):
     discount_percent: int = Field(ge=0, le=100)  # 10 / 15 / 20 / 25; 0 when not a member
     emails: list[str]  # the profile's addresses: how bookings find the member
     phones: list[str]
-    reason: str  # "enrolled", "promoted", "demoted", "lapsed", "erased", "merged"
+    reason: str  # "enrolled", "promoted", "lapsed", "erased", "merged", "contacts_changed"
     at: datetime
 
 
