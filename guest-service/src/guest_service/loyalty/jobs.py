@@ -73,10 +73,17 @@ async def lapse(session: AsyncSession, today: date, settings: Settings) -> int:
         )
         .order_by(col(LoyaltyMember.id))
         .limit(BATCH)
-        .with_for_update()
     )
     done = 0
-    for member in (await session.exec(query)).all():
+    for found in [(m.id, m.guest_id, m.last_stay_at) for m in (await session.exec(query)).all()]:
+        member_id, guest_id, last_stay_at = found
+        # Locked profile first, then membership (members.member_of), and read again: a stay or
+        # a merge may have changed it since the batch was read.
+        member = await members.member_of(session, guest_id, lock=True)
+        if member is None or member.id != member_id or member.status != MemberStatus.ACTIVE:
+            continue
+        if member.last_stay_at != last_stay_at:
+            continue  # a stay came in meanwhile: no longer lapsing
         previous = Tier(member.tier)
         member.status = MemberStatus.LAPSED
         member.lapsed_at = member.updated_at = utcnow()

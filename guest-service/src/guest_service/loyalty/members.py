@@ -52,18 +52,30 @@ async def member_of(
     session: AsyncSession, guest_id: str, *, lock: bool = False
 ) -> LoyaltyMember | None:
     """The guest's membership (any status); `lock`: held until the transaction ends
-    (PostgreSQL row lock; SQLite's writer lock already serialises)."""
+    (PostgreSQL row lock; SQLite's writer lock already serialises), the guest's profile row
+    locked first: merges, erasures and check-outs lock profile then membership, and so does
+    every path through here, so no two of them wait on each other in a circle."""
+    if lock:
+        await _lock_guest(session, guest_id)
     query = select(LoyaltyMember).where(LoyaltyMember.guest_id == guest_id)
     if lock:
-        query = query.with_for_update()
+        # Refreshed from the locked row: an object already in the session may be stale.
+        query = query.with_for_update().execution_options(populate_existing=True)
     return (await session.exec(query)).first()
+
+
+async def _lock_guest(session: AsyncSession, guest_id: str) -> None:
+    await session.exec(select(Guest.id).where(Guest.id == guest_id).with_for_update())
 
 
 async def by_number(session: AsyncSession, number: str, *, lock: bool = False) -> LoyaltyMember:
     query = select(LoyaltyMember).where(LoyaltyMember.member_number == number.strip().upper())
-    if lock:
-        query = query.with_for_update()
     member = (await session.exec(query)).first()
+    if member is not None and lock:
+        # Profile first, then the membership (member_of); a merge meanwhile may have moved it.
+        await _lock_guest(session, member.guest_id)
+        locked = query.with_for_update().execution_options(populate_existing=True)
+        member = (await session.exec(locked)).first()
     if member is None:
         raise NotFound("member", number)
     return member
