@@ -42,11 +42,23 @@ class StayNotLinked(LookupError):
     """A no-show overtook the booking's confirmation: raising lets the bus deliver it later."""
 
 
+# Built once per table and dialect (their cache keys too): `note_channel` runs for every booking.
+_INSERT_ONCE = {
+    (table.name, name): dialect.insert(table).on_conflict_do_nothing()
+    for table in (_channels, _transfers, typing.cast(Table, GuestFeedback.__table__))  # type: ignore[attr-defined]
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+
+
 async def _insert_ignoring_twin(session: AsyncSession, table: Table, **row: object) -> bool:
-    """Insert `row` unless its key is there (a redelivered event); whether it went in."""
-    dialect = (await session.connection()).dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = await session.exec(insert(table).values(**row).on_conflict_do_nothing())
+    """Insert `row` unless its key is there (a redelivered event); whether it went in.
+
+    Core on the session's connection, flushing first what the caller left pending (as the
+    session's autoflush would): the ORM execution path costs more than the insert."""
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
+    conn = await session.connection()
+    result = await conn.execute(_INSERT_ONCE[(table.name, conn.dialect.name)], row)
     return bool(result.rowcount)
 
 

@@ -15,12 +15,14 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from hotel_common.contracts.guests import Consent, GuestContactPreferencesChanged, QuietHours
 from hotel_common.events.envelope import newer_than_stored
 from hotel_common.time import UtcDateTime, as_utc, utcnow
-from sqlalchemy import JSON, Column, delete
-from sqlmodel import Field, SQLModel, col, select
+from sqlalchemy import JSON, Column, Table, bindparam, delete, or_
+from sqlalchemy import select as sa_select
+from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,18 @@ class NoticeContact(SQLModel, table=True):
 
     contact_hash: str = Field(primary_key=True, max_length=64)
     guest_id: str = Field(primary_key=True, max_length=36, index=True)
+
+
+# Built once (its cache key too): every notice looks its guest's contacts up.
+_contacts = cast(Table, NoticeContact.__table__)  # type: ignore[attr-defined]
+# Two comparisons, not IN (...): an IN list is re-rendered at every execution. A missing
+# contact's hash is NULL, which matches nothing.
+_HOLDERS = sa_select(_contacts.c.contact_hash, _contacts.c.guest_id).where(
+    or_(
+        _contacts.c.contact_hash == bindparam("email_hash"),
+        _contacts.c.contact_hash == bindparam("phone_hash"),
+    )
+)
 
 
 def contact_hash(kind: str, value: str) -> str:
@@ -117,16 +131,23 @@ async def wishes_of(
         row = await session.get(NoticePreferences, guest_id)
         if row is not None:
             return _wishes(row)
-    for kind, value in (("email", email), ("phone", phone)):
-        if not value:
-            continue
-        holders = (
-            await session.exec(
-                select(NoticeContact.guest_id).where(
-                    NoticeContact.contact_hash == contact_hash(kind, value)
-                )
-            )
-        ).all()
+    wanted = [
+        contact_hash(kind, value) if value else None
+        for kind, value in (("email", email), ("phone", phone))
+    ]
+    if not any(wanted):
+        return None
+    # Both contacts' holders in one indexed query (most notices find none: no preferences).
+    # Core on the connection, after flushing what the caller left pending (as autoflush would).
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
+    conn = await session.connection()
+    held: dict[str, list[str]] = {}
+    params = {"email_hash": wanted[0], "phone_hash": wanted[1]}
+    for digest, holder in await conn.execute(_HOLDERS, params):
+        held.setdefault(digest, []).append(holder)
+    for digest in wanted:
+        holders = held.get(digest, []) if digest else []
         if len(holders) == 1:  # a shared phone decides nothing
             row = await session.get(NoticePreferences, holders[0])
             if row is not None:

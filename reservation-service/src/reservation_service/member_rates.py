@@ -15,7 +15,7 @@ from datetime import datetime
 from hotel_common.contracts.guests import LoyaltyTierChanged
 from hotel_common.events.envelope import newer_than_stored
 from hotel_common.time import UtcDateTime, utcnow
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -80,17 +80,20 @@ async def on_tier_changed(session: AsyncSession, event: LoyaltyTierChanged) -> N
     log.info("member rate updated", extra={"guest_id": event.guest_id, "tier": event.tier})
 
 
+# Built once (its cache key too): every quote and booking looks its email up.
+_RATE_OF = (
+    select(LoyaltyMemberRate)
+    .join(LoyaltyMemberEmail, col(LoyaltyMemberEmail.guest_id) == LoyaltyMemberRate.guest_id)
+    .where(LoyaltyMemberEmail.email == bindparam("email"))
+    .where(col(LoyaltyMemberRate.tier).is_not(None))
+)
+
+
 async def rate_for(session: AsyncSession, email: str | None) -> LoyaltyMemberRate | None:
     """The member rate of the guest holding `email`, if a member now."""
     if not email:
         return None
-    query = (
-        select(LoyaltyMemberRate)
-        .join(LoyaltyMemberEmail, col(LoyaltyMemberEmail.guest_id) == LoyaltyMemberRate.guest_id)
-        .where(LoyaltyMemberEmail.email == normalised(email))
-        .where(col(LoyaltyMemberRate.tier).is_not(None))
-    )
-    return (await session.exec(query)).first()
+    return (await session.exec(_RATE_OF, params={"email": normalised(email)})).first()
 
 
 def apply(

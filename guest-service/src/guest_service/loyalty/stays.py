@@ -8,6 +8,7 @@ names the guest; if it does not yet (the confirmation is still to come) the even
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import NamedTuple, cast
 
 from hotel_common.contracts.reservations import (
     ReservationCancelled,
@@ -16,35 +17,69 @@ from hotel_common.contracts.reservations import (
     ReservationModified,
     ReservationNoShow,
 )
+from sqlalchemy import Table, bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from guest_service import matching, money
 from guest_service.config import Settings
 from guest_service.loyalty import ledger, members
 from guest_service.models import Guest, GuestStatus, GuestStay, StayStatus
-from guest_service.models.loyalty import EnrolledBy, MemberStatus
+from guest_service.models.loyalty import EnrolledBy, LoyaltyMember, MemberStatus
 
 log = logging.getLogger(__name__)
 
 
-async def _members_stay(session: AsyncSession, reservation_id: str) -> GuestStay | None:
-    """The reservation's stay, its profile locked until commit and active; None when the
-    profile was erased (the hotel forgot the person: no points, no membership).
+class _Stay(NamedTuple):
+    guest_id: str
+    status: str
+    member_status: str | None  # the guest's membership's, None: not a member
 
-    The profile is locked before the membership, the order merging and erasure take them in:
-    a check-out racing an erasure or a merge of its guest waits for it (no deadlock, no
-    membership opened for a profile erased meanwhile, no line left on an absorbed account).
-    Locked, the profile's stays cannot move, so the stay read again still names it."""
-    stay = await matching.stay_for(session, reservation_id)
+
+# Built once (their cache keys too): the hold runs for every confirmed booking.
+_stays = cast(Table, GuestStay.__table__)  # type: ignore[attr-defined]
+_guests = cast(Table, Guest.__table__)  # type: ignore[attr-defined]
+_members = cast(Table, LoyaltyMember.__table__)  # type: ignore[attr-defined]
+_STAY_GUEST = sa_select(_stays.c.guest_id).where(
+    _stays.c.reservation_id == bindparam("reservation_id")
+)
+_LOCK_GUEST = (
+    sa_select(_guests.c.status).where(_guests.c.id == bindparam("guest_id")).with_for_update()
+)
+_STAY_AND_MEMBER = (
+    sa_select(_stays.c.guest_id, _stays.c.status, _members.c.status)
+    .select_from(_stays.outerjoin(_members, _members.c.guest_id == _stays.c.guest_id))
+    .where(_stays.c.reservation_id == bindparam("reservation_id"))
+)
+
+
+async def _members_stay(session: AsyncSession, reservation_id: str) -> _Stay | None:
+    """The reservation's stay and its guest's membership status, the profile locked until
+    commit and active; None when the profile was erased (the hotel forgot the person: no
+    points, no membership).
+
+    The profile is locked before the membership is read, the order merging and erasure take
+    them in: a check-out racing an erasure or a merge of its guest waits for it (no deadlock,
+    no membership opened for a profile erased meanwhile, no line left on an absorbed account).
+    Locked, the profile's stays cannot move, so the stay read again still names it.
+
+    Core statements, not the ORM (the same reads and lock): this runs for every confirmed
+    booking, most of them not a member's."""
+    conn = await session.connection()
+    params = {"reservation_id": reservation_id}
+    guest_id = (await conn.execute(_STAY_GUEST, params)).scalar()
     for _ in range(3):  # a merge or its undo moved the stay to another profile meanwhile
-        if stay is None:
+        if guest_id is None:
             raise matching.StayNotLinkedYet(reservation_id)
-        guest_id = stay.guest_id
-        guest = await session.get(Guest, guest_id, with_for_update=True, populate_existing=True)
-        await session.refresh(stay)
+        status = (await conn.execute(_LOCK_GUEST, {"guest_id": guest_id})).scalar()
+        row = (await conn.execute(_STAY_AND_MEMBER, params)).first()
+        if row is None:
+            raise matching.StayNotLinkedYet(reservation_id)
+        stay = _Stay(*row)
         if stay.guest_id != guest_id:
+            guest_id = stay.guest_id
             continue
-        if guest is None or guest.status != GuestStatus.ACTIVE:
+        if status != GuestStatus.ACTIVE.value:
             log.info("stay of a profile no longer active", extra={"guest_id": guest_id})
             return None
         return stay
@@ -58,11 +93,13 @@ def on_confirmed(
         stay = await _members_stay(session, booking.reservation_id)
         if stay is None:
             return
-        if stay.status != StayStatus.CONFIRMED:
+        if stay.status != StayStatus.CONFIRMED.value:
             return  # cancelled or checked out meanwhile: nothing to hold
+        if stay.member_status != MemberStatus.ACTIVE.value:
+            return  # only members earn; a first stay counts at check-out
         member = await members.member_of(session, stay.guest_id)
         if member is None or member.status != MemberStatus.ACTIVE:
-            return  # only members earn; a first stay counts at check-out
+            return
         points = money.whole_yuan(booking.total_amount, booking.currency, settings.fx_to_cny)
         await ledger.hold(session, member, booking.reservation_id, points)
 
@@ -76,7 +113,7 @@ def on_modified(
         if await matching.stay_for(session, change.reservation_id) is None:
             return
         stay = await _members_stay(session, change.reservation_id)
-        if stay is None or stay.status != StayStatus.CONFIRMED:
+        if stay is None or stay.status != StayStatus.CONFIRMED.value:
             return
         member = await members.member_of(session, stay.guest_id)
         if member is None or member.status != MemberStatus.ACTIVE:
