@@ -21,8 +21,8 @@ from hotel_common.contracts.transfers import TransferStatusChanged
 from hotel_common.errors import ProblemError
 from hotel_common.events.outbox import add_event
 from hotel_common.time import as_utc, utcnow
+from hotel_common.uniques import try_insert
 from sqlalchemy import case, func
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -89,12 +89,7 @@ async def _schedule(session: AsyncSession, survey: Survey) -> Survey | None:
     query = select(Survey.id).where(Survey.subject == survey.subject)
     if (await session.exec(query)).first() is not None:
         return None
-    try:
-        async with session.begin_nested():
-            session.add(survey)
-    except IntegrityError:
-        return None
-    return survey
+    return survey if await try_insert(session, survey) else None
 
 
 def _addressee(guest: BookingGuest) -> dict[str, Any]:
