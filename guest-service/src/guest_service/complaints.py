@@ -176,6 +176,7 @@ async def file(
     signed-in guest (their own profile, channel "app"). 422 for a complainant nobody can
     reach, a profile or stay that does not fit."""
     name: str | None
+    booked_by = await surveys.guest_of_stay(session, body.reservation_id)
     if principal.kind is Kind.GUEST:
         for field in ("guest_id", "name", "email", "phone", "channel"):
             if field in body.model_fields_set:
@@ -194,7 +195,7 @@ async def file(
             raise _invalid("field_required", "body.channel", "Say how the complaint came in.")
         channel = body.channel
         guest = None
-        guest_id = body.guest_id or await _guest_of_booking(session, body.reservation_id)
+        guest_id = body.guest_id or booked_by
         if guest_id is not None:
             guest = await session.get(Guest, guest_id)
             if guest is None or guest.status != GuestStatus.ACTIVE:
@@ -209,14 +210,12 @@ async def file(
             raise _invalid(
                 "contact_required", "body.email", "Give an email or a phone to answer the guest on."
             )
-    if guest is not None and body.reservation_id is not None:
-        owner = await _guest_of_booking(session, body.reservation_id)
-        if owner is not None and owner != guest.id:
-            raise _invalid(
-                "reservation_not_guests",
-                "body.reservation_id",
-                "This booking belongs to another guest.",
-            )
+    if guest is not None and booked_by is not None and booked_by != guest.id:
+        raise _invalid(
+            "reservation_not_guests",
+            "body.reservation_id",
+            "This booking belongs to another guest.",
+        )
     assert name is not None  # both branches made sure
     case = Complaint(
         guest_id=guest.id if guest else None,
@@ -244,13 +243,6 @@ async def file(
         await surveys.flag_follow_up(session, case.reservation_id)
     await session.flush()
     return case
-
-
-async def _guest_of_booking(session: AsyncSession, reservation_id: str | None) -> str | None:
-    if reservation_id is None:
-        return None
-    query = select(GuestStay.guest_id).where(GuestStay.reservation_id == reservation_id)
-    return (await session.exec(query)).first()
 
 
 def remedy_value_cny(settings: Settings, case: Complaint) -> float | None:

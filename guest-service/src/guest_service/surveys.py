@@ -55,7 +55,8 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def _guest_of_stay(session: AsyncSession, reservation_id: str | None) -> str | None:
+async def guest_of_stay(session: AsyncSession, reservation_id: str | None) -> str | None:
+    """The profile the booking's stay is linked to (None: no booking, or not linked)."""
     if reservation_id is None:
         return None
     query = select(GuestStay.guest_id).where(GuestStay.reservation_id == reservation_id)
@@ -66,7 +67,7 @@ async def _guest_of(
     session: AsyncSession, reservation_id: str | None, guest: BookingGuest
 ) -> str | None:
     """The profile the stay is linked to, else the one holding the guest's email."""
-    found = await _guest_of_stay(session, reservation_id)
+    found = await guest_of_stay(session, reservation_id)
     if found is not None:
         return found
     email = booking_email(guest.email)
