@@ -251,6 +251,23 @@ async def test_bad_filings_are_refused(fb: Feedback) -> None:
     assert (await fb.client.get("/api/v1/complaints")).json()["items"] == []
 
 
+async def test_a_booking_of_another_guest_is_refused(fb: Feedback) -> None:
+    mine, _ = await guest_with_stay(fb)
+    _, theirs = await guest_with_stay(fb, "someone.else@example.com")
+    body = {"channel": "phone", "category": "noise", "subject": "x", "reservation_id": theirs}
+    staff = await fb.client.post(
+        "/api/v1/complaints", json=body | {"guest_id": mine}, headers=as_(FRONT_DESK)
+    )
+    assert_problem(staff, 422, "reservation_not_guests")
+    guest = await fb.client.post(
+        "/api/v1/complaints",
+        json={"category": "noise", "subject": "x", "reservation_id": theirs},
+        headers=as_(as_guest(EMAIL)),
+    )
+    assert_problem(guest, 422, "reservation_not_guests")
+    assert (await fb.client.get("/api/v1/complaints")).json()["items"] == []
+
+
 async def test_a_signed_in_guest_files_and_reads_their_own(fb: Feedback) -> None:
     guest_id, reservation_id = await guest_with_stay(fb)
     me = as_(as_guest(EMAIL))
