@@ -29,7 +29,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from guest_service import contact_book, history
 from guest_service.config import Settings
 from guest_service.contacts import booking_email
-from guest_service.models import ContactKind, Guest, GuestStatus
+from guest_service.models import ContactKind, Guest, GuestContact, GuestStatus
 from guest_service.models.feedback import (
     ASPECTS,
     AspectResult,
@@ -357,21 +357,43 @@ def _period(key: str, about: SurveyAbout | None, sums: Sequence[int]) -> PeriodR
     )
 
 
-async def addressee(
-    session: AsyncSession, guest_id: str | None, survey: Survey | None
+async def addressees(
+    session: AsyncSession, follow_ups: Sequence[FollowUp]
+) -> list[dict[str, str | None]]:
+    """Who to call for each follow-up (a page at a time: one query per table, not per row):
+    the active profile's name and primary contacts, else what the booking carried (the
+    survey's copy)."""
+    survey_ids = [f.survey_id for f in follow_ups if f.survey_id is not None]
+    guest_ids = [f.guest_id for f in follow_ups if f.guest_id is not None]
+    found: dict[str, Survey] = {}
+    if survey_ids:
+        query = select(Survey).where(col(Survey.id).in_(survey_ids))
+        found = {s.id: s for s in (await session.exec(query)).all()}
+    active: dict[str, Guest] = {}
+    if guest_ids:
+        query_g = select(Guest).where(
+            col(Guest.id).in_(guest_ids), Guest.status == GuestStatus.ACTIVE
+        )
+        active = {g.id: g for g in (await session.exec(query_g)).all()}
+    contacts = await contact_book.contacts_for(session, active)
+    shown = []
+    for follow_up in follow_ups:
+        guest = active.get(follow_up.guest_id) if follow_up.guest_id else None
+        survey = found.get(follow_up.survey_id) if follow_up.survey_id else None
+        shown.append(_who(guest, contacts.get(guest.id, []) if guest else [], survey))
+    return shown
+
+
+def _who(
+    guest: Guest | None, contacts: Sequence[GuestContact], survey: Survey | None
 ) -> dict[str, str | None]:
-    """Who to call: the active profile's name and primary contacts, else what the booking
-    carried (the survey's copy)."""
-    if guest_id is not None:
-        guest = await session.get(Guest, guest_id)
-        if guest is not None and guest.status == GuestStatus.ACTIVE:
-            contacts = await contact_book.contacts_of(session, guest_id)
-            return {
-                "name": guest.name,
-                "email": contact_book.primary(contacts, ContactKind.EMAIL),
-                "phone": contact_book.primary(contacts, ContactKind.PHONE),
-                "language": guest.language,
-            }
+    if guest is not None:
+        return {
+            "name": guest.name,
+            "email": contact_book.primary(contacts, ContactKind.EMAIL),
+            "phone": contact_book.primary(contacts, ContactKind.PHONE),
+            "language": guest.language,
+        }
     if survey is not None:
         return {
             "name": survey.name,

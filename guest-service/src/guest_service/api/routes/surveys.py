@@ -24,7 +24,6 @@ from guest_service.models.feedback import (
     FollowUpOutcome,
     FollowUpPublic,
     FollowUpStatus,
-    Survey,
     SurveyAbout,
     SurveyAnswer,
     SurveyAnswered,
@@ -148,13 +147,12 @@ async def list_follow_ups(
         query = query.where(FollowUp.priority == priority)
     page = await keyset_page(session, query, paging, col(FollowUp.due_on), col(FollowUp.id))
     today = utcnow().date()
-    shown = [await _follow_up(session, f, today) for f in page.items]
+    who = await surveys.addressees(session, page.items)
+    shown = [_follow_up(f, w, today) for f, w in zip(page.items, who, strict=True)]
     return Page(items=shown, next_cursor=page.next_cursor)
 
 
-async def _follow_up(session: SessionDep, follow_up: FollowUp, today: date) -> FollowUpPublic:
-    survey = await session.get(Survey, follow_up.survey_id) if follow_up.survey_id else None
-    who = await surveys.addressee(session, follow_up.guest_id, survey)
+def _follow_up(follow_up: FollowUp, who: dict[str, str | None], today: date) -> FollowUpPublic:
     data = follow_up.model_dump(mode="json", warnings=False)
     data["overdue"] = follow_up.status == FollowUpStatus.OPEN and follow_up.due_on < today
     return FollowUpPublic.model_validate(data | who)
@@ -210,7 +208,8 @@ async def record_call(
         follow_up.plans_to_return = body.plans_to_return
     session.add(follow_up)
     await session.commit()
-    return await _follow_up(session, follow_up, now.date())
+    (who,) = await surveys.addressees(session, [follow_up])
+    return _follow_up(follow_up, who, now.date())
 
 
 @router.get(
