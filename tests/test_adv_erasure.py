@@ -7,7 +7,7 @@ from typing import Any
 
 from harness import Platform
 from hotel_common.testing import columns_holding, eventually, stable_digits
-from test_guest_rights import booking
+from test_guest_rights import booking, notices_held
 
 
 async def test_an_erased_guest_leaves_no_name_or_contact_in_any_database(
@@ -55,6 +55,7 @@ async def test_an_erased_guest_leaves_no_name_or_contact_in_any_database(
         json={"channels": ["email"], "language": "en"},
     )
     assert prefs.status_code == 200, prefs.text
+    await notices_held(client, reservation["id"])
     exported = await client.get(f"/api/v1/guests/{guest_id}/export")
     assert exported.status_code == 200, exported.text
 

@@ -38,6 +38,18 @@ def booking(email: str, phone: str) -> dict[str, Any]:
     }
 
 
+async def notices_held(client: Any, reservation_id: str) -> None:
+    """Wait until notification-service holds the booking's confirmation, so that "no copy
+    afterwards" is its erasure's doing, not a notice that had not arrived yet."""
+    await eventually(
+        lambda: client.get("/api/v1/notifications", params={"reservation_id": reservation_id}),
+        lambda r: (
+            r.status_code == 200
+            and "reservation_confirmed" in {n["kind"] for n in r.json()["items"]}
+        ),
+    )
+
+
 async def test_an_erased_guest_leaves_no_copy_in_any_service_and_amounts_stay(
     platform: Platform,
 ) -> None:
@@ -64,6 +76,7 @@ async def test_an_erased_guest_leaves_no_copy_in_any_service_and_amounts_stay(
         lambda r: r.status_code == 200 and len(r.json()["items"]) == 1,
     )
     guest_id = profiles.json()["items"][0]["id"]
+    await notices_held(client, reservation["id"])
 
     said = await client.post(
         f"/api/v1/guests/{guest_id}/consents",

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from hotel_common.contracts.guests import QuietHours
 from hotel_common.db import drop_database
 from hotel_common.events.envelope import Envelope
-from hotel_common.testing import eventually, guest_contact, scratch_url
+from hotel_common.testing import columns_holding, eventually, guest_contact, scratch_url
 from hotel_common.time import utcnow
 
 from .conftest import Samples, Service, StartService
@@ -249,7 +249,7 @@ async def test_an_erased_guest_leaves_counts_and_no_trace(
         await handled(svc, svc.deliver(samples.preferences(aggregate_version=8)), svc.deliver(late))
         found = {n["reservation_id"]: n for n in await all_notices(svc)}
         kept = await svc.notice(found[booking.reservation_id]["id"])
-        copies = await text_containing(svc, [EMAIL, PHONE, "Lin Mei"])
+        copies = await columns_holding(url, EMAIL, PHONE, "Lin Mei")
     assert set(found) == {booking.reservation_id, other.reservation_id, waiting.reservation_id}
     assert found[waiting.reservation_id]["status"] == "erased"  # held, now never sent
     assert (kept["kind"], kept["email"], kept["subject"], kept["body"]) == (
@@ -260,18 +260,3 @@ async def test_an_erased_guest_leaves_counts_and_no_trace(
     )
     assert found[other.reservation_id]["email"] == other.guest.email  # someone else's: kept
     assert copies == []
-
-
-async def text_containing(svc: Service, needles: list[str]) -> list[str]:
-    """Every table.column of the service's database holding one of `needles` (any case)."""
-    hits: list[str] = []
-    async with svc.app.state.runtime.engine.connect() as conn:
-        tables = await conn.run_sync(lambda c: sa.inspect(c).get_table_names())
-        for table in tables:
-            rows = (await conn.execute(sa.text(f'SELECT * FROM "{table}"'))).mappings().all()
-            for row in rows:
-                for column, value in row.items():
-                    text = str(value).lower()
-                    if any(n.lower() in text for n in needles):
-                        hits.append(f"{table}.{column}")
-    return hits

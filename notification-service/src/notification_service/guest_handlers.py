@@ -62,8 +62,8 @@ class GuestHandlers:
     async def preferences_changed(
         self, session: AsyncSession, event: GuestContactPreferencesChanged
     ) -> None:
-        if await preferences.apply(session, event):
-            await _withhold_unconsented(session, event)
+        if (wishes := await preferences.apply(session, event)) is not None:
+            await _withhold_unconsented(session, wishes)
 
     async def guest_erased(self, session: AsyncSession, event: GuestErased) -> None:
         await erasure.erase(session, event)
@@ -101,20 +101,15 @@ class GuestHandlers:
         )
 
 
-async def _withhold_unconsented(
-    session: AsyncSession, event: GuestContactPreferencesChanged
-) -> None:
+async def _withhold_unconsented(session: AsyncSession, wishes: preferences.Wishes) -> None:
     """A marketing notice still waiting (quiet hours) on a channel the guest no longer consents
     to for marketing is not sent: the latest word wins, also over what was queued before it."""
-    wishes = await preferences.wishes_of(session, guest_id=event.guest_id)
-    allowed = [
-        c for c in reach.SENDABLE if wishes and wishes.consents.get((c, "marketing")) is True
-    ]
+    allowed = [c for c in reach.SENDABLE if wishes.consents.get((c, "marketing")) is True]
     now = utcnow()
     result = await session.exec(
         update(Notification)
         .where(
-            col(Notification.guest_id) == event.guest_id,
+            col(Notification.guest_id) == wishes.guest_id,
             col(Notification.purpose) == Purpose.MARKETING,
             col(Notification.status) == Status.QUEUED,
             col(Notification.channel).not_in(allowed),
@@ -125,5 +120,5 @@ async def _withhold_unconsented(
     if result.rowcount:
         log.info(
             "waiting marketing notices withheld: consent withdrawn",
-            extra={"guest_id": event.guest_id, "count": result.rowcount},
+            extra={"guest_id": wishes.guest_id, "count": result.rowcount},
         )

@@ -169,7 +169,7 @@ class NoticeHandlers:
             return
         if await _told_later(session, event, Kind.RESERVATION_MODIFIED):
             return
-        if notices.modification(event) is None:
+        if not notices.shows_change(event):
             log.info("change the guest does not see: no notice", extra={"id": event.event_id})
             return
         await self.tell(

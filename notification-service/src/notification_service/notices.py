@@ -165,12 +165,17 @@ def cancellation(event: ReservationCancelled, language: str | None = None) -> No
 TOLD_CHANGES = ("check_in", "check_out", "room_type_code", "guests", "total_amount", "transfer")
 
 
+def shows_change(event: ReservationModified) -> bool:
+    """Whether anything the guest sees changed (else no notice)."""
+    return any(name in event.changes for name in TOLD_CHANGES)
+
+
 def modification(event: ReservationModified, language: str | None = None) -> Notice | None:
     """The booking as it now is, each changed value beside its former one, and the pickup when
     it changed; None when nothing the guest sees changed (docs/domain.md, Notifications)."""
-    changes = event.changes
-    if not any(name in changes for name in TOLD_CHANGES):
+    if not shows_change(event):
         return None
+    changes = event.changes
     lang = resolve_language(language or event.guest.language)
     transfer = event.transfer if "transfer" in changes else None
     old_currency = _was(changes, "currency")

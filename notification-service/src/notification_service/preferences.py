@@ -155,8 +155,8 @@ async def wishes_of(
     return None
 
 
-async def apply(session: AsyncSession, event: GuestContactPreferencesChanged) -> bool:
-    """Hold the snapshot if it is newer than the one held; whether it was."""
+async def apply(session: AsyncSession, event: GuestContactPreferencesChanged) -> Wishes | None:
+    """Hold the snapshot if it is newer than the one held: the wishes it holds; None when kept."""
     row = await session.get(NoticePreferences, event.guest_id)
     if row is not None and (
         row.erased_at is not None or not newer_than_stored(event.aggregate_version, row.version)
@@ -165,7 +165,7 @@ async def apply(session: AsyncSession, event: GuestContactPreferencesChanged) ->
             "contact preferences not newer than held (or the guest is erased): kept",
             extra={"guest_id": event.guest_id, "version": event.aggregate_version},
         )
-        return False
+        return None
     if row is None:
         row = NoticePreferences(guest_id=event.guest_id)
     quiet = event.quiet_hours
@@ -186,7 +186,7 @@ async def apply(session: AsyncSession, event: GuestContactPreferencesChanged) ->
         await session.exec(delete(NoticeContact).where(col(NoticeContact.contact_hash).in_(emails)))
     for value in dict.fromkeys(emails + phones):
         session.add(NoticeContact(contact_hash=value, guest_id=event.guest_id))
-    return True
+    return _wishes(row)
 
 
 async def forget(
