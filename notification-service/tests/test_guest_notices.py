@@ -260,3 +260,18 @@ async def test_an_erased_guest_leaves_counts_and_no_trace(
     )
     assert found[other.reservation_id]["email"] == other.guest.email  # someone else's: kept
     assert copies == []
+
+
+async def test_a_confirmation_arriving_after_its_guest_was_erased_is_never_sent(
+    start_service: StartService, samples: Samples, database_url: str
+) -> None:
+    """reservation-service erased the booking, but its confirmation was still on the bus: it
+    carries the address and must reach no one (nor stay in this database)."""
+    booking = samples.confirmed("en", guest=guest_contact("en", email=EMAIL))
+    async with start_service(database_url=database_url) as svc:
+        await handled(svc, svc.deliver(samples.erased(reservation_ids=[booking.reservation_id])))
+        await handled(svc, svc.deliver(booking))
+        found = [n["reservation_id"] for n in await all_notices(svc)]
+        copies = await columns_holding(database_url, EMAIL)
+    assert booking.reservation_id not in found
+    assert copies == []

@@ -8,11 +8,13 @@ addresses (any case) or phone numbers.
 """
 
 import logging
+from datetime import datetime
 
 from hotel_common.contracts.guests import GuestErased
 from hotel_common.erasure import scrub
+from hotel_common.time import UtcDateTime, utcnow
 from sqlalchemy import ColumnElement, func, or_, update
-from sqlmodel import col
+from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from notification_service import preferences
@@ -34,6 +36,24 @@ def _theirs(event: GuestErased) -> ColumnElement[bool]:
     if phones:
         conditions.append(col(Notification.phone).in_(phones))
     return or_(*conditions)
+
+
+class ErasedBooking(SQLModel, table=True):
+    """A booking whose guest was erased: no notice of it is queued any more. Its events still
+    in flight (a confirmation retried, a pickup) carry the person's address; they are the
+    booking's, not the guest's, so only the booking's id can stop them. Ids only, no person."""
+
+    __tablename__ = "erased_bookings"
+
+    reservation_id: str = Field(primary_key=True, max_length=64)
+    erased_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+async def booking_erased(session: AsyncSession, reservation_id: str) -> bool:
+    query = select(ErasedBooking.reservation_id).where(
+        ErasedBooking.reservation_id == reservation_id
+    )
+    return (await session.exec(query)).first() is not None
 
 
 async def erase(session: AsyncSession, event: GuestErased) -> dict[str, int]:
@@ -60,6 +80,8 @@ async def erase(session: AsyncSession, event: GuestErased) -> dict[str, int]:
         )
         .execution_options(synchronize_session=False)
     )
+    for reservation_id in event.reservation_ids:
+        await session.merge(ErasedBooking(reservation_id=reservation_id))
     contacts = await preferences.forget(
         session, event.guest_id, event.aggregate_version, event.emails, event.phones
     )

@@ -48,7 +48,7 @@ from hotel_common.time import as_utc, utcnow
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from notification_service import notices, preferences, reach
+from notification_service import erasure, notices, preferences, reach
 from notification_service.config import Settings
 from notification_service.delivery import delivery_of
 from notification_service.guest_handlers import GuestHandlers
@@ -301,8 +301,13 @@ def _job(event: TransferRescheduled | TransferReassigned) -> dict[str, object]:
 
 
 async def _cancelled(session: AsyncSession, reservation_id: str) -> bool:
-    """Has the guest been told this booking is cancelled? A confirmation or pickup retried
-    after the cancellation overtook it must not reach the guest after the cancellation."""
+    """Has the guest been told this booking is cancelled, or been erased? A confirmation or
+    pickup retried after the cancellation overtook it must not reach the guest after the
+    cancellation; nothing of a booking whose guest was erased reaches anyone (its late events
+    still carry the address)."""
+    if await erasure.booking_erased(session, reservation_id):
+        log.info("notice dropped: the guest was erased", extra={"reservation_id": reservation_id})
+        return True
     told = await session.exec(
         select(Notification.id).where(
             Notification.reservation_id == reservation_id,
