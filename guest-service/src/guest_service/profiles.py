@@ -91,17 +91,10 @@ def refresh_hashes(guest: Guest) -> None:
 
 
 # -- lookups ----------------------------------------------------------------------------------
-async def _first(session: AsyncSession, ids: list[str]) -> Guest | None:
-    return await session.get(Guest, ids[0]) if ids else None
-
-
 async def find_by_email(session: AsyncSession, email: str) -> Guest | None:
-    return await _first(session, await contact_book.holders(session, ContactKind.EMAIL, email))
-
-
-async def find_by_phone(session: AsyncSession, phone: str) -> Guest | None:
-    """The oldest active profile with this phone (a phone may be on several)."""
-    return await _first(session, await contact_book.holders(session, ContactKind.PHONE, phone))
+    """The active profile holding this email (an email is one profile's)."""
+    ids = await contact_book.holders(session, ContactKind.EMAIL, email)
+    return await session.get(Guest, ids[0]) if ids else None
 
 
 async def find_own(session: AsyncSession, email: str | None, phone: str | None) -> Guest | None:
