@@ -198,7 +198,7 @@ async def _replace_primary_phone(
         await contact_book.remove(session, guest.id, ContactKind.PHONE, current)
     if phone is not None:
         await contact_book.remove(session, guest.id, ContactKind.PHONE, phone)
-        await _demote(session, guest.id, ContactKind.PHONE)
+        await _demote(session, await contact_book.contacts_of(session, guest.id), ContactKind.PHONE)
         session.add(new_contact(guest.id, ContactKind.PHONE, phone, source, primary=True))
     else:
         await promote_oldest(session, guest.id, ContactKind.PHONE)
@@ -254,8 +254,11 @@ def _contact_required() -> ProblemError:
     )
 
 
-async def _demote(session: AsyncSession, guest_id: str, kind: ContactKind) -> None:
-    for contact in await contact_book.contacts_of(session, guest_id):
+async def _demote(
+    session: AsyncSession, contacts: Sequence[GuestContact], kind: ContactKind
+) -> None:
+    """The primary of `kind` among the profile's `contacts` (as stored now) is no longer."""
+    for contact in contacts:
         if contact.kind == kind and contact.is_primary:
             contact.is_primary = False
             session.add(contact)
@@ -285,7 +288,7 @@ async def add_contact(
         raise _exists(holder)
     first = not any(c.kind == data.kind for c in contacts)
     if data.primary and not first:
-        await _demote(session, guest.id, data.kind)
+        await _demote(session, contacts, data.kind)
     contact = new_contact(guest.id, data.kind, data.value, source, primary=data.primary or first)
     if not await try_insert(session, contact):
         holder = await find_by_email(session, data.value)
@@ -307,7 +310,7 @@ async def make_primary(session: AsyncSession, guest: Guest, contact_id: str) -> 
     ensure_active(guest)
     contact = await _contact(session, guest, contact_id)
     if not contact.is_primary:
-        await _demote(session, guest.id, contact.kind)
+        await _demote(session, await contact_book.contacts_of(session, guest.id), contact.kind)
         contact.is_primary = True
         session.add(contact)
         guest.updated_at = utcnow()
