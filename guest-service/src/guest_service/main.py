@@ -12,6 +12,7 @@ from guest_service import crypto, reencrypt, value
 from guest_service import feedback_part as feedback_part
 from guest_service import privacy_part as privacy_part
 from guest_service import profile_part as profile_part
+from guest_service import stay_part as stay_part
 from guest_service import value_part as value_part
 from guest_service.api.routes import (
     complaints,

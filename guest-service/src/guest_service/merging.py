@@ -17,7 +17,7 @@ from hotel_common.events.outbox import add_event
 from hotel_common.time import utcnow
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from guest_service import lifecycle, stay_part, suggestions, versions
+from guest_service import lifecycle, suggestions, versions
 from guest_service.models import (
     Guest,
     GuestMerge,
@@ -26,8 +26,6 @@ from guest_service.models import (
     GuestStatus,
     SuggestionStatus,
 )
-
-assert stay_part.PART  # the stays part is registered whenever merging can run
 
 
 async def _lock(session: AsyncSession, *guest_ids: str) -> dict[str, Guest]:

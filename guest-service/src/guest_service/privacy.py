@@ -113,6 +113,13 @@ async def history_page(session: AsyncSession, guest_id: str, paging: Paging) -> 
 
 async def preferences_of(session: AsyncSession, guest: Guest) -> ContactPreferencesPublic:
     stored = await stored_preferences(session, guest.id)
+    return _shown(guest, stored, current(await consents_of(session, guest.id)))
+
+
+def _shown(
+    guest: Guest, stored: GuestContactPreferences | None, consents: Sequence[GuestConsent]
+) -> ContactPreferencesPublic:
+    """The preferences as the API shows them, from the stored row and the current consents."""
     quiet = None
     if stored is not None and stored.quiet_start and stored.quiet_end and stored.quiet_timezone:
         quiet = QuietHoursPublic(
@@ -123,9 +130,7 @@ async def preferences_of(session: AsyncSession, guest: Guest) -> ContactPreferen
         channels=list(stored.channels) if stored else [],
         language=(stored.language if stored else None) or guest.language,
         quiet_hours=quiet,
-        consents=[
-            ConsentPublic.model_validate(c) for c in current(await consents_of(session, guest.id))
-        ],
+        consents=[ConsentPublic.model_validate(c) for c in consents],
         updated_at=stored.updated_at if stored else None,
     )
 
@@ -147,8 +152,7 @@ async def set_preferences(
     stored.updated_by = by
     stored.updated_at = utcnow()
     session.add(stored)
-    await announce(session, guest)
-    return await preferences_of(session, guest)
+    return await announce(session, guest)
 
 
 async def record_consent(
@@ -180,13 +184,14 @@ async def record_consent(
     return consent
 
 
-async def announce(session: AsyncSession, guest: Guest) -> None:
-    """Publish the guest's preferences as they now are (a new profile version). Call it, in
-    the transaction, whenever what the snapshot holds changes: preferences, consents, and the
-    profile's contacts or language."""
+async def announce(session: AsyncSession, guest: Guest) -> ContactPreferencesPublic:
+    """Publish the guest's preferences as they now are (a new profile version), and return
+    them as the API shows them. Call it, in the transaction, whenever what the snapshot holds
+    changes: preferences, consents, and the profile's contacts or language."""
     await session.flush()
     stored = await stored_preferences(session, guest.id)
     contacts = await contact_book.contacts_of(session, guest.id)
+    consents = current(await consents_of(session, guest.id))
     quiet = None
     if stored is not None and stored.quiet_start and stored.quiet_end and stored.quiet_timezone:
         quiet = QuietHours(
@@ -210,8 +215,9 @@ async def announce(session: AsyncSession, guest: Guest) -> None:
                     at=c.at,
                     source=c.source,
                 )
-                for c in current(await consents_of(session, guest.id))
+                for c in consents
             ],
             aggregate_version=version,
         ),
     )
+    return _shown(guest, stored, consents)

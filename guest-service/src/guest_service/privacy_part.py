@@ -13,7 +13,6 @@ preferences when a guest is exported, erased, merged or unmerged.
 
 from typing import Any
 
-from hotel_common.errors import NotFound
 from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -21,11 +20,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from guest_service import lifecycle, privacy
 from guest_service.models import (
     ConsentPublic,
-    Guest,
     GuestConsent,
     GuestContactPreferences,
     GuestRightsRequest,
 )
+from guest_service.profiles import get_guest  # no lock: merging holds both profiles' already
 
 
 class PrivacyPart:
@@ -88,7 +87,7 @@ class PrivacyPart:
                     .values(guest_id=survivor_id)
                 )
                 preferences_moved = True
-        await privacy.announce(session, await _guest(session, survivor_id))
+        await privacy.announce(session, await get_guest(session, survivor_id))
         return {"consent_ids": moved, "preferences_moved": preferences_moved}
 
     async def unmerge(
@@ -111,19 +110,11 @@ class PrivacyPart:
                 .values(guest_id=absorbed_id)
             )
         for guest_id in (survivor_id, absorbed_id):
-            await privacy.announce(session, await _guest(session, guest_id))
+            await privacy.announce(session, await get_guest(session, guest_id))
 
     async def contacts_changed(self, session: AsyncSession, guest_id: str) -> None:
         """The snapshot holds every email and phone: a new one goes out."""
-        await privacy.announce(session, await _guest(session, guest_id))
-
-
-async def _guest(session: AsyncSession, guest_id: str) -> Guest:
-    # Merging locked both profiles already (in id order): no lock taken here.
-    guest = await session.get(Guest, guest_id)
-    if guest is None:
-        raise NotFound("guest", guest_id)
-    return guest
+        await privacy.announce(session, await get_guest(session, guest_id))
 
 
 PART = lifecycle.register(PrivacyPart())

@@ -91,17 +91,10 @@ def refresh_hashes(guest: Guest) -> None:
 
 
 # -- lookups ----------------------------------------------------------------------------------
-async def _first(session: AsyncSession, ids: list[str]) -> Guest | None:
-    return await session.get(Guest, ids[0]) if ids else None
-
-
 async def find_by_email(session: AsyncSession, email: str) -> Guest | None:
-    return await _first(session, await contact_book.holders(session, ContactKind.EMAIL, email))
-
-
-async def find_by_phone(session: AsyncSession, phone: str) -> Guest | None:
-    """The oldest active profile with this phone (a phone may be on several)."""
-    return await _first(session, await contact_book.holders(session, ContactKind.PHONE, phone))
+    """The active profile holding this email (an email is one profile's)."""
+    ids = await contact_book.holders(session, ContactKind.EMAIL, email)
+    return await session.get(Guest, ids[0]) if ids else None
 
 
 async def find_own(session: AsyncSession, email: str | None, phone: str | None) -> Guest | None:
@@ -205,7 +198,7 @@ async def _replace_primary_phone(
         await contact_book.remove(session, guest.id, ContactKind.PHONE, current)
     if phone is not None:
         await contact_book.remove(session, guest.id, ContactKind.PHONE, phone)
-        await _demote(session, guest.id, ContactKind.PHONE)
+        await _demote(session, await contact_book.contacts_of(session, guest.id), ContactKind.PHONE)
         session.add(new_contact(guest.id, ContactKind.PHONE, phone, source, primary=True))
     else:
         await promote_oldest(session, guest.id, ContactKind.PHONE)
@@ -261,8 +254,11 @@ def _contact_required() -> ProblemError:
     )
 
 
-async def _demote(session: AsyncSession, guest_id: str, kind: ContactKind) -> None:
-    for contact in await contact_book.contacts_of(session, guest_id):
+async def _demote(
+    session: AsyncSession, contacts: Sequence[GuestContact], kind: ContactKind
+) -> None:
+    """The primary of `kind` among the profile's `contacts` (as stored now) is no longer."""
+    for contact in contacts:
         if contact.kind == kind and contact.is_primary:
             contact.is_primary = False
             session.add(contact)
@@ -292,7 +288,7 @@ async def add_contact(
         raise _exists(holder)
     first = not any(c.kind == data.kind for c in contacts)
     if data.primary and not first:
-        await _demote(session, guest.id, data.kind)
+        await _demote(session, contacts, data.kind)
     contact = new_contact(guest.id, data.kind, data.value, source, primary=data.primary or first)
     if not await try_insert(session, contact):
         holder = await find_by_email(session, data.value)
@@ -314,7 +310,7 @@ async def make_primary(session: AsyncSession, guest: Guest, contact_id: str) -> 
     ensure_active(guest)
     contact = await _contact(session, guest, contact_id)
     if not contact.is_primary:
-        await _demote(session, guest.id, contact.kind)
+        await _demote(session, await contact_book.contacts_of(session, guest.id), contact.kind)
         contact.is_primary = True
         session.add(contact)
         guest.updated_at = utcnow()

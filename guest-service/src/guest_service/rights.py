@@ -76,7 +76,8 @@ async def erase(session: AsyncSession, guest_id: str, by: str) -> ErasurePublic:
         .order_by(col(GuestStay.created_at), col(GuestStay.id))
     )
     reservation_ids = list(dict.fromkeys(stays.all()))
-    contacts = [c for i in ids for c in await contact_book.contacts_of(session, i)]
+    held = await contact_book.contacts_for(session, ids)
+    contacts = [c for i in ids for c in held.get(i, [])]
     emails = list(dict.fromkeys(contact_book.values(contacts, ContactKind.EMAIL)))
     phones = list(dict.fromkeys(contact_book.values(contacts, ContactKind.PHONE)))
     names: list[str] = []

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Query, status
 from hotel_common.contract import example
 from hotel_common.db import transaction
 from hotel_common.deps import RuntimeDep, SessionDep
-from hotel_common.errors import NotFound, problems
+from hotel_common.errors import problems
 from hotel_common.pagination import Page, PagingDep
-from hotel_common.principal import Principal, PrincipalDep, refused
+from hotel_common.principal import PrincipalDep, refused
 
-from guest_service import access, contact_book, pii_audit, profiles, reencrypt
+from guest_service import access, contact_book, pii_audit, privacy, profiles, reencrypt
 from guest_service.api.routes.common import GUEST_NOT_FOUND, UNAUTHENTICATED, GuestCaller
 from guest_service.contacts import email_filter, phone_filter
 from guest_service.models import (
@@ -194,13 +194,6 @@ ME_PROBLEMS = {
 }
 
 
-async def _own(session: SessionDep, principal: Principal) -> Guest:
-    guest = await profiles.find_own(session, principal.email, principal.phone)
-    if guest is None:
-        raise NotFound("guest", "me")
-    return guest
-
-
 # Before /{guest_id}, which would otherwise take "me" for an id.
 @router.get(
     "/me",
@@ -210,7 +203,7 @@ async def _own(session: SessionDep, principal: Principal) -> Guest:
 async def get_my_guest_profile(session: SessionDep, principal: GuestCaller) -> GuestDetail:
     """The signed-in guest's own profile with their stays: the profile holding the email they
     signed in with, else the one profile holding their phone."""
-    return await _detail(session, await _own(session, principal))
+    return await _detail(session, await privacy.my_guest(session, principal))
 
 
 @router.patch(
@@ -235,7 +228,7 @@ async def update_my_guest_profile(
     """What a guest may change of their own profile: names, gender, birth date, nationality,
     language, address, company and preferences. Contacts, ID document, VIP level, tags, notes
     and referrer are the hotel's (422 naming the field)."""
-    guest = await profiles.update_own(session, await _own(session, principal), body)
+    guest = await profiles.update_own(session, await privacy.my_guest(session, principal), body)
     await session.commit()
     return profiles.public(guest, await contact_book.contacts_of(session, guest.id))
 
