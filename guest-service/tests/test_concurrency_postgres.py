@@ -248,3 +248,50 @@ async def test_a_tier_change_racing_a_preferences_change_publishes_a_newer_versi
         # the newest per guest drops neither.
         assert len(published) == 2
         assert published[0] < published[1] == guest.version
+
+
+@pytest.mark.infra
+async def test_redemptions_racing_on_two_connections_never_overdraw_the_balance(
+    make_booking: Callable[..., ReservationConfirmed],
+) -> None:
+    """Each redemption alone fits the balance, two do not: on PostgreSQL the member's row lock
+    makes the others wait and then see the first one's line, so exactly one is written."""
+    from guest_service.loyalty import ledger, redemptions
+    from guest_service.models.loyalty import LedgerLine, Reason, RedemptionCreate
+    from hotel_common.errors import ProblemError
+    from hotel_common.principal import Kind, Principal, Role
+
+    desk = Principal(id="staff:desk", kind=Kind.STAFF, roles=frozenset({Role.FRONT_DESK}))
+    async with (
+        fresh_settings() as settings,
+        running(app := create_app(settings, broker=InMemoryBroker())),
+    ):
+        sessions = app.state.runtime.sessions
+        async with sessions() as session, session.begin():
+            guest_id = await matching.link_booking(session, make_booking(email="pts@example.com"))
+            member, _ = await members.enrol(
+                session, guest_id, EnrolledBy.STAY, settings, waive_minimum=True
+            )
+            await ledger.post(session, member, 1000, Reason.STAY, "seed", settings)
+            number = member.member_number
+        body = RedemptionCreate(kind="folio_credit", points=800)
+
+        async def redeem() -> bool:
+            try:
+                async with sessions() as session, session.begin():
+                    await redemptions.redeem(session, number, body, desk, settings)
+            except ProblemError as problem:
+                assert problem.status == 409 and problem.code == "insufficient_points"
+                return False
+            return True
+
+        done = await asyncio.gather(*(redeem() for _ in range(4)))
+
+        assert sorted(done) == [False, False, False, True]
+        async with sessions() as session:
+            lines = (
+                await session.exec(
+                    select(LedgerLine.points).where(LedgerLine.member_id == member.id)
+                )
+            ).all()
+        assert sum(lines) == 200

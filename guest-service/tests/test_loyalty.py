@@ -32,6 +32,7 @@ from hotel_common.testing import (
     principal_headers,
     reservation_cancelled,
     reservation_checked_out,
+    reservation_modified,
     running,
     scratch_url,
 )
@@ -201,6 +202,29 @@ async def test_a_members_booking_is_pending_until_checkout_and_reversed_when_can
     }
     assert states[dropped.reservation_id] == "reversed"
     assert states[kept.reservation_id] == "posted"
+
+
+async def test_a_change_of_a_members_booking_moves_its_pending_points(loyalty: Loyalty) -> None:
+    email = "gao.yan@example.com"
+    await loyalty.stay(email, total_amount=80_000)
+    guest_id = await loyalty.guest_id(email)
+    await loyalty.member_once(guest_id, enrolled)
+    booked = booking(email=email, total_amount=150_000, aggregate_version=1)
+    loyalty.deliver(booked)
+    await loyalty.member_once(guest_id, lambda m: m is not None and m["points_pending"] == 1500)
+    # A non-member's booking changed meanwhile holds nothing.
+    other = booking(email="not.a.member@example.com", total_amount=90_000, aggregate_version=1)
+    loyalty.deliver(other)
+    loyalty.deliver(reservation_modified(other, total_amount=95_000, aggregate_version=2))
+
+    loyalty.deliver(reservation_modified(booked, total_amount=120_000, aggregate_version=2))
+
+    member = await loyalty.member_once(
+        guest_id, lambda m: m is not None and m["points_pending"] == 1200
+    )
+    assert member["points_balance"] == 800
+    other_id = await loyalty.guest_id("not.a.member@example.com")
+    assert await loyalty.member(other_id) is None
 
 
 async def test_stays_in_the_window_promote_and_the_quote_event_says_so(loyalty: Loyalty) -> None:

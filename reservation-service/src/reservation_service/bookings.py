@@ -247,10 +247,11 @@ async def take(
         where="body",
     )
     priced = await _price_lines(session, prop, found, specs, data)
-    # A loyalty member's booking is priced at the member rate (member_rates.py).
-    signed_in = maker.principal.email if maker.principal.kind is Kind.GUEST else None
-    member = await member_rates.rate_for(session, data.guest.email or signed_in)
-    priced = [replace(p, quote=member_rates.apply(p.quote, prop, member)) for p in priced]
+    # A loyalty member's booking is priced at the member rate (member_rates.py): BASE only.
+    if any(member_rates.eligible(p.quote) for p in priced):
+        signed_in = maker.principal.email if maker.principal.kind is Kind.GUEST else None
+        member = await member_rates.rate_for(session, data.guest.email or signed_in)
+        priced = [replace(p, quote=member_rates.apply(p.quote, prop, member)) for p in priced]
     total_guests = sum(spec.guests for spec in specs)
     transfer, passengers = data.transfer, None
     if transfer is not None:

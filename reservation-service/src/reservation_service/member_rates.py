@@ -96,13 +96,19 @@ async def rate_for(session: AsyncSession, email: str | None) -> LoyaltyMemberRat
     return (await session.exec(_RATE_OF, params={"email": normalised(email)})).first()
 
 
+def eligible(quote: pricing.StayQuote) -> bool:
+    """Whether the member rate may apply to `quote` (the BASE plan only): when none of a
+    request's quotes is, the member-rate read is skipped."""
+    return quote.rate_plan_code == BASE_CODE
+
+
 def apply(
     quote: pricing.StayQuote, prop: Property, rate: LoyaltyMemberRate | None
 ) -> pricing.StayQuote:
     """The quote at the member rate (BASE plan only), or as it is."""
     if rate is None or rate.tier is None or not rate.discount_percent:
         return quote
-    if quote.rate_plan_code != BASE_CODE:
+    if not eligible(quote):
         return quote
     nights = [
         pricing.NightPrice(n.night, engine.discounted(n.amount, rate.discount_percent * 100))
@@ -128,4 +134,6 @@ async def priced(
     session: AsyncSession, quote: pricing.StayQuote, prop: Property, email: str | None
 ) -> pricing.StayQuote:
     """`quote` at the member rate of `email`'s guest, if any."""
+    if not eligible(quote):
+        return quote
     return apply(quote, prop, await rate_for(session, email))

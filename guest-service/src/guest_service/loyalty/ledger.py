@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from hotel_common.errors import ProblemError
 from hotel_common.time import utcnow
-from sqlalchemy.exc import IntegrityError
+from hotel_common.uniques import try_insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -56,12 +56,7 @@ async def _insert(session: AsyncSession, line: LedgerLine) -> LedgerLine | None:
     """Insert the line unless its (reason, reference) is there (also when a twin raced it)."""
     if await line_of(session, line.reason, line.reference) is not None:
         return None
-    try:
-        async with session.begin_nested():
-            session.add(line)
-    except IntegrityError:
-        return None
-    return line
+    return line if await try_insert(session, line) else None
 
 
 async def post(

@@ -86,6 +86,15 @@ async def _members_stay(session: AsyncSession, reservation_id: str) -> _Stay | N
     raise matching.StayNotLinkedYet(reservation_id)  # still moving: the bus retries
 
 
+async def _active_member(session: AsyncSession, stay: _Stay) -> LoyaltyMember | None:
+    """The stay's guest's membership if active (the profile is locked: it stays so); no
+    read at all for a guest who is not a member, most of them."""
+    if stay.member_status != MemberStatus.ACTIVE.value:
+        return None
+    member = await members.member_of(session, stay.guest_id)
+    return member if member is not None and member.status == MemberStatus.ACTIVE else None
+
+
 def on_confirmed(
     settings: Settings,
 ) -> Callable[[AsyncSession, ReservationConfirmed], Awaitable[None]]:
@@ -95,11 +104,9 @@ def on_confirmed(
             return
         if stay.status != StayStatus.CONFIRMED.value:
             return  # cancelled or checked out meanwhile: nothing to hold
-        if stay.member_status != MemberStatus.ACTIVE.value:
+        member = await _active_member(session, stay)
+        if member is None:
             return  # only members earn; a first stay counts at check-out
-        member = await members.member_of(session, stay.guest_id)
-        if member is None or member.status != MemberStatus.ACTIVE:
-            return
         points = money.whole_yuan(booking.total_amount, booking.currency, settings.fx_to_cny)
         await ledger.hold(session, member, booking.reservation_id, points)
 
@@ -115,8 +122,8 @@ def on_modified(
         stay = await _members_stay(session, change.reservation_id)
         if stay is None or stay.status != StayStatus.CONFIRMED.value:
             return
-        member = await members.member_of(session, stay.guest_id)
-        if member is None or member.status != MemberStatus.ACTIVE:
+        member = await _active_member(session, stay)
+        if member is None:
             return
         points = money.whole_yuan(change.total_amount, change.currency, settings.fx_to_cny)
         await ledger.hold(session, member, change.reservation_id, points)

@@ -167,8 +167,10 @@ async def _my_guest_id(session: AsyncSession, principal: Principal) -> str:
     return guest.id
 
 
-async def _my_member(session: AsyncSession, principal: Principal) -> LoyaltyMember:
-    member = await members.member_of(session, await _my_guest_id(session, principal))
+async def _my_member(
+    session: AsyncSession, principal: Principal, *, lock: bool = False
+) -> LoyaltyMember:
+    member = await members.member_of(session, await _my_guest_id(session, principal), lock=lock)
     if member is None or member.status in (MemberStatus.MERGED, MemberStatus.ERASED):
         raise NotFound("member", "me")
     return member
@@ -256,8 +258,7 @@ async def redeem_my_points(
     """Spend the signed-in guest's points on a reward or folio credit; never beyond the
     balance (409 `insufficient_points`, nothing written), also when two arrive at once."""
     points, credit = redemptions.price_of(body, settings)
-    member = await _my_member(session, principal)
-    member = await members.by_number(session, member.member_number, lock=True)
+    member = await _my_member(session, principal, lock=True)
     done = await redemptions.redeem_locked(session, member, body, points, credit, principal)
     await session.commit()
     return done
