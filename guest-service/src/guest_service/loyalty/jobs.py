@@ -75,14 +75,10 @@ async def lapse(session: AsyncSession, today: date, settings: Settings) -> int:
         .limit(BATCH)
     )
     done = 0
-    for found in [(m.id, m.guest_id, m.last_stay_at) for m in (await session.exec(query)).all()]:
-        member_id, guest_id, last_stay_at = found
-        # Locked profile first, then membership (members.member_of), and read again: a stay or
-        # a merge may have changed it since the batch was read.
-        member = await members.member_of(session, guest_id, lock=True)
-        if member is None or member.id != member_id or member.status != MemberStatus.ACTIVE:
-            continue
-        if member.last_stay_at != last_stay_at:
+    for member in await _locked_each(session, query):
+        if member.status != MemberStatus.ACTIVE or (
+            member.last_stay_at is not None and member.last_stay_at > limit
+        ):
             continue  # a stay came in meanwhile: no longer lapsing
         previous = Tier(member.tier)
         member.status = MemberStatus.LAPSED
@@ -144,6 +140,20 @@ def _holders_of_points_expiring_by(cutoff: date) -> Any:
     )
 
 
+async def _locked_each(session: AsyncSession, query: Any) -> list[LoyaltyMember]:
+    """The members `query` selects (unlocked), each then locked profile first and membership
+    second (members.member_of), the order merges, erasures and check-outs take: a job never
+    holds a batch of memberships while waiting for a profile. Read again under the lock: the
+    caller checks its condition still holds."""
+    found = [(m.id, m.guest_id) for m in (await session.exec(query)).all()]
+    locked = []
+    for member_id, guest_id in found:
+        member = await members.member_of(session, guest_id, lock=True)
+        if member is not None and member.id == member_id:
+            locked.append(member)
+    return locked
+
+
 async def expire(session: AsyncSession, today: date, settings: Settings) -> int:
     """At the latest cut-off on or before `today`, clear every member's points that expire by
     then, once (the line's reference names the member and the cut-off)."""
@@ -157,11 +167,10 @@ async def expire(session: AsyncSession, today: date, settings: Settings) -> int:
         .where(col(LoyaltyMember.id).in_(holders), col(LoyaltyMember.id).not_in(cleared))
         .order_by(col(LoyaltyMember.id))
         .limit(BATCH)
-        .with_for_update()
     )
     done = 0
     now = utcnow()
-    for member in (await session.exec(query)).all():
+    for member in await _locked_each(session, query):
         points = await expiring_at(session, member.id, cutoff)
         # A zero line too: it marks the member's cut-off as done.
         session.add(
@@ -217,10 +226,11 @@ async def remind(session: AsyncSession, today: date, settings: Settings) -> int:
         )
         .order_by(col(LoyaltyMember.id))
         .limit(BATCH)
-        .with_for_update()
     )
     sent = 0
-    for member in (await session.exec(query)).all():
+    for member in await _locked_each(session, query):
+        if member.reminded_for is not None and member.reminded_for >= cutoff:
+            continue  # reminded meanwhile (another replica's run)
         member.reminded_for = cutoff
         session.add(member)
         points = await expiring_at(session, member.id, cutoff)
