@@ -300,15 +300,15 @@ async def test_a_confirmation_due_for_retry_after_the_cancellation_is_superseded
             final = await eventually(
                 notices,
                 lambda ns: (
-                    {n["kind"]: n["status"] for n in ns}
+                    {n["kind"]: (n["status"], n["reason"]) for n in ns}
                     == {
-                        "reservation_confirmed": "superseded",
-                        "transfer_assigned": "superseded",
-                        "reservation_cancelled": "sent",
+                        "reservation_confirmed": ("suppressed", "superseded"),
+                        "transfer_assigned": ("suppressed", "superseded"),
+                        "reservation_cancelled": ("sent", None),
                     }
                 ),
             )
-            superseded = await svc.notices(reservation_id=rid, status="superseded")
+            superseded = await svc.notices(reservation_id=rid, status="suppressed")
             assert len(superseded) == 2
             retried = await svc.client.post(f"/api/v1/notifications/{superseded[0]['id']}/retry")
             assert retried.status_code == 409

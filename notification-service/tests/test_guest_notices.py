@@ -155,7 +155,12 @@ async def test_a_withdrawn_marketing_consent_stops_a_greeting_still_waiting(
         )
         (after,) = await all_notices(svc)
     assert waiting["status"] == "queued"
-    assert (after["id"], after["status"], after["sent_at"]) == (waiting["id"], "withheld", None)
+    assert (after["id"], after["status"], after["reason"], after["sent_at"]) == (
+        waiting["id"],
+        "suppressed",
+        "withheld",
+        None,
+    )
 
 
 async def test_an_older_snapshot_of_the_preferences_changes_nothing(
@@ -251,7 +256,8 @@ async def test_an_erased_guest_leaves_counts_and_no_trace(
         kept = await svc.notice(found[booking.reservation_id]["id"])
         copies = await columns_holding(url, EMAIL, PHONE, "Lin Mei")
     assert set(found) == {booking.reservation_id, other.reservation_id, waiting.reservation_id}
-    assert found[waiting.reservation_id]["status"] == "erased"  # held, now never sent
+    held = found[waiting.reservation_id]  # held, now never sent
+    assert (held["status"], held["reason"]) == ("suppressed", "erased")
     assert (kept["kind"], kept["email"], kept["subject"], kept["body"]) == (
         "reservation_confirmed",
         "",

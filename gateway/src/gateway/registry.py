@@ -77,7 +77,11 @@ SERVICES: tuple[ServiceInfo, ...] = (
         8003,
         ("guests", "guest-merges", "segments", "loyalty", "surveys", "complaints"),
     ),
-    ServiceInfo("notification-service", 8004, ("notifications",)),
+    ServiceInfo(
+        "notification-service",
+        8004,
+        ("notifications", "notification-templates", "delivery-receipts", "inbox"),
+    ),
 )
 
 BY_NAME: dict[str, ServiceInfo] = {s.name: s for s in SERVICES}

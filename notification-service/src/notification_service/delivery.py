@@ -17,7 +17,7 @@ permanent failure (5xx for the recipient).
 
 Ordering with the cancellation (the claim side of "nothing after the cancellation"): in the
 claiming transaction, queued confirmations and pickups of a reservation that has a
-cancellation notice become `superseded` (unless a sender holds them right now), and a
+cancellation notice become suppressed as `superseded` (unless a sender holds them right now), and a
 cancellation is not claimed while an older notice of its reservation is being sent - it waits
 for that one send at most, never for a retry that is due later.
 """
@@ -48,7 +48,7 @@ from notification_service.mailer import (
     build_message,
     describe_error,
 )
-from notification_service.models import Channel, Kind, Notification, Status
+from notification_service.models import Channel, Kind, Notification, Reason, Status
 from notification_service.notices import CODE_SLOT
 from notification_service.sms import HttpSmsGateway, TextSender
 
@@ -71,10 +71,11 @@ OVERTAKEN_KINDS = (
 class _Outcome:
     id: str
     lease: datetime
-    status: str  # sent | logged | queued (transient failure or untried) | failed | expired
+    status: str  # sent | logged | queued (transient failure or untried) | failed | suppressed
     attempts: int
     error: str | None = None  # None: keep the last one
     retry_at: datetime | None = None
+    reason: Reason | None = None
 
 
 class Delivery:
@@ -219,7 +220,12 @@ class Delivery:
         result = await session.exec(
             update(Notification)
             .where(col(Notification.id).in_(overtaken.scalar_subquery()))
-            .values(status="superseded", next_attempt_at=None, leased_until=None)
+            .values(
+                status=Status.SUPPRESSED,
+                reason=Reason.SUPERSEDED,
+                next_attempt_at=None,
+                leased_until=None,
+            )
         )
         if result.rowcount:
             log.info(
@@ -240,7 +246,13 @@ class Delivery:
                     col(Notification.leased_until) <= now,
                 ),
             )
-            .values(status=Status.EXPIRED, secret=None, next_attempt_at=None, leased_until=None)
+            .values(
+                status=Status.SUPPRESSED,
+                reason=Reason.EXPIRED,
+                secret=None,
+                next_attempt_at=None,
+                leased_until=None,
+            )
         )
         if result.rowcount:
             log.info("sign-in codes expired unsent", extra={"count": result.rowcount})
@@ -249,7 +261,12 @@ class Delivery:
         now = utcnow()
         expired = [r for r in rows if r.expires_at is not None and as_utc(r.expires_at) <= now]
         if expired:
-            await self._record([_Outcome(r.id, lease, "expired", r.attempts) for r in expired])
+            await self._record(
+                [
+                    _Outcome(r.id, lease, Status.SUPPRESSED, r.attempts, reason=Reason.EXPIRED)
+                    for r in expired
+                ]
+            )
         gone = {r.id for r in expired}
         live = [r for r in rows if r.id not in gone]
         mail = [r for r in live if r.channel != Channel.SMS]
@@ -344,8 +361,10 @@ class Delivery:
         """A failure of this message: it costs an attempt."""
         attempts = row.attempts + 1
         error = describe_error(exc)
-        if isinstance(exc, PermanentFailure) or self._too_old(row):
-            return _Outcome(row.id, lease, "failed", attempts, error)
+        if isinstance(exc, PermanentFailure):
+            return _Outcome(row.id, lease, "failed", attempts, error, reason=Reason.PERMANENT)
+        if self._too_old(row):
+            return _Outcome(row.id, lease, "failed", attempts, error, reason=Reason.GAVE_UP)
         retry_at = utcnow() + self._backoff(attempts)
         return _Outcome(row.id, lease, "queued", attempts, error, retry_at)
 
@@ -355,7 +374,15 @@ class Delivery:
         """Not tried (the server was down): no attempt; given up only by age."""
         if self._too_old(row):
             reason = error or row.last_error or "the mail server was unreachable"
-            return _Outcome(row.id, lease, "failed", row.attempts, f"gave up by age: {reason}")
+            return _Outcome(
+                row.id,
+                lease,
+                "failed",
+                row.attempts,
+                f"gave up by age: {reason}",
+                None,
+                Reason.GAVE_UP,
+            )
         return _Outcome(row.id, lease, "queued", row.attempts, error, retry_at)
 
     async def _record(self, outcomes: list[_Outcome]) -> None:
@@ -370,6 +397,8 @@ class Delivery:
                 }
                 if o.error is not None:
                     values["last_error"] = o.error
+                if o.reason is not None:
+                    values["reason"] = o.reason
                 if o.status == "sent":
                     values["sent_at"] = now
                 if o.status != "queued":  # done with: a sign-in code is forgotten

@@ -83,6 +83,7 @@ def _requeue() -> dict[str, object]:
     now = utcnow()
     return {
         "status": Status.QUEUED,
+        "reason": None,
         "attempts": 0,
         "next_attempt_at": now,
         "leased_until": None,

@@ -18,7 +18,7 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from notification_service import preferences
-from notification_service.models import Notification, Status
+from notification_service.models import Notification, Reason, Status
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,12 @@ async def erase(session: AsyncSession, event: GuestErased) -> dict[str, int]:
     stopped = await session.exec(
         update(Notification)
         .where(theirs, col(Notification.status) == Status.QUEUED)
-        .values(status=Status.ERASED, next_attempt_at=None, leased_until=None)
+        .values(
+            status=Status.SUPPRESSED,
+            reason=Reason.ERASED,
+            next_attempt_at=None,
+            leased_until=None,
+        )
     )
     blanked = await session.exec(
         update(Notification)

@@ -24,7 +24,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from notification_service import erasure, guest_notices, preferences, reach
-from notification_service.models import Kind, Notification, Purpose, Status
+from notification_service.models import Kind, Notification, Purpose, Reason, Status
 from notification_service.notices import Notice
 
 if TYPE_CHECKING:  # handlers.py builds these beside its own
@@ -115,7 +115,7 @@ async def _withhold_unconsented(session: AsyncSession, wishes: preferences.Wishe
             col(Notification.channel).not_in(allowed),
             or_(col(Notification.leased_until).is_(None), col(Notification.leased_until) <= now),
         )
-        .values(status=Status.WITHHELD, next_attempt_at=None)
+        .values(status=Status.SUPPRESSED, reason=Reason.WITHHELD, next_attempt_at=None)
     )
     if result.rowcount:
         log.info(

@@ -48,7 +48,7 @@ from hotel_common.time import as_utc, utcnow
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from notification_service import erasure, notices, preferences, reach
+from notification_service import erasure, inbox, notices, preferences, reach, rendering
 from notification_service.config import Settings
 from notification_service.delivery import delivery_of
 from notification_service.guest_handlers import GuestHandlers
@@ -195,7 +195,9 @@ class NoticeHandlers:
         if not event.email and not event.phone:
             raise ValueError("a sign-in code needs an email or a phone")  # parked, visible
         notice = notices.sign_in(event, self.signature, now)
-        self._queue(session, event, notice, secret=event.code, expires_at=as_utc(event.expires_at))
+        await self._queue(
+            session, event, notice, secret=event.code, expires_at=as_utc(event.expires_at)
+        )
 
     async def tell(
         self,
@@ -244,9 +246,9 @@ class NoticeHandlers:
             phone=way.phone,
             guest_id=notice.guest_id or (wishes.guest_id if wishes else guest_id),
         )
-        self._queue(session, event, notice, purpose=purpose, not_before=way.not_before)
+        await self._queue(session, event, notice, purpose=purpose, not_before=way.not_before)
 
-    def _queue(
+    async def _queue(
         self,
         session: AsyncSession,
         event: IntegrationEvent,
@@ -258,18 +260,22 @@ class NoticeHandlers:
         not_before: datetime | None = None,
     ) -> None:
         # Once per event: the inbox keys it by the subscription's stable name.
-        rendered = notice.render()
+        channel = Channel.SMS if notice.phone else Channel.EMAIL
+        rendered = rendering.render_for(notice.kind, channel, notice.language, notice.context)
         notification = Notification(
             event_id=event.event_id,
             kind=notice.kind,
             reservation_id=notice.reservation_id,
             confirmation_number=notice.confirmation_number,
-            channel=Channel.SMS if notice.phone else Channel.EMAIL,
+            channel=channel,
             email=notice.email.strip(),
             phone=notice.phone,
             language=rendered.language,
             subject=rendered.subject,
             body=rendered.body,
+            html=rendered.html if channel is Channel.EMAIL else None,
+            calendar=notice.calendar if channel is Channel.EMAIL else None,
+            urgent=notice.urgent,
             secret=secret,
             expires_at=expires_at,
             reservation_version=notice.version,
@@ -281,6 +287,7 @@ class NoticeHandlers:
         if not_before is not None:  # the guest's quiet hours: the sender picks it up then
             notification.next_attempt_at = notification.deferred_until = not_before
         session.add(notification)
+        await inbox.keep(session, notification)  # the app's copy (a no-op for sign-in codes)
         after_commit(session, self.wake)
         log.info(
             "notice queued",

@@ -3,10 +3,11 @@
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from hotel_common.contacts import PHONE_MAX_LENGTH
 from hotel_common.time import UtcDateTime, utcnow
-from sqlalchemy import Index, String, Text, text
+from sqlalchemy import JSON, Column, Index, String, Text, text
 from sqlmodel import Field, SQLModel
 
 
@@ -31,6 +32,20 @@ class Kind(StrEnum):
     BIRTHDAY_GREETING = "birthday_greeting"
     LOYALTY_WELCOME = "loyalty_welcome"
     LOYALTY_PROMOTION = "loyalty_promotion"
+    # Issue 20: every notice a guest should get (docs/notifications.md).
+    RESERVATION_CREATED = "reservation_created"  # a request taken: how to guarantee it
+    GUARANTEE_REMINDER = "guarantee_reminder"  # the deposit is due soon, before cancellation
+    GUARANTEE_EXPIRED = "guarantee_expired"  # cancelled: the guarantee was not met in time
+    RESERVATION_NO_SHOW = "reservation_no_show"
+    ARRIVAL_REMINDER = "arrival_reminder"  # the day before arrival, with the pickup
+    DEPARTURE_REMINDER = "departure_reminder"  # the morning of departure
+    STAY_THANKS = "stay_thanks"  # after check-out
+    SURVEY_FOLLOW_UP = "survey_follow_up"  # the survey not answered within the week
+    DRIVER_ON_SITE = "driver_on_site"
+    TRANSFER_CANCELLED = "transfer_cancelled"
+    COMPLAINT_PROGRESS = "complaint_progress"
+    LOYALTY_DEMOTION = "loyalty_demotion"
+    STAFF_DIGEST = "staff_digest"  # a staff member's per-minute digest of their alerts
 
 
 class ListedKind(StrEnum):
@@ -52,13 +67,36 @@ class ListedKind(StrEnum):
     BIRTHDAY_GREETING = "birthday_greeting"
     LOYALTY_WELCOME = "loyalty_welcome"
     LOYALTY_PROMOTION = "loyalty_promotion"
+    RESERVATION_CREATED = "reservation_created"
+    GUARANTEE_REMINDER = "guarantee_reminder"
+    GUARANTEE_EXPIRED = "guarantee_expired"
+    RESERVATION_NO_SHOW = "reservation_no_show"
+    ARRIVAL_REMINDER = "arrival_reminder"
+    DEPARTURE_REMINDER = "departure_reminder"
+    STAY_THANKS = "stay_thanks"
+    SURVEY_FOLLOW_UP = "survey_follow_up"
+    DRIVER_ON_SITE = "driver_on_site"
+    TRANSFER_CANCELLED = "transfer_cancelled"
+    COMPLAINT_PROGRESS = "complaint_progress"
+    LOYALTY_DEMOTION = "loyalty_demotion"
+    STAFF_DIGEST = "staff_digest"
 
 
 class Status(StrEnum):
+    """Where a notice stands on its channel (issue 20: queued, sent, delivered, failed,
+    suppressed with a reason)."""
+
     QUEUED = "queued"
-    SENT = "sent"
-    LOGGED = "logged"  # no mail server configured: kept in the log only
+    SENT = "sent"  # handed to the server or provider
+    DELIVERED = "delivered"  # the provider's receipt says it reached the device
+    LOGGED = "logged"  # no server or provider configured (embedded mode): kept in the log only
     FAILED = "failed"
+    SUPPRESSED = "suppressed"  # never sent: `reason` says why
+
+
+class Reason(StrEnum):
+    """Why a notice was suppressed (Status.SUPPRESSED), or why it failed for good."""
+
     # A confirmation or pickup not sent because the booking's cancellation came first.
     SUPERSEDED = "superseded"
     EXPIRED = "expired"  # a sign-in code whose time ran out before it could be sent
@@ -67,6 +105,13 @@ class Status(StrEnum):
     # The guest was erased: the notice is kept as a count, without address or text; one
     # still waiting is never sent.
     ERASED = "erased"
+    # Issue 20.
+    NO_CHANNEL = "no_channel"  # no address on any channel the notice may use
+    NO_CONSENT = "no_consent"  # marketing without the guest's consent on any channel
+    BAD_ADDRESS = "bad_address"  # the address is known to bounce (a permanent failure)
+    FELL_BACK = "fell_back"  # not delivered in time or failed: sent on the next channel
+    GAVE_UP = "gave_up"  # not delivered within the give-up age
+    PERMANENT = "permanent"  # the server or provider refused it for good
 
 
 class Purpose(StrEnum):
@@ -78,7 +123,8 @@ class Purpose(StrEnum):
 
 class Channel(StrEnum):
     EMAIL = "email"
-    SMS = "sms"  # text message to `phone` (sign-in codes asked for by phone)
+    SMS = "sms"  # text message to `phone`
+    PUSH = "push"  # to the guest's registered app devices (devices.py), found by email/phone
 
 
 class NotificationBase(SQLModel):
@@ -96,6 +142,7 @@ class NotificationBase(SQLModel):
     language: str = Field(max_length=16)
     subject: str = Field(max_length=500)
     status: Status = Field(default=Status.QUEUED, sa_type=String(10))
+    reason: Reason | None = Field(default=None, sa_type=String(20))
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
@@ -109,6 +156,8 @@ class Notification(NotificationBase, table=True):
         Index("ix_notifications_created", "created_at", "id"),
         # The list filter matches addresses whatever their case.
         Index("ix_notifications_email", text("lower(email)")),
+        Index("ix_notifications_provider_message", "provider", "provider_message_id"),
+        Index("ix_notifications_deliver_by", "status", "deliver_by"),
     )
 
     event_id: str = Field(max_length=36)
@@ -144,6 +193,26 @@ class Notification(NotificationBase, table=True):
         sa_column_kwargs={"server_default": Purpose.SERVICE.value},
     )
     deferred_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # Issue 20: channels, providers, receipts and fallback.
+    # Which server or provider took it ("smtp", a provider's configured name) and its id there
+    # (what the provider's delivery receipts name).
+    provider: str | None = Field(default=None, max_length=40)
+    provider_message_id: str | None = Field(default=None, max_length=200)
+    delivered_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # Goes at once whatever the quiet hours (a pickup changed within hours, the driver there).
+    urgent: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    # Not delivered by then on this channel (sent is not delivered on sms and push): it goes
+    # out on the next channel of `fallback` (None: no deadline).
+    deliver_by: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # The channels left to try, in order: [{"channel": "sms", "address": "+86..."}, ...].
+    fallback: list[dict[str, str]] | None = Field(default=None, sa_column=Column(JSON))
+    # The notice on the previous channel this one replaces (None: the first).
+    fallback_of: str | None = Field(default=None, max_length=36, index=True)
+    # Email only: the HTML part (None: plain text only) and the calendar entry the message
+    # carries as an ICS attachment ({"uid", "sequence", "method", "start", "end", "summary",
+    # "location", "description"}: notices.Calendar as a dict).
+    html: str | None = Field(default=None, sa_type=Text)
+    calendar: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class NotificationPublic(SQLModel):
@@ -156,6 +225,15 @@ class NotificationPublic(SQLModel):
     language: str
     subject: str
     status: Status
+    reason: Reason | None = Field(
+        default=None, description="Why it was suppressed or failed for good (null: neither)"
+    )
+    provider: str | None = Field(default=None, description="The server or provider that took it")
+    provider_message_id: str | None = Field(default=None, description="Its id at the provider")
+    delivered_at: datetime | None = Field(default=None, description="UTC; from a receipt")
+    fallback_of: str | None = Field(
+        default=None, description="The notice on the previous channel this one replaces"
+    )
     attempts: int = Field(description="Delivery attempts so far (a count)")
     last_error: str | None
     created_at: datetime = Field(description="UTC")

@@ -45,6 +45,11 @@ class Notice:
     transfer_id: str | None = None  # a transfer notice's job
     transfer_version: int | None = None  # the job's version it tells of (its own events)
     guest_id: str | None = None  # the guest profile it goes to, when the event names it
+    # Issue 20: goes at once whatever the quiet hours, with the short delivery deadline (a
+    # pickup changed within hours, the driver on site, a sign-in code).
+    urgent: bool = False
+    # Email only: the booking's calendar entry, sent as an ICS attachment (ics.py).
+    calendar: dict[str, Any] | None = None
 
     def render(self) -> Rendered:
         return render(self.kind, self.language, self.context)

@@ -31,6 +31,7 @@ class Rendered:
     language: str
     subject: str
     body: str
+    html: str | None = None  # email's HTML part (None: plain text only)
 
 
 def resolve_language(tag: str | None) -> str:
@@ -57,3 +58,9 @@ def render(kind: str, language: str, context: dict[str, Any]) -> Rendered:
     if not subject.strip() or body[:1] != "\n":
         raise ValueError(f"template {language}/{kind}.txt: subject line, blank line, then body")
     return Rendered(language, subject.strip(), body[1:].strip() + "\n")
+
+
+def render_for(kind: str, channel: str, language: str, context: dict[str, Any]) -> Rendered:
+    """The notice of `kind` for `channel` in `language` (issue 20: templates.py overrides,
+    file defaults, the fallback language). Foundation stub: the file's email template."""
+    return render(kind, language, context)

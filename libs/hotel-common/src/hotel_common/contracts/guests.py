@@ -16,7 +16,8 @@ from hotel_common.events.envelope import IntegrationEvent
 
 GUEST = ("guest", "guest_id")
 
-Channel = Literal["email", "sms", "phone"]
+# "push": the hotel's app on the guest's phone (issue 20).
+Channel = Literal["email", "sms", "phone", "push"]
 Purpose = Literal["service", "marketing"]
 Tier = Literal["regular", "silver", "gold", "diamond"]
 
@@ -174,16 +175,28 @@ class SurveyRequested(IntegrationEvent):
     expires_at: datetime
 
 
+class SurveyAnswered(IntegrationEvent):
+    """Issue 20: the guest answered a survey: its follow-up reminder is not sent."""
+
+    event_type: ClassVar[str] = "feedback.survey_answered"
+    aggregate: ClassVar[tuple[str, str] | None] = None
+
+    survey_id: str
+    reservation_id: str | None
+    transfer_id: str | None
+
+
 class ComplaintNotice(IntegrationEvent):
     """Tell the complainant where their case stands: `stage` "acknowledged" when it is received,
-    "resolved" when the remedy is carried out (or "rejected" with the reason)."""
+    "progress" when it moves a step (issue 20: the step in `outcome`), "resolved" when the
+    remedy is carried out (or "rejected" with the reason)."""
 
     event_type: ClassVar[str] = "complaint.guest_notice"
     aggregate: ClassVar[tuple[str, str] | None] = ("complaint", "case_id")
 
     case_id: str
     case_number: str
-    stage: Literal["acknowledged", "resolved", "rejected"]
+    stage: Literal["acknowledged", "progress", "resolved", "rejected"]
     guest_id: str | None
     name: str
     email: str | None

@@ -21,7 +21,7 @@ class GuestContact(BaseModel):
     language: LanguageTag = "en"
 
 
-def _absent(value: object) -> bool:
+def absent(value: object) -> bool:
     """Optional fields added later are left out of a payload while unset, so an event of a
     booking that does not use them is exactly what it was before they existed."""
     return value is None
@@ -37,15 +37,15 @@ class TransferRequest(BaseModel):
     pickup_place: str
     passengers: int
     luggage: int = 0
-    # Issue 18: the party's needs. Left out of a payload while unset (see _absent), so an event
+    # Issue 18: the party's needs. Left out of a payload while unset (see absent), so an event
     # of a booking that does not use them is exactly what it was before they existed.
-    transport: str | None = Field(default=None, exclude_if=_absent)  # Transport
-    child_seats: int | None = Field(default=None, exclude_if=_absent)
-    wheelchair: bool | None = Field(default=None, exclude_if=_absent)
-    language: str | None = Field(default=None, exclude_if=_absent)
-    sign_name: str | None = Field(default=None, exclude_if=_absent)
-    notes: str | None = Field(default=None, exclude_if=_absent)
-    share_ok: bool | None = Field(default=None, exclude_if=_absent)
+    transport: str | None = Field(default=None, exclude_if=absent)  # Transport
+    child_seats: int | None = Field(default=None, exclude_if=absent)
+    wheelchair: bool | None = Field(default=None, exclude_if=absent)
+    language: str | None = Field(default=None, exclude_if=absent)
+    sign_name: str | None = Field(default=None, exclude_if=absent)
+    notes: str | None = Field(default=None, exclude_if=absent)
+    share_ok: bool | None = Field(default=None, exclude_if=absent)
 
 
 class DepartureRequest(BaseModel):
@@ -65,6 +65,19 @@ class DepartureRequest(BaseModel):
     sign_name: str | None = None
     notes: str | None = None
     share_ok: bool = False
+
+
+class GuaranteeTerms(BaseModel):
+    """Issue 20: how the guest guarantees the booking (what the notices tell them): nothing,
+    a deposit of `amount`, or prepayment of the whole; due `due_hours` after confirmation
+    (`due_at` once confirmed)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str  # none | deposit | prepayment
+    amount: int  # minor units of the booking's currency (0 for none)
+    due_hours: int
+    due_at: datetime | None = None  # set once the booking is confirmed and the guarantee owed
 
 
 class ReservationLineInfo(BaseModel):
@@ -105,10 +118,15 @@ class ReservationConfirmed(IntegrationEvent):
     guest: GuestContact
     transfer: TransferRequest | None = None
     # Issue 18: the departure drop-off, and whether the rate plan includes transfers (free).
-    departure: DepartureRequest | None = Field(default=None, exclude_if=_absent)
-    transfers_included: bool | None = Field(default=None, exclude_if=_absent)
+    departure: DepartureRequest | None = Field(default=None, exclude_if=absent)
+    transfers_included: bool | None = Field(default=None, exclude_if=absent)
     # Issue 17: every room when the booking has several (None: one room, the fields above).
-    lines: list[ReservationLineInfo] | None = Field(default=None, exclude_if=_absent)
+    lines: list[ReservationLineInfo] | None = Field(default=None, exclude_if=absent)
+    # Issue 20: the guarantee owed (None: none owed, or met) and the property's clock times,
+    # for the notices' calendar entry and reminders ("HH:MM", local).
+    guarantee: GuaranteeTerms | None = Field(default=None, exclude_if=absent)
+    check_in_time: str | None = Field(default=None, exclude_if=absent)
+    check_out_time: str | None = Field(default=None, exclude_if=absent)
 
 
 class _StayEvent(IntegrationEvent):
@@ -137,7 +155,7 @@ class ReservationCancelled(_StayEvent):
     refund_amount: int = 0
     currency: str | None = None
     # Issue 17: every room when the booking has several (None: one room, the fields above).
-    lines: list[ReservationLineInfo] | None = Field(default=None, exclude_if=_absent)
+    lines: list[ReservationLineInfo] | None = Field(default=None, exclude_if=absent)
 
 
 # -- issue 17: the whole stay. Each event carries the booking's version after the change and
@@ -164,10 +182,15 @@ class ReservationCreated(IntegrationEvent):
     guest: GuestContact
     # Issue 17, intake: how it reached the hotel (web, app, phone, walk_in, email, ota) and
     # the channel's own reservation id (an OTA's).
-    source: str | None = Field(default=None, exclude_if=_absent)
-    external_id: str | None = Field(default=None, exclude_if=_absent)
+    source: str | None = Field(default=None, exclude_if=absent)
+    external_id: str | None = Field(default=None, exclude_if=absent)
     # Issue 17: every room when the booking has several (None: one room, the fields above).
-    lines: list[ReservationLineInfo] | None = Field(default=None, exclude_if=_absent)
+    lines: list[ReservationLineInfo] | None = Field(default=None, exclude_if=absent)
+    # Issue 20: what the request notice tells the guest: the guarantee its rate plan asks, the
+    # room type's name and the property's time zone.
+    guarantee: GuaranteeTerms | None = Field(default=None, exclude_if=absent)
+    room_type_name: str | None = Field(default=None, exclude_if=absent)
+    property_timezone: str | None = Field(default=None, exclude_if=absent)
 
 
 class ReservationModified(IntegrationEvent):
@@ -193,11 +216,16 @@ class ReservationModified(IntegrationEvent):
     guest: GuestContact
     transfer: TransferRequest | None = None
     # Issue 18: the departure drop-off, and whether the rate plan includes transfers (free).
-    departure: DepartureRequest | None = Field(default=None, exclude_if=_absent)
-    transfers_included: bool | None = Field(default=None, exclude_if=_absent)
+    departure: DepartureRequest | None = Field(default=None, exclude_if=absent)
+    transfers_included: bool | None = Field(default=None, exclude_if=absent)
     changes: dict[str, dict[str, object]]
     # Issue 17: every room when the booking has several (None: one room, the fields above).
-    lines: list[ReservationLineInfo] | None = Field(default=None, exclude_if=_absent)
+    lines: list[ReservationLineInfo] | None = Field(default=None, exclude_if=absent)
+    # Issue 20: as on ReservationConfirmed (a guarantee met shows as `guaranteed_at` in changes
+    # and no guarantee here).
+    guarantee: GuaranteeTerms | None = Field(default=None, exclude_if=absent)
+    check_in_time: str | None = Field(default=None, exclude_if=absent)
+    check_out_time: str | None = Field(default=None, exclude_if=absent)
 
 
 class ReservationCheckedIn(IntegrationEvent):
@@ -211,6 +239,9 @@ class ReservationCheckedIn(IntegrationEvent):
     check_in: date
     check_out: date
     guest: GuestContact
+    # Issue 20: for the departure reminder (the morning of check_out, local).
+    property_timezone: str | None = Field(default=None, exclude_if=absent)
+    check_out_time: str | None = Field(default=None, exclude_if=absent)
 
 
 class ReservationCheckedOut(_StayEvent):

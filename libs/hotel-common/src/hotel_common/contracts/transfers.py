@@ -3,7 +3,9 @@
 from datetime import datetime
 from typing import ClassVar
 
-from hotel_common.contracts.reservations import RESERVATION, GuestContact
+from pydantic import Field
+
+from hotel_common.contracts.reservations import RESERVATION, GuestContact, absent
 from hotel_common.events.envelope import IntegrationEvent
 
 
@@ -36,6 +38,12 @@ class TransferCancelled(IntegrationEvent):
     transfer_id: str
     reservation_id: str
     reason: str
+    # Issue 20: what the guest's notice names (None from a publisher before issue 20).
+    confirmation_number: str | None = Field(default=None, exclude_if=absent)
+    guest: GuestContact | None = Field(default=None, exclude_if=absent)
+    pickup_time: datetime | None = Field(default=None, exclude_if=absent)
+    pickup_place: str | None = Field(default=None, exclude_if=absent)
+    property_timezone: str | None = Field(default=None, exclude_if=absent)
 
 
 # -- issue 18: the live day. A job is its own aggregate: these events carry the job's version
