@@ -56,6 +56,8 @@ async def test_new_dates_move_the_holds_reprice_and_announce_what_changed(desk: 
     assert event.payload["changes"] == line["changes"]
     assert event.payload["check_out"] == body["check_out"]
     assert event.payload["status"] == "confirmed"
+    # Issue 20: the property's clock times, for the guest's calendar entry.
+    assert (event.payload["check_in_time"], event.payload["check_out_time"]) == ("14:00", "12:00")
 
 
 def _q(days: dict[str, str]) -> dict[str, str]:

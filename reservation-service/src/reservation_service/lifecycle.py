@@ -130,7 +130,14 @@ def confirmed_event(booking: Booking) -> ReservationConfirmed:
         # Absent unless included: a booking without it is announced as before issue 18.
         transfers_included=True if public.transfers_included else None,
         lines=booking.event_lines(),
+        check_in_time=clock(booking.property.check_in_time),
+        check_out_time=clock(booking.property.check_out_time),
     )
+
+
+def clock(value: time) -> str:
+    """A property's local clock time as the events carry it: "14:00"."""
+    return value.strftime("%H:%M")
 
 
 async def confirm(
