@@ -314,6 +314,8 @@ class Delivery:
                         recipient=row.email,
                         subject=filled(row.subject, row),
                         body=filled(row.body, row),
+                        html=filled(row.html, row) if row.html else None,
+                        calendar=row.calendar,
                     )
                 )
 

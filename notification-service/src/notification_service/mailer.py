@@ -2,17 +2,23 @@
 
 import asyncio
 import contextlib
+import logging
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 from hotel_common.time import utcnow
+
+from notification_service import ics
+
+log = logging.getLogger(__name__)
 
 
 class PermanentFailure(Exception):
@@ -61,9 +67,22 @@ class SmtpTarget:
 
 
 def build_message(
-    *, notification_id: str, mail_from: str, recipient: str, subject: str, body: str
+    *,
+    notification_id: str,
+    mail_from: str,
+    recipient: str,
+    subject: str,
+    body: str,
+    html: str | None = None,
+    calendar: dict[str, Any] | None = None,
 ) -> EmailMessage:
-    """A UTF-8 plain-text message; raises PermanentFailure when the recipient is no address."""
+    """The notice as a UTF-8 message; raises PermanentFailure when the recipient is no address.
+
+    Plain text only without `html`; with it, multipart/alternative (text, then HTML: a client
+    shows the last part it can). With `calendar`, the whole is wrapped in multipart/mixed with
+    the booking's entry attached (text/calendar; method=REQUEST or CANCEL, booking.ics). An
+    entry that cannot be built is left out (logged): it never holds the notice back.
+    """
     name, sender = parseaddr(mail_from)
     try:
         to = Address(addr_spec=recipient.strip())
@@ -71,17 +90,51 @@ def build_message(
         raise PermanentFailure("invalid recipient address") from exc
     if not to.username or not to.domain:
         raise PermanentFailure("invalid recipient address")
+    now = utcnow()
+    domain = sender.rpartition("@")[2]
     msg = EmailMessage()
     msg["From"] = Address(display_name=name, addr_spec=sender)
     msg["To"] = to
     msg["Subject"] = subject
-    msg["Date"] = format_datetime(utcnow())
+    msg["Date"] = format_datetime(now)
     # Stable across attempts: a receiver can drop the copy a crash-and-retry may produce.
-    msg["Message-ID"] = f"<{notification_id}@{sender.rpartition('@')[2]}>"
+    msg["Message-ID"] = f"<{notification_id}@{domain}>"
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies
     msg["X-Notification-Id"] = notification_id
     msg.set_content(body, charset="utf-8")
+    if html:
+        msg.add_alternative(html, subtype="html", charset="utf-8")
+    if calendar:
+        entry = _calendar_entry(calendar, domain, sender, name, to.addr_spec, now)
+        if entry is not None:
+            method, text = entry
+            # base64 keeps the entry's CRLF line ends and folding byte for byte.
+            msg.add_attachment(
+                text.encode("utf-8"),
+                maintype="text",
+                subtype="calendar",
+                filename="booking.ics",
+                params={"method": method, "charset": "UTF-8"},
+            )
     return msg
+
+
+def _calendar_entry(
+    calendar: dict[str, Any], domain: str, sender: str, name: str, guest: str, now: datetime
+) -> tuple[str, str] | None:
+    try:
+        text = ics.build(
+            calendar,
+            domain=domain,
+            organizer=sender,
+            organizer_name=name or None,
+            attendee=guest,
+            now=now,
+        )
+    except ics.BadCalendar as exc:
+        log.warning("calendar entry left out", extra={"error": str(exc)})
+        return None
+    return str(calendar["method"]).upper(), text
 
 
 class Mailer:

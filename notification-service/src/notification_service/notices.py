@@ -6,7 +6,7 @@ only place them; a template that forgets one is caught by the template completen
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -82,11 +82,57 @@ def _to_guest(kind: Kind, event: GuestEvent, language: str, **context: Any) -> N
     )
 
 
+def with_calendar(
+    kind: Kind,
+    event: ReservationConfirmed | ReservationModified | ReservationCancelled,
+    language: str,
+    **context: Any,
+) -> Notice:
+    """A notice to the guest about their stay, with the stay's calendar entry."""
+    notice = _to_guest(kind, event, language, **context)
+    return replace(notice, calendar=calendar_of(event, language))
+
+
+# The calendar entry's texts per language: what the guest's calendar shows.
+_SUMMARY = {"en": "Stay at {}", "zh-Hans": "入住{}", "zh-Hant": "入住{}"}
+_DESCRIPTION = {
+    "en": "Confirmation number: {}",
+    "zh-Hans": "确认号\uff1a{}",
+    "zh-Hant": "確認編號\uff1a{}",
+}
+
+
+def calendar_of(
+    event: ReservationConfirmed | ReservationModified | ReservationCancelled, language: str
+) -> dict[str, Any]:
+    """The booking's calendar entry (ics.py): one event per booking (its UID from the
+    reservation id), its SEQUENCE the booking's version so each change updates the guest's
+    event, cancelled by a CANCEL; from check-in to check-out at the property's clock times when
+    the event carries them (a cancellation does not: its entry is all-day, which a CANCEL may
+    be, the UID alone naming the event)."""
+    cancelled = isinstance(event, ReservationCancelled)
+    return {
+        "uid": event.reservation_id,
+        "sequence": event.aggregate_version or 0,
+        "method": "CANCEL" if cancelled else "REQUEST",
+        "start": event.check_in.isoformat(),
+        "end": event.check_out.isoformat(),
+        "check_in_time": None if cancelled else event.check_in_time,
+        "check_out_time": None if cancelled else event.check_out_time,
+        "timezone": None if cancelled else event.property_timezone,
+        "summary": _SUMMARY.get(language, _SUMMARY["en"]).format(event.property_name),
+        "location": event.property_name,
+        "description": _DESCRIPTION.get(language, _DESCRIPTION["en"]).format(
+            event.confirmation_number
+        ),
+    }
+
+
 def confirmation(event: ReservationConfirmed, language: str | None = None) -> Notice:
     """Details, booking number, bring ID, front-desk sign-off (docs/domain.md, Notifications)."""
     lang = resolve_language(language or event.guest.language)
     transfer = event.transfer
-    return _to_guest(
+    return with_calendar(
         Kind.RESERVATION_CONFIRMED,
         event,
         lang,
@@ -145,7 +191,7 @@ def cancellation(event: ReservationCancelled, language: str | None = None) -> No
     refund when there are any, thanks (docs/domain.md, Notifications)."""
     lang = resolve_language(language or event.guest.language)
     currency = event.currency
-    return _to_guest(
+    return with_calendar(
         Kind.RESERVATION_CANCELLED,
         event,
         lang,
@@ -185,7 +231,7 @@ def modification(event: ReservationModified, language: str | None = None) -> Not
     transfer = event.transfer if "transfer" in changes else None
     old_currency = _was(changes, "currency")
     old_total = _was(changes, "total_amount")
-    return _to_guest(
+    return with_calendar(
         Kind.RESERVATION_MODIFIED,
         event,
         lang,
