@@ -9,7 +9,9 @@ from .conftest import Samples, StartService
 
 
 def text_of(message: Any) -> str:
-    body: str = message.get_content()
+    """The plain-text part (the whole message, or its text/plain part beside the HTML and the
+    calendar entry)."""
+    body: str = message.get_body(preferencelist=("plain",)).get_content()
     return body
 
 
