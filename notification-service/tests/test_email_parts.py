@@ -145,6 +145,11 @@ def test_a_cancellation_is_a_cancel_of_the_same_event() -> None:
     assert event["UID"] == f"b7d2c1e0-res@{DOMAIN}" and event["SEQUENCE"] == "5"
 
 
+def test_a_booking_still_a_request_is_tentative() -> None:
+    assert read_event(build(entry(status="TENTATIVE")))["STATUS"] == "TENTATIVE"
+    assert read_event(build(entry(method="CANCEL", status="TENTATIVE")))["STATUS"] == "CANCELLED"
+
+
 def test_commas_semicolons_backslashes_and_newlines_are_escaped() -> None:
     text = build(entry(summary="Suite; sea view, 2 nights\\ok", description="line one\nline two"))
     assert "SUMMARY:Suite\\; sea view\\, 2 nights\\\\ok\r\n" in text

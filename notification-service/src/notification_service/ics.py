@@ -13,6 +13,8 @@ The entry is the notice's `calendar` dict (notices.calendar_of builds it):
     timezone       the property's IANA zone; None: unknown
     summary, location, description
                    the guest's texts, in their language
+    status         optional: "TENTATIVE" while the booking is a request (else CONFIRMED;
+                   a CANCEL is CANCELLED)
 
 With both times and a known zone the event runs from check-in to check-out as UTC instants
 (no VTIMEZONE to get wrong); otherwise it is all-day (VALUE=DATE, DTEND the check-out day,
@@ -107,6 +109,13 @@ def _span(calendar: dict[str, Any]) -> tuple[str, str]:
     return f"DTSTART;VALUE=DATE:{_day(start)}", f"DTEND;VALUE=DATE:{_day(end)}"
 
 
+def _status(method: str, asked: object) -> str:
+    """CANCELLED for a CANCEL; else CONFIRMED, or TENTATIVE for a booking still a request."""
+    if method == "CANCEL":
+        return "CANCELLED"
+    return "TENTATIVE" if str(asked or "").upper() == "TENTATIVE" else "CONFIRMED"
+
+
 def build(
     calendar: dict[str, Any],
     *,
@@ -155,7 +164,7 @@ def build(
             f"ATTENDEE{name};ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED;RSVP=FALSE:mailto:{attendee}"
         )
     lines += [
-        f"STATUS:{'CANCELLED' if method == 'CANCEL' else 'CONFIRMED'}",
+        f"STATUS:{_status(method, calendar.get('status'))}",
         "TRANSP:TRANSPARENT",  # a stay does not make the guest busy all those days
         "END:VEVENT",
         "END:VCALENDAR",

@@ -125,6 +125,12 @@ def calendar_of(
         "description": _DESCRIPTION.get(language, _DESCRIPTION["en"]).format(
             event.confirmation_number
         ),
+        # A request changed before the hotel confirmed it: in the calendar, but tentative.
+        "status": (
+            "TENTATIVE"
+            if isinstance(event, ReservationModified) and event.status == "requested"
+            else None
+        ),
     }
 
 
