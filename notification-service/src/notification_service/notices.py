@@ -111,15 +111,20 @@ def calendar_of(
     the event carries them (a cancellation does not: its entry is all-day, which a CANCEL may
     be, the UID alone naming the event)."""
     cancelled = isinstance(event, ReservationCancelled)
+    clock: tuple[str | None, str | None, str | None] = (
+        (None, None, None)
+        if isinstance(event, ReservationCancelled)
+        else (event.check_in_time, event.check_out_time, event.property_timezone)
+    )
     return {
         "uid": event.reservation_id,
         "sequence": event.aggregate_version or 0,
         "method": "CANCEL" if cancelled else "REQUEST",
         "start": event.check_in.isoformat(),
         "end": event.check_out.isoformat(),
-        "check_in_time": None if cancelled else event.check_in_time,
-        "check_out_time": None if cancelled else event.check_out_time,
-        "timezone": None if cancelled else event.property_timezone,
+        "check_in_time": clock[0],
+        "check_out_time": clock[1],
+        "timezone": clock[2],
         "summary": _SUMMARY.get(language, _SUMMARY["en"]).format(event.property_name),
         "location": event.property_name,
         "description": _DESCRIPTION.get(language, _DESCRIPTION["en"]).format(
