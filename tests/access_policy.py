@@ -229,6 +229,32 @@ def _notification_id(call: Call) -> list[str]:
     return [str(_aimed(call.live.records.notifications, call))]
 
 
+INBOX_READERS = ("guest", "front_desk", "dispatcher", "manager", "admin")
+INBOX_STAFF = ("front_desk", "dispatcher", "manager", "admin")
+
+
+def _inbox_message_id(call: Call) -> list[str]:
+    """A guest's message is its notice's own id (the inbox keeps one per notice); a staff
+    member's is the first alert of their inbox (a booking request raises the front desk's)."""
+    if call.kind not in INBOX_STAFF:
+        return _notification_id(call)
+    with call.live.client(call.kind) as client:
+        listed = client.get(f"{PREFIX}/inbox/messages")
+    assert listed.status_code == 200, listed.text
+    items = listed.json()["items"]
+    return [str(items[0]["id"]) if items else str(uuid.uuid4())]
+
+
+def _own_push_device(call: Call) -> list[str]:
+    """A device the caller registered first (a guest); anyone else aims at a made-up token."""
+    token = f"probe-{_hex(12)}"
+    if call.kind == "guest":
+        with call.live.client(call.kind) as client:
+            made = client.put(f"{PREFIX}/inbox/devices/{token}", json={"platform": "android"})
+        assert made.status_code == 200, made.text
+    return [token]
+
+
 def _guest_id(call: Call) -> list[str]:
     return [str(_aimed(call.live.records.guests, call))]
 
@@ -890,6 +916,15 @@ POLICY: dict[str, Operation] = {
         body=lambda c: {"reservation_id": str(c.reservation("partner_a")["id"])},
     ),
     "retry_notification": Operation(who(ok=["manager", "admin"]), ids=_notification_id),
+    # notification-service: the in-app inbox (guests' notices, staff alerts)
+    "list_inbox_messages": Operation(who(ok=INBOX_READERS)),
+    "mark_all_inbox_messages_read": Operation(who(ok=INBOX_READERS)),
+    "mark_inbox_message_read": Operation(who(ok=INBOX_STAFF, own=["guest"]), ids=_inbox_message_id),
+    "register_push_device": Operation(
+        who(ok=["guest"]), ids=lambda c: [f"probe-{_hex(12)}"], body=lambda c: {"platform": "ios"}
+    ),
+    "delete_push_device": Operation(who(ok=["guest"]), ids=_own_push_device),
+    "put_inbox_settings": Operation(who(ok=INBOX_STAFF), body=lambda c: {"digest": "off"}),
     # gateway: signing in is open to every caller.
     "issue_token": Operation(
         who(ok=EVERYONE),
