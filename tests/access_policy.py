@@ -235,14 +235,46 @@ INBOX_STAFF = ("front_desk", "dispatcher", "manager", "admin")
 
 def _inbox_message_id(call: Call) -> list[str]:
     """A guest's message is its notice's own id (the inbox keeps one per notice); a staff
-    member's is the first alert of their inbox (a booking request raises the front desk's)."""
+    member's is the first alert of their inbox (a booking request raises the front desk's; a
+    pickup called off, dispatch's: made here when the dispatcher has none yet)."""
     if call.kind not in INBOX_STAFF:
         return _notification_id(call)
-    with call.live.client(call.kind) as client:
-        listed = client.get(f"{PREFIX}/inbox/messages")
-    assert listed.status_code == 200, listed.text
-    items = listed.json()["items"]
-    return [str(items[0]["id"]) if items else str(uuid.uuid4())]
+
+    def first() -> str | None:
+        with call.live.client(call.kind) as client:
+            listed = client.get(f"{PREFIX}/inbox/messages")
+        assert listed.status_code == 200, listed.text
+        items = listed.json()["items"]
+        return str(items[0]["id"]) if items else None
+
+    if (found := first()) is None:
+        _pickup_called_off(call)
+        deadline = time.monotonic() + 20
+        while (found := first()) is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+    return [found or str(uuid.uuid4())]
+
+
+def _pickup_called_off(call: Call) -> None:
+    """A booking of its own with a pickup, confirmed and then cancelled (by the admin): its job
+    is called off, which is an alert for dispatch."""
+    made = call.admin.post(
+        f"{PREFIX}/reservations", json=booking_body(unique_email("dispatch"), transfer=True)
+    )
+    assert made.status_code == 201, made.text
+    rid = made.json()["id"]
+    confirmed = call.admin.post(f"{PREFIX}/reservations/{rid}/confirm")
+    assert confirmed.status_code == 200, confirmed.text
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        jobs = call.admin.get(f"{PREFIX}/transfers", params={"reservation_id": rid})
+        if jobs.status_code == 200 and jobs.json()["items"]:
+            break
+        time.sleep(0.2)
+    cancelled = call.admin.post(
+        f"{PREFIX}/reservations/{rid}/cancel", json={"reason": "access matrix"}
+    )
+    assert cancelled.status_code == 200, cancelled.text
 
 
 def _own_push_device(call: Call) -> list[str]:
