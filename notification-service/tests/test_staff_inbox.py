@@ -210,7 +210,7 @@ async def test_the_digest_mails_each_subscriber_the_new_alerts_once(
     assert digests[0]["email"] == "desk@harbourview.example"
     [mail] = [m for m in mail_server.messages if m["To"].addresses[0].addr_spec.startswith("desk@")]
     assert mail["To"].addresses[0].addr_spec == "desk@harbourview.example"
-    text = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    text = mail.get_body(preferencelist=("plain",)).get_content()
     assert first.confirmation_number in text and second.confirmation_number in text
     assert "reassigned" not in text.lower()
     assert "2 new alerts" in mail["Subject"]

@@ -8,8 +8,8 @@ Create Date: 2026-12-01 23:30:00
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
+from sqlmodel.sql.sqltypes import AutoString
 
 revision: str = "g20e_inbox"
 down_revision: str | None = "g20a_channels"
@@ -17,8 +17,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _s(length: int) -> sqlmodel.sql.sqltypes.AutoString:
-    return sqlmodel.sql.sqltypes.AutoString(length=length)
+def _s(length: int) -> AutoString:
+    return AutoString(length=length)
 
 
 def upgrade() -> None:
