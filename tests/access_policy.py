@@ -229,6 +229,64 @@ def _notification_id(call: Call) -> list[str]:
     return [str(_aimed(call.live.records.notifications, call))]
 
 
+INBOX_READERS = ("guest", "front_desk", "dispatcher", "manager", "admin")
+INBOX_STAFF = ("front_desk", "dispatcher", "manager", "admin")
+
+
+def _inbox_message_id(call: Call) -> list[str]:
+    """A guest's message is its notice's own id (the inbox keeps one per notice); a staff
+    member's is the first alert of their inbox (a booking request raises the front desk's; a
+    pickup called off, dispatch's: made here when the dispatcher has none yet)."""
+    if call.kind not in INBOX_STAFF:
+        return _notification_id(call)
+
+    def first() -> str | None:
+        with call.live.client(call.kind) as client:
+            listed = client.get(f"{PREFIX}/inbox/messages")
+        assert listed.status_code == 200, listed.text
+        items = listed.json()["items"]
+        return str(items[0]["id"]) if items else None
+
+    if (found := first()) is None:
+        _pickup_called_off(call)
+        deadline = time.monotonic() + 20
+        while (found := first()) is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+    return [found or str(uuid.uuid4())]
+
+
+def _pickup_called_off(call: Call) -> None:
+    """A booking of its own with a pickup, confirmed and then cancelled (by the admin): its job
+    is called off, which is an alert for dispatch."""
+    made = call.admin.post(
+        f"{PREFIX}/reservations", json=booking_body(unique_email("dispatch"), transfer=True)
+    )
+    assert made.status_code == 201, made.text
+    rid = made.json()["id"]
+    confirmed = call.admin.post(f"{PREFIX}/reservations/{rid}/confirm")
+    assert confirmed.status_code == 200, confirmed.text
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        jobs = call.admin.get(f"{PREFIX}/transfers", params={"reservation_id": rid})
+        if jobs.status_code == 200 and jobs.json()["items"]:
+            break
+        time.sleep(0.2)
+    cancelled = call.admin.post(
+        f"{PREFIX}/reservations/{rid}/cancel", json={"reason": "access matrix"}
+    )
+    assert cancelled.status_code == 200, cancelled.text
+
+
+def _own_push_device(call: Call) -> list[str]:
+    """A device the caller registered first (a guest); anyone else aims at a made-up token."""
+    token = f"probe-{_hex(12)}"
+    if call.kind == "guest":
+        with call.live.client(call.kind) as client:
+            made = client.put(f"{PREFIX}/inbox/devices/{token}", json={"platform": "android"})
+        assert made.status_code == 200, made.text
+    return [token]
+
+
 def _guest_id(call: Call) -> list[str]:
     return [str(_aimed(call.live.records.guests, call))]
 
@@ -890,6 +948,15 @@ POLICY: dict[str, Operation] = {
         body=lambda c: {"reservation_id": str(c.reservation("partner_a")["id"])},
     ),
     "retry_notification": Operation(who(ok=["manager", "admin"]), ids=_notification_id),
+    # notification-service: the in-app inbox (guests' notices, staff alerts)
+    "list_inbox_messages": Operation(who(ok=INBOX_READERS)),
+    "mark_all_inbox_messages_read": Operation(who(ok=INBOX_READERS)),
+    "mark_inbox_message_read": Operation(who(ok=INBOX_STAFF, own=["guest"]), ids=_inbox_message_id),
+    "register_push_device": Operation(
+        who(ok=["guest"]), ids=lambda c: [f"probe-{_hex(12)}"], body=lambda c: {"platform": "ios"}
+    ),
+    "delete_push_device": Operation(who(ok=["guest"]), ids=_own_push_device),
+    "put_inbox_settings": Operation(who(ok=INBOX_STAFF), body=lambda c: {"digest": "off"}),
     # gateway: signing in is open to every caller.
     "issue_token": Operation(
         who(ok=EVERYONE),

@@ -43,6 +43,9 @@ class Settings(ServiceSettings):
     # Safety-net polling; a commit that queues a notice wakes the sender at once.
     delivery_poll_seconds: float = 5.0
     delivery_batch_size: int = 20
+    # Issue 20: how often the staff digest worker runs (a subscribed staff member gets at most
+    # one digest per period, listing the alerts raised since their last one).
+    staff_digest_seconds: float = 60.0
 
     @model_validator(mode="after")
     def _sane_delivery(self) -> "Settings":
@@ -56,6 +59,8 @@ class Settings(ServiceSettings):
             raise ValueError("mail_from needs an address, e.g. 'Hotel <no-reply@hotel.example>'")
         if not self.delivery_backoff_seconds or any(d < 0 for d in self.delivery_backoff_seconds):
             raise ValueError("delivery_backoff_seconds needs at least one non-negative delay")
+        if self.staff_digest_seconds <= 0:
+            raise ValueError("staff_digest_seconds must be positive")
         if self.delivery_batch_size < 1:
             raise ValueError("delivery_batch_size must be at least 1")
         if self.delivery_give_up_after_seconds <= 0:

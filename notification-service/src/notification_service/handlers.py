@@ -48,7 +48,15 @@ from hotel_common.time import as_utc, utcnow
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from notification_service import erasure, inbox, notices, preferences, reach, rendering
+from notification_service import (
+    erasure,
+    inbox,
+    notices,
+    preferences,
+    reach,
+    rendering,
+    staff_inbox,
+)
 from notification_service.config import Settings
 from notification_service.delivery import delivery_of
 from notification_service.guest_handlers import GuestHandlers
@@ -404,3 +412,5 @@ def subscribe(runtime: Runtime[Settings]) -> None:
     runtime.handle(PointsExpiring, guests.points_expiring, name="notification.points_expiring")
     runtime.handle(BirthdayBenefitGranted, guests.birthday, name="notification.birthday_greeting")
     runtime.handle(LoyaltyTierChanged, guests.tier_changed, name="notification.loyalty_tier")
+    # Issue 20: the staff inbox's own subscriptions ("notification.staff.<x>", staff_inbox.py).
+    staff_inbox.subscribe(runtime)
