@@ -31,6 +31,7 @@ async def test_cancellation_cancels_job_frees_crew_and_publishes(service) -> Non
         "pickup_time": notice.payload["pickup_time"],
         "pickup_place": "Shanghai Hongqiao T2, arrivals exit 5",
         "property_timezone": "Asia/Shanghai",
+        "cause": "booking",  # the booking's cancellation tells the guest
     }
     assert datetime.fromisoformat(notice.payload["pickup_time"]) == datetime.fromisoformat(
         job["pickup_time"]

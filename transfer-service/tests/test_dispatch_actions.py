@@ -166,6 +166,7 @@ async def test_cancelling_a_job_frees_its_crew_and_cannot_be_repeated(desk: Desk
         "Asia/Shanghai",
     )
     assert told.payload["pickup_time"] is not None and told.payload["confirmation_number"]
+    assert told.payload["cause"] == "dispatch"  # only the ride: the guest is told of it
     again = await desk.act(job["id"], "cancel", {"reason": "twice"})
     body = assert_problem(again, 409, "invalid_state")
     assert body["current_status"] == "cancelled"

@@ -43,6 +43,10 @@ class Settings(ServiceSettings):
     # Safety-net polling; a commit that queues a notice wakes the sender at once.
     delivery_poll_seconds: float = 5.0
     delivery_batch_size: int = 20
+    # Issue 20: a pickup assigned, moved or given another car this close to its time (hours
+    # from now) is urgent: it goes at once, whatever the guest's quiet hours, with the short
+    # delivery deadline.
+    urgent_pickup_within_hours: float = Field(default=6.0, gt=0, le=72)
 
     @model_validator(mode="after")
     def _sane_delivery(self) -> "Settings":

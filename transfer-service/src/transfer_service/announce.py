@@ -51,9 +51,13 @@ def transfer_assigned(job: TransferJob, assignment: Assignment) -> TransferAssig
     )
 
 
-def transfer_cancelled(job: TransferJob, reason: str, version: int | None) -> TransferCancelled:
+def transfer_cancelled(
+    job: TransferJob, reason: str, version: int | None, *, by_dispatch: bool = False
+) -> TransferCancelled:
     """`transfer.cancelled` with what the guest's notice names (issue 20): the booking's
-    number, the guest, and the pickup that no longer happens, in the property's time zone."""
+    number, the guest, and the pickup that no longer happens, in the property's time zone; and
+    whether dispatch called off the ride alone (told to the guest) or the booking did (told by
+    the booking's own notice)."""
     return TransferCancelled(
         transfer_id=job.id,
         reservation_id=job.reservation_id,
@@ -63,5 +67,6 @@ def transfer_cancelled(job: TransferJob, reason: str, version: int | None) -> Tr
         pickup_time=job.pickup_time,
         pickup_place=job.pickup_place,
         property_timezone=job.property_timezone,
+        cause="dispatch" if by_dispatch else "booking",
         aggregate_version=version,
     )

@@ -293,7 +293,7 @@ async def cancel(
     if job.reservation_id is not None:
         add_event(
             session,
-            announce.transfer_cancelled(job, reason, job.reservation_version),
+            announce.transfer_cancelled(job, reason, job.reservation_version, by_dispatch=True),
         )
     if previous != TransferStatus.REQUESTED:
         await session.flush()
