@@ -79,7 +79,9 @@ TO_REMEDY = (
 )
 
 
-async def test_a_case_runs_every_step_and_the_guest_is_told_twice(fb: Feedback) -> None:
+async def test_a_case_runs_every_step_and_the_guest_hears_of_each_told_step(
+    fb: Feedback,
+) -> None:
     guest_id, reservation_id = await guest_with_stay(fb)
     case = await filed(fb, guest_id=guest_id, reservation_id=reservation_id)
     assert (case["status"], case["name"], case["email"]) == ("received", "Lin Mei", EMAIL)
@@ -107,6 +109,17 @@ async def test_a_case_runs_every_step_and_the_guest_is_told_twice(fb: Feedback) 
     assert resolved["stage"] == "resolved"
     assert case["voucher_code"] in resolved["outcome"]
     case = await walk(fb, case, {"to": "closed"})
+    # Issue 20: the investigation starting and the remedy proposed are told as progress, each
+    # once, by a code the notice words; validated, assigned, remedied and closed are not.
+    told = await fb.published("complaint.guest_notice")
+    assert [(n["stage"], n["outcome"]) for n in told] == [
+        ("acknowledged", None),
+        ("progress", "investigating"),
+        ("progress", "remedy_proposed"),
+        ("resolved", told[-1]["outcome"]),
+    ]
+    assert {n["case_number"] for n in told} == {case["case_number"]}
+    assert all(n["email"] == EMAIL and n["name"] == "Lin Mei" for n in told)
 
     assert case["closed_at"] is not None
     assert [s["step"] for s in case["steps"]] == [
@@ -141,6 +154,9 @@ async def test_a_large_refund_needs_a_manager_and_goes_to_the_folio(fb: Feedback
         },
     )
     assert case["needs_approval"] is True
+    # Issue 20: the guest hears their remedy waits for a manager (it takes longer).
+    progress = [n for n in await fb.published("complaint.guest_notice") if n["stage"] == "progress"]
+    assert [n["outcome"] for n in progress] == ["investigating", "awaiting_approval"]
     assert_problem(await step(fb, case, to="remedied"), 409, "approval_required")
     assert_problem(await step(fb, case, to="approved"), 403, "approval_by_manager")
     assert (await fb.published("complaint.folio_compensation")) == []

@@ -153,10 +153,40 @@ async def test_a_signed_in_guest_reads_and_changes_their_own(service: GuestServi
     )
 
 
+async def test_push_is_a_channel_the_guest_may_prefer_and_consent_to(
+    service: GuestService,
+) -> None:
+    """Issue 20: the mobile app's push notices are a channel like the others, all four in the
+    guest's order (the snapshot tells notification-service)."""
+    probe = Probe(service.broker, {SNAPSHOT})
+    lin = await service.create(name="Lin Mei", email="lin.mei@example.com", phone="+8613900139000")
+    desk = as_(service, staff(Role.FRONT_DESK))
+    put = await service.client.put(
+        f"{BASE}/{lin['id']}/contact-preferences",
+        headers=desk,
+        json={"channels": ["push", "sms", "email", "phone"]},
+    )
+    assert put.status_code == 200, put.text
+    granted = await service.client.post(
+        f"{BASE}/{lin['id']}/consents",
+        headers=desk,
+        json={"channel": "push", "purpose": "marketing", "granted": True, "source": "front_desk"},
+    )
+    assert granted.status_code == 201, granted.text
+
+    shown = (await service.client.get(f"{BASE}/{lin['id']}/contact-preferences")).json()
+    assert shown["channels"] == ["push", "sms", "email", "phone"]
+    assert [(c["channel"], c["granted"]) for c in shown["consents"]] == [("push", True)]
+    *_, last = await snapshots(probe, 2)
+    assert last.payload["channels"] == ["push", "sms", "email", "phone"]
+    assert [c["channel"] for c in last.payload["consents"]] == ["push"]
+
+
 @pytest.mark.parametrize(
     "body",
     [
         {"channels": ["email", "email"]},
+        {"channels": ["push", "push"]},
         {"channels": ["pigeon"]},
         {"channels": [], "quiet_hours": {"start": "25:00", "end": "08:00", "timezone": "UTC"}},
         {"channels": [], "quiet_hours": {"start": "22:00", "end": "22:00", "timezone": "UTC"}},

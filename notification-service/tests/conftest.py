@@ -35,6 +35,7 @@ from hotel_common.contracts.reservations import (
 )
 from hotel_common.contracts.transfers import (
     TransferAssigned,
+    TransferCancelled,
     TransferReassigned,
     TransferRescheduled,
     TransferStatusChanged,
@@ -203,6 +204,44 @@ class Samples:
                 "previous_status": "driver_on_site",
                 "at": assigned.pickup_time + timedelta(minutes=75),
                 **self._job(language, overrides),
+            }
+        )
+
+    def driver_on_site(self, language: Language = "en", **overrides: Any) -> TransferStatusChanged:
+        """The driver waiting at the pickup point, with the car and driver (issue 20)."""
+        assigned = self.assigned(language)
+        return TransferStatusChanged(
+            **{
+                "status": "driver_on_site",
+                "previous_status": "en_route",
+                "at": assigned.driver_on_site_at,
+                "confirmation_number": assigned.confirmation_number,
+                "pickup_place": assigned.pickup_place,
+                "driver_name": assigned.driver_name,
+                "driver_phone": assigned.driver_phone,
+                "vehicle_plate": assigned.vehicle_plate,
+                "vehicle_description": assigned.vehicle_description,
+                **self._job(language, overrides),
+            }
+        )
+
+    def ride_cancelled(self, language: Language = "en", **overrides: Any) -> TransferCancelled:
+        """Dispatch called the pickup off (the guest asked the desk), naming the guest and the
+        pickup (issue 20)."""
+        assigned = self.assigned(language)
+        return TransferCancelled(
+            **{
+                "transfer_id": assigned.transfer_id,
+                "reservation_id": assigned.reservation_id,
+                "reason": "guest took the train instead",
+                "confirmation_number": assigned.confirmation_number,
+                "guest": assigned.guest,
+                "pickup_time": assigned.pickup_time,
+                "pickup_place": assigned.pickup_place,
+                "property_timezone": assigned.property_timezone,
+                "cause": "dispatch",
+                "aggregate_version": 2,
+                **overrides,
             }
         )
 

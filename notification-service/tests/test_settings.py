@@ -24,6 +24,8 @@ def test_smtp_url_forms() -> None:
         {"mail_from": "Harbour View Hotel"},
         {"delivery_backoff_seconds": []},
         {"delivery_give_up_after_seconds": 0},
+        {"urgent_pickup_within_hours": 0},
+        {"urgent_pickup_within_hours": 100},
     ],
 )
 def test_bad_mail_settings_are_refused(bad: dict[str, object]) -> None:
@@ -36,3 +38,4 @@ def test_defaults() -> None:
     assert settings.service_name == "notification-service"
     assert settings.smtp_url == ""
     assert settings.sender_name == "Harbour View Hotel"
+    assert settings.urgent_pickup_within_hours == 6  # issue 20: a pickup within 6 h is urgent

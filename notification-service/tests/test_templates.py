@@ -7,7 +7,7 @@ from importlib.resources import files
 import jinja2
 import pytest
 from hotel_common.time import utcnow
-from notification_service import guest_notices, notices
+from notification_service import guest_notices, notices, transfer_notices
 from notification_service.models import Kind
 from notification_service.rendering import LANGUAGES, render
 
@@ -15,6 +15,8 @@ from .conftest import Samples
 
 
 def sample_notice(samples: Samples, kind: str, language: str) -> notices.Notice:
+    if kind in CRM_KINDS:
+        return crm_sample(samples, kind, language)
     if kind == "reservation_confirmed":
         return notices.confirmation(samples.confirmed(language, with_transfer=True))
     if kind == "transfer_assigned":
@@ -131,3 +133,28 @@ def test_a_missing_value_is_an_error_not_a_blank(samples: Samples) -> None:
     context = {k: v for k, v in notice.context.items() if k != "driver_phone"}
     with pytest.raises(jinja2.UndefinedError):
         render("transfer_assigned", "en", context)
+
+
+# Issue 20: transfers, loyalty and complaints (test_transfer_and_crm_notices.py).
+CRM_KINDS = {"driver_on_site", "transfer_cancelled", "complaint_progress", "loyalty_demotion"}
+
+
+def crm_sample(samples: Samples, kind: str, language: str) -> notices.Notice:
+    hotel = "Harbour View Hotel"
+    notice: notices.Notice | None
+    if kind == "driver_on_site":
+        notice = transfer_notices.driver_on_site(
+            samples.driver_on_site(language, confirmation_number="HV7K3Q9D"), hotel
+        )
+    elif kind == "transfer_cancelled":
+        notice = transfer_notices.transfer_cancelled(samples.ride_cancelled(language), hotel)
+    elif kind == "complaint_progress":
+        event = samples.complaint(language, stage="progress", outcome="investigating")
+        notice = guest_notices.complaint(event, language, hotel)
+    else:
+        event = samples.tier_changed(
+            reason="demoted", tier="silver", previous_tier="gold", discount_percent=15
+        )
+        notice = guest_notices.tier_changed(event, language, hotel)
+    assert notice is not None
+    return notice

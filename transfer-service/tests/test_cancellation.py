@@ -1,5 +1,7 @@
 """A cancelled booking cancels its pickup, frees the vehicle and driver, and says so once."""
 
+from datetime import datetime
+
 
 async def test_cancellation_cancels_job_frees_crew_and_publishes(service) -> None:
     vehicle = await service.add_vehicle()
@@ -14,11 +16,26 @@ async def test_cancellation_cancels_job_frees_crew_and_publishes(service) -> Non
 
     assert job["status"] == "cancelled"
     assert job["cancel_reason"] == "flight cancelled"
+    # Issue 20: what the guest's notice names rides along (the pickup as it was booked).
     assert notice.payload == {
         "transfer_id": job["id"],
         "reservation_id": booking.reservation_id,
         "reason": "flight cancelled",
+        "confirmation_number": booking.confirmation_number,
+        "guest": {
+            "name": "Lin Mei",
+            "email": "lin.mei@example.com",
+            "phone": "+8613900139000",
+            "language": "zh-Hans",
+        },
+        "pickup_time": notice.payload["pickup_time"],
+        "pickup_place": "Shanghai Hongqiao T2, arrivals exit 5",
+        "property_timezone": "Asia/Shanghai",
+        "cause": "booking",  # the booking's cancellation tells the guest
     }
+    assert datetime.fromisoformat(notice.payload["pickup_time"]) == datetime.fromisoformat(
+        job["pickup_time"]
+    )
     # The only vehicle and driver now take another guest at the same time.
     rebooked = service.booking()
     service.deliver(rebooked)

@@ -158,7 +158,15 @@ async def test_cancelling_a_job_frees_its_crew_and_cannot_be_repeated(desk: Desk
     )
     (changed,) = await desk.wait_events("transfer.status_changed", 1, job["id"])
     assert changed.payload["status"] == "cancelled"
-    await desk.wait_events("transfer.cancelled", 1, job["id"])
+    (told,) = await desk.wait_events("transfer.cancelled", 1, job["id"])
+    # Issue 20: the guest's notice of a ride dispatch called off names them and the pickup.
+    assert told.payload["guest"]["email"] == job["guest"]["email"]
+    assert (told.payload["pickup_place"], told.payload["property_timezone"]) == (
+        job["pickup_place"],
+        "Asia/Shanghai",
+    )
+    assert told.payload["pickup_time"] is not None and told.payload["confirmation_number"]
+    assert told.payload["cause"] == "dispatch"  # only the ride: the guest is told of it
     again = await desk.act(job["id"], "cancel", {"reason": "twice"})
     body = assert_problem(again, 409, "invalid_state")
     assert body["current_status"] == "cancelled"

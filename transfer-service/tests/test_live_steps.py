@@ -58,6 +58,20 @@ async def test_a_ride_from_the_driver_setting_off_to_the_receipt(
         "completed",
     ]
     assert changes[0].payload["previous_status"] == "assigned"
+    # Issue 20: the driver on site names the place, the car and the driver for the guest's
+    # notice; the other steps carry none of it.
+    on_site = changes[1].payload
+    assert (on_site["pickup_place"], on_site["driver_name"], on_site["driver_phone"]) == (
+        job["pickup_place"],
+        job["driver"]["name"],
+        job["driver"]["phone"],
+    )
+    assert (on_site["vehicle_plate"], on_site["vehicle_description"]) == (
+        job["vehicle"]["plate"],
+        job["vehicle"]["description"],
+    )
+    assert on_site["confirmation_number"] == job["confirmation_number"]
+    assert "driver_name" not in changes[0].payload and "pickup_place" not in changes[-1].payload
     versions = [e.aggregate_version for e in changes]
     assert versions == sorted(versions) and len(set(versions)) == 4
     done = changes[-1].payload

@@ -8,7 +8,11 @@
 
 Every step is a `ComplaintStep` with who took it. Deadlines by severity (Settings) start when
 the case is received; time spent waiting on the guest moves them later. The guest is told at
-acknowledgement (received), at rejection and at resolution (guest informed): `ComplaintNotice`.
+acknowledgement (received), at rejection and at resolution (guest informed): `ComplaintNotice`;
+and (issue 20) as "progress" at the steps they would ask about (PROGRESS): the investigation
+started, a remedy proposed (or waiting for a manager's approval). The steps in between
+(validated, assigned, approved, remedied, closed) are the hotel's own: the next told step or
+the outcome follows them.
 Compensation is carried out by its owner: points by the ledger, money on the folio and rides by
 events reservation- and transfer-service consume.
 """
@@ -77,6 +81,14 @@ REQUIRED: dict[ComplaintStatus, tuple[str, ...]] = {
     S.REMEDY_PROPOSED: ("cause", "remedy"),
 }
 MONEY = frozenset({K.REFUND, K.FOLIO_CREDIT, K.VOUCHER})
+# Issue 20: the steps the guest hears of as "progress", with the code `outcome` carries (the
+# notice's template words it in the guest's language). The machine has no loops, so each is
+# told at most once per case.
+PROGRESS: dict[ComplaintStatus, str] = {
+    S.INVESTIGATING: "investigating",
+    S.REMEDY_PROPOSED: "remedy_proposed",
+}
+AWAITING_APPROVAL = "awaiting_approval"  # a remedy proposed that a manager approves first
 
 
 def _invalid(code: str, field: str, detail: str) -> ProblemError:
@@ -116,7 +128,9 @@ def record(
 
 
 def notice(
-    case: Complaint, stage: Literal["acknowledged", "resolved", "rejected"], outcome: str | None
+    case: Complaint,
+    stage: Literal["acknowledged", "progress", "resolved", "rejected"],
+    outcome: str | None,
 ) -> ComplaintNotice:
     return ComplaintNotice(
         case_id=case.id,
@@ -394,12 +408,21 @@ async def move(
         outcome_notice = notice(case, "rejected", case.rejection_reason)
     elif to == S.GUEST_INFORMED:
         outcome_notice = notice(case, "resolved", outcome_text(case))
+    elif to in PROGRESS:
+        outcome_notice = notice(case, "progress", progress_code(case, to))
     session.add(case)
     record(session, case, to.value, actor, now, change.note, **details)
     if outcome_notice is not None:
         add_event(session, outcome_notice)
     await session.flush()
     return case
+
+
+def progress_code(case: Complaint, to: ComplaintStatus) -> str:
+    """The step as the guest's progress notice names it (a code, not words)."""
+    if to == S.REMEDY_PROPOSED and case.needs_approval:
+        return AWAITING_APPROVAL
+    return PROGRESS[to]
 
 
 def outcome_text(case: Complaint) -> str:

@@ -46,6 +46,10 @@ class Settings(ServiceSettings):
     # Issue 20: how often the staff digest worker runs (a subscribed staff member gets at most
     # one digest per period, listing the alerts raised since their last one).
     staff_digest_seconds: float = 60.0
+    # Issue 20: a pickup assigned, moved or given another car this close to its time (hours
+    # from now) is urgent: it goes at once, whatever the guest's quiet hours, with the short
+    # delivery deadline.
+    urgent_pickup_within_hours: float = Field(default=6.0, gt=0, le=72)
 
     @model_validator(mode="after")
     def _sane_delivery(self) -> "Settings":

@@ -1,5 +1,6 @@
 """Notices of the guest CRM (issue 19): survey invitations, a complaint's acknowledgement and
-outcome, points about to expire, the birthday greeting, and a membership's welcome or promotion.
+outcome, points about to expire, the birthday greeting, and a membership's welcome or promotion;
+issue 20: a complaint's progress and a membership's demotion.
 
 Each builder takes the language already chosen (the guest's preference, else the event's) and
 formats every value for it, like notices.py.
@@ -32,9 +33,20 @@ TIER_NAMES = {
 
 COMPLAINT_KINDS = {
     "acknowledged": Kind.COMPLAINT_ACKNOWLEDGED,
+    "progress": Kind.COMPLAINT_PROGRESS,
     "resolved": Kind.COMPLAINT_RESOLVED,
     "rejected": Kind.COMPLAINT_REJECTED,
 }
+
+
+# Issue 20: the steps of a case guest-service tells as progress (its `outcome` is the code; the
+# template words it, by a flag `step_<code>` each). Another code, from a newer guest-service, is
+# told as "it moved on".
+PROGRESS_STEPS = ("investigating", "remedy_proposed", "awaiting_approval")
+TIER_ORDER = ("regular", "silver", "gold", "diamond")
+# Tier changes not announced: the membership ended (lapsed: tier None; erased) or the profile's
+# records were put together or apart by staff (merged, merge_undone) or its addresses changed.
+UNTOLD_TIER_REASONS = frozenset({"lapsed", "erased", "merged", "merge_undone", "contacts_changed"})
 
 
 def _notice(
@@ -112,7 +124,10 @@ def complaint(event: ComplaintNotice, language: str | None, signature: str) -> N
         "summary": event.summary,
         "signature": signature,
     }
-    if event.stage != "acknowledged":
+    if event.stage == "progress":  # the step's code, as a flag per known step the template words
+        for step in PROGRESS_STEPS:
+            context[f"step_{step}"] = event.outcome == step
+    elif event.stage != "acknowledged":
         context["outcome"] = event.outcome or "-"
     return _notice(complaint_kind(event), lang, event.guest_id, context)
 
@@ -144,14 +159,20 @@ def birthday(event: BirthdayBenefitGranted, language: str | None, signature: str
 
 
 def tier_kind(event: LoyaltyTierChanged) -> Kind | None:
-    """Enrolment welcomes, a promotion congratulates; a demotion, a lapse, an erasure or a
-    merge is not announced (docs/DECISIONS.md, Issue 19: notices)."""
+    """Enrolment welcomes, a promotion congratulates, a demotion (issue 20: a lower tier than
+    before, for a reason of the membership itself) tells the new tier and its discount; a lapse,
+    an erasure, a merge or its undoing is not announced (docs/DECISIONS.md, Issue 19: notices,
+    Issue 20: transfer, loyalty and complaint notices)."""
     if event.tier is None or event.member_number is None:
         return None
     if event.reason == "enrolled":
         return Kind.LOYALTY_WELCOME
     if event.reason == "promoted":
         return Kind.LOYALTY_PROMOTION
+    if event.reason in UNTOLD_TIER_REASONS or event.previous_tier is None:
+        return None
+    if TIER_ORDER.index(event.tier) < TIER_ORDER.index(event.previous_tier):
+        return Kind.LOYALTY_DEMOTION
     return None
 
 
@@ -171,5 +192,11 @@ def tier_changed(event: LoyaltyTierChanged, language: str | None, signature: str
             "tier": TIER_NAMES[lang][event.tier],
             "discount_percent": event.discount_percent,
             "signature": signature,
+            # A demotion names the tier left (a welcome or promotion has none to name).
+            **(
+                {"previous_tier": TIER_NAMES[lang][event.previous_tier]}
+                if kind is Kind.LOYALTY_DEMOTION and event.previous_tier is not None
+                else {}
+            ),
         },
     )

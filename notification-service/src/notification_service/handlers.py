@@ -16,7 +16,7 @@ claim time.
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from hotel_common.contracts.guests import (
@@ -37,6 +37,7 @@ from hotel_common.contracts.reservations import (
 )
 from hotel_common.contracts.transfers import (
     TransferAssigned,
+    TransferCancelled,
     TransferReassigned,
     TransferRescheduled,
     TransferStatusChanged,
@@ -56,6 +57,7 @@ from notification_service import (
     reach,
     rendering,
     staff_inbox,
+    transfer_notices,
 )
 from notification_service.config import Settings
 from notification_service.delivery import delivery_of
@@ -100,7 +102,9 @@ class NoticeHandlers:
         await self.tell(
             session,
             event,
-            lambda lang: notices.pickup(event, self.signature, lang),
+            lambda lang: notices.pickup(
+                event, self.signature, lang, urgent=self.pickup_is_soon(event.pickup_time)
+            ),
             contact=event.guest,
         )
 
@@ -114,7 +118,9 @@ class NoticeHandlers:
         await self.tell(
             session,
             event,
-            lambda lang: notices.rescheduled(event, self.signature, lang),
+            lambda lang: notices.rescheduled(
+                event, self.signature, lang, urgent=self.pickup_is_soon(event.pickup_time)
+            ),
             contact=event.guest,
         )
 
@@ -124,15 +130,21 @@ class NoticeHandlers:
         await self.tell(
             session,
             event,
-            lambda lang: notices.reassigned(event, self.signature, lang),
+            lambda lang: notices.reassigned(
+                event, self.signature, lang, urgent=self.pickup_is_soon(event.pickup_time)
+            ),
             contact=event.guest,
         )
 
     async def transfer_status_changed(
         self, session: AsyncSession, event: TransferStatusChanged
     ) -> None:
-        """Of the live steps only a no-show is told (the guest was there for the others; the
-        receipt is the front desk's, with the folio)."""
+        """Of the live steps the driver on site (issue 20: where, which car, urgent) and a
+        no-show are told (the guest was there for the others; the receipt is the front desk's,
+        with the folio)."""
+        if event.status == "driver_on_site":
+            await self.driver_on_site(session, event)
+            return
         if event.status != "no_show":
             return
         if event.reservation_id is not None and await _cancelled(session, event.reservation_id):
@@ -141,6 +153,48 @@ class NoticeHandlers:
             session,
             event,
             lambda lang: notices.no_show(event, self.signature, lang),
+            contact=event.guest,
+        )
+
+    # -- issue 20: the driver on site, a ride called off, urgent pickups ------------------------
+    # How close to its time a pickup's notice is urgent (subscribe() sets it from Settings).
+    urgent_pickup_within = timedelta(hours=6)
+
+    def pickup_is_soon(self, pickup_time: datetime) -> bool:
+        return transfer_notices.pickup_is_soon(pickup_time, self.urgent_pickup_within)
+
+    async def driver_on_site(self, session: AsyncSession, event: TransferStatusChanged) -> None:
+        """The driver is waiting: told at once (urgent), unless the booking was cancelled."""
+        if event.reservation_id is not None and await _cancelled(session, event.reservation_id):
+            return
+        await self.tell(
+            session,
+            event,
+            lambda lang: transfer_notices.driver_on_site(event, self.signature, lang),
+            contact=event.guest,
+        )
+
+    async def transfer_cancelled(self, session: AsyncSession, event: TransferCancelled) -> None:
+        """Only a ride called off by itself (dispatch: the guest asked, or operations) is told.
+        One called off by its booking (cancelled, no-show, expired, the pickup dropped by a
+        change) is the booking's notice's to tell; an event without the guest (published
+        before issue 20) cannot be told."""
+        extra = {"transfer_id": event.transfer_id, "event_id": event.event_id}
+        if event.guest is None:
+            log.info("pickup cancelled without the guest named: not told", extra=extra)
+            return
+        if event.cause == "booking":
+            log.info("pickup cancelled with its booking: the booking's notice tells", extra=extra)
+            return
+        if await _cancelled(session, event.reservation_id):
+            return  # the booking's cancellation told the guest (or they were erased)
+        soon = event.pickup_time is not None and self.pickup_is_soon(event.pickup_time)
+        await self.tell(
+            session,
+            event,
+            lambda lang: transfer_notices.transfer_cancelled(
+                event, self.signature, lang, urgent=soon
+            ),
             contact=event.guest,
         )
 
@@ -398,6 +452,11 @@ def subscribe(runtime: Runtime[Settings]) -> None:
     )
     runtime.handle(
         SignInCodeRequested, handlers.sign_in_code_requested, name="notification.send_sign_in_code"
+    )
+    # Issue 20: transfers (the driver on site rides on notification.pickup_no_show above).
+    handlers.urgent_pickup_within = timedelta(hours=runtime.settings.urgent_pickup_within_hours)
+    runtime.handle(
+        TransferCancelled, handlers.transfer_cancelled, name="notification.pickup_cancelled"
     )
     # Issue 19: the guest CRM (guest_handlers.py).
     guests = GuestHandlers(handlers)

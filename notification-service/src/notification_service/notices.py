@@ -176,14 +176,17 @@ def _crew(
     }
 
 
-def pickup(event: TransferAssigned, signature: str, language: str | None = None) -> Notice:
-    """The car, the driver, and when the driver is there (docs/domain.md, Notifications)."""
+def pickup(
+    event: TransferAssigned, signature: str, language: str | None = None, *, urgent: bool = False
+) -> Notice:
+    """The car, the driver, and when the driver is there (docs/domain.md, Notifications);
+    `urgent` (issue 20): the pickup is within hours, the notice goes at once."""
     lang = resolve_language(language or event.guest.language)
     tz = fmt.zone(event.property_timezone)
     same_day = (
         event.pickup_time.astimezone(tz).date() == event.driver_on_site_at.astimezone(tz).date()
     )
-    return _to_guest(
+    notice = _to_guest(
         Kind.TRANSFER_ASSIGNED,
         event,
         lang,
@@ -195,6 +198,7 @@ def pickup(event: TransferAssigned, signature: str, language: str | None = None)
         **_crew(event),
         signature=signature,
     )
+    return replace(notice, urgent=urgent)
 
 
 def cancellation(event: ReservationCancelled, language: str | None = None) -> Notice:
@@ -343,13 +347,15 @@ def _about_job(kind: Kind, event: JobEvent, language: str, **context: Any) -> No
     )
 
 
-def rescheduled(event: TransferRescheduled, signature: str, language: str | None = None) -> Notice:
+def rescheduled(
+    event: TransferRescheduled, signature: str, language: str | None = None, *, urgent: bool = False
+) -> Notice:
     """The pickup's new time (a flight moved), and who comes now; or that dispatch is finding a
-    driver for the new time."""
+    driver for the new time. `urgent`: the new time is within hours."""
     lang = resolve_language(language or event.guest.language)
     tz = fmt.zone(event.property_timezone)
     crew = event.driver_name is not None and event.vehicle_plate is not None
-    return _about_job(
+    notice = _about_job(
         Kind.TRANSFER_RESCHEDULED,
         event,
         lang,
@@ -364,13 +370,17 @@ def rescheduled(event: TransferRescheduled, signature: str, language: str | None
         **_crew(event, known=crew),
         signature=signature,
     )
+    return replace(notice, urgent=urgent)
 
 
-def reassigned(event: TransferReassigned, signature: str, language: str | None = None) -> Notice:
-    """Another car or driver comes: who, and when they are there."""
+def reassigned(
+    event: TransferReassigned, signature: str, language: str | None = None, *, urgent: bool = False
+) -> Notice:
+    """Another car or driver comes: who, and when they are there, with our apology (the
+    templates say sorry). `urgent`: the pickup is within hours."""
     lang = resolve_language(language or event.guest.language)
     tz = fmt.zone(event.property_timezone)
-    return _about_job(
+    notice = _about_job(
         Kind.TRANSFER_REASSIGNED,
         event,
         lang,
@@ -382,6 +392,7 @@ def reassigned(event: TransferReassigned, signature: str, language: str | None =
         **_crew(event),
         signature=signature,
     )
+    return replace(notice, urgent=urgent)
 
 
 def no_show(event: TransferStatusChanged, signature: str, language: str | None = None) -> Notice:

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from hotel_common.contracts.transfers import TransferAssigned
+from hotel_common.contracts.transfers import TransferAssigned, TransferCancelled
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from transfer_service import audit
@@ -48,4 +48,25 @@ def transfer_assigned(job: TransferJob, assignment: Assignment) -> TransferAssig
         vehicle_description=assignment.vehicle.description,
         property_timezone=job.property_timezone,
         aggregate_version=job.reservation_version,
+    )
+
+
+def transfer_cancelled(
+    job: TransferJob, reason: str, version: int | None, *, by_dispatch: bool = False
+) -> TransferCancelled:
+    """`transfer.cancelled` with what the guest's notice names (issue 20): the booking's
+    number, the guest, and the pickup that no longer happens, in the property's time zone; and
+    whether dispatch called off the ride alone (told to the guest) or the booking did (told by
+    the booking's own notice)."""
+    return TransferCancelled(
+        transfer_id=job.id,
+        reservation_id=job.reservation_id,
+        reason=reason,
+        confirmation_number=job.confirmation_number,
+        guest=guest_of(job),
+        pickup_time=job.pickup_time,
+        pickup_place=job.pickup_place,
+        property_timezone=job.property_timezone,
+        cause="dispatch" if by_dispatch else "booking",
+        aggregate_version=version,
     )

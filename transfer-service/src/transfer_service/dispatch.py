@@ -13,7 +13,6 @@ see the first job and it refuses with 409 `driver_busy`. SQLite runs one writer 
 
 from typing import Any
 
-from hotel_common.contracts.transfers import TransferCancelled
 from hotel_common.errors import NotFound, ProblemError
 from hotel_common.events.outbox import add_event
 from hotel_common.time import utcnow
@@ -21,7 +20,7 @@ from sqlalchemy import ColumnElement, and_
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from transfer_service import audit, coverage, jobs, outbound
+from transfer_service import announce, audit, coverage, jobs, outbound
 from transfer_service.assignment import Assignment, Planner, Refusal
 from transfer_service.config import Settings
 from transfer_service.handlers import transfer_assigned
@@ -294,12 +293,7 @@ async def cancel(
     if job.reservation_id is not None:
         add_event(
             session,
-            TransferCancelled(
-                transfer_id=job.id,
-                reservation_id=job.reservation_id,
-                reason=reason,
-                aggregate_version=job.reservation_version,
-            ),
+            announce.transfer_cancelled(job, reason, job.reservation_version, by_dispatch=True),
         )
     if previous != TransferStatus.REQUESTED:
         await session.flush()

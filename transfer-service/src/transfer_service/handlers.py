@@ -21,13 +21,12 @@ from hotel_common.contracts.reservations import (
     ReservationModified,
     ReservationNoShow,
 )
-from hotel_common.contracts.transfers import TransferCancelled
 from hotel_common.events.envelope import newer_than_stored
 from hotel_common.events.outbox import add_event
 from hotel_common.service import Runtime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from transfer_service import audit, compensation, erasure, flights, jobs
+from transfer_service import announce, audit, compensation, erasure, flights, jobs
 from transfer_service.announce import record_assigned, transfer_assigned
 from transfer_service.assignment import assign
 from transfer_service.config import Settings
@@ -251,12 +250,7 @@ class TransferHandlers:
         audit.record(session, job.id, audit.SYSTEM, "cancelled", reason=reason)
         add_event(
             session,
-            TransferCancelled(
-                transfer_id=job.id,
-                reservation_id=job.reservation_id,
-                reason=reason,
-                aggregate_version=version,
-            ),
+            announce.transfer_cancelled(job, reason, version),
         )
 
 

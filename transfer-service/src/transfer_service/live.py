@@ -30,6 +30,7 @@ from transfer_service import audit, fares, jobs, outbound
 from transfer_service.config import Settings
 from transfer_service.dispatch import lock_job
 from transfer_service.models import (
+    Driver,
     ProgressStatus,
     TransferJob,
     TransferStatus,
@@ -133,7 +134,13 @@ async def report(
             job.fare_amount, job.fare_currency = receipt.amount, receipt.currency
             detail |= {"receipt_number": receipt.number, "fare_amount": receipt.amount}
     audit.record(session, job.id, actor, str(step), **detail)
-    add_event(session, outbound.status_changed(job, previous, now, receipt))
+    crew = None
+    if step is Step.ON_SITE:  # the guest's notice names the car and driver to look for
+        crew = (
+            await session.get(Vehicle, job.vehicle_id) if job.vehicle_id else None,
+            await session.get(Driver, job.driver_id) if job.driver_id else None,
+        )
+    add_event(session, outbound.status_changed(job, previous, now, receipt, crew=crew))
 
 
 def _no_show_allowed(job: TransferJob, settings: Settings, now: datetime) -> None:

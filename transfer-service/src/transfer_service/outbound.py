@@ -20,8 +20,16 @@ def guest_of(job: TransferJob) -> GuestContact:
 
 
 def status_changed(
-    job: TransferJob, previous: str, at: datetime, receipt: Receipt | None = None
+    job: TransferJob,
+    previous: str,
+    at: datetime,
+    receipt: Receipt | None = None,
+    *,
+    crew: tuple[Vehicle | None, Driver | None] | None = None,
 ) -> TransferStatusChanged:
+    """`crew` (the driver on site, issue 20): the place, car and driver the guest looks for."""
+    vehicle, driver = crew or (None, None)
+    on_site = crew is not None
     return TransferStatusChanged(
         transfer_id=job.id,
         reservation_id=job.reservation_id,
@@ -33,6 +41,12 @@ def status_changed(
         receipt_number=receipt.number if receipt else None,
         fare_amount=receipt.amount if receipt else None,
         fare_currency=receipt.currency if receipt else None,
+        confirmation_number=job.confirmation_number if on_site else None,
+        pickup_place=job.pickup_place if on_site else None,
+        driver_name=driver.name if driver else None,
+        driver_phone=driver.phone if driver else None,
+        vehicle_plate=vehicle.plate if vehicle else None,
+        vehicle_description=vehicle.description if vehicle else None,
         aggregate_version=job.version,
     )
 

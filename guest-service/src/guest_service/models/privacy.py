@@ -18,7 +18,7 @@ from sqlmodel import Field, SQLModel
 
 from guest_service.models.profiles import _new_id
 
-CHANNELS: tuple[Channel, ...] = ("email", "sms", "phone")
+CHANNELS: tuple[Channel, ...] = ("email", "sms", "phone", "push")  # push: the mobile app
 # Where staff heard the guest's word; a signed-in guest's own is "app" (set by the service).
 StaffSource = Literal["front_desk", "phone", "email", "paper_form", "booking"]
 GUEST_SOURCE = "app"

@@ -1,7 +1,7 @@
 """Events published by transfer-service."""
 
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -44,6 +44,10 @@ class TransferCancelled(IntegrationEvent):
     pickup_time: datetime | None = Field(default=None, exclude_if=absent)
     pickup_place: str | None = Field(default=None, exclude_if=absent)
     property_timezone: str | None = Field(default=None, exclude_if=absent)
+    # Issue 20: who called the ride off. "booking": an event of the booking (cancelled, no-show,
+    # expired, a change that drops the pickup), whose own notice tells the guest; "dispatch":
+    # only the ride (the guest asked the desk, or operations), told as transfer_cancelled.
+    cause: Literal["booking", "dispatch"] | None = Field(default=None, exclude_if=absent)
 
 
 # -- issue 18: the live day. A job is its own aggregate: these events carry the job's version
@@ -70,6 +74,14 @@ class TransferStatusChanged(IntegrationEvent):
     receipt_number: str | None = None
     fare_amount: int | None = None
     fare_currency: str | None = None
+    # Issue 20, set on "driver_on_site" only: where the driver waits and who they are, for the
+    # guest's notice (left out of the other steps' payloads).
+    confirmation_number: str | None = Field(default=None, exclude_if=absent)
+    pickup_place: str | None = Field(default=None, exclude_if=absent)
+    driver_name: str | None = Field(default=None, exclude_if=absent)
+    driver_phone: str | None = Field(default=None, exclude_if=absent)
+    vehicle_plate: str | None = Field(default=None, exclude_if=absent)
+    vehicle_description: str | None = Field(default=None, exclude_if=absent)
 
 
 class TransferRescheduled(IntegrationEvent):
