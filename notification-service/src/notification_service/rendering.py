@@ -10,6 +10,7 @@ Everything renders in jinja2's sandbox with StrictUndefined: a missing variable 
 never a blank; the HTML part is autoescaped, the text parts are not.
 """
 
+import logging
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -21,6 +22,8 @@ from markupsafe import Markup, escape
 
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
+
+log = logging.getLogger(__name__)
 
 LANGUAGES = ("en", "zh-Hans", "zh-Hant")
 DEFAULT_LANGUAGE = "en"
@@ -242,4 +245,12 @@ async def render_for(
     from notification_service import templates  # templates imports this module
 
     overrides = await templates.overrides_of(session, kind)
-    return render_with(kind, channel, language, context, overrides)
+    try:
+        return render_with(kind, channel, language, context, overrides)
+    except Exception:
+        if not overrides:
+            raise
+        # Checked when saved with the sample, an override may still meet a value the sample
+        # lacks (e.g. None): the guest gets the file's text rather than no notice at all.
+        log.exception("template override fails, the file serves", extra={"kind": kind})
+        return render_with(kind, channel, language, context, {})

@@ -132,7 +132,10 @@ def check(kind: str, channel: str, source: Source, language: str) -> Rendered:
             continue
         env = rendering.html_env if part == "html" else rendering.text_env
         try:
+            # Parsing, then compiling (an unknown filter or test is found only then).
             parsed = env.parse(text)
+            undeclared = meta.find_undeclared_variables(parsed)
+            (rendering.compile_html if part == "html" else rendering.compile_text)(text)
         except TemplateSyntaxError as error:
             raise ProblemError(
                 422,
@@ -141,7 +144,7 @@ def check(kind: str, channel: str, source: Source, language: str) -> Rendered:
                 part=part,
                 line=error.lineno,
             ) from None
-        unknown = sorted(meta.find_undeclared_variables(parsed) - allowed)
+        unknown = sorted(undeclared - allowed)
         if unknown:
             raise ProblemError(
                 422,
