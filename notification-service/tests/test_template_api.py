@@ -215,3 +215,17 @@ async def test_who_may_read_and_who_may_write(svc: Service) -> None:
     guest = principal_headers(Principal(id="guest:g", kind=Kind.GUEST, email="g@example.com"))
     assert (await svc.client.get(API, headers=guest)).status_code == 403
     assert (await svc.client.get(CONFIRMED_EN)).json()["source"] == "file"
+
+
+async def test_an_override_failing_on_real_data_sends_the_file_text(
+    svc: Service, mail_server: MailServer, samples: Samples
+) -> None:
+    """The sample has a pickup; a booking without one makes this override fail at send time:
+    the guest still gets the notice, in the file's words."""
+    risky = {"subject": "Booked", "body": "Pickup at {{ transfer_place.upper() }}\n"}
+    assert (await put(svc, CONFIRMED_EN, risky)).status_code == 200
+    event = samples.confirmed("en")  # no transfer
+    svc.deliver(event)
+    await svc.wait_for(event.reservation_id, lambda n: n["status"] == "sent")
+    [message] = mail_server.to(event.guest.email)
+    assert message["Subject"].startswith("Booking confirmed")
