@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
+from hotel_common.contract import example
 from hotel_common.deps import SessionDep
 from hotel_common.errors import ProblemError, problems
 from hotel_common.principal import PrincipalDep
@@ -82,6 +83,28 @@ class PreviewOut(BaseModel):
     html: str | None
 
 
+EXAMPLE: dict[str, Any] = {
+    "kind": "reservation_expired",
+    "channel": "sms",
+    "language": "en",
+    "source": "override",
+    "subject": None,
+    "body": "{{ property_name }}: request {{ confirmation_number }} lapsed; nothing is charged.",
+    "html": None,
+    "variables": ["check_in", "check_out", "confirmation_number", "guest_name", "property_name"],
+    "version": 2,
+    "updated_at": "2030-05-20T08:15:01Z",
+    "updated_by": "staff:7",
+}
+PREVIEW = {
+    "language": "en",
+    "subject": "Booking request expired: Harbour View Hotel, confirmation number HV-7K3Q9D",
+    "body": "Harbour View Hotel: request HV-7K3Q9D lapsed; nothing is charged.\n",
+    "html": None,
+}
+BAD_PATH = {422: "validation_error: a malformed path"}
+
+
 def _out(entry: templates.Entry) -> TemplateOut:
     return TemplateOut(
         kind=Kind(entry.kind),
@@ -107,7 +130,10 @@ def _source(body: TemplateIn) -> Source:
     response_model=TemplateList,
     summary="List notice templates",
     dependencies=[access.may_read_templates],
-    responses=problems({**READ_FORBIDDEN, 422: "validation_error: an unknown filter value"}),
+    responses={
+        200: example({"items": [EXAMPLE]}),
+        **problems({**READ_FORBIDDEN, 422: "validation_error: an unknown filter value"}),
+    },
 )
 async def list_notification_templates(
     session: SessionDep,
@@ -125,7 +151,7 @@ async def list_notification_templates(
     response_model=PreviewOut,
     summary="Preview a notice template",
     dependencies=[access.may_read_templates],
-    responses=problems({**READ_FORBIDDEN, 422: REFUSED}),
+    responses={200: example(PREVIEW), **problems({**READ_FORBIDDEN, 422: REFUSED})},
 )
 async def preview_notification_template(session: SessionDep, body: PreviewIn) -> PreviewOut:
     """A template (the given one, else the one serving now) rendered with the kind's sample,
@@ -165,11 +191,13 @@ async def preview_notification_template(session: SessionDep, body: PreviewIn) ->
     response_model=TemplateOut,
     summary="Get a notice template",
     dependencies=[access.may_read_templates],
-    responses=problems({**READ_FORBIDDEN, **NOT_FOUND}),
+    responses={200: example(EXAMPLE), **problems({**READ_FORBIDDEN, **NOT_FOUND, **BAD_PATH})},
 )
 async def get_notification_template(
     session: SessionDep, kind: str, channel: str, language: str
 ) -> TemplateOut:
+    """The template serving this kind, channel and language: the override, else the file (no
+    language fallback here: each language is its own entry)."""
     return _out(await templates.entry(session, kind, channel, language))
 
 
@@ -178,7 +206,7 @@ async def get_notification_template(
     response_model=TemplateOut,
     summary="Override a notice template",
     dependencies=[access.may_write_templates],
-    responses=problems({**WRITE_FORBIDDEN, **NOT_FOUND, 422: REFUSED}),
+    responses={200: example(EXAMPLE), **problems({**WRITE_FORBIDDEN, **NOT_FOUND, 422: REFUSED})},
 )
 async def put_notification_template(
     session: SessionDep,
@@ -200,7 +228,10 @@ async def put_notification_template(
     status_code=204,
     summary="Drop a template override",
     dependencies=[access.may_write_templates],
-    responses=problems({**WRITE_FORBIDDEN, **NOT_FOUND}),
+    responses={
+        204: {"description": "The override is gone (or there was none)"},
+        **problems({**WRITE_FORBIDDEN, **NOT_FOUND, **BAD_PATH}),
+    },
 )
 async def delete_notification_template(
     session: SessionDep, kind: str, channel: str, language: str
