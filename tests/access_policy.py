@@ -225,6 +225,14 @@ def _incident_id(call: Call) -> list[str]:
     return [str(made.json()["incident"]["id"])]
 
 
+TEMPLATE_READERS = ("front_desk", "marketing", "manager", "admin")
+_TEMPLATE = {"body": "{{ property_name }}: request {{ confirmation_number }} lapsed."}
+
+
+def _template_address(call: Call) -> list[str]:
+    return ["reservation_expired", "sms", "en"]
+
+
 def _notification_id(call: Call) -> list[str]:
     return [str(_aimed(call.live.records.notifications, call))]
 
@@ -957,6 +965,18 @@ POLICY: dict[str, Operation] = {
     ),
     "delete_push_device": Operation(who(ok=["guest"]), ids=_own_push_device),
     "put_inbox_settings": Operation(who(ok=INBOX_STAFF), body=lambda c: {"digest": "off"}),
+    # notification-service: templates (read and preview: managers, marketing, the front desk;
+    # override and drop: managers). The PUT probe stores a short SMS text, the DELETE drops it.
+    "list_notification_templates": Operation(who(ok=TEMPLATE_READERS)),
+    "get_notification_template": Operation(who(ok=TEMPLATE_READERS), ids=_template_address),
+    "preview_notification_template": Operation(
+        who(ok=TEMPLATE_READERS),
+        body=lambda c: {"kind": "reservation_expired", "channel": "sms", "language": "en"},
+    ),
+    "put_notification_template": Operation(
+        who(ok=["manager", "admin"]), ids=_template_address, body=lambda c: _TEMPLATE
+    ),
+    "delete_notification_template": Operation(who(ok=["manager", "admin"]), ids=_template_address),
     # gateway: signing in is open to every caller.
     "issue_token": Operation(
         who(ok=EVERYONE),

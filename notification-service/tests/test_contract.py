@@ -19,6 +19,11 @@ EXPECTED = {
     ("put", "/api/v1/inbox/devices/{token}"): set(),
     ("delete", "/api/v1/inbox/devices/{token}"): {"404"},
     ("put", "/api/v1/inbox/settings"): set(),
+    ("get", "/api/v1/notification-templates"): set(),
+    ("post", "/api/v1/notification-templates/preview"): set(),
+    ("get", "/api/v1/notification-templates/{kind}/{channel}/{language}"): {"404"},
+    ("put", "/api/v1/notification-templates/{kind}/{channel}/{language}"): {"404"},
+    ("delete", "/api/v1/notification-templates/{kind}/{channel}/{language}"): {"404"},
 }
 
 
@@ -45,6 +50,7 @@ async def test_every_operation_is_documented(start_service: StartService) -> Non
             assert "application/problem+json" in op["responses"][status]["content"], (where, status)
         if "204" in op["responses"]:  # no content: nothing to show
             assert "200" not in op["responses"], where
+            assert "content" not in op["responses"]["204"], where
         else:
             assert op["responses"]["200"]["content"]["application/json"].get("example"), where
         for parameter in op.get("parameters", []):

@@ -87,8 +87,15 @@ def test_a_template_for_every_kind_in_every_language() -> None:
     shipped = {
         f"{lang.name}/{t.name}" for lang in root.iterdir() if lang.is_dir() for t in lang.iterdir()
     }
-    expected = {f"{lang}/{kind}.txt" for lang in LANGUAGES for kind in Kind}
-    assert shipped == expected
+    # Issue 20: the long text (email, inbox) and the short one (SMS, push) of every kind.
+    expected = {
+        f"{lang}/{kind}{suffix}"
+        for lang in LANGUAGES
+        for kind in Kind
+        for suffix in (".txt", ".short.txt")
+    }
+    assert sorted(expected - shipped) == []
+    assert sorted(shipped - expected) == []
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

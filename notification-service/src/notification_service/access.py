@@ -32,3 +32,9 @@ def notices_visible_to(principal: Principal) -> ColumnElement[bool] | None:
     if principal.kind is Kind.BOOKING and principal.reservation_id:
         return col(Notification.reservation_id) == principal.reservation_id
     raise refused(principal)
+
+
+# Issue 20: notice templates. Reading and previewing: the managers, marketing (who write
+# the words) and the front desk (who answer guests about them); changing them: managers.
+may_read_templates = Depends(require(Role.MANAGER, Role.MARKETING, Role.FRONT_DESK))
+may_write_templates = Depends(require(Role.MANAGER))

@@ -79,6 +79,8 @@ async def erase(session: AsyncSession, event: GuestErased) -> dict[str, int]:
             phone=None,
             subject=BLANK,
             body=BLANK,
+            html=None,  # issue 20: the email's HTML part holds the same words
+            calendar=None,
             secret=None,
             last_error=None,
             guest_id=event.guest_id,  # still countable per profile

@@ -323,7 +323,9 @@ class NoticeHandlers:
     ) -> None:
         # Once per event: the inbox keys it by the subscription's stable name.
         channel = Channel.SMS if notice.phone else Channel.EMAIL
-        rendered = rendering.render_for(notice.kind, channel, notice.language, notice.context)
+        rendered = await rendering.render_for(
+            session, notice.kind, channel, notice.language, notice.context
+        )
         notification = Notification(
             event_id=event.event_id,
             kind=notice.kind,

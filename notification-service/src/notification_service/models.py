@@ -244,3 +244,21 @@ class NotificationDetail(NotificationPublic):
     event_id: str
     body: str
     next_attempt_at: datetime | None = Field(description="UTC; null when nothing is due")
+
+
+class NoticeTemplate(SQLModel, table=True):
+    """Issue 20: a staff override of a notice's file template for one kind, channel and
+    language (templates.py; the files stay the defaults)."""
+
+    __tablename__ = "notice_templates"
+
+    kind: str = Field(primary_key=True, max_length=40)
+    channel: str = Field(primary_key=True, max_length=20)  # rendering.CHANNELS
+    language: str = Field(primary_key=True, max_length=16)
+    # Long (email, inbox): the subject line; short (sms, push): the push title, or None.
+    subject: str | None = Field(default=None, sa_type=Text)
+    body: str = Field(sa_type=Text)
+    html: str | None = Field(default=None, sa_type=Text)  # email: None builds it from the body
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    updated_by: str | None = Field(default=None, max_length=200)
+    version: int = 1

@@ -398,7 +398,9 @@ async def _digest_one(
         "count": len(alerts),
         "alerts": [{"title": a.title, "at": at(a.created_at)} for a in alerts],
     }
-    rendered = rendering.render_for(Kind.STAFF_DIGEST, Channel.EMAIL, member.language, context)
+    rendered = await rendering.render_for(
+        session, Kind.STAFF_DIGEST, Channel.EMAIL, member.language, context
+    )
     notice = Notification(
         event_id=str(uuid.uuid4()),
         kind=Kind.STAFF_DIGEST,

@@ -1,0 +1,107 @@
+"""Sample data per notice kind: exactly the variables each kind's builder (notices.py,
+guest_notices.py) gives its templates, with values like the builder's (already formatted).
+
+The keys are the kind's allowed template variables: an override naming another is refused when
+saved (templates.py); the values are what the preview and the trial render of a saved override
+use. Every Kind needs an entry (tests/test_template_api.py fails for one without).
+Flags are True and optional values set, so a trial render walks every branch a sample can.
+"""
+
+from typing import Any
+
+from notification_service.models import Kind
+
+SIGNATURE = "Harbour View Hotel"
+_GUEST = {"guest_name": "Lin Mei", "confirmation_number": "HV-7K3Q9D"}
+_STAY = {
+    "property_name": "Harbour View Hotel",
+    "check_in": "2030-06-01",
+    "check_out": "2030-06-04",
+}
+_BOOKING = _STAY | {
+    "room_type": "Deluxe King",
+    "nights": 3,
+    "guests": 2,
+    "total": "CNY 2,640.00",
+    "transfer_place": "Pudong International Airport T2",
+    "transfer_arrival": "2030-06-01 14:30",
+}
+_CREW = {
+    "driver_name": "Wang Qiang",
+    "driver_phone": "+86 138 0013 8000",
+    "vehicle_plate": "沪A·12345",
+    "vehicle_description": "black Buick GL8",
+}
+_PICKUP = {
+    "pickup_place": "Pudong International Airport T2",
+    "destination": "Harbour View Hotel",
+    "pickup_time": "2030-06-01 15:00",
+    "driver_on_site": "2030-06-01 14:45",
+    "flight_number": "MU5101",
+}
+_CASE = {
+    "guest_name": "Lin Mei",
+    "case_number": "C-2030-0042",
+    "summary": "Noise from the corridor at night",
+    "signature": SIGNATURE,
+}
+_MEMBER = {"guest_name": "Lin Mei", "member_number": "HV100234"}
+_TIER = {
+    "member_number": "HV100234",
+    "tier": "Gold",
+    "discount_percent": 10,
+    "signature": SIGNATURE,
+}
+
+SAMPLES: dict[Kind, dict[str, Any]] = {
+    Kind.RESERVATION_CONFIRMED: _GUEST | _BOOKING,
+    Kind.TRANSFER_ASSIGNED: _GUEST | _PICKUP | _CREW | {"signature": SIGNATURE},
+    Kind.RESERVATION_CANCELLED: _GUEST
+    | _STAY
+    | {"guarantee_expired": True, "fee": "CNY 488.00", "refund": "CNY 792.00"},
+    Kind.RESERVATION_MODIFIED: _GUEST
+    | _BOOKING
+    | {
+        "was_check_in": "2030-05-31",
+        "was_check_out": "2030-06-03",
+        "was_guests": 1,
+        "was_total": "CNY 1,980.00",
+        "room_type_changed": True,
+        "transfer_removed": False,
+    },
+    Kind.RESERVATION_EXPIRED: _GUEST | _STAY,
+    Kind.TRANSFER_RESCHEDULED: _GUEST
+    | _PICKUP
+    | _CREW
+    | {
+        "flight_moved": True,
+        "previous_pickup_time": "2030-06-01 13:00",
+        "crew_known": True,
+        "signature": SIGNATURE,
+    },
+    Kind.TRANSFER_REASSIGNED: _GUEST | _PICKUP | _CREW | {"signature": SIGNATURE},
+    Kind.TRANSFER_NO_SHOW: _GUEST | {"closed_at": "2030-06-01 16:10", "signature": SIGNATURE},
+    Kind.SIGN_IN_CODE: {"code": "{code}", "minutes": 10, "signature": SIGNATURE},
+    Kind.SURVEY_INVITATION: {
+        "guest_name": "Lin Mei",
+        "about_transfer": False,
+        "survey_url": "https://survey.harbourview.example/s/3f9a1c",
+        "expires_on": "2030-06-18",
+        "signature": SIGNATURE,
+    },
+    Kind.COMPLAINT_ACKNOWLEDGED: _CASE,
+    Kind.COMPLAINT_RESOLVED: _CASE | {"outcome": "We moved you to a quiet room."},
+    Kind.COMPLAINT_REJECTED: _CASE | {"outcome": "The noise came from a licensed event."},
+    Kind.POINTS_EXPIRING: _MEMBER
+    | {"points": "1,200", "expires_on": "2030-06-30", "signature": SIGNATURE},
+    Kind.BIRTHDAY_GREETING: _MEMBER
+    | {"benefit": "A free dessert", "valid_until": "2030-06-30", "signature": SIGNATURE},
+    Kind.LOYALTY_WELCOME: _TIER,
+    Kind.LOYALTY_PROMOTION: _TIER,
+}
+
+
+def variables_of(kind: str) -> frozenset[str]:
+    """The variables a kind's templates may use (empty: a kind without a sample yet)."""
+    sample = SAMPLES.get(Kind(kind))
+    return frozenset(sample) if sample is not None else frozenset()
