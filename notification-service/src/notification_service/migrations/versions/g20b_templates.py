@@ -1,7 +1,7 @@
 """Issue 20: staff overrides of notice templates (the files stay the defaults)
 
 Revision ID: g20b_templates
-Revises: g20a_channels
+Revises: g20e_inbox
 Create Date: 2026-12-01 23:20:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "g20b_templates"
-down_revision: str | None = "g20a_channels"
+down_revision: str | None = "g20e_inbox"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
