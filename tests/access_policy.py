@@ -890,6 +890,12 @@ POLICY: dict[str, Operation] = {
         body=lambda c: {"reservation_id": str(c.reservation("partner_a")["id"])},
     ),
     "retry_notification": Operation(who(ok=["manager", "admin"]), ids=_notification_id),
+    # Signed by the provider, not signed-in: an unsigned receipt is 401 for every caller.
+    "record_receipt": Operation(
+        {kind: Rule.UNAUTHENTICATED for kind in KINDS},
+        ids=lambda c: ["sms-probe"],
+        body=lambda c: {"id": _hex(), "status": "delivered"},
+    ),
     # gateway: signing in is open to every caller.
     "issue_token": Operation(
         who(ok=EVERYONE),

@@ -444,7 +444,7 @@ class Delivery:
             # The address, not the server: remembered as bad (push: the devices' tokens, no
             # address of the guest's), and the notice goes on the next channel.
             address = row.phone if row.channel == Channel.SMS else row.email
-            bad = None if row.channel == Channel.PUSH else (row.channel.value, address or "")
+            bad = None if row.channel == Channel.PUSH else (str(row.channel), address or "")
             return _Outcome(
                 row.id,
                 lease,

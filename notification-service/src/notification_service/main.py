@@ -7,7 +7,7 @@ from hotel_common.events.memory import InMemoryBroker
 from hotel_common.service import ServiceSpec, create_service_app
 
 from notification_service import delivery, handlers
-from notification_service.api.routes import notifications
+from notification_service.api.routes import notifications, receipts
 from notification_service.config import Settings
 
 SPEC = ServiceSpec(
@@ -18,7 +18,7 @@ SPEC = ServiceSpec(
         "delivered by email with retries; guests' one-time sign-in codes by email or text "
         "message; the delivery log and retry of failed notices."
     ),
-    routers=[notifications.router],
+    routers=[notifications.router, receipts.router],
     migrations_dir=Path(__file__).parent / "migrations",
     settings_class=Settings,
     subscribe=handlers.subscribe,
