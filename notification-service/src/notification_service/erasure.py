@@ -81,6 +81,11 @@ async def erase(session: AsyncSession, event: GuestErased) -> dict[str, int]:
             body=BLANK,
             secret=None,
             last_error=None,
+            # Issue 20: the other channels' addresses and texts, and no deadline fallback.
+            fallback=None,
+            deliver_by=None,
+            html=None,
+            calendar=None,
             guest_id=event.guest_id,  # still countable per profile
         )
         .execution_options(synchronize_session=False)
