@@ -2,7 +2,11 @@
 idempotency key; a primary that is down hands it to the second provider with the same key; a
 redelivered event sends nothing twice. Real HTTP provider stubs on loopback ports."""
 
+import json
+
+import pytest
 from hotel_common.testing import HttpProviderStub, eventually
+from notification_service.config import Settings
 
 from .channels import booking_of_lin, provider, stored, texting_guest
 from .conftest import Samples, StartService
@@ -112,3 +116,21 @@ async def test_a_redelivered_event_sends_nothing_twice(
         rows = await stored(svc, booking.reservation_id)
 
     assert len(rows) == 1 and len(primary.requests) == 1
+
+
+def test_providers_come_as_json_from_the_environment_and_are_checked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    primary = {"name": "sms-a", "url": "https://a.example/sms", "token": "t"}
+    monkeypatch.setenv("SMS_PROVIDERS", json.dumps([primary]))
+    settings = Settings()
+    assert [p.name for p in settings.providers("sms")] == ["sms-a"]
+    assert settings.providers("push") == []
+    legacy = Settings(
+        sms_providers=[], sms_gateway_url="http://gw.example/v1", sms_gateway_token="k"
+    )
+    assert [(p.name, p.token) for p in legacy.providers("sms")] == [("sms-gateway", "k")]
+    with pytest.raises(ValueError, match="http"):
+        Settings(push_providers=[{"name": "p", "url": "ftp://push.example"}])
+    with pytest.raises(ValueError, match="distinct"):
+        Settings(sms_providers=[primary], push_providers=[primary])
