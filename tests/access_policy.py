@@ -977,6 +977,12 @@ POLICY: dict[str, Operation] = {
         who(ok=["manager", "admin"]), ids=_template_address, body=lambda c: _TEMPLATE
     ),
     "delete_notification_template": Operation(who(ok=["manager", "admin"]), ids=_template_address),
+    # Signed by the provider, not signed-in: an unsigned receipt is 401 for every caller.
+    "record_receipt": Operation(
+        {kind: Rule.UNAUTHENTICATED for kind in KINDS},
+        ids=lambda c: ["sms-probe"],
+        body=lambda c: {"id": _hex(), "status": "delivered"},
+    ),
     # gateway: signing in is open to every caller.
     "issue_token": Operation(
         who(ok=EVERYONE),

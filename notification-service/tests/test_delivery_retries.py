@@ -160,12 +160,17 @@ async def test_a_permanent_failure_fails_at_once_however_long_the_budget(
         async with replicas(smtp_url=server.url, delivery_give_up_after_seconds=86400) as svc:
             svc.deliver(refused)
             svc.deliver(fine)
-            failed = await svc.wait_for(refused.reservation_id, lambda n: n["status"] == "failed")
+            # The mail failed for good; the notice falls back to the guest's phone (issue 20).
+            notices = await eventually(
+                lambda: svc.notices(reservation_id=refused.reservation_id),
+                lambda ns: any(n["channel"] == "email" and n["status"] == "failed" for n in ns),
+            )
             await svc.wait_for(fine.reservation_id, lambda n: n["status"] == "sent")
     finally:
         await server.stop()
 
-    assert failed["attempts"] == 1
+    failed = next(n for n in notices if n["channel"] == "email")
+    assert failed["attempts"] == 1 and failed["reason"] == "permanent"
     assert "550" in failed["last_error"]
     assert refused.guest.email not in failed["last_error"]  # addresses are masked
     assert [m["To"].addresses[0].addr_spec for m in server.messages] == [fine.guest.email]

@@ -181,13 +181,14 @@ async def test_after_the_give_up_age_it_fails_and_can_be_retried(
 async def test_a_refused_recipient_fails_at_once(
     start_service: StartService, mail_server: MailServer, samples: Samples
 ) -> None:
-    event = samples.confirmed("en")
+    # No phone to fall back to (issue 20): the notice fails for good.
+    event = samples.confirmed("en", guest=samples.guest("en").model_copy(update={"phone": None}))
     mail_server.reject.add(event.guest.email)
     async with start_service(smtp_url=mail_server.url) as svc:
         svc.deliver(event)
         failed = await svc.wait_for(event.reservation_id, lambda n: n["status"] == "failed")
 
-    assert failed["attempts"] == 1
+    assert failed["attempts"] == 1 and failed["reason"] == "permanent"
     assert "550" in failed["last_error"]
     assert mail_server.messages == []
 

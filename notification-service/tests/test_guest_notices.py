@@ -100,10 +100,16 @@ async def test_a_birthday_greeting_needs_marketing_consent(
     async with start_service() as svc:
         await handled(svc, svc.deliver(samples.preferences(quiet_hours=None)))
         await handled(svc, svc.deliver(silent))  # service consents only: not sent
-        assert await all_notices(svc) == []
+        # Issue 20: recorded as suppressed for want of consent, never silently dropped.
+        [refused] = await all_notices(svc)
+        assert (refused["status"], refused["reason"]) == ("suppressed", "no_consent")
         await handled(svc, svc.deliver(consented))
         envelope = svc.deliver(allowed)
-        (notice,) = await eventually(lambda: all_notices(svc), lambda ns: len(ns) == 1)
+        await eventually(
+            lambda: all_notices(svc),
+            lambda ns: len([n for n in ns if n["status"] != "suppressed"]) == 1,
+        )
+        notice = next(n for n in await all_notices(svc) if n["status"] != "suppressed")
         detail = await svc.notice(notice["id"])
     assert (notice["kind"], notice["channel"], notice["language"]) == (
         "birthday_greeting",

@@ -149,3 +149,56 @@ def test_only_a_notice_that_can_wait_is_held() -> None:
 def test_unreadable_quiet_hours_hold_nothing(bad: str) -> None:
     quiet = QuietHours(start=bad, end="08:00", timezone="Asia/Shanghai")
     assert quiet_until(quiet, datetime(2030, 6, 1, 15, 30, tzinfo=UTC)) is None
+
+
+def test_the_plan_lists_the_other_usable_channels_in_order() -> None:
+    way = route(
+        wishes(channels=("push", "sms", "email")),
+        purpose=Purpose.SERVICE,
+        can_wait=False,
+        email=EMAIL,
+        phone=None,
+        now=NOON,
+        push=True,
+    )
+    assert way is not None and way.channel is Channel.PUSH
+    assert (way.email, way.phone) == (EMAIL, PHONE)  # push finds the devices by both
+    assert list(way.fallback) == [
+        {"channel": "sms", "address": PHONE},
+        {"channel": "email", "address": EMAIL},
+    ]
+
+
+def test_push_needs_devices_and_bad_addresses_are_skipped() -> None:
+    way = route(
+        wishes(channels=("push", "sms", "email")),
+        purpose=Purpose.SERVICE,
+        can_wait=False,
+        email=EMAIL,
+        phone=None,
+        now=NOON,
+        bad=frozenset({PHONE}),
+    )
+    assert way is not None and way.channel is Channel.EMAIL and way.fallback == ()
+    nowhere = route(
+        None,
+        purpose=Purpose.SERVICE,
+        can_wait=False,
+        email=EMAIL,
+        phone=None,
+        now=NOON,
+        bad=frozenset({EMAIL}),
+    )
+    assert nowhere is None
+
+
+def test_marketing_falls_back_only_to_consented_channels() -> None:
+    way = route(
+        wishes(channels=("sms", "email"), consents={("sms", "marketing"): True}),
+        purpose=Purpose.MARKETING,
+        can_wait=True,
+        email=EMAIL,
+        phone=PHONE,
+        now=NOON,
+    )
+    assert way is not None and way.channel is Channel.SMS and way.fallback == ()

@@ -107,7 +107,7 @@ async def test_a_code_asked_for_by_phone_goes_through_the_sms_gateway(
         await assert_never_readable(svc, row)
 
     [sms] = sms_gateway.received
-    assert sms["to"] == PHONE and set(sms) == {"to", "text"}
+    assert sms["to"] == PHONE and set(sms) == {"id", "to", "text"} and sms["id"] == row.id
     # The short text (issue 20: SMS and push use `<kind>.short.txt`).
     assert f"your sign-in code is {CODE}, valid for 10 minutes" in sms["text"]
     assert sms_gateway.authorizations == ["Bearer tok-1"]
@@ -152,7 +152,7 @@ async def test_a_code_the_gateway_cannot_take_before_it_expires_is_never_sent(
         await svc.app.state.runtime.extras["delivery"].deliver_due()
         await assert_never_readable(svc, row)
     assert len(sms_gateway.authorizations) >= 1 and sms_gateway.received == []
-    assert row.attempts == 0 and row.last_error == "SMS gateway answered 503"
+    assert row.attempts == 0 and row.last_error == "provider sms-gateway answered 503"
 
 
 async def test_a_number_the_gateway_refuses_fails_for_good(
@@ -163,7 +163,7 @@ async def test_a_number_the_gateway_refuses_fails_for_good(
         svc.deliver(samples.sign_in(email=None, phone=PHONE))
         row = await settled(svc, "failed")
         await assert_never_readable(svc, row)
-    assert row.attempts == 1 and row.last_error == "SMS gateway answered 400"
+    assert row.attempts == 1 and row.last_error == "provider sms-gateway answered 400"
     assert PHONE not in (row.last_error or "")
 
 

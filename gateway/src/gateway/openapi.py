@@ -270,6 +270,8 @@ ANONYMOUS_OPERATIONS = (
     ("get", "/api/v1/surveys/{token}"),
     ("post", "/api/v1/surveys/{token}/response"),
     ("get", "/api/v1/loyalty/rewards"),
+    # Issue 20: a provider's delivery receipt is signed with its receipt secret, not signed-in.
+    ("post", "/api/v1/delivery-receipts/{provider}"),
 )
 AUTH_PATHS = "/api/v1/auth/"
 _RETRY_AFTER = {

@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from notification_service.mailer import SmtpTarget
+from notification_service.providers import ProviderSettings
 
 HTTP = ("http", "https")
 
@@ -32,7 +33,18 @@ class Settings(ServiceSettings):
     # without a server.
     sms_gateway_url: str = ""
     sms_gateway_token: str = ""
-    sms_timeout: float = 10.0  # seconds, for one request to the gateway
+    sms_timeout: float = 10.0  # seconds, for one request to the gateway (or a provider)
+    # Issue 20: the HTTP providers of text messages and of push (providers.py), in order: the
+    # first is the primary, the next its fallback. JSON in the environment:
+    # [{"name": "sms-a", "url": "https://...", "token": "...", "receipt_secret": "..."}].
+    # No SMS provider: the old sms_gateway_url (if set) is one, named "sms-gateway".
+    # None for a channel: its notices are kept in the delivery log as `logged`.
+    sms_providers: list[ProviderSettings] = Field(default_factory=list)
+    push_providers: list[ProviderSettings] = Field(default_factory=list)
+    # A notice on sms or push not delivered (receipt) this long after it was queued goes out
+    # on the next channel the guest may be reached on; urgent ones sooner.
+    delivery_deadline_seconds: float = Field(default=3600.0, gt=0)
+    urgent_delivery_deadline_seconds: float = Field(default=120.0, gt=0)
     # Delay before each new delivery attempt of a notice, and before each new try to reach a
     # server that was down; the last one is the cap and repeats.
     # (Not `retry_delays`: that one paces the bus's handler retries.)
@@ -57,6 +69,13 @@ class Settings(ServiceSettings):
             SmtpTarget.parse(self.smtp_url)  # fail at start-up, not at the first notice
         if self.sms_gateway_url and urlsplit(self.sms_gateway_url).scheme not in HTTP:
             raise ValueError("sms_gateway_url must be an http:// or https:// URL")
+        providers = self.sms_providers + self.push_providers
+        for provider in providers:
+            if urlsplit(provider.url).scheme not in HTTP:
+                raise ValueError(f"provider {provider.name}: url must be http:// or https://")
+        names = [p.name for p in providers]
+        if len(set(names)) != len(names):
+            raise ValueError("sms_providers and push_providers need distinct names")
         if self.sms_timeout <= 0:
             raise ValueError("sms_timeout must be positive")
         if "@" not in parseaddr(self.mail_from)[1]:
@@ -72,6 +91,25 @@ class Settings(ServiceSettings):
         if self.smtp_timeout <= 0 or self.delivery_poll_seconds <= 0:
             raise ValueError("smtp_timeout and delivery_poll_seconds must be positive")
         return self
+
+    def providers(self, channel: str) -> list[ProviderSettings]:
+        """The providers of `channel` ("sms", "push") in order; empty: none configured."""
+        if channel == "push":
+            return list(self.push_providers)
+        if channel != "sms":
+            return []
+        if self.sms_providers:
+            return list(self.sms_providers)
+        if self.sms_gateway_url:
+            return [
+                ProviderSettings(
+                    name="sms-gateway", url=self.sms_gateway_url, token=self.sms_gateway_token
+                )
+            ]
+        return []
+
+    def provider(self, name: str) -> ProviderSettings | None:
+        return next((p for c in ("sms", "push") for p in self.providers(c) if p.name == name), None)
 
     @property
     def sender_name(self) -> str:

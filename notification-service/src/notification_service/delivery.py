@@ -39,6 +39,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from notification_service import bad_addresses, devices
 from notification_service.config import Settings
 from notification_service.mailer import (
     Mailer,
@@ -50,7 +51,12 @@ from notification_service.mailer import (
 )
 from notification_service.models import Channel, Kind, Notification, Reason, Status
 from notification_service.notices import CODE_SLOT
-from notification_service.sms import HttpSmsGateway, TextSender
+from notification_service.providers import (
+    Accepted,
+    ProviderChain,
+    push_payload,
+    sms_payload,
+)
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +82,15 @@ class _Outcome:
     error: str | None = None  # None: keep the last one
     retry_at: datetime | None = None
     reason: Reason | None = None
+    accepted: Accepted | None = None  # the provider that took it, and its message id
+    # Failed for good on this channel: fall back to the next one (once); `bad`: the (channel,
+    # address) to remember as bad.
+    fall_back: bool = False
+    bad: tuple[str, str] | None = None
+
+
+class NoDevices(Exception):
+    """A push notice whose guest has no app device left: it goes on the next channel."""
 
 
 class Delivery:
@@ -158,19 +173,13 @@ class Delivery:
             await self._deliver(rows, lease)
         return len(rows)
 
-    def texts(self) -> TextSender | None:
-        """The text-message channel for one batch; None when no SMS gateway is configured."""
-        s = self.settings
-        if not s.sms_gateway_url:
-            return None
-        return HttpSmsGateway(s.sms_gateway_url, s.sms_gateway_token, s.sms_timeout)
-
     async def _claim(self) -> tuple[list[Notification], datetime]:
         now = utcnow()
         lease = now + self.lease
         async with transaction(self.sessions) as session:
             await self._supersede(session, now)
             await self._expire(session, now)
+            await self._past_deadline(session, now)
             other = aliased(Notification)  # not correlated with the rows being claimed
             sending = select(other.reservation_id).where(
                 col(other.reservation_id).is_not(None),  # NULL in an IN list blocks every row
@@ -202,7 +211,48 @@ class Delivery:
                     .where(col(Notification.id).in_([r.id for r in rows]))
                     .values(next_attempt_at=lease, leased_until=lease)
                 )
+            for row in rows:
+                if row.deliver_by is None and row.fallback and row.channel in DEADLINED:
+                    # The deadline counts from when the notice first became due (queued, or
+                    # the end of the guest's quiet hours).
+                    row.deliver_by = now + self._deadline(row.urgent)
+                    await session.exec(
+                        update(Notification)
+                        .where(col(Notification.id) == row.id)
+                        .values(deliver_by=row.deliver_by)
+                    )
         return rows, lease
+
+    def _deadline(self, urgent: bool) -> timedelta:
+        s = self.settings
+        seconds = s.urgent_delivery_deadline_seconds if urgent else s.delivery_deadline_seconds
+        return timedelta(seconds=seconds)
+
+    async def _past_deadline(self, session: AsyncSession, now: datetime) -> None:
+        """Notices on sms or push not delivered by their deadline: each goes out on its next
+        channel, once (the old row is claimed by setting its reason to fell_back first, so two
+        replicas or a re-run never fall back twice). The old row keeps its status: it may
+        still be delivered."""
+        late = await session.exec(
+            select(Notification).where(
+                col(Notification.status).in_(WAITING_FOR_RECEIPT),
+                col(Notification.channel).in_(DEADLINED),
+                col(Notification.deliver_by) <= now,
+                col(Notification.reason).is_(None),
+            )
+        )
+        for row in late.all():
+            claimed = await session.exec(
+                update(Notification)
+                .where(
+                    col(Notification.id) == row.id,
+                    col(Notification.reason).is_(None),
+                    col(Notification.status).in_(WAITING_FOR_RECEIPT),
+                )
+                .values(reason=Reason.FELL_BACK)
+            )
+            if claimed.rowcount == 1:
+                await fall_back(session, row)
 
     async def _supersede(self, session: AsyncSession, now: datetime) -> None:
         """Confirmations, pickups, changes and expiries of a cancelled booking that no sender
@@ -269,12 +319,12 @@ class Delivery:
             )
         gone = {r.id for r in expired}
         live = [r for r in rows if r.id not in gone]
-        mail = [r for r in live if r.channel != Channel.SMS]
-        texts = [r for r in live if r.channel == Channel.SMS]
+        mail = [r for r in live if r.channel not in (Channel.SMS, Channel.PUSH)]
         if mail:
             await self._deliver_mail(mail, lease)
-        if texts:
-            await self._deliver_texts(texts, lease)
+        for channel in (Channel.SMS, Channel.PUSH):
+            if on := [r for r in live if r.channel == channel]:
+                await self._deliver_by_provider(on, lease, channel)
 
     async def _kept(self, rows: list[Notification], lease: datetime, channel: str) -> None:
         """No server for the channel (embedded mode): the notices stay in the log, `logged`."""
@@ -285,17 +335,38 @@ class Delivery:
             )
         await self._record([_Outcome(r.id, lease, "logged", r.attempts) for r in rows])
 
-    async def _deliver_texts(self, rows: list[Notification], lease: datetime) -> None:
-        sender = self.texts()
-        if sender is None:
-            await self._kept(rows, lease, "SMS gateway")
+    async def _deliver_by_provider(
+        self, rows: list[Notification], lease: datetime, channel: Channel
+    ) -> None:
+        """Text messages and push through the channel's providers (providers.py), the notice
+        id as the idempotency key on every provider."""
+        configs = self.settings.providers(channel.value)
+        if not configs:
+            await self._kept(rows, lease, f"{channel.value} provider")
             return
-        async with sender:
+        async with ProviderChain(configs, self.settings.sms_timeout) as chain:
 
-            async def send(row: Notification) -> None:
-                await sender.send(row.phone or "", filled(row.body, row).strip())
+            async def send(row: Notification) -> Accepted:
+                if channel is Channel.SMS:
+                    payload = sms_payload(row.id, row.phone or "", filled(row.body, row).strip())
+                else:
+                    async with self.sessions() as session:
+                        tokens = await devices.tokens_for(
+                            session, email=row.email or None, phone=row.phone
+                        )
+                    if not tokens:
+                        raise NoDevices("no app device to push to")
+                    payload = push_payload(
+                        row.id,
+                        tokens,
+                        filled(row.subject, row),
+                        filled(row.body, row).strip(),
+                        row.kind,
+                        row.reservation_id,
+                    )
+                return await chain.send(payload, row.id)
 
-            await self._deliver_each(rows, lease, send, "sms")
+            await self._deliver_each(rows, lease, send, channel.value)
 
     async def _deliver_mail(self, rows: list[Notification], lease: datetime) -> None:
         if self.target is None:
@@ -327,13 +398,13 @@ class Delivery:
         self,
         rows: list[Notification],
         lease: datetime,
-        send: Callable[[Notification], Awaitable[None]],
+        send: Callable[[Notification], Awaitable[Accepted | None]],
         channel: str,
     ) -> None:
         """Send each in turn, recording each outcome; a server outage stops the batch."""
         for i, row in enumerate(rows):
             try:
-                await send(row)
+                accepted = await send(row)
             except ServerUnavailable as exc:
                 # The server, not this notice: nothing later in the batch was tried.
                 self._outages[channel] += 1
@@ -347,7 +418,11 @@ class Delivery:
                 await self._record([self._failure(row, lease, exc)])
             else:
                 self._outages[channel] = 0
-                await self._record([_Outcome(row.id, lease, "sent", row.attempts + 1)])
+                if accepted is None and channel == "mail":
+                    accepted = Accepted("smtp", row.id)
+                await self._record(
+                    [_Outcome(row.id, lease, "sent", row.attempts + 1, accepted=accepted)]
+                )
 
     def _backoff(self, count: int) -> timedelta:
         delays = self.settings.delivery_backoff_seconds
@@ -363,8 +438,25 @@ class Delivery:
         """A failure of this message: it costs an attempt."""
         attempts = row.attempts + 1
         error = describe_error(exc)
+        if isinstance(exc, NoDevices):
+            return _Outcome(
+                row.id, lease, "failed", attempts, error, reason=Reason.NO_CHANNEL, fall_back=True
+            )
         if isinstance(exc, PermanentFailure):
-            return _Outcome(row.id, lease, "failed", attempts, error, reason=Reason.PERMANENT)
+            # The address, not the server: remembered as bad (push: the devices' tokens, no
+            # address of the guest's), and the notice goes on the next channel.
+            address = row.phone if row.channel == Channel.SMS else row.email
+            bad = None if row.channel == Channel.PUSH else (str(row.channel), address or "")
+            return _Outcome(
+                row.id,
+                lease,
+                "failed",
+                attempts,
+                error,
+                reason=Reason.PERMANENT,
+                fall_back=True,
+                bad=bad,
+            )
         if self._too_old(row):
             return _Outcome(row.id, lease, "failed", attempts, error, reason=Reason.GAVE_UP)
         retry_at = utcnow() + self._backoff(attempts)
@@ -405,15 +497,36 @@ class Delivery:
                     values["sent_at"] = now
                 if o.status != "queued":  # done with: a sign-in code is forgotten
                     values["secret"] = None
-                result = await session.exec(
-                    update(Notification)
-                    .where(
-                        col(Notification.id) == o.id,
-                        col(Notification.status) == "queued",
-                        col(Notification.next_attempt_at) == o.lease,  # our claim still holds
-                    )
-                    .values(**values)
+                if o.accepted is not None:
+                    values["provider"] = o.accepted.provider
+                    values["provider_message_id"] = o.accepted.message_id
+                ours = (
+                    col(Notification.id) == o.id,
+                    col(Notification.status) == "queued",
+                    col(Notification.next_attempt_at) == o.lease,  # our claim still holds
                 )
+                if o.fall_back:
+                    # Once: a notice that already fell back (its deadline passed) keeps that
+                    # reason and does not fall back again.
+                    result = await session.exec(
+                        update(Notification)
+                        .where(*ours, col(Notification.reason).is_(None))
+                        .values(**values)
+                    )
+                    if result.rowcount == 1:
+                        await _after_failure(session, o)
+                        continue
+                    values.pop("reason", None)
+                result = await session.exec(update(Notification).where(*ours).values(**values))
+                if result.rowcount != 1 and o.status == "sent":
+                    # A receipt said delivered before the send was recorded: keep delivered.
+                    result = await session.exec(
+                        update(Notification)
+                        .where(
+                            col(Notification.id) == o.id, col(Notification.status) == "delivered"
+                        )
+                        .values({k: v for k, v in values.items() if k not in ("status", "reason")})
+                    )
                 if result.rowcount != 1:
                     log.warning(
                         "lease lost before the outcome was recorded",
@@ -423,13 +536,83 @@ class Delivery:
             _log_outcome(o)
 
     async def _next_due(self) -> datetime | None:
+        """The earliest due notice, or delivery deadline to act on."""
         async with self.sessions() as session:
             due = await session.scalar(
                 select(func.min(Notification.next_attempt_at)).where(
                     Notification.status == "queued"
                 )
             )
-        return None if due is None else as_utc(due)
+            deadline = await session.scalar(
+                select(func.min(Notification.deliver_by)).where(
+                    col(Notification.status).in_(WAITING_FOR_RECEIPT),
+                    col(Notification.reason).is_(None),
+                )
+            )
+        found = [as_utc(t) for t in (due, deadline) if t is not None]
+        return min(found) if found else None
+
+
+# Channels whose "sent" is not "delivered" (a receipt tells): they have a delivery deadline.
+DEADLINED = (Channel.SMS.value, Channel.PUSH.value)
+WAITING_FOR_RECEIPT = (Status.QUEUED.value, Status.SENT.value)
+
+
+async def _after_failure(session: AsyncSession, o: _Outcome) -> None:
+    """A notice failed for good on its channel (its row already says so): remember a bad
+    address, and send it on the next channel."""
+    if o.bad is not None:
+        await bad_addresses.mark(session, o.bad[0], o.bad[1], o.error or "refused")
+    row = await session.get(Notification, o.id)
+    if row is not None:
+        await fall_back(session, row)
+
+
+async def fall_back(session: AsyncSession, row: Notification) -> Notification | None:
+    """Queue `row`'s notice on the next channel of its fallback (rendered for it when it was
+    queued); None when none is left. The caller has claimed `row` (its reason set), so this
+    runs once per row."""
+    if not row.fallback:
+        log.info("no channel left to fall back to", extra={"notification_id": row.id})
+        return None
+    entry, rest = row.fallback[0], row.fallback[1:]
+    channel = Channel(entry["channel"])
+    address = entry.get("address", "")
+    if channel is Channel.EMAIL:
+        email, phone = address, None
+    elif channel is Channel.SMS:
+        email, phone = "", address
+    else:
+        email, phone = entry.get("email", ""), entry.get("phone") or None
+    follow = Notification(
+        event_id=row.event_id,
+        kind=row.kind,
+        reservation_id=row.reservation_id,
+        confirmation_number=row.confirmation_number,
+        channel=channel,
+        email=email,
+        phone=phone,
+        language=entry.get("language", row.language),
+        subject=entry.get("subject", row.subject),
+        body=entry.get("body", row.body),
+        html=entry.get("html") if channel is Channel.EMAIL else None,
+        calendar=row.calendar,
+        urgent=row.urgent,
+        reservation_version=row.reservation_version,
+        transfer_id=row.transfer_id,
+        transfer_version=row.transfer_version,
+        guest_id=row.guest_id,
+        purpose=row.purpose,
+        fallback=rest or None,
+        fallback_of=row.id,
+    )
+    session.add(follow)
+    await session.flush()
+    log.info(
+        "notice falls back to the next channel",
+        extra={"notification_id": row.id, "next": follow.id, "channel": channel.value},
+    )
+    return follow
 
 
 def filled(text: str, row: Notification) -> str:

@@ -83,6 +83,9 @@ async def erase(session: AsyncSession, event: GuestErased) -> dict[str, int]:
             calendar=None,
             secret=None,
             last_error=None,
+            # Issue 20: the other channels' addresses and texts, and no deadline fallback.
+            fallback=None,
+            deliver_by=None,
             guest_id=event.guest_id,  # still countable per profile
         )
         .execution_options(synchronize_session=False)

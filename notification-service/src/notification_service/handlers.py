@@ -50,6 +50,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from notification_service import (
+    bad_addresses,
+    devices,
     erasure,
     inbox,
     notices,
@@ -62,7 +64,7 @@ from notification_service import (
 from notification_service.config import Settings
 from notification_service.delivery import delivery_of
 from notification_service.guest_handlers import GuestHandlers
-from notification_service.models import Channel, Kind, Notification, Purpose
+from notification_service.models import Channel, Kind, Notification, Purpose, Reason, Status
 
 log = logging.getLogger(__name__)
 
@@ -274,10 +276,12 @@ class NoticeHandlers:
         kind: Kind | None = None,
     ) -> None:
         """Queue the notice `build` makes in the language the guest prefers (None: the event's),
-        to the channel and address, and at the time, their contact preferences allow (reach.py);
-        nothing when they allow none, or the guest was erased. `kind` (known before building)
+        to the channel and address, and at the time, their contact preferences allow (reach.py),
+        with the other usable channels as its fallback; nothing when the guest was erased. With
+        no usable channel the notice is recorded as suppressed with the reason (no_channel, or
+        no_consent for marketing), never dropped silently. `kind` (known before building)
         decides whether it is marketing and whether it may wait; without it, a service notice
-        that goes at once (bookings, pickups)."""
+        that goes at once (bookings, pickups). An urgent notice ignores quiet hours."""
         if contact is not None:
             email, phone = contact.email, contact.phone
         wishes = await preferences.wishes_of(session, guest_id=guest_id, email=email, phone=phone)
@@ -285,6 +289,14 @@ class NoticeHandlers:
             log.info("notice dropped: the guest was erased", extra={"guest_id": wishes.guest_id})
             return
         purpose = reach.purpose_of(kind)
+        emails = [e for e in (email, *(wishes.emails if wishes else ())) if e]
+        phones = [p for p in (phone, *(wishes.phones if wishes else ())) if p]
+        bad = await bad_addresses.bad_of(
+            session, [("email", e) for e in emails] + [("sms", p) for p in phones]
+        )
+        tokens = await devices.tokens_for(
+            session, email=emails[0] if emails else None, phone=phones[0] if phones else None
+        )
         way = reach.route(
             wishes,
             purpose=purpose,
@@ -292,23 +304,42 @@ class NoticeHandlers:
             email=email,
             phone=phone,
             now=utcnow(),
+            bad=frozenset(bad),
+            push=bool(tokens),
         )
+        owner = wishes.guest_id if wishes else guest_id
         if way is None:
+            refused = purpose is Purpose.MARKETING and bool(emails or phones or tokens)
+            reason = Reason.NO_CONSENT if refused else Reason.NO_CHANNEL
             log.info(
                 "notice not sent: no channel the guest allows",
-                extra={"event_id": event.event_id, "kind": kind, "purpose": purpose},
+                extra={"event_id": event.event_id, "kind": kind, "reason": reason},
             )
+            notice = build(wishes.language if wishes else None)
+            if notice is not None:
+                notice = replace(
+                    notice,
+                    email=(notice.email or "").strip() if notice.email not in bad else "",
+                    phone=notice.phone if notice.phone not in bad else None,
+                    guest_id=notice.guest_id or owner,
+                )
+                await self._queue(session, event, notice, purpose=purpose, suppressed=reason)
             return
         notice = build(way.language)
         if notice is None:
             return
         notice = replace(
-            notice,
-            email=way.email,
-            phone=way.phone,
-            guest_id=notice.guest_id or (wishes.guest_id if wishes else guest_id),
+            notice, email=way.email, phone=way.phone, guest_id=notice.guest_id or owner
         )
-        await self._queue(session, event, notice, purpose=purpose, not_before=way.not_before)
+        await self._queue(
+            session,
+            event,
+            notice,
+            purpose=purpose,
+            not_before=None if notice.urgent else way.not_before,
+            channel=way.channel,
+            fallback=list(way.fallback),
+        )
 
     async def _queue(
         self,
@@ -320,25 +351,44 @@ class NoticeHandlers:
         expires_at: datetime | None = None,
         purpose: Purpose = Purpose.SERVICE,
         not_before: datetime | None = None,
+        channel: Channel | None = None,
+        fallback: list[dict[str, str]] | None = None,
+        suppressed: Reason | None = None,
     ) -> None:
-        # Once per event: the inbox keys it by the subscription's stable name.
-        channel = Channel.SMS if notice.phone else Channel.EMAIL
+        """Render and add the notice's row (once per event: the inbox keys it by the
+        subscription's stable name). `channel`: None: a text message when the notice names a
+        phone, else email. `fallback`: the other channels in order, each rendered now for its
+        channel (the sender falls back without the template context). `suppressed`: recorded,
+        never sent, with that reason. The delivery deadline (`deliver_by`) is set by the sender
+        when it first takes the notice (delivery.py)."""
+        if channel is None:
+            channel = Channel.SMS if notice.phone else Channel.EMAIL
         rendered = await rendering.render_for(
             session, notice.kind, channel, notice.language, notice.context
         )
+        entries: list[dict[str, str]] = []
+        for entry in fallback or []:
+            again = await rendering.render_for(
+                session, notice.kind, entry["channel"], notice.language, notice.context
+            )
+            entries.append(
+                {**entry, "language": again.language, "subject": again.subject, "body": again.body}
+                | ({"html": again.html} if again.html and entry["channel"] == "email" else {})
+            )
         notification = Notification(
             event_id=event.event_id,
             kind=notice.kind,
             reservation_id=notice.reservation_id,
             confirmation_number=notice.confirmation_number,
             channel=channel,
-            email=notice.email.strip(),
+            email=(notice.email or "").strip(),
             phone=notice.phone,
             language=rendered.language,
             subject=rendered.subject,
             body=rendered.body,
             html=rendered.html if channel is Channel.EMAIL else None,
-            calendar=notice.calendar if channel is Channel.EMAIL else None,
+            # Kept on every channel: an email it falls back to carries it (the ICS).
+            calendar=notice.calendar,
             urgent=notice.urgent,
             secret=secret,
             expires_at=expires_at,
@@ -347,7 +397,19 @@ class NoticeHandlers:
             transfer_version=notice.transfer_version,
             guest_id=notice.guest_id,
             purpose=purpose,
+            fallback=entries or None,
         )
+        if suppressed is not None:
+            notification.status = Status.SUPPRESSED
+            notification.reason = suppressed
+            notification.next_attempt_at = None
+            notification.secret = None
+            session.add(notification)
+            log.info(
+                "notice recorded as suppressed",
+                extra={"kind": notice.kind, "event_id": event.event_id, "reason": suppressed},
+            )
+            return
         if not_before is not None:  # the guest's quiet hours: the sender picks it up then
             notification.next_attempt_at = notification.deferred_until = not_before
         session.add(notification)
@@ -359,6 +421,7 @@ class NoticeHandlers:
                 "kind": notice.kind,
                 "event_id": event.event_id,
                 "language": rendered.language,
+                "channel": channel,
                 "deferred": not_before is not None,
             },
         )

@@ -7,7 +7,7 @@ from hotel_common.events.memory import InMemoryBroker
 from hotel_common.service import ServiceSpec, create_service_app
 
 from notification_service import delivery, handlers, staff_inbox
-from notification_service.api.routes import inbox, notifications, templates
+from notification_service.api.routes import inbox, notifications, receipts, templates
 from notification_service.config import Settings
 
 SPEC = ServiceSpec(
@@ -18,7 +18,7 @@ SPEC = ServiceSpec(
         "delivered by email with retries; guests' one-time sign-in codes by email or text "
         "message; the delivery log and retry of failed notices."
     ),
-    routers=[notifications.router, inbox.router, templates.router],
+    routers=[notifications.router, inbox.router, templates.router, receipts.router],
     migrations_dir=Path(__file__).parent / "migrations",
     settings_class=Settings,
     subscribe=handlers.subscribe,

@@ -10,6 +10,8 @@ guest's contact preferences (preferences.py) and consents (docs/domain.md, Guest
 - A notice that can wait (survey, birthday, points, membership) found in the guest's quiet hours
   waits until they end; booking, pickup and case acknowledgements go at once.
 - The guest's language (from the preferences) before the event's own.
+- Issue 20: the route is a plan: the chosen channel and the other usable channels in order (the
+  fallback); addresses known to be bad are skipped, push is usable only with app devices.
 """
 
 from dataclasses import dataclass
@@ -23,7 +25,8 @@ from notification_service.preferences import Wishes
 
 # The channels a notice can be sent on here, and the default order without preferences (mail
 # first, as before issue 19).
-SENDABLE = (Channel.EMAIL.value, Channel.SMS.value)
+# Push (issue 20) last by default, and only for a guest with app devices.
+SENDABLE = (Channel.EMAIL.value, Channel.SMS.value, Channel.PUSH.value)
 
 # Notices that may wait for the end of the guest's quiet hours; the others (bookings, pickups,
 # a complaint's acknowledgement the guest is waiting for, sign-in codes) go at once.
@@ -52,11 +55,17 @@ def can_wait(kind: Kind | None) -> bool:
 
 @dataclass(frozen=True)
 class Route:
+    """The plan: the chosen channel and address, and the other usable ones in order (where the
+    notice goes next if it fails for good, or is not delivered in time, on this one)."""
+
     channel: Channel
-    email: str  # "" for a text message
-    phone: str | None  # set for a text message
+    email: str  # "" for a text message; the guest's email (device lookup) for push
+    phone: str | None  # set for a text message; the guest's phone (device lookup) for push
     language: str | None  # the guest's, None: the event's own
     not_before: datetime | None  # set: held until the guest's quiet hours end (UTC)
+    # [{"channel": "sms", "address": "+86..."}, ...]: push's address is "", its devices are
+    # found by the entry's "email" and "phone".
+    fallback: tuple[dict[str, str], ...] = ()
 
 
 def route(
@@ -67,18 +76,30 @@ def route(
     email: str | None,
     phone: str | None,
     now: datetime,
+    bad: frozenset[str] = frozenset(),
+    push: bool = False,
 ) -> Route | None:
-    """Where and when the notice goes; None: nowhere (no address, or no consent)."""
+    """Where and when the notice goes, and where next; None: nowhere (no usable address, or no
+    consent). `bad`: addresses known to bounce (bad_addresses.py), skipped; `push`: the guest
+    has app devices."""
     listed = [c for c in (wishes.channels if wishes else ()) if c in SENDABLE]
     order = listed + [c for c in SENDABLE if c not in listed]
     if purpose is Purpose.MARKETING:
         order = listed  # never on a channel the guest did not name
+    emails = [email] if email else []
+    phones = [phone] if phone else []
+    if wishes:
+        emails += [e for e in wishes.emails if e not in emails]
+        phones += [p for p in wishes.phones if p not in phones]
+    good_email = next((e for e in emails if e not in bad), None)
+    good_phone = next((p for p in phones if p not in bad), None)
     address = {
-        Channel.EMAIL.value: email or (wishes.emails[0] if wishes and wishes.emails else None),
-        Channel.SMS.value: phone or (wishes.phones[0] if wishes and wishes.phones else None),
+        Channel.EMAIL.value: good_email,
+        Channel.SMS.value: good_phone,
+        Channel.PUSH.value: "device" if push else None,
     }
     open_ = [c for c in order if address[c]]
-    # Consents name channels with our words ("email", "sms").
+    # Consents name channels with our words ("email", "sms", "push").
     consents = wishes.consents if wishes else {}
     if purpose is Purpose.MARKETING:
         chosen = [c for c in open_ if consents.get((c, purpose.value)) is True]
@@ -89,12 +110,25 @@ def route(
         return None
     channel = Channel(chosen[0])
     quiet = wishes.quiet_hours if wishes and can_wait else None
+    # Push finds the guest's devices by their email and phone.
+    device_email, device_phone = (emails[0] if emails else ""), (phones[0] if phones else "")
+    if channel is Channel.PUSH:
+        mail, text = device_email, device_phone or None
+    else:
+        mail = (address[channel.value] or "") if channel is Channel.EMAIL else ""
+        text = address[channel.value] if channel is Channel.SMS else None
     return Route(
         channel=channel,
-        email=(address[channel.value] or "") if channel is Channel.EMAIL else "",
-        phone=address[channel.value] if channel is Channel.SMS else None,
+        email=mail,
+        phone=text,
         language=wishes.language if wishes else None,
         not_before=quiet_until(quiet, now) if quiet else None,
+        fallback=tuple(
+            {"channel": c, "address": "", "email": device_email, "phone": device_phone}
+            if c == Channel.PUSH.value
+            else {"channel": c, "address": address[c] or ""}
+            for c in chosen[1:]
+        ),
     )
 
 

@@ -566,3 +566,61 @@ def transfer_cancelled(**overrides: Any) -> TransferCancelled:
         "reason": "reservation cancelled",
     }
     return TransferCancelled(**(fields | overrides))
+
+
+class HttpProviderStub:
+    """A real HTTP provider (SMS or push webhook) on a loopback port of its own, for tests:
+    `async with HttpProviderStub("sms-a") as stub:` then point a provider's url at `stub.url`.
+    Records each request (`requests`: {"path", "headers" (lower-case names), "json"}) and
+    answers the next status of `statuses` (then `status`, 202 unless told) with
+    {"message_id": "<name>-<n>"} on a 2xx."""
+
+    def __init__(self, name: str = "provider", status: int = 202) -> None:
+        self.name = name
+        self.status = status
+        self.statuses: list[int] = []  # answered in turn before `status`
+        self.requests: list[dict[str, Any]] = []
+        self.url = ""
+        self._serving: Any = None
+
+    @property
+    def accepted(self) -> list[dict[str, Any]]:
+        """The requests it answered with a 2xx."""
+        return [r for r in self.requests if 200 <= r["status"] < 300]
+
+    def _app(self) -> FastAPI:
+        from fastapi import Request
+        from fastapi.responses import JSONResponse
+
+        app = FastAPI()
+
+        @app.post("/{path:path}")
+        async def receive(path: str, request: Request) -> JSONResponse:
+            status = self.statuses.pop(0) if self.statuses else self.status
+            try:
+                body = await request.json()
+            except ValueError:
+                body = None
+            self.requests.append(
+                {
+                    "path": "/" + path,
+                    "headers": {k.lower(): v for k, v in request.headers.items()},
+                    "json": body,
+                    "status": status,
+                }
+            )
+            answer = {"message_id": f"{self.name}-{len(self.requests)}"} if status < 300 else {}
+            return JSONResponse(answer, status_code=status)
+
+        return app
+
+    async def __aenter__(self) -> "HttpProviderStub":
+        self._serving = serving(self._app(), lifespan="off")
+        base = await self._serving.__aenter__()
+        self.url = f"{base}/v1/{self.name}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._serving is not None:
+            await self._serving.__aexit__(None, None, None)
+            self._serving = None
