@@ -43,6 +43,13 @@ class Settings(ServiceSettings):
     # Safety-net polling; a commit that queues a notice wakes the sender at once.
     delivery_poll_seconds: float = 5.0
     delivery_batch_size: int = 20
+    # Issue 20: reminders scheduled from the booking (reminders.py), local times at the property.
+    arrival_reminder_local_time: str = "10:00"  # the day before check-in
+    departure_reminder_local_time: str = "08:00"  # the morning of check-out
+    guarantee_reminder_hours_before: float = Field(default=12.0, gt=0)  # before its due_at
+    survey_follow_up_days: float = Field(default=5.0, gt=0)  # after the invitation
+    reminder_poll_seconds: float = Field(default=30.0, gt=0)
+    reminder_batch_size: int = Field(default=50, ge=1)
 
     @model_validator(mode="after")
     def _sane_delivery(self) -> "Settings":
@@ -62,6 +69,14 @@ class Settings(ServiceSettings):
             raise ValueError("delivery_give_up_after_seconds must be positive")
         if self.smtp_timeout <= 0 or self.delivery_poll_seconds <= 0:
             raise ValueError("smtp_timeout and delivery_poll_seconds must be positive")
+        for name in ("arrival_reminder_local_time", "departure_reminder_local_time"):
+            value = getattr(self, name)
+            try:
+                hours, minutes = (int(x) for x in value.split(":"))
+            except ValueError:
+                raise ValueError(f"{name} must be HH:MM") from None
+            if not (0 <= hours < 24 and 0 <= minutes < 60) or len(value) != 5:
+                raise ValueError(f"{name} must be HH:MM")
         return self
 
     @property
