@@ -90,7 +90,9 @@ async def test_a_request_without_guarantee_says_none_is_needed_in_chinese(
 async def test_a_prepayment_request_in_traditional_chinese(
     start_service: StartService, mail_server: MailServer
 ) -> None:
-    event = created("zh-Hant", guarantee=GuaranteeTerms(kind="prepayment", amount=128000, due_hours=24))
+    event = created(
+        "zh-Hant", guarantee=GuaranteeTerms(kind="prepayment", amount=128000, due_hours=24)
+    )
     async with start_service(smtp_url=mail_server.url) as svc:
         svc.deliver(event)
         [message] = await mail_to(mail_server, event.guest.email)
@@ -155,5 +157,3 @@ async def test_check_out_thanks_the_guest_once_even_redelivered(
     [message] = mail_server.to(booking.guest.email)
     assert "感谢您入住" in message["Subject"]
     assert "问卷" in text(message)
-
-

@@ -78,9 +78,7 @@ async def test_the_arrival_reminder_goes_the_day_before_at_ten_local_with_the_pi
         svc.deliver(pickup)
         row = await scheduled(svc, f"arrival:{booking.reservation_id}", lambda r: True)
         assert row.due_at == ARRIVAL_DUE
-        await eventually(
-            lambda: _pickups(svc, booking.reservation_id), lambda n: n == 1, 10
-        )
+        await eventually(lambda: _pickups(svc, booking.reservation_id), lambda n: n == 1, 10)
         assert await firing(svc).fire_due(ARRIVAL_DUE - timedelta(minutes=1)) == 0
         assert await firing(svc).fire_due(ARRIVAL_DUE) == 1
         assert await firing(svc).fire_due(ARRIVAL_DUE + timedelta(days=1)) == 0  # once
@@ -303,7 +301,9 @@ async def test_two_workers_on_postgresql_fire_each_reminder_once(
 
             import asyncio
 
-            fired = await asyncio.gather(*(drain(s) for s in services), *(drain(s) for s in services))
+            fired = await asyncio.gather(
+                *(drain(s) for s in services), *(drain(s) for s in services)
+            )
             assert sum(fired) == len(bookings)
             await eventually(
                 lambda: first.notices(kind="arrival_reminder", limit=100),

@@ -8,7 +8,7 @@ schedule stored (`payload`), in the language the guest prefers then.
 """
 
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeAlias
 
 from hotel_common.contracts.reservations import (
     GuaranteeTerms,
@@ -27,7 +27,9 @@ from notification_service.rendering import resolve_language
 DEFAULT_CHECK_IN = "14:00"
 DEFAULT_CHECK_OUT = "12:00"
 
-BookingEvent = ReservationCreated | ReservationCancelled | ReservationNoShow | ReservationCheckedOut
+BookingEvent: TypeAlias = (
+    ReservationCreated | ReservationCancelled | ReservationNoShow | ReservationCheckedOut
+)
 
 
 def _booking(kind: Kind, event: BookingEvent, lang: str, **context: Any) -> Notice:

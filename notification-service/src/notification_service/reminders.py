@@ -164,7 +164,7 @@ async def schedule(
         return  # dropped by a versioned event; an unversioned one does not revive it
     live = due_at is not None and due_at > now
     if row is None:
-        if not live:
+        if due_at is None or not live:
             log.info("reminder not scheduled: its moment has passed", extra={"key": key})
             return
         row = ScheduledReminder(key=key, kind=kind, language=language, due_at=due_at)
@@ -370,7 +370,10 @@ class Reminders:
     async def ended(
         self,
         session: AsyncSession,
-        event: ReservationCancelled | ReservationExpired | ReservationNoShow | ReservationCheckedOut,
+        event: ReservationCancelled
+        | ReservationExpired
+        | ReservationNoShow
+        | ReservationCheckedOut,
     ) -> None:
         """The booking is over: none of its reminders is sent (and none is scheduled later by
         an older event)."""
@@ -527,9 +530,7 @@ class Reminders:
 # -- firing --------------------------------------------------------------------------------------
 
 
-async def _pickup_for(
-    session: AsyncSession, row: ScheduledReminder
-) -> dict[str, Any] | None:
+async def _pickup_for(session: AsyncSession, row: ScheduledReminder) -> dict[str, Any] | None:
     """The pickup the reminder names: on the check-in day (or the night before) for an
     arrival, on the check-out day for a departure; none when cancelled or unknown."""
     if row.reservation_id is None or row.kind == Kind.GUARANTEE_REMINDER:
@@ -587,7 +588,10 @@ class Firing:
             for row in rows:
                 claimed = await session.exec(
                     update(ScheduledReminder)
-                    .where(col(ScheduledReminder.id) == row.id, ScheduledReminder.status == PENDING)
+                    .where(
+                        col(ScheduledReminder.id) == row.id,
+                        col(ScheduledReminder.status) == PENDING,
+                    )
                     .values(status=SENT, fired_at=now, updated_at=now)
                     .execution_options(synchronize_session=False)
                 )
