@@ -53,12 +53,13 @@ def _booking(kind: Kind, event: BookingEvent, lang: str, **context: Any) -> Noti
 
 
 def guarantee_context(terms: GuaranteeTerms | None, currency: str, lang: str) -> dict[str, Any]:
-    """How to guarantee: `guarantee` none | deposit | prepayment, the amount, within how many
-    hours of confirmation, and by when once known."""
+    """How to guarantee: a `deposit` or `prepayment` (flags; neither: nothing asked), the
+    amount, within how many hours of confirmation."""
     if terms is None or terms.kind not in ("deposit", "prepayment"):
-        return {"guarantee": "none", "guarantee_amount": None, "guarantee_hours": None}
+        return {"deposit": False, "prepayment": False}
     return {
-        "guarantee": terms.kind,
+        "deposit": terms.kind == "deposit",
+        "prepayment": terms.kind == "prepayment",
         "guarantee_amount": fmt.money(terms.amount, currency),
         "guarantee_hours": terms.due_hours,
     }
@@ -186,7 +187,7 @@ def reminder(
     else:  # the guarantee
         due = datetime.fromisoformat(payload["due_at"])
         context |= {
-            "guarantee": payload["guarantee"],
+            "deposit": payload["guarantee"] == "deposit",
             "guarantee_amount": payload["guarantee_amount"],
             "due_at": fmt.local_time(due, fmt.zone(tz_name), lang),
         }
