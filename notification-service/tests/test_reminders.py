@@ -2,6 +2,7 @@
 (`Firing.fire_due(now)`: time is driven, never slept): at the right local time, moved by a
 change, dropped by a cancellation or an answer, each fired once."""
 
+import asyncio
 import uuid
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
@@ -298,8 +299,6 @@ async def test_two_workers_on_postgresql_fire_each_reminder_once(
                 while (n := await firing(svc).fire_due(ARRIVAL_DUE)) > 0:
                     total += n
                 return total
-
-            import asyncio
 
             fired = await asyncio.gather(
                 *(drain(s) for s in services), *(drain(s) for s in services)

@@ -13,6 +13,7 @@
   the same transaction: with two replicas or a re-run, each reminder fires once.
 """
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Iterable
@@ -290,8 +291,12 @@ class Reminders:
             "guarantee_amount": amount,
             "due_at": due.isoformat() if due else None,
         }
-        if due is None:
-            await drop(session, [key_of(Kind.GUARANTEE_REMINDER, event.reservation_id)], None)
+        if due is None:  # none asked, or met
+            await drop(
+                session,
+                [key_of(Kind.GUARANTEE_REMINDER, event.reservation_id)],
+                event.aggregate_version,
+            )
         else:
             await schedule(
                 session,
@@ -626,8 +631,6 @@ class Firing:
         return True
 
     async def run(self) -> None:
-        import asyncio
-
         while True:
             try:
                 while await self.fire_due() == self.settings.reminder_batch_size:
