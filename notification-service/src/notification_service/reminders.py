@@ -45,7 +45,7 @@ from sqlalchemy import JSON, Column, Index, String, func, or_, update
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from notification_service import booking_notices, erasure
+from notification_service import booking_notices, erasure, preferences
 from notification_service import formatting as fmt
 from notification_service.booking_notices import (
     DEFAULT_CHECK_IN,
@@ -228,6 +228,14 @@ async def drop(
         session.add(row)
 
 
+async def _guest_erased(
+    session: AsyncSession, guest_id: str | None, email: str | None, phone: str | None
+) -> bool:
+    """Was this guest erased (by profile, address or number)? Nothing is scheduled for them."""
+    wishes = await preferences.wishes_of(session, guest_id=guest_id, email=email, phone=phone)
+    return wishes is not None and wishes.erased
+
+
 def _booking_keys(reservation_id: str) -> list[str]:
     return [key_of(k, reservation_id) for k in BOOKING_KINDS]
 
@@ -255,7 +263,9 @@ class Reminders:
     async def _schedule_booking(
         self, session: AsyncSession, event: ReservationConfirmed | ReservationModified
     ) -> None:
-        if await erasure.booking_erased(session, event.reservation_id):
+        if await erasure.booking_erased(session, event.reservation_id) or await _guest_erased(
+            session, None, event.guest.email, event.guest.phone
+        ):
             return
         contact = {
             "reservation_id": event.reservation_id,
@@ -470,6 +480,8 @@ class Reminders:
         first."""
         if event.about != "stay":
             return
+        if await _guest_erased(session, event.guest_id, event.email, event.phone):
+            return
         due = utcnow() + timedelta(days=self.settings.survey_follow_up_days)
         if due >= as_utc(event.expires_at):
             log.info("no follow-up: the survey link runs out first", extra={"id": event.event_id})
@@ -508,28 +520,30 @@ class Reminders:
             reservation_id=event.reservation_id,
         )
 
-    async def guest_erased(self, session: AsyncSession, event: GuestErased) -> None:
-        """Nothing more reaches an erased guest: their reminders are dropped and blanked."""
-        emails = [e.strip().lower() for e in event.emails if e.strip()]
-        phones = [p.strip() for p in event.phones if p.strip()]
-        theirs = [col(ScheduledReminder.guest_id) == event.guest_id]
-        if event.reservation_ids:
-            theirs.append(col(ScheduledReminder.reservation_id).in_(event.reservation_ids))
-        if emails:
-            theirs.append(func.lower(ScheduledReminder.email).in_(emails))
-        if phones:
-            theirs.append(col(ScheduledReminder.phone).in_(phones))
-        await session.exec(
-            update(ScheduledReminder)
-            .where(or_(*theirs), col(ScheduledReminder.status) == PENDING)
-            .values(status=DROPPED)
-        )
-        await session.exec(
-            update(ScheduledReminder)
-            .where(or_(*theirs))
-            .values(email=None, phone=None, payload={})
-            .execution_options(synchronize_session=False)
-        )
+
+async def forget(session: AsyncSession, event: GuestErased) -> None:
+    """Nothing more reaches an erased guest: their reminders are dropped and blanked (called
+    in the erasure's own transaction, guest_handlers.py)."""
+    emails = [e.strip().lower() for e in event.emails if e.strip()]
+    phones = [p.strip() for p in event.phones if p.strip()]
+    theirs = [col(ScheduledReminder.guest_id) == event.guest_id]
+    if event.reservation_ids:
+        theirs.append(col(ScheduledReminder.reservation_id).in_(event.reservation_ids))
+    if emails:
+        theirs.append(func.lower(ScheduledReminder.email).in_(emails))
+    if phones:
+        theirs.append(col(ScheduledReminder.phone).in_(phones))
+    await session.exec(
+        update(ScheduledReminder)
+        .where(or_(*theirs), col(ScheduledReminder.status) == PENDING)
+        .values(status=DROPPED)
+    )
+    await session.exec(
+        update(ScheduledReminder)
+        .where(or_(*theirs))
+        .values(email=None, phone=None, payload={})
+        .execution_options(synchronize_session=False)
+    )
 
 
 # -- firing --------------------------------------------------------------------------------------
@@ -659,7 +673,6 @@ def subscribe(runtime: Runtime[Settings], notices: "NoticeHandlers") -> None:
     runtime.handle(TransferCancelled, r.pickup_cancelled, name=name + "pickup_cancelled")
     runtime.handle(SurveyRequested, r.survey_requested, name=name + "survey_requested")
     runtime.handle(SurveyAnswered, r.survey_answered, name=name + "survey_answered")
-    runtime.handle(GuestErased, r.guest_erased, name=name + "guest_erased")
 
 
 def firing_of(runtime: Runtime[Settings]) -> Firing:
