@@ -21,6 +21,7 @@ from .conftest import sqlite_settings
 
 PUBLISHED = {
     "feedback.survey_requested",
+    "feedback.survey_answered",
     "complaint.guest_notice",
     "complaint.folio_compensation",
     "complaint.transfer_compensation",

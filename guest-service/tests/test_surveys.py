@@ -300,3 +300,22 @@ async def _handled(fb: Feedback, event_id: str, handler: str) -> bool:
     async with fb.runtime.sessions() as session:
         rows = await session.execute(query, {"id": event_id, "h": handler})
         return bool(rows.scalar())
+
+
+async def test_an_answer_is_announced_so_the_follow_up_is_not_sent(fb: Feedback) -> None:
+    """Issue 20: notification-service drops the survey's follow-up on feedback.survey_answered,
+    published in the answer's transaction, once."""
+    _, reservation_id = await checked_out(fb, "answered@example.com")
+    token, invitation = await sent_token(fb)
+    assert await fb.published("feedback.survey_answered") == []
+
+    answered = await fb.client.post(
+        f"/api/v1/surveys/{token}/response", json=answer(), headers=ANON
+    )
+    assert answered.status_code == 201, answered.text
+    again = await fb.client.post(f"/api/v1/surveys/{token}/response", json=answer(), headers=ANON)
+    assert again.status_code != 201
+
+    (event,) = await fb.published("feedback.survey_answered")
+    assert event["survey_id"] == invitation["survey_id"]
+    assert event["reservation_id"] == reservation_id

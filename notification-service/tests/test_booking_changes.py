@@ -142,6 +142,7 @@ async def test_a_cancellation_for_an_unmet_guarantee_says_why_with_fee_and_refun
         other = await svc.wait_for(free.reservation_id, lambda n: n["status"] == "logged")
         free_body = (await svc.notice(other["id"]))["body"]
 
+    assert notice["kind"] == "guarantee_expired"  # issue 20: its own notice
     assert "had not reached us by its deadline" in body
     assert "Cancellation fee: CNY 488.00" in body
     assert "Refund to you: CNY 792.00" in body

@@ -7,7 +7,7 @@ from importlib.resources import files
 import jinja2
 import pytest
 from hotel_common.time import utcnow
-from notification_service import guest_notices, notices, transfer_notices
+from notification_service import booking_notices, guest_notices, notices, transfer_notices
 from notification_service.models import Kind
 from notification_service.rendering import LANGUAGES, render
 
@@ -39,6 +39,8 @@ def sample_notice(samples: Samples, kind: str, language: str) -> notices.Notice:
         return notices.expiry(samples.expired(language))
     if kind in GUEST_KINDS:
         return guest_sample(samples, kind, language)
+    if kind in BOOKING_KINDS:
+        return booking_sample(samples, kind, language)
     # Every value shown: a cancellation by the system for an unmet guarantee, with a fee.
     return notices.cancellation(
         samples.cancelled(
@@ -165,3 +167,84 @@ def crm_sample(samples: Samples, kind: str, language: str) -> notices.Notice:
         notice = guest_notices.tier_changed(event, language, hotel)
     assert notice is not None
     return notice
+
+
+# Issue 20: the booking's notices and reminders (booking_notices.py).
+BOOKING_KINDS = {
+    "reservation_created",
+    "guarantee_reminder",
+    "guarantee_expired",
+    "reservation_no_show",
+    "arrival_reminder",
+    "departure_reminder",
+    "stay_thanks",
+    "survey_follow_up",
+}
+
+
+def booking_sample(samples: Samples, kind: str, language: str) -> notices.Notice:
+    """Issue 20's notices, with every value they can show (a deposit, a fee and a refund,
+    the pickup)."""
+    from datetime import timedelta
+
+    from hotel_common.contracts.reservations import GuaranteeTerms, ReservationCreated
+    from hotel_common.testing import reservation_checked_out, reservation_no_show
+
+    booking = samples.confirmed(language)
+    if kind == "reservation_created":
+        event = ReservationCreated(
+            **booking.model_dump(
+                include={
+                    "reservation_id", "confirmation_number", "property_name", "room_type_code",
+                    "room_type_name", "check_in", "check_out", "guests", "total_amount",
+                    "currency", "guest", "property_timezone",
+                }
+            ),
+            channel="direct_web",
+            expires_at=utcnow() + timedelta(hours=2),
+            guarantee=GuaranteeTerms(kind="deposit", amount=38400, due_hours=48),
+        )  # fmt: skip
+        return booking_notices.created(event)
+    if kind == "guarantee_expired":
+        return booking_notices.guarantee_expired(
+            samples.cancelled(
+                language,
+                reason_code="guarantee_expired",
+                cancellation_fee_amount=48800,
+                refund_amount=79200,
+                currency="CNY",
+            )
+        )
+    if kind == "reservation_no_show":
+        return booking_notices.no_show(reservation_no_show(booking))
+    if kind == "stay_thanks":
+        return booking_notices.stay_thanks(reservation_checked_out(booking))
+    payload = {
+        "reservation_id": booking.reservation_id,
+        "confirmation_number": booking.confirmation_number,
+        "guest_name": booking.guest.name,
+        "language": language,
+        "property_name": booking.property_name,
+        "property_timezone": booking.property_timezone,
+        "room_type": booking.room_type_name,
+        "check_in": booking.check_in.isoformat(),
+        "check_out": booking.check_out.isoformat(),
+        "check_in_time": "14:00",
+        "check_out_time": "12:00",
+        "guarantee": "deposit",
+        "guarantee_amount": "CNY 384.00",
+        "due_at": "2030-05-20T09:00:00+00:00",
+        "survey_url": "https://harbourview.example/survey/tok-3f9a2c",
+        "expires_on": "2030-06-18",
+        "signature": "Harbour View Hotel",
+    }
+    pickup = {
+        "pickup_time": "2030-06-01T06:30:00+00:00",
+        "pickup_place": "Pudong Airport T2, arrivals exit 5",
+        "destination": "Harbour View Hotel",
+        "driver_name": "Zhang Wei",
+        "driver_phone": "+86 139 0013 9000",
+        "vehicle_plate": "沪A·12345",
+        "vehicle_description": "black Buick GL8, 7 seats",
+    }
+    return booking_notices.reminder(Kind(kind), payload, language, pickup)

@@ -58,7 +58,7 @@ async def test_confirm_announces_the_booking_once_with_everything_consumers_need
             "passengers": 2,
             "luggage": 4,
         },
-        # Issue 20: the property's clock times, for the guest's calendar entry.
+        # Issue 20: the property's clock (no guarantee owed: the plan asks none).
         "check_in_time": "14:00",
         "check_out_time": "12:00",
     }

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from hotel_common.principal import ANONYMOUS, ApiScope, Kind, Principal, Role
 from hotel_common.settings import DEV_INTERNAL_SECRET
-from hotel_common.testing import assert_problem, principal_headers
+from hotel_common.testing import Probe, assert_problem, principal_headers
 
 KNG_BASE = 52800  # the demo hotel's King Room (docs/domain.md)
 WEEKEND = {5, 6}  # Friday and Saturday nights
@@ -688,3 +688,51 @@ async def test_concurrent_pushes_and_plan_creations_stay_consistent(hotel_on_eac
     assert statuses == [201, 409, 409, 409], [r.text for r in created]
     listed = (await hotel.client.get("/api/v1/rate-plans", params={"room_type_code": "STD"})).json()
     assert sorted(p["code"] for p in listed["items"]) == ["BASE", "SAME"]
+
+
+async def test_the_booking_events_carry_the_guarantee_terms_for_the_guests_notices(hotel, broker):
+    """Issue 20: the request's event says how to guarantee it (the plan's deposit, computed as
+    the quote does), the confirmation and a change say what is still owed and by when, and a
+    met guarantee is announced as a change without one."""
+    probe = Probe(broker, {"reservation.created", "reservation.confirmed", "reservation.modified"})
+    await create_plan(
+        hotel, code="BASE", guarantee={"kind": "deposit", "deposit_percent": 30, "due_hours": 12}
+    )
+    booked = await hotel.book()
+    [created] = [
+        e
+        for e in await events(hotel, probe)
+        if e.type == "reservation.created" and e.payload["reservation_id"] == booked["id"]
+    ]
+    deposit = (booked["total_amount"] * 30 + 50) // 100
+    assert created.payload["guarantee"] == {
+        "kind": "deposit",
+        "amount": deposit,
+        "due_hours": 12,
+        "due_at": None,
+    }
+    assert created.payload["property_timezone"] == "Asia/Shanghai"
+    assert created.payload["room_type_name"]
+
+    confirmed = await hotel.confirm(booked["id"])
+    assert confirmed.status_code == 200, confirmed.text
+    [event] = [e for e in await events(hotel, probe) if e.type == "reservation.confirmed"]
+    due = confirmed.json()["guarantee_due_at"]
+    assert due is not None
+    assert event.payload["guarantee"]["amount"] == deposit
+    assert datetime.fromisoformat(event.payload["guarantee"]["due_at"].replace("Z", "+00:00")) == (
+        datetime.fromisoformat(due.replace("Z", "+00:00"))
+    )
+    assert (event.payload["check_in_time"], event.payload["check_out_time"]) == ("14:00", "12:00")
+
+    met = await hotel.client.post(f"/api/v1/reservations/{booked['id']}/guarantee")
+    assert met.status_code == 200, met.text
+    [change] = [e for e in await events(hotel, probe) if e.type == "reservation.modified"]
+    assert "guarantee" not in change.payload
+    assert "guaranteed_at" in change.payload["changes"]
+    assert change.aggregate_version == event.aggregate_version + 1
+
+
+async def events(hotel, probe):
+    await hotel.published()  # the outbox is empty
+    return probe.events()

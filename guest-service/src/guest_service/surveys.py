@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from hotel_common.contracts.guests import SurveyRequested
+from hotel_common.contracts.guests import SurveyAnswered, SurveyRequested
 from hotel_common.contracts.reservations import GuestContact as BookingGuest
 from hotel_common.contracts.reservations import ReservationCheckedOut
 from hotel_common.contracts.transfers import TransferStatusChanged
@@ -266,6 +266,16 @@ async def answer(
     survey.status = SurveyStatus.ANSWERED
     survey.answered_at = now
     session.add_all([survey, response])
+    # Issue 20: its follow-up is not sent. The survey's id only (an anonymous answer names no
+    # stay or ride): notification-service knows whom it invited.
+    add_event(
+        session,
+        SurveyAnswered(
+            survey_id=survey.id,
+            reservation_id=None if anonymous else survey.reservation_id,
+            transfer_id=None if anonymous else survey.transfer_id,
+        ),
+    )
     if not anonymous and survey.guest_id is not None:
         await history.note_feedback(session, survey.guest_id, kind="survey", reference=survey.id)
         if body.nps <= DETRACTOR and survey.reservation_id is not None:

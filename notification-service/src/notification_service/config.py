@@ -62,6 +62,13 @@ class Settings(ServiceSettings):
     # from now) is urgent: it goes at once, whatever the guest's quiet hours, with the short
     # delivery deadline.
     urgent_pickup_within_hours: float = Field(default=6.0, gt=0, le=72)
+    # Issue 20: reminders scheduled from the booking (reminders.py), local times at the property.
+    arrival_reminder_local_time: str = "10:00"  # the day before check-in
+    departure_reminder_local_time: str = "08:00"  # the morning of check-out
+    guarantee_reminder_hours_before: float = Field(default=12.0, gt=0)  # before its due_at
+    survey_follow_up_days: float = Field(default=5.0, gt=0)  # after the invitation
+    reminder_poll_seconds: float = Field(default=30.0, gt=0)
+    reminder_batch_size: int = Field(default=50, ge=1)
 
     @model_validator(mode="after")
     def _sane_delivery(self) -> "Settings":
@@ -90,6 +97,14 @@ class Settings(ServiceSettings):
             raise ValueError("delivery_give_up_after_seconds must be positive")
         if self.smtp_timeout <= 0 or self.delivery_poll_seconds <= 0:
             raise ValueError("smtp_timeout and delivery_poll_seconds must be positive")
+        for name in ("arrival_reminder_local_time", "departure_reminder_local_time"):
+            value = getattr(self, name)
+            try:
+                hours, minutes = (int(x) for x in value.split(":"))
+            except ValueError:
+                raise ValueError(f"{name} must be HH:MM") from None
+            if not (0 <= hours < 24 and 0 <= minutes < 60) or len(value) != 5:
+                raise ValueError(f"{name} must be HH:MM")
         return self
 
     def providers(self, channel: str) -> list[ProviderSettings]:

@@ -23,7 +23,7 @@ from sqlalchemy import or_, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from notification_service import erasure, guest_notices, preferences, reach
+from notification_service import erasure, guest_notices, preferences, reach, reminders
 from notification_service.models import Kind, Notification, Purpose, Reason, Status
 from notification_service.notices import Notice
 
@@ -67,6 +67,7 @@ class GuestHandlers:
 
     async def guest_erased(self, session: AsyncSession, event: GuestErased) -> None:
         await erasure.erase(session, event)
+        await reminders.forget(session, event)  # issue 20: their reminders too
 
     async def survey_requested(self, session: AsyncSession, event: SurveyRequested) -> None:
         if as_utc(event.expires_at) <= utcnow():

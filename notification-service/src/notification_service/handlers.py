@@ -31,9 +31,12 @@ from hotel_common.contracts.guests import (
 from hotel_common.contracts.identity import SignInCodeRequested
 from hotel_common.contracts.reservations import (
     ReservationCancelled,
+    ReservationCheckedOut,
     ReservationConfirmed,
+    ReservationCreated,
     ReservationExpired,
     ReservationModified,
+    ReservationNoShow,
 )
 from hotel_common.contracts.transfers import (
     TransferAssigned,
@@ -51,16 +54,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from notification_service import (
     bad_addresses,
+    booking_notices,
     devices,
     erasure,
     inbox,
     notices,
     preferences,
     reach,
+    reminders,
     rendering,
     staff_inbox,
     transfer_notices,
 )
+from notification_service.booking_handlers import BookingHandlers
 from notification_service.config import Settings
 from notification_service.delivery import delivery_of
 from notification_service.guest_handlers import GuestHandlers
@@ -224,6 +230,15 @@ class NoticeHandlers:
     async def reservation_cancelled(
         self, session: AsyncSession, event: ReservationCancelled
     ) -> None:
+        if event.reason_code == "guarantee_expired":  # issue 20: its own notice
+            await self.tell(
+                session,
+                event,
+                lambda lang: booking_notices.guarantee_expired(event, lang),
+                contact=event.guest,
+                kind=Kind.GUARANTEE_EXPIRED,
+            )
+            return
         await self.tell(
             session, event, lambda lang: notices.cancellation(event, lang), contact=event.guest
         )
@@ -538,3 +553,15 @@ def subscribe(runtime: Runtime[Settings]) -> None:
     runtime.handle(LoyaltyTierChanged, guests.tier_changed, name="notification.loyalty_tier")
     # Issue 20: the staff inbox's own subscriptions ("notification.staff.<x>", staff_inbox.py).
     staff_inbox.subscribe(runtime)
+    # Issue 20: the booking's notices and the reminders scheduled from it.
+    bookings = BookingHandlers(handlers)
+    runtime.handle(
+        ReservationCreated, bookings.reservation_created, name="notification.booking_created"
+    )
+    runtime.handle(
+        ReservationNoShow, bookings.reservation_no_show, name="notification.booking_no_show"
+    )
+    runtime.handle(
+        ReservationCheckedOut, bookings.reservation_checked_out, name="notification.stay_thanks"
+    )
+    reminders.subscribe(runtime, handlers)

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from hotel_common.events.memory import InMemoryBroker
 from hotel_common.service import ServiceSpec, create_service_app
 
-from notification_service import delivery, handlers, staff_inbox
+from notification_service import delivery, handlers, reminders, staff_inbox
 from notification_service.api.routes import inbox, notifications, receipts, templates
 from notification_service.config import Settings
 
@@ -22,7 +22,7 @@ SPEC = ServiceSpec(
     migrations_dir=Path(__file__).parent / "migrations",
     settings_class=Settings,
     subscribe=handlers.subscribe,
-    workers=[delivery.deliver_forever, staff_inbox.digest_forever],
+    workers=[delivery.deliver_forever, staff_inbox.digest_forever, reminders.fire_forever],
     on_start=delivery.start,
 )
 

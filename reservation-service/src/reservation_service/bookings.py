@@ -7,10 +7,11 @@ written unless all of them pass. Holding rooms happens on confirmation (see life
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from hotel_common.contacts import contact_columns, contact_of
 from hotel_common.contracts.reservations import (
+    GuaranteeTerms,
     GuestContact,
     ReservationCreated,
     ReservationLineInfo,
@@ -452,7 +453,39 @@ def created_event(booking: Booking) -> ReservationCreated:
         source=r.source,
         external_id=r.external_id,
         lines=booking.event_lines(),
+        # Issue 20: what the request notice tells the guest.
+        guarantee=guarantee_terms(r),
+        room_type_name=room_type.name,
+        property_timezone=prop.timezone,
     )
+
+
+def guarantee_terms(r: Reservation, due_at: datetime | None = None) -> GuaranteeTerms:
+    """How the booking is guaranteed under its stored terms (issue 20's notices): nothing, a
+    deposit of the rate plan's percent of the total (rounded half up), or the whole total,
+    due `due_hours` after confirmation, as rates/search.py quotes it."""
+    _, guarantee = pricing.policy_of(r.policy)
+    if guarantee.kind == "prepayment":
+        owed = r.total_amount
+    elif guarantee.kind == "deposit":
+        owed = (r.total_amount * guarantee.deposit_percent + 50) // 100
+    else:
+        owed = 0
+    return GuaranteeTerms(
+        kind=guarantee.kind, amount=owed, due_hours=guarantee.due_hours, due_at=due_at
+    )
+
+
+def owed_guarantee(r: Reservation) -> GuaranteeTerms | None:
+    """A confirmed booking's guarantee still owed, with its deadline; None: none or met."""
+    if r.guarantee_due_at is None or r.guaranteed_at is not None:
+        return None
+    return guarantee_terms(r, r.guarantee_due_at)
+
+
+def clock(value: time) -> str:
+    """A property's local clock time as the events carry it ("HH:MM")."""
+    return value.strftime("%H:%M")
 
 
 # -- unpaid holds ----------------------------------------------------------------------------------

@@ -32,10 +32,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from reservation_service import assignment, departures, history, inventory, member_rates, pricing
 from reservation_service.access import Actor, Reach
-from reservation_service.bookings import Booking, guest_contact, load
+from reservation_service.bookings import Booking, clock, guest_contact, load, owed_guarantee
 from reservation_service.catalog import room_type_by_code
 from reservation_service.config import Settings
-from reservation_service.lifecycle import clock, departure_request, guarantee_due
+from reservation_service.lifecycle import departure_request, guarantee_due
 from reservation_service.models import (
     DepartureIn,
     InventoryNight,
@@ -363,6 +363,8 @@ def modified_event(booking: Booking, changes: dict[str, Any]) -> ReservationModi
         departure=departure_request(r),
         transfers_included=_included_now(booking, changes),
         changes=changes,
+        # Issue 20: the guarantee still owed (None: none asked, or met) and the clock times.
+        guarantee=owed_guarantee(r),
         check_in_time=clock(prop.check_in_time),
         check_out_time=clock(prop.check_out_time),
     )

@@ -36,7 +36,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from reservation_service import assignment, folio, history, inventory, lines, pricing, stays
 from reservation_service.access import Actor, Reach, system
-from reservation_service.bookings import Booking, check_hold_cap, guest_contact, load
+from reservation_service.bookings import (
+    Booking,
+    check_hold_cap,
+    clock,
+    guest_contact,
+    load,
+    owed_guarantee,
+)
 from reservation_service.config import Settings
 from reservation_service.models import Reservation, ReservationStatus
 from reservation_service.night_locks import lock_nights
@@ -130,14 +137,11 @@ def confirmed_event(booking: Booking) -> ReservationConfirmed:
         # Absent unless included: a booking without it is announced as before issue 18.
         transfers_included=True if public.transfers_included else None,
         lines=booking.event_lines(),
+        # Issue 20: the guarantee still owed (None: none asked, or met) and the clock times.
+        guarantee=owed_guarantee(booking.reservation),
         check_in_time=clock(booking.property.check_in_time),
         check_out_time=clock(booking.property.check_out_time),
     )
-
-
-def clock(value: time) -> str:
-    """A property's local clock time as the events carry it: "14:00"."""
-    return value.strftime("%H:%M")
 
 
 async def confirm(
@@ -307,6 +311,14 @@ async def guarantee(
         from_status=r.status,
         changes={"guarantee_due_at": history.change(due, None)} if due else None,
     )
+    # Issue 20: announced, so the guarantee reminder is dropped (no guarantee in the event,
+    # `guaranteed_at` in its changes).
+    from reservation_service.changes import modified_event  # changes.py imports this module
+
+    met = {"guaranteed_at": history.change(None, r.guaranteed_at)}
+    if due:
+        met["guarantee_due_at"] = history.change(due, None)
+    add_event(session, modified_event(booking, met))
     return booking
 
 

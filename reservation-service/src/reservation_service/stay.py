@@ -137,6 +137,9 @@ async def check_in(
             check_in=r.check_in,
             check_out=r.check_out,
             guest=guest_contact(booking.reservation),
+            # Issue 20: for the departure reminder.
+            property_timezone=booking.property.timezone,
+            check_out_time=booking.property.check_out_time.strftime("%H:%M"),
         ),
     )
     return CheckedIn(booking, room.number, amount)
