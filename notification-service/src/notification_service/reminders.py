@@ -267,7 +267,7 @@ class Reminders:
             session, None, event.guest.email, event.guest.phone
         ):
             return
-        contact = {
+        contact: dict[str, Any] = {
             "reservation_id": event.reservation_id,
             "language": event.guest.language,
             "email": event.guest.email,
