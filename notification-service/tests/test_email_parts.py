@@ -2,14 +2,13 @@
 calendar entry (booking.ics) that a confirmation puts in the guest's calendar, a change updates
 and a cancellation takes out again."""
 
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
 import pytest
 from hotel_common.testing import MailServer, eventually, reservation_cancelled, reservation_modified
-from notification_service import ics, rendering
+from notification_service import ics
 from notification_service.mailer import PermanentFailure, build_message
 
 from .conftest import Samples, StartService
@@ -17,17 +16,6 @@ from .conftest import Samples, StartService
 FROM = "Harbour View Hotel <stay@harbourview.example>"
 DOMAIN = "harbourview.example"
 NOW = datetime(2030, 5, 1, 9, 30, tzinfo=UTC)
-
-
-def _html(kind: str, channel: str, language: str, context: dict[str, Any]) -> rendering.Rendered:
-    """The file template's text with an HTML part beside it (as the templates' owner will)."""
-    text = rendering.render(kind, language, context)
-    return replace(text, html=f"<html><body><p>{context.get('guest_name')}</p></body></html>")
-
-
-@pytest.fixture
-def with_html(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(rendering, "render_for", _html)
 
 
 # -- reading what arrives ------------------------------------------------------------------------
@@ -254,7 +242,7 @@ async def sent_to(mail_server: MailServer, count: int) -> list[EmailMessage]:
 
 
 async def test_a_confirmation_arrives_with_text_html_and_its_calendar_entry(
-    start_service: StartService, mail_server: MailServer, samples: Samples, with_html: None
+    start_service: StartService, mail_server: MailServer, samples: Samples
 ) -> None:
     event = samples.confirmed("en", aggregate_version=2, **TIMES)
     async with start_service(smtp_url=mail_server.url) as svc:
@@ -266,7 +254,9 @@ async def test_a_confirmation_arrives_with_text_html_and_its_calendar_entry(
     types = [p.get_content_type() for p in parts(msg)]
     assert types == ["text/plain", "text/html", "text/calendar"]
     text, html = parts(msg)[0].get_content(), parts(msg)[1].get_content()
-    assert event.confirmation_number in text and event.guest.name in html
+    # The HTML part is the file template's, rendered with the same values (rendering.py).
+    assert event.confirmation_number in text and event.confirmation_number in html
+    assert event.guest.name in html and html.lstrip().lower().startswith("<!doctype html")
     part, _, ics_event = entry_of(msg)
     assert part.get_param("method") == "REQUEST" and part.get_filename() == "booking.ics"
     assert ics_event["METHOD"] == "REQUEST"
@@ -350,4 +340,5 @@ async def test_a_sign_in_code_and_a_survey_carry_no_calendar_entry(
     assert len(messages) == 2
     for msg in messages:
         assert calendar_part(msg) is None
-        assert msg.get_content_type() == "text/plain"
+        assert msg.get_content_type() == "multipart/alternative"
+        assert [p.get_content_type() for p in parts(msg)] == ["text/plain", "text/html"]

@@ -13,13 +13,13 @@ from notification_service.rendering import CHANNELS, LANGUAGES, Source, render_w
 from notification_service.samples import SAMPLES
 
 from .conftest import Samples
-from .test_templates import GUEST_KINDS, sample_notice
+from .test_templates import BOOKING_KINDS, CRM_KINDS, GUEST_KINDS, sample_notice
 
 # The kinds test_templates.sample_notice builds from real events.
 BUILT = {
     "reservation_confirmed", "transfer_assigned", "transfer_rescheduled", "transfer_reassigned",
     "transfer_no_show", "sign_in_code", "reservation_modified", "reservation_expired",
-    "reservation_cancelled", *GUEST_KINDS,
+    "reservation_cancelled", *GUEST_KINDS, *BOOKING_KINDS, *CRM_KINDS, "staff_digest",
 }  # fmt: skip
 
 

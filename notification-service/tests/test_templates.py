@@ -3,6 +3,7 @@ it is given (so none silently drops the confirmation number, a date or the drive
 
 from dataclasses import replace
 from importlib.resources import files
+from typing import Any
 
 import jinja2
 import pytest
@@ -41,6 +42,8 @@ def sample_notice(samples: Samples, kind: str, language: str) -> notices.Notice:
         return guest_sample(samples, kind, language)
     if kind in BOOKING_KINDS:
         return booking_sample(samples, kind, language)
+    if kind == "staff_digest":
+        return digest_sample(language)
     # Every value shown: a cancellation by the system for an unmet guarantee, with a fee.
     return notices.cancellation(
         samples.cancelled(
@@ -109,17 +112,28 @@ def test_template_renders_every_value(samples: Samples, kind: str, language: str
     assert rendered.language == language
     assert rendered.subject and "\n" not in rendered.subject
     text = rendered.subject + "\n" + rendered.body
-    for name, value in notice.context.items():
+    for name, value in shown(notice.context):
         assert value is not None, f"sample leaves {name} empty"
         if isinstance(value, bool):
             continue  # a flag: it chooses a sentence (tested with the notices), shows no value
         assert str(value) in rendered.body, f"{language}/{kind}.txt does not show {name}"
     assert "{{" not in text and "{%" not in text
     own_words = text
-    for value in notice.context.values():
+    for _, value in shown(notice.context):
         if not isinstance(value, bool):
             own_words = own_words.replace(str(value), "")
     assert any("\u4e00" <= ch <= "\u9fff" for ch in own_words) == language.startswith("zh")
+
+
+def shown(context: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The context's values a template shows: a list's items' values (the digest's alerts)."""
+    found: list[tuple[str, Any]] = []
+    for name, value in context.items():
+        if isinstance(value, list):
+            found += [(f"{name}.{k}", v) for item in value for k, v in item.items()]
+        else:
+            found.append((name, value))
+    return found
 
 
 @pytest.mark.parametrize("kind", list(Kind))
@@ -248,3 +262,19 @@ def booking_sample(samples: Samples, kind: str, language: str) -> notices.Notice
         "vehicle_description": "black Buick GL8, 7 seats",
     }
     return booking_notices.reminder(Kind(kind), payload, language, pickup)
+
+
+def digest_sample(language: str) -> notices.Notice:
+    """Issue 20: the staff inbox's digest (staff_inbox.py builds the same context)."""
+    alerts = [
+        {"title": "Guest not reached: transfer assigned (HV7K3Q9D)", "at": "2030-06-01 06:58 UTC"},
+        {"title": "Pickup no-show: HV7K3Q9D", "at": "2030-06-01 07:40 UTC"},
+    ]
+    return notices.Notice(
+        kind=Kind.STAFF_DIGEST,
+        reservation_id=None,
+        confirmation_number=None,
+        email="desk@harbourview.example",
+        language=language,
+        context={"count": len(alerts), "alerts": alerts},
+    )

@@ -39,7 +39,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from notification_service import bad_addresses, devices
+from notification_service import bad_addresses, devices, staff_inbox
 from notification_service.config import Settings
 from notification_service.mailer import (
     Mailer,
@@ -518,6 +518,11 @@ class Delivery:
                         continue
                     values.pop("reason", None)
                 result = await session.exec(update(Notification).where(*ours).values(**values))
+                if result.rowcount == 1 and o.reason is Reason.GAVE_UP:
+                    # Given up by age: the chain ends here, the guest was not reached.
+                    row = await session.get(Notification, o.id)
+                    if row is not None:
+                        await staff_inbox.guest_unreachable(session, row)
                 if result.rowcount != 1 and o.status == "sent":
                     # A receipt said delivered before the send was recorded: keep delivered.
                     result = await session.exec(
@@ -570,10 +575,13 @@ async def _after_failure(session: AsyncSession, o: _Outcome) -> None:
 
 async def fall_back(session: AsyncSession, row: Notification) -> Notification | None:
     """Queue `row`'s notice on the next channel of its fallback (rendered for it when it was
-    queued); None when none is left. The caller has claimed `row` (its reason set), so this
-    runs once per row."""
+    queued); None when none is left, and the front desk is alerted that the guest was not
+    reached (staff_inbox.guest_unreachable). The caller has claimed `row` (its reason set), so
+    this runs once per row, and a notice's chain ends once."""
     if not row.fallback:
         log.info("no channel left to fall back to", extra={"notification_id": row.id})
+        # The end of the notice's chain: the front desk should reach the guest another way.
+        await staff_inbox.guest_unreachable(session, row)
         return None
     entry, rest = row.fallback[0], row.fallback[1:]
     channel = Channel(entry["channel"])

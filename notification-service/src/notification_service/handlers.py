@@ -338,7 +338,10 @@ class NoticeHandlers:
                     phone=notice.phone if notice.phone not in bad else None,
                     guest_id=notice.guest_id or owner,
                 )
-                await self._queue(session, event, notice, purpose=purpose, suppressed=reason)
+                row = await self._queue(session, event, notice, purpose=purpose, suppressed=reason)
+                if reason is Reason.NO_CHANNEL and purpose is Purpose.SERVICE:
+                    # A service notice the guest cannot be told by: the front desk reaches them.
+                    await staff_inbox.guest_unreachable(session, row)
             return
         notice = build(way.language)
         if notice is None:
@@ -369,7 +372,7 @@ class NoticeHandlers:
         channel: Channel | None = None,
         fallback: list[dict[str, str]] | None = None,
         suppressed: Reason | None = None,
-    ) -> None:
+    ) -> Notification:
         """Render and add the notice's row (once per event: the inbox keys it by the
         subscription's stable name). `channel`: None: a text message when the notice names a
         phone, else email. `fallback`: the other channels in order, each rendered now for its
@@ -424,11 +427,17 @@ class NoticeHandlers:
                 "notice recorded as suppressed",
                 extra={"kind": notice.kind, "event_id": event.event_id, "reason": suppressed},
             )
-            return
+            return notification
         if not_before is not None:  # the guest's quiet hours: the sender picks it up then
             notification.next_attempt_at = notification.deferred_until = not_before
         session.add(notification)
-        await inbox.keep(session, notification)  # the app's copy (a no-op for sign-in codes)
+        # The app's copy is always the long text, whichever channel the notice goes on (an SMS
+        # notice's short text is no message to keep); a no-op for sign-in codes and digests.
+        if notice.kind not in inbox.NOT_KEPT:
+            long = await rendering.render_for(
+                session, notice.kind, "inbox", notice.language, notice.context
+            )
+            await inbox.keep(session, notification, long)
         after_commit(session, self.wake)
         log.info(
             "notice queued",
@@ -440,6 +449,7 @@ class NoticeHandlers:
                 "deferred": not_before is not None,
             },
         )
+        return notification
 
 
 JOB_KINDS = (Kind.TRANSFER_RESCHEDULED, Kind.TRANSFER_REASSIGNED)
@@ -515,8 +525,12 @@ def subscribe(runtime: Runtime[Settings]) -> None:
     runtime.handle(
         TransferReassigned, handlers.transfer_reassigned, name="notification.pickup_reassigned"
     )
+    # A job's step the guest hears of: the driver on site, or the guest not found (a no-show).
     runtime.handle(
-        TransferStatusChanged, handlers.transfer_status_changed, name="notification.pickup_no_show"
+        TransferStatusChanged,
+        handlers.transfer_status_changed,
+        name="notification.pickup_step",
+        formerly=["notification.pickup_no_show"],
     )
     runtime.handle(
         ReservationCancelled,
@@ -533,7 +547,7 @@ def subscribe(runtime: Runtime[Settings]) -> None:
     runtime.handle(
         SignInCodeRequested, handlers.sign_in_code_requested, name="notification.send_sign_in_code"
     )
-    # Issue 20: transfers (the driver on site rides on notification.pickup_no_show above).
+    # Issue 20: transfers (the driver on site: notification.pickup_step above).
     handlers.urgent_pickup_within = timedelta(hours=runtime.settings.urgent_pickup_within_hours)
     runtime.handle(
         TransferCancelled, handlers.transfer_cancelled, name="notification.pickup_cancelled"

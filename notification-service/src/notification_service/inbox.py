@@ -1,12 +1,13 @@
 """The guest's in-app inbox (issue 20): the app's copy of every notice that goes out to a guest.
 
-`keep` is called by handlers._queue for each notice it queues, in the handler's transaction, so
-the copy exists exactly when the notice does (a redelivered event is handled once; the unique
-`notification_id` is the second guard). Never a sign-in code (its body has only a slot for the
-code, and the code is no message to keep) nor a staff digest. A notice queued already
-suppressed is not kept: the guest was not told it. Fallback rows of one notice (the same notice
-on the next channel) are not kept again: the message is keyed by the first notice's id, and
-carries that id as its own.
+`keep` is called by handlers._queue for each notice it queues, with the notice rendered for the
+inbox (the long text: an SMS notice's short text is not what the app shows), in the handler's
+transaction, so the copy exists exactly when the notice does (a redelivered event is handled
+once; the unique `notification_id` is the second guard). Never a sign-in code (its body has
+only a slot for the code, and the code is no message to keep) nor a staff digest. A notice
+queued already suppressed is not kept: the guest was not told it. Fallback rows of one notice
+(the same notice on the next channel) are not kept again: the message is keyed by the first
+notice's id, and carries that id as its own.
 
 Whose it is: the contact hashes of the notice's address and phone (preferences.contact_hash), and
 the guest profile it went to. A guest signed in by email finds the messages sent to that address,
@@ -25,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from notification_service.models import Kind, Notification, Status
 from notification_service.preferences import NoticeContact, contact_hash
+from notification_service.rendering import Rendered
 
 NOT_KEPT = frozenset({Kind.SIGN_IN_CODE, Kind.STAFF_DIGEST})
 
@@ -46,18 +48,23 @@ class InboxMessage(SQLModel, table=True):
     read_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
-def _title(notification: Notification) -> str:
-    if notification.subject.strip():
-        return notification.subject.strip()[:500]
-    return (notification.body.strip().splitlines() or [""])[0][:500]
+def _title(subject: str, body: str) -> str:
+    if subject.strip():
+        return subject.strip()[:500]
+    return (body.strip().splitlines() or [""])[0][:500]
 
 
-async def keep(session: AsyncSession, notification: Notification) -> None:
-    """Put the app's copy of `notification` in its guest's inbox (never a sign-in code)."""
+async def keep(
+    session: AsyncSession, notification: Notification, copy: Rendered | None = None
+) -> None:
+    """Put the app's copy of `notification` in its guest's inbox (never a sign-in code).
+    `copy`: the notice rendered for the inbox (the long text, whatever the notice's channel);
+    None: the notification's own subject and body."""
     if notification.kind in NOT_KEPT or notification.fallback_of is not None:
         return
     if notification.status is Status.SUPPRESSED:
         return
+    subject, body = (copy.subject, copy.body) if copy else (notification.subject, notification.body)
     email = (notification.email or "").strip()
     phone = (notification.phone or "").strip()
     if not email and not phone and notification.guest_id is None:
@@ -75,8 +82,8 @@ async def keep(session: AsyncSession, notification: Notification) -> None:
             email_hash=contact_hash("email", email) if email else None,
             phone_hash=contact_hash("phone", phone) if phone else None,
             kind=str(notification.kind),
-            title=_title(notification),
-            body=notification.body,
+            title=_title(subject, body),
+            body=body,
             reservation_id=notification.reservation_id,
             created_at=notification.created_at,
         )

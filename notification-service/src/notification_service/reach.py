@@ -7,8 +7,9 @@ guest's contact preferences (preferences.py) and consents (docs/domain.md, Guest
 - Service notices need no consent, but avoid a channel whose service consent was withdrawn while
   another channel with an address is left; with none left they still go (a booking's
   confirmation is part of the contract).
-- A notice that can wait (survey, birthday, points, membership) found in the guest's quiet hours
-  waits until they end; booking, pickup and case acknowledgements go at once.
+- A notice that can wait (survey, birthday, points, membership, reminders, thanks, a case's
+  progress) found in the guest's quiet hours waits until they end; booking, pickup and case
+  acknowledgements go at once.
 - The guest's language (from the preferences) before the event's own.
 - Issue 20: the route is a plan: the chosen channel and the other usable channels in order (the
   fallback); addresses known to be bad are skipped, push is usable only with app devices.
@@ -28,8 +29,10 @@ from notification_service.preferences import Wishes
 # Push (issue 20) last by default, and only for a guest with app devices.
 SENDABLE = (Channel.EMAIL.value, Channel.SMS.value, Channel.PUSH.value)
 
-# Notices that may wait for the end of the guest's quiet hours; the others (bookings, pickups,
-# a complaint's acknowledgement the guest is waiting for, sign-in codes) go at once.
+# Notices that may wait for the end of the guest's quiet hours; the others go at once: bookings
+# (created, guarantee reminder and expiry, no-show), pickups (the driver on site, a cancelled
+# ride), a complaint's acknowledgement the guest is waiting for, sign-in codes, and the staff
+# digest (staff_inbox.py queues it without a route: it never waits).
 CAN_WAIT = frozenset(
     {
         Kind.SURVEY_INVITATION,
@@ -39,6 +42,13 @@ CAN_WAIT = frozenset(
         Kind.BIRTHDAY_GREETING,
         Kind.LOYALTY_WELCOME,
         Kind.LOYALTY_PROMOTION,
+        # Issue 20: reminders, thanks and follow-ups, a case's progress, a lower tier.
+        Kind.ARRIVAL_REMINDER,
+        Kind.DEPARTURE_REMINDER,
+        Kind.STAY_THANKS,
+        Kind.SURVEY_FOLLOW_UP,
+        Kind.COMPLAINT_PROGRESS,
+        Kind.LOYALTY_DEMOTION,
     }
 )
 # Greetings with an offer: only where the guest consented to marketing.

@@ -1,5 +1,6 @@
 """Sample data per notice kind: exactly the variables each kind's builder (notices.py,
-guest_notices.py) gives its templates, with values like the builder's (already formatted).
+guest_notices.py, booking_notices.py, transfer_notices.py, reminders.py, and staff_inbox.py's
+digest) gives its templates, with values like the builder's (already formatted).
 
 The keys are the kind's allowed template variables: an override naming another is refused when
 saved (templates.py); the values are what the preview and the trial render of a saved override
@@ -52,6 +53,18 @@ _TIER = {
     "discount_percent": 10,
     "signature": SIGNATURE,
 }
+_HOLDS_UNTIL = "2030-05-20 17:00 (Asia/Shanghai, UTC+08:00)"
+_DUE_AT = "2030-05-20 17:00 (Asia/Shanghai, UTC+08:00)"
+_REMINDER_PICKUP = {
+    "pickup": True,
+    "pickup_time": "2030-06-01 15:00 (Asia/Shanghai, UTC+08:00)",
+    "pickup_place": "Pudong International Airport T2",
+    "destination": "Harbour View Hotel",
+    "driver_name": "Wang Qiang",
+    "driver_phone": "+86 138 0013 8000",
+    "vehicle_plate": "沪A·12345",
+    "vehicle_description": "black Buick GL8",
+}
 
 SAMPLES: dict[Kind, dict[str, Any]] = {
     Kind.RESERVATION_CONFIRMED: _GUEST | _BOOKING,
@@ -98,6 +111,68 @@ SAMPLES: dict[Kind, dict[str, Any]] = {
     | {"benefit": "A free dessert", "valid_until": "2030-06-30", "signature": SIGNATURE},
     Kind.LOYALTY_WELCOME: _TIER,
     Kind.LOYALTY_PROMOTION: _TIER,
+    # Issue 20: the booking's notices (booking_notices.py) and its reminders (reminders.py).
+    Kind.RESERVATION_CREATED: _GUEST
+    | _STAY
+    | {
+        "room_type": "Deluxe King",
+        "nights": 3,
+        "guests": 2,
+        "total": "CNY 2,640.00",
+        "deposit": True,
+        "prepayment": True,
+        "guarantee_amount": "CNY 384.00",
+        "guarantee_hours": 48,
+        "holds_until": _HOLDS_UNTIL,
+    },
+    Kind.GUARANTEE_REMINDER: _GUEST
+    | _STAY
+    | {"deposit": True, "guarantee_amount": "CNY 384.00", "due_at": _DUE_AT},
+    Kind.GUARANTEE_EXPIRED: _GUEST | _STAY | {"fee": "CNY 488.00", "refund": "CNY 792.00"},
+    Kind.RESERVATION_NO_SHOW: _GUEST | _STAY | {"fee": "CNY 880.00"},
+    Kind.ARRIVAL_REMINDER: _GUEST
+    | _STAY
+    | _REMINDER_PICKUP
+    | {"room_type": "Deluxe King", "check_in_time": "14:00"},
+    Kind.DEPARTURE_REMINDER: _GUEST | _STAY | _REMINDER_PICKUP | {"check_out_time": "12:00"},
+    Kind.STAY_THANKS: _GUEST | _STAY | {"nights": 3},
+    Kind.SURVEY_FOLLOW_UP: {
+        "guest_name": "Lin Mei",
+        "survey_url": "https://survey.harbourview.example/s/3f9a1c",
+        "expires_on": "2030-06-18",
+        "signature": SIGNATURE,
+    },
+    # Issue 20: transfers (transfer_notices.py), complaints and loyalty (guest_notices.py).
+    Kind.DRIVER_ON_SITE: _GUEST
+    | _CREW
+    | {
+        "pickup_place": "Pudong International Airport T2",
+        "arrived_at": "2030-06-01 14:45",
+        "signature": SIGNATURE,
+    },
+    Kind.TRANSFER_CANCELLED: _GUEST
+    | {
+        "pickup_place": "Pudong International Airport T2",
+        "pickup_time": "2030-06-01 15:00",
+        "signature": SIGNATURE,
+    },
+    Kind.COMPLAINT_PROGRESS: _CASE
+    | {"step_investigating": True, "step_remedy_proposed": True, "step_awaiting_approval": True},
+    Kind.LOYALTY_DEMOTION: {
+        "member_number": "HV100234",
+        "tier": "Silver",
+        "previous_tier": "Gold",
+        "discount_percent": 5,
+        "signature": SIGNATURE,
+    },
+    # Issue 20: the staff inbox's digest (staff_inbox.py).
+    Kind.STAFF_DIGEST: {
+        "count": 2,
+        "alerts": [
+            {"title": "Guest not reached: pickup (HV-7K3Q9D)", "at": "2030-06-01 06:58 UTC"},
+            {"title": "Pickup no-show: HV-7K3Q9D", "at": "2030-06-01 07:40 UTC"},
+        ],
+    },
 }
 
 

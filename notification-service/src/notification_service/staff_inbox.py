@@ -6,8 +6,9 @@ read state (`staff_alert_reads`). Alerts name bookings and jobs (confirmation nu
 never a guest's address or phone: a guest's erasure has nothing to purge here.
 
 Raised by `alert` from the staff subscriptions (`subscribe`, "notification.staff.<x>"), and by
-`guest_unreachable`, which the channels' sender calls when a notice ended suppressed for want of
-a channel or failed on every channel.
+`guest_unreachable`, called where a notice ends without reaching its guest: suppressed for want
+of a channel (handlers.tell), failed with no channel left to fall back to (delivery.fall_back,
+from the sender and from a provider's receipt), or given up by age (the sender).
 
 Digest: a staff member may ask for one email a minute (`staff_inbox_settings`, PUT
 /api/v1/inbox/settings) listing the alerts of their audiences raised since their last digest.
@@ -153,7 +154,11 @@ async def alert(
 async def guest_unreachable(session: AsyncSession, notification: Notification) -> None:
     """The front desk's alert that a notice reached the guest on no channel (suppressed
     no_channel, or failed on every channel): someone should call or tell them at the desk.
-    Once per notice (keyed by the first notice's id, whichever channel's row ends it)."""
+    Once per notice chain (keyed by the row before the last, or the notice's own id: a chain
+    ends once). Nothing for a sign-in code (the person asking sees it did not come) or a staff
+    digest (no guest)."""
+    if notification.kind in (Kind.SIGN_IN_CODE, Kind.STAFF_DIGEST):
+        return
     booking = notification.confirmation_number or notification.reservation_id
     why = notification.reason or notification.status
     what = str(notification.kind).replace("_", " ")
