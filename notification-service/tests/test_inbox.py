@@ -227,3 +227,23 @@ async def test_an_erased_guest_loses_their_inbox_and_devices(
             assert await devices.tokens_for(
                 session, email="someone.else@example.com", phone=None
             ) == ["other"]
+
+
+async def test_a_guest_told_by_text_message_finds_the_long_notice_in_the_app(
+    start_service: StartService, samples: Samples
+) -> None:
+    async with start_service() as svc:
+        svc.deliver(samples.preferences(channels=["sms", "email"], quiet_hours=None))
+        event = samples.confirmed(
+            guest=guest_contact("en", email=samples.EMAIL, phone=samples.PHONE)
+        )
+        svc.deliver(event)
+        sms = await svc.wait_for(event.reservation_id, lambda n: n["channel"] == "sms")
+        found = await eventually(
+            lambda: inbox_of(svc, guest(phone=samples.PHONE)), lambda b: len(b["items"]) == 1
+        )
+    [message] = found["items"]
+    # The app shows the email's long text (subject and paragraphs), not the short SMS text.
+    assert sms["status"] in ("queued", "sent", "delivered", "logged")
+    assert message["body"].count("\n") >= 3
+    assert event.confirmation_number in message["body"]

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 from hotel_common.contracts.guests import QuietHours
-from notification_service.models import Channel, Purpose
+from notification_service import reach
+from notification_service.models import Channel, Kind, Purpose
 from notification_service.preferences import Wishes
 from notification_service.reach import quiet_until, route
 
@@ -202,3 +203,10 @@ def test_marketing_falls_back_only_to_consented_channels() -> None:
         now=NOON,
     )
     assert way is not None and way.channel is Channel.SMS and way.fallback == ()
+
+
+def test_reminders_and_follow_ups_wait_for_the_morning_bookings_and_pickups_do_not() -> None:
+    for waits in (Kind.ARRIVAL_REMINDER, Kind.STAY_THANKS, Kind.LOYALTY_DEMOTION):
+        assert reach.can_wait(waits)
+    for urgent in (Kind.RESERVATION_CREATED, Kind.DRIVER_ON_SITE, Kind.STAFF_DIGEST):
+        assert not reach.can_wait(urgent)
