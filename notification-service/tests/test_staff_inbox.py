@@ -259,3 +259,15 @@ async def test_two_digest_workers_send_one_digest(
                 ]
     finally:
         await drop_database(url)
+
+
+async def test_a_complaint_notice_with_no_channel_left_alerts_the_front_desk(
+    svc: Service, samples: Samples
+) -> None:
+    # The case's guest left no email and no phone: the notice is suppressed (no_channel) and
+    # the front desk is told to reach them another way.
+    event = samples.complaint("en", email=None, phone=None)
+    svc.deliver(event)
+    desk = await eventually(lambda: inbox_of(svc, DESK), lambda b: len(b["items"]) >= 1)
+    [alert] = [m for m in desk["items"] if m["kind"] == "guest_unreachable"]
+    assert "complaint acknowledged" in alert["title"] and "no_channel" in alert["body"]
