@@ -14,9 +14,12 @@ SPEC = ServiceSpec(
     name="notification-service",
     title="Notification service",
     description=(
-        "Guest notices (booking confirmation, pickup, cancellation) in en, zh-Hans and zh-Hant, "
-        "delivered by email with retries; guests' one-time sign-in codes by email or text "
-        "message; the delivery log and retry of failed notices."
+        "Guest and staff notices driven by events (bookings, pickups, reminders, stays, "
+        "complaints, loyalty, sign-in codes) in en, zh-Hans and zh-Hant, by email (text, HTML "
+        "and the booking's calendar entry), SMS and push through HTTP providers with fallback, "
+        "following the guest's preferences, consent and quiet hours; the guest's in-app inbox "
+        "and the staff inbox with its digest; templates overridable through the API; provider "
+        "receipts; the delivery log and retry of failed notices."
     ),
     routers=[notifications.router, inbox.router, templates.router, receipts.router],
     migrations_dir=Path(__file__).parent / "migrations",
