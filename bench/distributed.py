@@ -18,28 +18,16 @@ import time
 from datetime import date, timedelta
 
 import rig
-from load import Result, Spec
+from load import Spec
 from platform_procs import RATE_LIMITS_NOTE, Platform, distributed
 from procs import cpu_delta, sample
 from profiling import Profiler
-from rig import Bare, Inbox, error_count, ops_done, run_load, wait_drained
-from stats import Summary
+from rig import Bare, Inbox, line, rate, run_load, wait_drained
 
 # Booking numbers (their dates: load.stay_offset) of the warm-up and the paced phase, clear of
 # the 400 bookings of the main load and of each other, so that no stay or pickup overlaps.
 WARM_FIRST = 5 * 100
 PACED_FIRST = 5 * 110
-
-
-def rate(result: Result) -> float:
-    return ops_done(result) / max(1e-9, result.ended - result.started)
-
-
-def line(name: str, result: Result, op: str) -> str:
-    return (
-        f"  {name:<30} {rate(result):8.1f}/s  {Summary.of(result.latencies.get(op, []))}"
-        f"  errors {error_count(result)}" + (f" {result.errors}" if result.errors else "")
-    )
 
 
 def bookings_phase(args: argparse.Namespace, platform: Platform, inbox: Inbox, bare: Bare) -> float:
@@ -134,44 +122,6 @@ def reads_phase(args: argparse.Namespace, platform: Platform, bare: Bare) -> Non
         )
 
 
-def paced_phase(args: argparse.Namespace, platform: Platform, inbox: Inbox) -> None:
-    paced = run_load(
-        Spec(
-            platform.gateway_url,
-            {"book": 1},
-            64,
-            rate=args.paced_rate,
-            duration=args.paced_seconds,
-            headers=platform.headers,
-            tag="paced",
-            first=PACED_FIRST,
-        )
-    )
-    before = len(paced.confirmed)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(inbox.mails("paced")) < 2 * before:
-        time.sleep(0.2)
-    delays = [
-        min(inbox.arrived[email]) - answered
-        for email, answered in paced.confirmed
-        if email in inbox.arrived
-    ]
-    print(
-        f"confirm -> mail accepted by SMTP, open loop at {args.paced_rate:.0f} bookings/s "
-        f"for {args.paced_seconds:.0f} s:"
-    )
-    print(line("create + confirm (offered)", paced, "book"))
-    if rate(paced) < 0.9 * args.paced_rate:
-        print(
-            f"  the platform did not keep up with {args.paced_rate:.0f}/s: the delays below are"
-            " mostly queueing"
-        )
-    print(
-        f"  confirm -> mail: {Summary.of(delays)}  ({len(delays)} of {before} mailed;",
-        "target p99 < 50 ms)",
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bookings", type=int, default=400)
@@ -200,7 +150,7 @@ def main() -> None:
         try:
             bookings_phase(args, platform, inbox, bare)
             reads_phase(args, platform, bare)
-            paced_phase(args, platform, inbox)
+            rig.paced_phase(platform, inbox, args.paced_rate, args.paced_seconds, PACED_FIRST)
         finally:
             platform.stop()
     finally:

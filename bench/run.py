@@ -13,6 +13,7 @@ BENCHMARKS = [
     [str(HERE / "gateway_auth.py"), "--duration", "5", "--rounds", "3"],
     [str(HERE / "distributed.py"), "--bookings", "400", "--concurrency", "16"],
     [str(HERE / "journey.py"), "--bookings", "300", "--concurrency", "16"],
+    [str(HERE / "notices.py"), "--notices", "1000", "--renders", "2000"],
     [str(HERE / "floor.py"), "--seconds", "10"],
     [str(HERE / "transfers_day.py"), "sqlite", "--requests", "500"],
     [str(HERE / "transfers_day.py"), "postgresql", "--requests", "500"],
