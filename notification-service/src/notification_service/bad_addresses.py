@@ -6,6 +6,7 @@ skips them, so the next notice goes on another channel at once.
 from datetime import datetime
 
 from hotel_common.time import UtcDateTime, utcnow
+from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel, col, select
@@ -52,3 +53,17 @@ async def bad_of(session: AsyncSession, candidates: list[tuple[str, str]]) -> se
         select(BadAddress.contact_hash).where(col(BadAddress.contact_hash).in_(list(by_hash)))
     )
     return {by_hash[h] for h in found.all()}
+
+
+async def forget(session: AsyncSession, emails: list[str], phones: list[str]) -> int:
+    """Erasure: drop the marks of an erased guest's addresses and numbers; how many went."""
+    hashes = [contact_hash("email", e) for e in emails if e.strip()]
+    hashes += [contact_hash("phone", p) for p in phones if p.strip()]
+    if not hashes:
+        return 0
+    done = await session.exec(
+        delete(BadAddress)
+        .where(col(BadAddress.contact_hash).in_(hashes))
+        .execution_options(synchronize_session=False)
+    )
+    return int(done.rowcount or 0)

@@ -1,7 +1,9 @@
 """A guest erased (GuestErased): every notice of theirs loses its address and text, the ones
 still waiting are never sent, their contact preferences go (a tombstone of the profile id and
 version stays), and the service's outbox and Idempotency-Key records holding their contacts are
-scrubbed (hotel_common.erasure). The rows stay as counts: kind, status, channel, times.
+scrubbed (hotel_common.erasure). Issue 20: their app inbox, push devices, reminders and
+bad-address marks (hashes of their addresses, still theirs) go as well. The rows stay as
+counts: kind, status, channel, times.
 
 A notice is theirs by the profile id it went to, by one of their bookings, or by one of their
 addresses (any case) or phone numbers.
@@ -17,7 +19,7 @@ from sqlalchemy import ColumnElement, func, or_, update
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from notification_service import devices, inbox, preferences
+from notification_service import bad_addresses, devices, inbox, preferences
 from notification_service.models import Notification, Reason, Status
 
 log = logging.getLogger(__name__)
@@ -99,12 +101,15 @@ async def erase(session: AsyncSession, event: GuestErased) -> dict[str, int]:
     # Issue 20: the app's inbox copies and the push devices signed in with their contacts.
     inbox_messages = await inbox.erase(session, event.guest_id, event.emails, event.phones)
     push_devices = await devices.erase(session, event.emails, event.phones)
+    # An address's hash is still the guest's data: their bad-address marks go too.
+    bad = await bad_addresses.forget(session, event.emails, event.phones)
     counts = {
         "notices": blanked.rowcount,
         "notices_stopped": stopped.rowcount,
         "contacts": contacts,
         "inbox_messages": inbox_messages,
         "push_devices": push_devices,
+        "bad_addresses": bad,
         **{f"scrubbed_{table}": rows for table, rows in scrubbed.items()},
     }
     log.info("guest erased: notices purged", extra={"guest_id": event.guest_id, **counts})
