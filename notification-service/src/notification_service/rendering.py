@@ -305,16 +305,23 @@ def layout(subject: str, language: str, content: Markup) -> str:
     )
 
 
+def one_line(text: str) -> str:
+    """A subject or title on one line: every run of whitespace one space. A guest's name with a
+    line break (CR, LF, U+2028, NEL) made the subject line fail, or the mail header refuse it
+    at every attempt: the notice never went out (and a header must never take a line break)."""
+    return " ".join(text.split())
+
+
 def compose(
     kind: str, channel: str, language: str, source: Source, context: dict[str, Any]
 ) -> Rendered:
     """`source` rendered for `channel` with `context` (raises the template's error: syntax,
     undefined variable, sandbox refusal)."""
     if channel in LONG_CHANNELS:
-        subject = run(compile_text(source.subject or ""), context).strip()
+        subject = one_line(run(compile_text(source.subject or ""), context))
         body = run(compile_text(source.body), context).strip() + "\n"
-        if not subject or "\n" in subject:
-            raise TemplateFormatError(f"{kind} for {channel}: the subject must be one line")
+        if not subject:
+            raise TemplateFormatError(f"{kind} for {channel}: the subject is empty")
         html = None
         if channel in HTML_CHANNELS:
             content = (
@@ -362,7 +369,7 @@ def render_with(
         return rendered
     # A short text's title (push) and its delivery log subject: its own, else the long one's.
     if source.subject:
-        title = run(compile_text(source.subject), context).strip()
+        title = one_line(run(compile_text(source.subject), context))
     else:
         title = render_with(kind, "email", language, context, overrides).subject
     return Rendered(rendered.language, title, rendered.body)
