@@ -8,7 +8,7 @@ from datetime import datetime
 from hotel_common.time import UtcDateTime, utcnow
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Field, SQLModel, col, select
+from sqlmodel import Field, SQLModel, col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from notification_service.preferences import contact_hash
@@ -52,3 +52,14 @@ async def bad_of(session: AsyncSession, candidates: list[tuple[str, str]]) -> se
         select(BadAddress.contact_hash).where(col(BadAddress.contact_hash).in_(list(by_hash)))
     )
     return {by_hash[h] for h in found.all()}
+
+
+async def forget(session: AsyncSession, emails: list[str], phones: list[str]) -> int:
+    """An erased guest's bad addresses go: the hash names them, and the refusal kept as the
+    reason often quotes the address itself ("unknown subscriber +86...")."""
+    hashes = [contact_hash("email", e) for e in emails if e.strip()]
+    hashes += [contact_hash("phone", p) for p in phones if p.strip()]
+    if not hashes:
+        return 0
+    gone = await session.exec(delete(BadAddress).where(col(BadAddress.contact_hash).in_(hashes)))
+    return int(gone.rowcount or 0)

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, func, or_, update
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from notification_service import devices, inbox, preferences
+from notification_service import bad_addresses, devices, inbox, preferences
 from notification_service.models import Notification, Reason, Status
 
 log = logging.getLogger(__name__)
@@ -99,12 +99,14 @@ async def erase(session: AsyncSession, event: GuestErased) -> dict[str, int]:
     # Issue 20: the app's inbox copies and the push devices signed in with their contacts.
     inbox_messages = await inbox.erase(session, event.guest_id, event.emails, event.phones)
     push_devices = await devices.erase(session, event.emails, event.phones)
+    bad = await bad_addresses.forget(session, event.emails, event.phones)
     counts = {
         "notices": blanked.rowcount,
         "notices_stopped": stopped.rowcount,
         "contacts": contacts,
         "inbox_messages": inbox_messages,
         "push_devices": push_devices,
+        "bad_addresses": bad,
         **{f"scrubbed_{table}": rows for table, rows in scrubbed.items()},
     }
     log.info("guest erased: notices purged", extra={"guest_id": event.guest_id, **counts})
