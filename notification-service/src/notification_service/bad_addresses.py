@@ -6,10 +6,9 @@ skips them, so the next notice goes on another channel at once.
 from datetime import datetime
 
 from hotel_common.time import UtcDateTime, utcnow
-from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Field, SQLModel, col, select
+from sqlmodel import Field, SQLModel, col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from notification_service.preferences import contact_hash
@@ -56,14 +55,11 @@ async def bad_of(session: AsyncSession, candidates: list[tuple[str, str]]) -> se
 
 
 async def forget(session: AsyncSession, emails: list[str], phones: list[str]) -> int:
-    """Erasure: drop the marks of an erased guest's addresses and numbers; how many went."""
+    """An erased guest's bad addresses go: the hash names them, and the refusal kept as the
+    reason often quotes the address itself ("unknown subscriber +86...")."""
     hashes = [contact_hash("email", e) for e in emails if e.strip()]
     hashes += [contact_hash("phone", p) for p in phones if p.strip()]
     if not hashes:
         return 0
-    done = await session.exec(
-        delete(BadAddress)
-        .where(col(BadAddress.contact_hash).in_(hashes))
-        .execution_options(synchronize_session=False)
-    )
-    return int(done.rowcount or 0)
+    gone = await session.exec(delete(BadAddress).where(col(BadAddress.contact_hash).in_(hashes)))
+    return int(gone.rowcount or 0)

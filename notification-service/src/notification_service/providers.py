@@ -10,7 +10,7 @@ that took a notice once drops a repeat):
          "data": {"kind": ..., "reservation_id": ...}}
 
 A 2xx answer may carry {"message_id": "..."} (what its receipts name); without one, the notice
-id is the message id. No answer, 5xx, 429, 401, 403 and 408 mean the provider is unavailable:
+id is the message id. No answer, 5xx, 3xx, 429, 401, 403 and 408 mean the provider is unavailable:
 the next provider of the channel is tried at once for this notice; with none left the sender
 backs off (`ServerUnavailable`, no attempt spent). Any other 4xx refuses this message for good
 (`PermanentFailure`: the address is marked bad and the notice falls back to the next channel).
@@ -65,7 +65,14 @@ class WebhookProvider:
         if answer.is_success:
             return Accepted(name, _message_id(answer) or key)
         reply = f"provider {name} answered {answer.status_code}"
-        if answer.status_code >= 500 or answer.status_code in _UNAVAILABLE_STATUSES:
+        # A redirect (never followed: the text and token must not go to another host) is a
+        # moved or mistyped endpoint, the provider's problem: refused "for good" it marked
+        # every guest's number bad and skipped the spare provider.
+        if (
+            answer.status_code >= 500
+            or answer.status_code in _UNAVAILABLE_STATUSES
+            or 300 <= answer.status_code < 400
+        ):
             raise ServerUnavailable(reply)
         raise PermanentFailure(reply)
 

@@ -12,12 +12,13 @@ never a blank; the HTML part is autoescaped, the text parts are not.
 
 import logging
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, wraps
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import PackageLoader, StrictUndefined, Template, TemplateNotFound
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import PackageLoader, StrictUndefined, Template, TemplateNotFound, nodes
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from markupsafe import Markup, escape
 
 if TYPE_CHECKING:
@@ -42,8 +43,139 @@ _ALIASES = {
 }  # fmt: skip
 
 
+# Bounds of one rendering (a staff template is untrusted input): the sandbox refuses unsafe
+# attributes but not work, so `{{ 'x' * 10**9 }}`, `{{ ''|center(10**9) }}`, doubling a
+# namespace string or three nested `range(3000)` loops rendered gigabytes or held the event
+# loop for minutes when saved. Every loop iteration is counted, every value that can grow
+# (repetition, concatenation, padding widths, format widths, replace) is capped, and the
+# output is cut off: past a bound the render fails (SecurityError: a 422 when saved).
+MAX_TEXT = 50_000  # chars of any string a template builds, and of its whole output
+MAX_STEPS = 20_000  # loop iterations of one rendering, all loops together
+MAX_POWER = 1_000  # bits of a power's result
+_budget: ContextVar[list[int] | None] = ContextVar("template_budget", default=None)
+_NUMBERS = re.compile(r"\d+")
+
+
+def _too_big(what: str) -> SecurityError:
+    return SecurityError(f"the template builds too much ({what}; at most {MAX_TEXT} chars)")
+
+
+def _sized(value: Any, what: str) -> Any:
+    if isinstance(value, (str, list, tuple)) and len(value) > MAX_TEXT:
+        raise _too_big(what)
+    return value
+
+
+def _check_format(fmt: Any) -> None:
+    """A format string's widths and precisions are what it allocates, before any output."""
+    if isinstance(fmt, str) and sum(int(n) for n in _NUMBERS.findall(fmt)) > MAX_TEXT:
+        raise _too_big("format widths")
+
+
+def _check_args(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_TEXT:
+            raise _too_big(f"{name} with {value}")
+
+
+def _check_replace(text: Any, old: Any, new: Any) -> None:
+    """A replace allocates its result at once: count it first."""
+    if not (isinstance(text, str) and isinstance(old, str) and isinstance(new, str)):
+        return
+    if (text.count(old) if old else len(text) + 1) * len(new) > MAX_TEXT:
+        raise _too_big("replace")
+
+
+def _counted(iterable: Any) -> Any:
+    """Every loop's iterable (put there by the parser): one step of the budget per item."""
+    budget = _budget.get()
+    for item in iterable:
+        if budget is not None:
+            budget[0] -= 1
+            if budget[0] < 0:
+                raise SecurityError(f"the template loops too much (at most {MAX_STEPS} steps)")
+        yield item
+
+
+def _guarded(name: str, fn: Any) -> Any:
+    @wraps(fn)  # keeps jinja's pass_context/pass_eval_context marks
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        _check_args(name, args, kwargs)
+        plain = args[1:] if getattr(fn, "jinja_pass_arg", None) else args  # no context
+        if name == "format" and plain:
+            _check_format(plain[0])
+        if name == "replace" and len(plain) >= 3:
+            _check_replace(*plain[:3])
+        return _sized(fn(*args, **kwargs), name)
+
+    return guarded
+
+
+class BoundedSandbox(SandboxedEnvironment):
+    """The sandbox with the bounds above (loops, sizes, output)."""
+
+    intercepted_binops = frozenset({"*", "**", "%", "+", "//"})
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.filters = {name: _guarded(name, fn) for name, fn in self.filters.items()}
+        self.filters["_counted"] = _counted
+        self.filters["_sized"] = lambda value: _sized(value, "concatenation")
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        tree = super()._parse(source, name, filename)
+        for loop in tree.find_all(nodes.For):
+            loop.iter = nodes.Filter(loop.iter, "_counted", [], [], None, None, lineno=loop.lineno)
+        for concat in list(tree.find_all(nodes.Concat)):
+            concat.nodes = [nodes.Filter(nodes.Concat(concat.nodes), "_sized", [], [], None, None)]
+        return tree
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                sized = isinstance(seq, (str, list, tuple)) and isinstance(times, int)
+                if sized and len(seq) * times > MAX_TEXT:
+                    raise _too_big("repetition")
+        elif operator == "**":
+            ints = isinstance(left, int) and isinstance(right, int) and right > 0
+            if ints and abs(left) > 1 and right * abs(left).bit_length() > MAX_POWER:
+                raise SecurityError("the template computes too big a power")
+        elif operator == "%" and isinstance(left, str):
+            _check_format(left)
+        return _sized(super().call_binop(context, operator, left, right), operator)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, str) and attribute in ("format", "format_map"):
+            _check_format(obj)
+        return super().getattr(obj, attribute)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        name = getattr(__obj, "__name__", "call")
+        _check_args(name, args, kwargs)
+        owner = getattr(__obj, "__self__", None)
+        if name == "replace" and isinstance(owner, str) and len(args) >= 2:
+            _check_replace(owner, args[0], args[1])
+        return _sized(super().call(__context, __obj, *args, **kwargs), name)
+
+
+def run(template: Template, context: dict[str, Any]) -> str:
+    """`template` rendered within the bounds: MAX_STEPS loop steps, MAX_TEXT chars out."""
+    token = _budget.set([MAX_STEPS])
+    try:
+        out: list[str] = []
+        size = 0
+        for chunk in template.generate(context):
+            size += len(chunk)
+            if size > MAX_TEXT:
+                raise _too_big("output")
+            out.append(chunk)
+        return "".join(out)
+    finally:
+        _budget.reset(token)
+
+
 def _environment(autoescape: bool) -> SandboxedEnvironment:
-    return SandboxedEnvironment(
+    return BoundedSandbox(
         loader=PackageLoader("notification_service", "templates"),
         undefined=StrictUndefined,
         autoescape=autoescape,
@@ -173,26 +305,33 @@ def layout(subject: str, language: str, content: Markup) -> str:
     )
 
 
+def one_line(text: str) -> str:
+    """A subject or title on one line: every run of whitespace one space. A guest's name with a
+    line break (CR, LF, U+2028, NEL) made the subject line fail, or the mail header refuse it
+    at every attempt: the notice never went out (and a header must never take a line break)."""
+    return " ".join(text.split())
+
+
 def compose(
     kind: str, channel: str, language: str, source: Source, context: dict[str, Any]
 ) -> Rendered:
     """`source` rendered for `channel` with `context` (raises the template's error: syntax,
     undefined variable, sandbox refusal)."""
     if channel in LONG_CHANNELS:
-        subject = compile_text(source.subject or "").render(context).strip()
-        body = compile_text(source.body).render(context).strip() + "\n"
-        if not subject or "\n" in subject:
-            raise TemplateFormatError(f"{kind} for {channel}: the subject must be one line")
+        subject = one_line(run(compile_text(source.subject or ""), context))
+        body = run(compile_text(source.body), context).strip() + "\n"
+        if not subject:
+            raise TemplateFormatError(f"{kind} for {channel}: the subject is empty")
         html = None
         if channel in HTML_CHANNELS:
             content = (
-                Markup(compile_html(source.html).render(context))
+                Markup(run(compile_html(source.html), context))
                 if source.html is not None
                 else Markup("\n").join(Markup("<p>{}</p>").format(p) for p in paragraphs(body))
             )
             html = layout(subject, language, content)
         return Rendered(language, subject, body, html)
-    body = compile_text(source.body).render(context).strip()
+    body = run(compile_text(source.body), context).strip()
     if not body:
         raise TemplateFormatError(f"{kind} for {channel}: the text is empty")
     return Rendered(language, "", body + "\n")
@@ -202,7 +341,7 @@ def render(kind: str, language: str, context: dict[str, Any]) -> Rendered:
     """The file's long (email) text in `language`, no override (the plain-text rendering)."""
     language = resolve_language(language)
     name = file_name(kind, "email", language)
-    text = text_env.get_template(name).render(context)
+    text = run(text_env.get_template(name), context)
     subject, body = split_long(text, name)
     return Rendered(language, subject, body.strip() + "\n")
 
@@ -230,7 +369,7 @@ def render_with(
         return rendered
     # A short text's title (push) and its delivery log subject: its own, else the long one's.
     if source.subject:
-        title = compile_text(source.subject).render(context).strip()
+        title = one_line(run(compile_text(source.subject), context))
     else:
         title = render_with(kind, "email", language, context, overrides).subject
     return Rendered(rendered.language, title, rendered.body)
