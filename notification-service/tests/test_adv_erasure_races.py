@@ -10,20 +10,22 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from hotel_common.contracts.guests import GuestErased
-from hotel_common.db import drop_database
-from hotel_common.testing import eventually, reservation_confirmed
+from hotel_common.db import drop_database, transaction
+from hotel_common.testing import HttpProviderStub, eventually, reservation_confirmed
 from hotel_common.time import utcnow
 from notification_service import reminders
-from notification_service.delivery import Delivery
+from notification_service.delivery import Delivery, delivery_of
 from notification_service.models import Notification, Status
 from sqlalchemy import text
 from sqlmodel import col, select
 
-from .conftest import Service, StartService
+from .channels import booking_of_lin, provider, texting_guest
+from .conftest import Samples, Service, StartService
 from .test_reminders import ARRIVAL_DUE, scheduled
 
 PG = "postgresql+asyncpg://postgres@127.0.0.1:5432"
@@ -128,3 +130,91 @@ async def _settled(
         lambda rs: any(r.kind == "reservation_confirmed" and not r.email for r in rs),
         10,
     )
+
+
+async def test_an_erasure_while_a_late_text_falls_back_leaves_no_fallback_for_the_erased_guest(
+    start_service: StartService, samples: Samples, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    booking = booking_of_lin(samples)
+    async with (
+        HttpProviderStub("sms-a") as sms,
+        on_postgres(
+            start_service, sms_providers=[provider(sms)], delivery_deadline_seconds=3600
+        ) as svc,
+    ):
+        svc.deliver(texting_guest(samples))
+        svc.deliver(booking)
+        where = col(Notification.reservation_id) == booking.reservation_id
+        await eventually(
+            lambda: rows_of(svc, where),
+            lambda rs: len(rs) == 1 and rs[0].status == "sent" and rs[0].deliver_by is not None,
+            10,
+        )
+        monkeypatch.setattr(Delivery, "deliver_due", no_sending)
+        sender = delivery_of(svc.app.state.runtime)
+        async with transaction(svc.app.state.runtime.sessions) as session:
+            # The text's deadline passes: its fallback (the email) is queued, not committed yet.
+            await sender._past_deadline(session, utcnow() + timedelta(days=1))
+            svc.deliver(samples.erased(reservation_ids=[booking.reservation_id]))
+            await erasure_waits_on_a_lock(svc)
+
+        rows = await eventually(
+            lambda: rows_of(svc, where), lambda rs: len(rs) == 2 and not rs[0].phone, 10
+        )
+
+    assert {(r.channel, r.fallback_of is not None) for r in rows} == {
+        ("sms", False),
+        ("email", True),
+    }
+    assert still_reaching(rows) == []
+
+
+class PausingSession:
+    """The real session, paused before its `n`th statement (to let another transaction in)."""
+
+    def __init__(self, session: Any, n: int, pause: Callable[[], Awaitable[None]]) -> None:
+        self._session, self._n, self._pause, self._calls = session, n, pause, 0
+
+    async def exec(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        self._calls += 1
+        if self._calls == self._n:
+            await self._pause()
+        return await self._session.exec(statement, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+
+async def test_an_erasure_between_finding_a_late_text_and_claiming_it_leaves_no_fallback(
+    start_service: StartService, samples: Samples, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    booking = booking_of_lin(samples)
+    async with (
+        HttpProviderStub("sms-a") as sms,
+        on_postgres(
+            start_service, sms_providers=[provider(sms)], delivery_deadline_seconds=3600
+        ) as svc,
+    ):
+        svc.deliver(texting_guest(samples))
+        svc.deliver(booking)
+        where = col(Notification.reservation_id) == booking.reservation_id
+        await eventually(
+            lambda: rows_of(svc, where),
+            lambda rs: len(rs) == 1 and rs[0].status == "sent" and rs[0].deliver_by is not None,
+            10,
+        )
+        monkeypatch.setattr(Delivery, "deliver_due", no_sending)
+
+        async def erased_meanwhile() -> None:
+            svc.deliver(samples.erased(reservation_ids=[booking.reservation_id]))
+            await eventually(lambda: rows_of(svc, where), lambda rs: not rs[0].phone, 10)
+
+        sender = delivery_of(svc.app.state.runtime)
+        async with transaction(svc.app.state.runtime.sessions) as session:
+            # Found late (statement 1), then the erasure commits, then the claim (statement 2).
+            paused = PausingSession(session, 2, erased_meanwhile)
+            await sender._past_deadline(paused, utcnow() + timedelta(days=1))  # type: ignore[arg-type]
+
+        rows = await rows_of(svc, where)
+
+    assert still_reaching(rows) == []

@@ -572,6 +572,10 @@ async def fall_back(session: AsyncSession, row: Notification) -> Notification | 
     """Queue `row`'s notice on the next channel of its fallback (rendered for it when it was
     queued); None when none is left. The caller has claimed `row` (its reason set), so this
     runs once per row."""
+    # Read it again now the caller's claim holds its row: it was loaded before the claim, and
+    # an erasure committed in between has blanked its fallback (the other channels' addresses
+    # and texts); the stale copy would queue them for the erased guest.
+    await session.refresh(row)
     if not row.fallback:
         log.info("no channel left to fall back to", extra={"notification_id": row.id})
         return None
