@@ -70,6 +70,12 @@ OVERTAKEN_KINDS = (
     Kind.RESERVATION_EXPIRED,
     Kind.TRANSFER_RESCHEDULED,
     Kind.TRANSFER_REASSIGNED,
+    # Issue 20: a reminder fired just before the cancellation and still waiting (the sender
+    # busy or retrying) must not follow the cancellation either; dropping the scheduled
+    # reminder does not reach a notice already queued.
+    Kind.ARRIVAL_REMINDER,
+    Kind.DEPARTURE_REMINDER,
+    Kind.GUARANTEE_REMINDER,
 )
 
 
