@@ -49,7 +49,7 @@ async def erasure_waits_on_a_lock(svc: Service) -> None:
     async def waiting() -> int:
         async with svc.app.state.runtime.sessions() as session:
             found = await session.exec(
-                text(  # type: ignore[call-overload]
+                text(
                     "select count(*) from pg_stat_activity where datname = current_database()"
                     " and wait_event_type = 'Lock'"
                 )
@@ -213,7 +213,7 @@ async def test_an_erasure_between_finding_a_late_text_and_claiming_it_leaves_no_
         async with transaction(svc.app.state.runtime.sessions) as session:
             # Found late (statement 1), then the erasure commits, then the claim (statement 2).
             paused = PausingSession(session, 2, erased_meanwhile)
-            await sender._past_deadline(paused, utcnow() + timedelta(days=1))  # type: ignore[arg-type]
+            await sender._past_deadline(paused, utcnow() + timedelta(days=1))
 
         rows = await rows_of(svc, where)
 
