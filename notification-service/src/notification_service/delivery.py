@@ -70,6 +70,12 @@ OVERTAKEN_KINDS = (
     Kind.RESERVATION_EXPIRED,
     Kind.TRANSFER_RESCHEDULED,
     Kind.TRANSFER_REASSIGNED,
+    # Issue 20: a reminder fired just before the cancellation and still waiting (the sender
+    # busy or retrying) must not follow the cancellation either; dropping the scheduled
+    # reminder does not reach a notice already queued.
+    Kind.ARRIVAL_REMINDER,
+    Kind.DEPARTURE_REMINDER,
+    Kind.GUARANTEE_REMINDER,
 )
 
 
@@ -578,6 +584,10 @@ async def fall_back(session: AsyncSession, row: Notification) -> Notification | 
     queued); None when none is left, and the front desk is alerted that the guest was not
     reached (staff_inbox.guest_unreachable). The caller has claimed `row` (its reason set), so
     this runs once per row, and a notice's chain ends once."""
+    # Read it again now the caller's claim holds its row: it was loaded before the claim, and
+    # an erasure committed in between has blanked its fallback (the other channels' addresses
+    # and texts); the stale copy would queue them for the erased guest.
+    await session.refresh(row)
     if not row.fallback:
         log.info("no channel left to fall back to", extra={"notification_id": row.id})
         # The end of the notice's chain: the front desk should reach the guest another way.

@@ -61,6 +61,12 @@ async def booking_erased(session: AsyncSession, reservation_id: str) -> bool:
 async def erase(session: AsyncSession, event: GuestErased) -> dict[str, int]:
     """Purge what this service holds of the guest; counts of what was touched (no values)."""
     theirs = _theirs(event)
+    # Issue 20: lock their notices before purging. A deadline or receipt falling back holds
+    # the old notice's row while it inserts the next channel's; this waits for that commit,
+    # so the purge's statements below (later snapshots, PostgreSQL READ COMMITTED) see the
+    # fallback too. Without it the purge waited only on the old row and missed the new one,
+    # left queued with the guest's address. (SQLite: the write lock serialises anyway.)
+    await session.exec(select(Notification.id).where(theirs).with_for_update())
     # Waiting ones first, while their status still tells them apart: never sent now. One a
     # sender holds this instant may still go (its outcome then finds the row no longer queued).
     stopped = await session.exec(

@@ -66,8 +66,12 @@ class GuestHandlers:
             await _withhold_unconsented(session, wishes)
 
     async def guest_erased(self, session: AsyncSession, event: GuestErased) -> None:
+        # Issue 20: their reminders first. A reminder being fired holds its row locked while
+        # it queues the notice; forgetting the reminders waits for that firing to commit, so the
+        # notices' purge below (a later statement, PostgreSQL READ COMMITTED) sees its notice.
+        # The other way round the purge ran first and missed it: queued, with the address.
+        await reminders.forget(session, event)
         await erasure.erase(session, event)
-        await reminders.forget(session, event)  # issue 20: their reminders too
 
     async def survey_requested(self, session: AsyncSession, event: SurveyRequested) -> None:
         if as_utc(event.expires_at) <= utcnow():

@@ -367,12 +367,22 @@ async def save_settings(
 # -- the digest worker ----------------------------------------------------------------------
 
 
+# Longer than an alert's transaction (a handler's: short) takes to commit.
+DIGEST_LAG = timedelta(seconds=15)
+
+
 async def _digest_one(
     session: AsyncSession, member: StaffInboxSettings, now: datetime
 ) -> Notification | None:
     """Claim `member`'s row for the window (last_digest_at, now] and queue its digest; None when
     another replica claimed it first, or nothing new was raised."""
     since = member.last_digest_at
+    # The window closes DIGEST_LAG before `now`: an alert's created_at is taken before its
+    # transaction commits, and one still uncommitted at this pass (invisible to it) would fall
+    # in a window already closed and be in no digest. A later pass lists it instead.
+    now = now - DIGEST_LAG
+    if as_utc(now) <= as_utc(since):
+        return None
     claimed = await session.exec(
         update(StaffInboxSettings)
         .where(
