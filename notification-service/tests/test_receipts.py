@@ -96,3 +96,45 @@ async def test_unsigned_stale_tampered_malformed_or_unknown_receipts_change_noth
         assert_problem(answer, 422, "validation_error")
     assert_problem(unknown_message, 404, "notification_not_found")
     assert (after.status, after.delivered_at, after.reason) == ("sent", None, None)
+
+
+async def test_a_receipt_for_a_text_not_yet_handed_over_is_refused_and_the_text_still_goes(
+    start_service: StartService, samples: Samples
+) -> None:
+    """A signed provider naming our id for a notice it never took cannot stop that notice."""
+    async with (
+        HttpProviderStub("sms-a", status=503) as sms,  # down: the text waits, untried
+        start_service(sms_providers=[provider(sms)], delivery_backoff_seconds=[0.2]) as svc,
+    ):
+        svc.deliver(texting_guest(samples))
+        booking = booking_of_lin(samples)
+        svc.deliver(booking)
+        [waiting] = await eventually(
+            lambda: stored(svc, booking.reservation_id),
+            lambda rows: len(rows) == 1 and rows[0].last_error is not None,
+        )
+        early = await receipt(svc, "sms-a", {"id": waiting.id, "status": "delivered"})
+        sms.status = 202  # back up
+        [sent] = await eventually(
+            lambda: stored(svc, booking.reservation_id),
+            lambda rows: len(rows) == 1 and rows[0].status == "sent",
+        )
+
+    assert_problem(early, 404, "notification_not_found")
+    assert sent.delivered_at is None and len(sms.accepted) == 1
+
+
+async def test_an_oversized_receipt_is_refused_before_anything_is_read(
+    start_service: StartService, samples: Samples
+) -> None:
+    async with (
+        HttpProviderStub("sms-a") as sms,
+        start_service(sms_providers=[provider(sms)]) as svc,
+    ):
+        row = await _sent_text(svc, samples)
+        huge = {"id": row.id, "status": "failed", "error": "x" * 20_000, "permanent": True}
+        answer = await receipt(svc, "sms-a", huge)
+        shown = await svc.notice(row.id)
+
+    assert_problem(answer, 413, "receipt_too_large")
+    assert shown["status"] == "sent" and shown["reason"] is None

@@ -57,6 +57,19 @@ def _unsigned(detail: str) -> ProblemError:
     return ProblemError(401, "invalid_signature", detail)
 
 
+MAX_RECEIPT_BYTES = 16_384
+
+
+def _handed(row: Notification, provider: str) -> bool:
+    """Was the message handed to `provider`? Its outcome names the provider once recorded; a
+    receipt may also come while the sender that holds it (a lease) has not recorded it yet.
+    A notice still waiting, or handed to another provider, takes no receipt of this one: a
+    receipt must not stop a notice that was never sent."""
+    if row.provider is not None:
+        return row.provider == provider
+    return row.status == Status.QUEUED and row.leased_until is not None
+
+
 def _verify(secret: str, headers: Any, raw: bytes) -> None:
     stamp = headers.get("x-timestamp") or ""
     signature = headers.get("x-signature") or ""
@@ -86,6 +99,7 @@ def _verify(secret: str, headers: Any, raw: bytes) -> None:
         **problems(
             {
                 401: "invalid_signature: X-Signature or X-Timestamp missing, wrong or stale",
+                413: "receipt_too_large: a body over 16 KiB",
                 404: "provider_not_found or notification_not_found",
                 422: "validation_error: a malformed receipt",
             }
@@ -104,6 +118,10 @@ async def record_receipt(
     if config is None or not config.receipt_secret:
         raise ProblemError(404, "provider_not_found", f"No provider {provider} takes receipts.")
     raw = await request.body()
+    if len(raw) > MAX_RECEIPT_BYTES:  # a receipt is a few hundred bytes
+        raise ProblemError(
+            413, "receipt_too_large", f"A receipt is at most {MAX_RECEIPT_BYTES} bytes."
+        )
     _verify(config.receipt_secret, request.headers, raw)
     try:
         receipt = Receipt.model_validate_json(raw)
@@ -117,11 +135,7 @@ async def record_receipt(
     else:
         query = select(Notification).where(Notification.id == receipt.id)
     row = (await session.exec(query)).first()
-    if (
-        row is None
-        or row.channel not in (Channel.SMS, Channel.PUSH)
-        or row.provider not in (None, provider)
-    ):
+    if row is None or row.channel not in (Channel.SMS, Channel.PUSH) or not _handed(row, provider):
         raise ProblemError(404, "notification_not_found", "No message of that provider.")
     fell_back = False
     if receipt.status == "delivered":
