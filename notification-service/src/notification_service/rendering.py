@@ -386,10 +386,14 @@ async def render_for(
     overrides = await templates.overrides_of(session, kind)
     try:
         return render_with(kind, channel, language, context, overrides)
-    except Exception:
+    except Exception as exc:
         if not overrides:
             raise
         # Checked when saved with the sample, an override may still meet a value the sample
-        # lacks (e.g. None): the guest gets the file's text rather than no notice at all.
-        log.exception("template override fails, the file serves", extra={"kind": kind})
+        # lacks (e.g. None): the guest gets the file's text rather than no notice at all. Only
+        # the error's type is logged: its message may quote the guest's values.
+        log.error(
+            "template override fails, the file serves",
+            extra={"kind": kind, "channel": channel, "error": type(exc).__name__},
+        )
         return render_with(kind, channel, language, context, {})
