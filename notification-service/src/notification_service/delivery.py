@@ -39,7 +39,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from notification_service import bad_addresses, devices, staff_inbox
+from notification_service import bad_addresses, devices, erasure, staff_inbox
 from notification_service.config import Settings
 from notification_service.mailer import (
     Mailer,
@@ -185,6 +185,7 @@ class Delivery:
         async with transaction(self.sessions) as session:
             await self._supersede(session, now)
             await self._expire(session, now)
+            await erasure.stop_late(session, now)
             await self._past_deadline(session, now)
             other = aliased(Notification)  # not correlated with the rows being claimed
             sending = select(other.reservation_id).where(

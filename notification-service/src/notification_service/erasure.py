@@ -120,3 +120,50 @@ async def erase(session: AsyncSession, event: GuestErased) -> dict[str, int]:
     }
     log.info("guest erased: notices purged", extra={"guest_id": event.guest_id, **counts})
     return counts
+
+
+async def stop_late(session: AsyncSession, now: datetime) -> int:
+    """Notices queued for an erased guest after the erasure purged theirs (a handler on another
+    replica checked before the erasure committed and queued after it): never sent, blanked like
+    the rest. The sender runs this as it claims, so such a notice cannot go out."""
+    erased_booking = (
+        select(ErasedBooking.reservation_id)
+        .where(ErasedBooking.reservation_id == Notification.reservation_id)
+        .exists()
+    )
+    erased_guest = (
+        select(preferences.NoticePreferences.guest_id)
+        .where(
+            preferences.NoticePreferences.guest_id == Notification.guest_id,
+            col(preferences.NoticePreferences.erased_at).is_not(None),
+        )
+        .exists()
+    )
+    result = await session.exec(
+        update(Notification)
+        .where(
+            col(Notification.status) == Status.QUEUED,
+            or_(col(Notification.leased_until).is_(None), col(Notification.leased_until) <= now),
+            or_(erased_booking, erased_guest),
+        )
+        .values(
+            status=Status.SUPPRESSED,
+            reason=Reason.ERASED,
+            next_attempt_at=None,
+            email=BLANK,
+            phone=None,
+            subject=BLANK,
+            body=BLANK,
+            html=None,
+            calendar=None,
+            secret=None,
+            fallback=None,
+            deliver_by=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount:
+        log.info(
+            "notices queued after their guest's erasure stopped", extra={"count": result.rowcount}
+        )
+    return int(result.rowcount or 0)
