@@ -140,7 +140,7 @@ def complete(pickups: list[str], notices: list[dict[str, Any]]) -> bool:
     kinds = sorted(n["kind"] for n in notices)
     return (
         pickups == ["assigned"]
-        and kinds == ["reservation_confirmed", "transfer_assigned"]
+        and kinds == ["reservation_confirmed", "reservation_created", "transfer_assigned"]
         and all(n["status"] == "sent" for n in notices)
     )
 
@@ -148,7 +148,8 @@ def complete(pickups: list[str], notices: list[dict[str, Any]]) -> bool:
 async def settle(
     client: httpx.AsyncClient, transfers: str, notices: str, bookings: list[str]
 ) -> dict[str, list[dict[str, Any]]]:
-    """Wait until every booking has its pickup and its two notices sent; return the notices."""
+    """Wait until every booking has its pickup and its three notices (the request received,
+    the confirmation, the pickup) sent; return the notices."""
 
     async def states() -> dict[str, tuple[list[str], list[dict[str, Any]]]]:
         return {rid: await effects(client, transfers, notices, rid) for rid in bookings}

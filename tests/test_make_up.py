@@ -122,7 +122,8 @@ async def test_make_up_runs_the_journey_and_stops_cleanly(
             lambda r: [t["status"] for t in r.json()["items"]] == ["assigned"],
             timeout=20,
         )
-        await eventually(lambda: mailbox.to(email), lambda m: len(m) == 2)
+        # The request received, the confirmation, the pickup.
+        await eventually(lambda: mailbox.to(email), lambda m: len(m) == 3)
 
     launched.send_signal(signal.SIGINT)
     assert launched.wait(timeout=30) == 0

@@ -20,8 +20,8 @@ async def test_a_consumer_failing_after_queueing_sends_nothing_twice_on_redelive
     keep = inbox.keep
     failures: list[str] = []
 
-    async def keep_fails_once(session: Any, notification: Any) -> None:
-        await keep(session, notification)  # the notice and its copy are in the transaction
+    async def keep_fails_once(session: Any, notification: Any, *rest: Any) -> None:
+        await keep(session, notification, *rest)  # the notice and its copy are in the session
         if not failures:
             failures.append(notification.id)
             raise RuntimeError("consumer killed before its commit")
