@@ -64,6 +64,7 @@ from notification_service import (
     reminders,
     rendering,
     staff_inbox,
+    templates,
     transfer_notices,
 )
 from notification_service.booking_handlers import BookingHandlers
@@ -381,14 +382,20 @@ class NoticeHandlers:
         when it first takes the notice (delivery.py)."""
         if channel is None:
             channel = Channel.SMS if notice.phone else Channel.EMAIL
-        rendered = await rendering.render_for(
-            session, notice.kind, channel, notice.language, notice.context
-        )
+        # As rendering.render_for, per channel, with the kind's overrides read once (one query).
+        kind, language, context = notice.kind, notice.language, notice.context
+        overrides = await templates.overrides_of(session, kind)
+        rendered, served = rendering.render_or_file(kind, channel, language, context, overrides)
+        # The email's subject is a short text's title (unless it has its own): kept, not
+        # rendered again, when the overrides served it.
+        title = rendered.subject if channel is Channel.EMAIL and served else None
         entries: list[dict[str, str]] = []
         for entry in fallback or []:
-            again = await rendering.render_for(
-                session, notice.kind, entry["channel"], notice.language, notice.context
+            again, again_served = rendering.render_or_file(
+                kind, entry["channel"], language, context, overrides, title=title
             )
+            if entry["channel"] == "email" and again_served and title is None:
+                title = again.subject
             entries.append(
                 {**entry, "language": again.language, "subject": again.subject, "body": again.body}
                 | ({"html": again.html} if again.html and entry["channel"] == "email" else {})
@@ -434,8 +441,13 @@ class NoticeHandlers:
         # The app's copy is always the long text, whichever channel the notice goes on (an SMS
         # notice's short text is no message to keep); a no-op for sign-in codes and digests.
         if notice.kind not in inbox.NOT_KEPT:
-            long = await rendering.render_for(
-                session, notice.kind, "inbox", notice.language, notice.context
+            long = (
+                rendered  # the email's long text, when the same template serves the inbox
+                if channel is Channel.EMAIL
+                and served
+                and rendering.choose(kind, "inbox", language, overrides)
+                == rendering.choose(kind, "email", language, overrides)
+                else rendering.render_or_file(kind, "inbox", language, context, overrides)[0]
             )
             await inbox.keep(session, notification, long)
         after_commit(session, self.wake)
