@@ -49,6 +49,8 @@ from hotel_common.db import after_commit
 from hotel_common.events.envelope import IntegrationEvent, newer
 from hotel_common.service import Runtime
 from hotel_common.time import as_utc, utcnow
+from sqlalchemy import bindparam, exists, literal, union_all
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -310,8 +312,19 @@ class NoticeHandlers:
         bad = await bad_addresses.bad_of(
             session, [("email", e) for e in emails] + [("sms", p) for p in phones]
         )
-        tokens = await devices.tokens_for(
-            session, email=emails[0] if emails else None, phone=phones[0] if phones else None
+        # Push is a channel this notice could use: any service notice's (its fallback at
+        # least), a marketing one's only where the guest listed push (reach.route). Else the
+        # devices are not looked up (a marketing notice refused for consent has an email or a
+        # phone whenever it has a device: they are how devices are found).
+        push_usable = purpose is Purpose.SERVICE or (
+            wishes is not None and Channel.PUSH.value in wishes.channels
+        )
+        tokens = (
+            await devices.tokens_for(
+                session, email=emails[0] if emails else None, phone=phones[0] if phones else None
+            )
+            if push_usable
+            else []
         )
         way = reach.route(
             wishes,
@@ -476,19 +489,35 @@ async def _cancelled(session: AsyncSession, reservation_id: str) -> bool:
     pickup retried after the cancellation overtook it must not reach the guest after the
     cancellation; nothing of a booking whose guest was erased reaches anyone (its late events
     still carry the address)."""
-    if await erasure.booking_erased(session, reservation_id):
+    # Both in one query (every booking's and pickup's notice asks). Core on the connection,
+    # after flushing what the caller left pending (as autoflush would).
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
+    conn = await session.connection()
+    params = {"reservation_id": reservation_id}
+    found = {row[0] for row in await conn.execute(_ERASED_OR_CANCELLED, params)}
+    if "erased" in found:
         log.info("notice dropped: the guest was erased", extra={"reservation_id": reservation_id})
         return True
-    told = await session.exec(
-        select(Notification.id).where(
-            Notification.reservation_id == reservation_id,
-            Notification.kind == "reservation_cancelled",
-        )
-    )
-    if told.first() is None:
+    if "cancelled" not in found:
         return False
     log.info("notice dropped: the booking was cancelled", extra={"reservation_id": reservation_id})
     return True
+
+
+# Built once (its cache key too): is the booking erased (erasure.booking_erased), has its
+# cancellation been told? One row per yes.
+_ERASED_OR_CANCELLED = union_all(
+    sa_select(literal("erased")).where(
+        exists().where(col(erasure.ErasedBooking.reservation_id) == bindparam("reservation_id"))
+    ),
+    sa_select(literal("cancelled")).where(
+        exists().where(
+            col(Notification.reservation_id) == bindparam("reservation_id"),
+            col(Notification.kind) == Kind.RESERVATION_CANCELLED.value,
+        )
+    ),
+)
 
 
 async def _told_later(
