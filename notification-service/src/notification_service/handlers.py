@@ -302,7 +302,12 @@ class NoticeHandlers:
         that goes at once (bookings, pickups). An urgent notice ignores quiet hours."""
         if contact is not None:
             email, phone = contact.email, contact.phone
-        wishes = await preferences.wishes_of(session, guest_id=guest_id, email=email, phone=phone)
+        # The profiles holding the event's email and phone, and whether they are bad
+        # addresses, in one query.
+        held, known = await bad_addresses.holders_and_bad(session, email=email, phone=phone)
+        wishes = await preferences.wishes_of(
+            session, guest_id=guest_id, email=email, phone=phone, held=held
+        )
         if wishes is not None and wishes.erased:
             log.info("notice dropped: the guest was erased", extra={"guest_id": wishes.guest_id})
             return
@@ -310,7 +315,7 @@ class NoticeHandlers:
         emails = [e for e in (email, *(wishes.emails if wishes else ())) if e]
         phones = [p for p in (phone, *(wishes.phones if wishes else ())) if p]
         bad = await bad_addresses.bad_of(
-            session, [("email", e) for e in emails] + [("sms", p) for p in phones]
+            session, [("email", e) for e in emails] + [("sms", p) for p in phones], known
         )
         # Push is a channel this notice could use: any service notice's (its fallback at
         # least), a marketing one's only where the guest listed push (reach.route). Else the
