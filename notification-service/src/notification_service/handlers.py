@@ -49,6 +49,8 @@ from hotel_common.db import after_commit
 from hotel_common.events.envelope import IntegrationEvent, newer
 from hotel_common.service import Runtime
 from hotel_common.time import as_utc, utcnow
+from sqlalchemy import bindparam, exists, literal, union_all
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -64,6 +66,7 @@ from notification_service import (
     reminders,
     rendering,
     staff_inbox,
+    templates,
     transfer_notices,
 )
 from notification_service.booking_handlers import BookingHandlers
@@ -299,7 +302,12 @@ class NoticeHandlers:
         that goes at once (bookings, pickups). An urgent notice ignores quiet hours."""
         if contact is not None:
             email, phone = contact.email, contact.phone
-        wishes = await preferences.wishes_of(session, guest_id=guest_id, email=email, phone=phone)
+        # The profiles holding the event's email and phone, and whether they are bad
+        # addresses, in one query.
+        held, known = await bad_addresses.holders_and_bad(session, email=email, phone=phone)
+        wishes = await preferences.wishes_of(
+            session, guest_id=guest_id, email=email, phone=phone, held=held
+        )
         if wishes is not None and wishes.erased:
             log.info("notice dropped: the guest was erased", extra={"guest_id": wishes.guest_id})
             return
@@ -307,10 +315,21 @@ class NoticeHandlers:
         emails = [e for e in (email, *(wishes.emails if wishes else ())) if e]
         phones = [p for p in (phone, *(wishes.phones if wishes else ())) if p]
         bad = await bad_addresses.bad_of(
-            session, [("email", e) for e in emails] + [("sms", p) for p in phones]
+            session, [("email", e) for e in emails] + [("sms", p) for p in phones], known
         )
-        tokens = await devices.tokens_for(
-            session, email=emails[0] if emails else None, phone=phones[0] if phones else None
+        # Push is a channel this notice could use: any service notice's (its fallback at
+        # least), a marketing one's only where the guest listed push (reach.route). Else the
+        # devices are not looked up (a marketing notice refused for consent has an email or a
+        # phone whenever it has a device: they are how devices are found).
+        push_usable = purpose is Purpose.SERVICE or (
+            wishes is not None and Channel.PUSH.value in wishes.channels
+        )
+        tokens = (
+            await devices.tokens_for(
+                session, email=emails[0] if emails else None, phone=phones[0] if phones else None
+            )
+            if push_usable
+            else []
         )
         way = reach.route(
             wishes,
@@ -381,14 +400,20 @@ class NoticeHandlers:
         when it first takes the notice (delivery.py)."""
         if channel is None:
             channel = Channel.SMS if notice.phone else Channel.EMAIL
-        rendered = await rendering.render_for(
-            session, notice.kind, channel, notice.language, notice.context
-        )
+        # As rendering.render_for, per channel, with the kind's overrides read once (one query).
+        kind, language, context = notice.kind, notice.language, notice.context
+        overrides = await templates.overrides_of(session, kind)
+        rendered, served = rendering.render_or_file(kind, channel, language, context, overrides)
+        # The email's subject is a short text's title (unless it has its own): kept, not
+        # rendered again, when the overrides served it.
+        title = rendered.subject if channel is Channel.EMAIL and served else None
         entries: list[dict[str, str]] = []
         for entry in fallback or []:
-            again = await rendering.render_for(
-                session, notice.kind, entry["channel"], notice.language, notice.context
+            again, again_served = rendering.render_or_file(
+                kind, entry["channel"], language, context, overrides, title=title
             )
+            if entry["channel"] == "email" and again_served and title is None:
+                title = again.subject
             entries.append(
                 {**entry, "language": again.language, "subject": again.subject, "body": again.body}
                 | ({"html": again.html} if again.html and entry["channel"] == "email" else {})
@@ -434,8 +459,13 @@ class NoticeHandlers:
         # The app's copy is always the long text, whichever channel the notice goes on (an SMS
         # notice's short text is no message to keep); a no-op for sign-in codes and digests.
         if notice.kind not in inbox.NOT_KEPT:
-            long = await rendering.render_for(
-                session, notice.kind, "inbox", notice.language, notice.context
+            long = (
+                rendered  # the email's long text, when the same template serves the inbox
+                if channel is Channel.EMAIL
+                and served
+                and rendering.choose(kind, "inbox", language, overrides)
+                == rendering.choose(kind, "email", language, overrides)
+                else rendering.render_or_file(kind, "inbox", language, context, overrides)[0]
             )
             await inbox.keep(session, notification, long)
         after_commit(session, self.wake)
@@ -464,19 +494,35 @@ async def _cancelled(session: AsyncSession, reservation_id: str) -> bool:
     pickup retried after the cancellation overtook it must not reach the guest after the
     cancellation; nothing of a booking whose guest was erased reaches anyone (its late events
     still carry the address)."""
-    if await erasure.booking_erased(session, reservation_id):
+    # Both in one query (every booking's and pickup's notice asks). Core on the connection,
+    # after flushing what the caller left pending (as autoflush would).
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
+    conn = await session.connection()
+    params = {"reservation_id": reservation_id}
+    found = {row[0] for row in await conn.execute(_ERASED_OR_CANCELLED, params)}
+    if "erased" in found:
         log.info("notice dropped: the guest was erased", extra={"reservation_id": reservation_id})
         return True
-    told = await session.exec(
-        select(Notification.id).where(
-            Notification.reservation_id == reservation_id,
-            Notification.kind == "reservation_cancelled",
-        )
-    )
-    if told.first() is None:
+    if "cancelled" not in found:
         return False
     log.info("notice dropped: the booking was cancelled", extra={"reservation_id": reservation_id})
     return True
+
+
+# Built once (its cache key too): is the booking erased (erasure.booking_erased), has its
+# cancellation been told? One row per yes.
+_ERASED_OR_CANCELLED = union_all(
+    sa_select(literal("erased")).where(
+        exists().where(col(erasure.ErasedBooking.reservation_id) == bindparam("reservation_id"))
+    ),
+    sa_select(literal("cancelled")).where(
+        exists().where(
+            col(Notification.reservation_id) == bindparam("reservation_id"),
+            col(Notification.kind) == Kind.RESERVATION_CANCELLED.value,
+        )
+    ),
+)
 
 
 async def _told_later(

@@ -20,7 +20,7 @@ from datetime import datetime
 from hotel_common.errors import NotFound
 from hotel_common.principal import Principal
 from hotel_common.time import UtcDateTime, utcnow
-from sqlalchemy import ColumnElement, Text, delete, false, or_, update
+from sqlalchemy import ColumnElement, Text, delete, false, inspect, or_, update
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -69,11 +69,20 @@ async def keep(
     phone = (notification.phone or "").strip()
     if not email and not phone and notification.guest_id is None:
         return
-    taken = await session.exec(
-        select(InboxMessage.id).where(col(InboxMessage.notification_id) == notification.id)
-    )
-    if taken.first() is not None:
-        return
+    if inspect(notification).pending:
+        # Added in this transaction and not written yet (handlers._queue): only a message
+        # added here too can name it; no query.
+        if any(
+            isinstance(kept, InboxMessage) and kept.notification_id == notification.id
+            for kept in session.new
+        ):
+            return
+    else:
+        taken = await session.exec(
+            select(InboxMessage.id).where(col(InboxMessage.notification_id) == notification.id)
+        )
+        if taken.first() is not None:
+            return
     session.add(
         InboxMessage(
             id=notification.id,

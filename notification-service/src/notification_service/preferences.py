@@ -124,9 +124,11 @@ async def wishes_of(
     guest_id: str | None = None,
     email: str | None = None,
     phone: str | None = None,
+    held: dict[str, list[str]] | None = None,
 ) -> Wishes | None:
     """The wishes of the profile named by id, else the one holding `email`, else the only one
-    holding `phone`; None when the CRM has told us of none."""
+    holding `phone`; None when the CRM has told us of none. `held`: the profiles holding the
+    two contacts' hashes, when the caller read them already (bad_addresses.holders_and_bad)."""
     if guest_id is not None:
         row = await session.get(NoticePreferences, guest_id)
         if row is not None:
@@ -137,15 +139,17 @@ async def wishes_of(
     ]
     if not any(wanted):
         return None
-    # Both contacts' holders in one indexed query (most notices find none: no preferences).
-    # Core on the connection, after flushing what the caller left pending (as autoflush would).
-    if session.new or session.dirty or session.deleted:
-        await session.flush()
-    conn = await session.connection()
-    held: dict[str, list[str]] = {}
-    params = {"email_hash": wanted[0], "phone_hash": wanted[1]}
-    for digest, holder in await conn.execute(_HOLDERS, params):
-        held.setdefault(digest, []).append(holder)
+    if held is None:
+        # Both contacts' holders in one indexed query (most notices find none: no
+        # preferences). Core on the connection, after flushing what the caller left pending
+        # (as autoflush would).
+        if session.new or session.dirty or session.deleted:
+            await session.flush()
+        conn = await session.connection()
+        held = {}
+        params = {"email_hash": wanted[0], "phone_hash": wanted[1]}
+        for digest, holder in await conn.execute(_HOLDERS, params):
+            held.setdefault(digest, []).append(holder)
     for digest in wanted:
         holders = held.get(digest, []) if digest else []
         if len(holders) == 1:  # a shared phone decides nothing

@@ -133,6 +133,21 @@ async def _row(session: AsyncSession, key: str) -> ScheduledReminder | None:
     return found.first()
 
 
+async def _rows(session: AsyncSession, keys: list[str]) -> dict[str, ScheduledReminder]:
+    """The rows of `keys` that exist, in one query (a booking's reminders together)."""
+    found = await session.exec(
+        select(ScheduledReminder).where(col(ScheduledReminder.key).in_(keys))
+    )
+    return {row.key: row for row in found.all()}
+
+
+async def _known(
+    session: AsyncSession, key: str, rows: dict[str, ScheduledReminder] | None
+) -> ScheduledReminder | None:
+    """The row of `key`: from `rows` when the caller read it already (with its neighbours)."""
+    return rows.get(key) if rows is not None else await _row(session, key)
+
+
 def _stale(row: ScheduledReminder, version: int | None) -> bool:
     """An event not newer than the one the row was computed from (a redelivery, or one
     overtaken): it changes nothing. Unknown versions compare as equal-or-newer."""
@@ -153,11 +168,13 @@ async def schedule(
     phone: str | None,
     guest_id: str | None = None,
     now: datetime | None = None,
+    rows: dict[str, ScheduledReminder] | None = None,
 ) -> None:
-    """Create or move the reminder; `due_at` None or past: not (or no longer) sent."""
+    """Create or move the reminder; `due_at` None or past: not (or no longer) sent. `rows`:
+    the existing rows of a set of keys including this one's, read by the caller (_rows)."""
     now = now or utcnow()
     key = key_of(kind, subject)
-    row = await _row(session, key)
+    row = await _known(session, key, rows)
     if row is not None and _stale(row, version):
         log.info("reminder unchanged: an older event", extra={"key": key, "version": version})
         return
@@ -196,13 +213,17 @@ async def drop(
     *,
     tombstone: bool = False,
     reservation_id: str | None = None,
+    rows: dict[str, ScheduledReminder] | None = None,
 ) -> None:
     """Drop the pending reminders of `keys` (a booking's end, a guarantee met, a survey
     answered). `tombstone`: also remember the drop (with `version`) for reminders not
-    scheduled yet, so their late, older events do not schedule them."""
+    scheduled yet, so their late, older events do not schedule them. `rows`: as schedule's."""
     now = utcnow()
+    keys = list(dict.fromkeys(keys))
+    if rows is None:  # all the keys' rows in one query
+        rows = await _rows(session, keys)
     for key in keys:
-        row = await _row(session, key)
+        row = rows.get(key)
         if row is None:
             if tombstone:
                 kind = next(k for k, p in _PREFIX.items() if key.startswith(p + ":"))
@@ -274,6 +295,15 @@ class Reminders:
             "phone": event.guest.phone,
             "version": event.aggregate_version,
         }
+        # The arrival's and the guarantee's rows in one query (distinct keys: neither step
+        # changes the other's row).
+        rows = await _rows(
+            session,
+            [
+                key_of(k, event.reservation_id)
+                for k in (Kind.ARRIVAL_REMINDER, Kind.GUARANTEE_REMINDER)
+            ],
+        )
         tz = event.property_timezone
         arrival_at = local_moment(
             event.check_in - timedelta(days=1), self.settings.arrival_reminder_local_time, tz
@@ -284,6 +314,7 @@ class Reminders:
             subject=event.reservation_id,
             due_at=arrival_at.astimezone(fmt.zone("UTC")),
             payload=self._arrival(event),
+            rows=rows,
             **contact,
         )
         terms = event.guarantee
@@ -306,6 +337,7 @@ class Reminders:
                 session,
                 [key_of(Kind.GUARANTEE_REMINDER, event.reservation_id)],
                 event.aggregate_version,
+                rows=rows,
             )
         else:
             await schedule(
@@ -314,6 +346,7 @@ class Reminders:
                 subject=event.reservation_id,
                 due_at=due - timedelta(hours=hours),
                 payload=payload,
+                rows=rows,
                 **contact,
             )
 
@@ -340,6 +373,7 @@ class Reminders:
             due_at=self._departure_at(event.check_out, payload),
             version=event.aggregate_version,
             payload=payload,
+            rows={row.key: row},
             reservation_id=event.reservation_id,
             language=event.guest.language,
             email=event.guest.email,

@@ -360,9 +360,18 @@ def choose(kind: str, channel: str, language: str, overrides: Overrides) -> tupl
 
 
 def render_with(
-    kind: str, channel: str, language: str, context: dict[str, Any], overrides: Overrides
+    kind: str,
+    channel: str,
+    language: str,
+    context: dict[str, Any],
+    overrides: Overrides,
+    *,
+    title: str | None = None,
 ) -> Rendered:
-    """render_for with the kind's overrides already at hand (the preview, the trial render)."""
+    """render_for with the kind's overrides already at hand (the preview, the trial render,
+    handlers._queue). `title`: the subject of this notice's email rendering (same kind,
+    language, context and overrides) when the caller has it, so a short text without its own
+    title does not render the email again for it."""
     lang, source = choose(kind, channel, language, overrides)
     rendered = compose(kind, channel, lang, source, context)
     if channel in LONG_CHANNELS:
@@ -370,9 +379,36 @@ def render_with(
     # A short text's title (push) and its delivery log subject: its own, else the long one's.
     if source.subject:
         title = one_line(run(compile_text(source.subject), context))
-    else:
+    elif title is None:
         title = render_with(kind, "email", language, context, overrides).subject
     return Rendered(rendered.language, title, rendered.body)
+
+
+def render_or_file(
+    kind: str,
+    channel: str,
+    language: str,
+    context: dict[str, Any],
+    overrides: Overrides,
+    *,
+    title: str | None = None,
+) -> tuple[Rendered, bool]:
+    """render_with, or the files' text when an override fails with this context (logged);
+    with whether the overrides served (False: the files did, after an override failed).
+    `title`: as render_with's, for the overrides' rendering only."""
+    try:
+        return render_with(kind, channel, language, context, overrides, title=title), True
+    except Exception as exc:
+        if not overrides:
+            raise
+        # Checked when saved with the sample, an override may still meet a value the sample
+        # lacks (e.g. None): the guest gets the file's text rather than no notice at all. Only
+        # the error's type is logged: its message may quote the guest's values.
+        log.error(
+            "template override fails, the file serves",
+            extra={"kind": kind, "channel": channel, "error": type(exc).__name__},
+        )
+        return render_with(kind, channel, language, context, {}), False
 
 
 async def render_for(
@@ -384,16 +420,4 @@ async def render_for(
     from notification_service import templates  # templates imports this module
 
     overrides = await templates.overrides_of(session, kind)
-    try:
-        return render_with(kind, channel, language, context, overrides)
-    except Exception as exc:
-        if not overrides:
-            raise
-        # Checked when saved with the sample, an override may still meet a value the sample
-        # lacks (e.g. None): the guest gets the file's text rather than no notice at all. Only
-        # the error's type is logged: its message may quote the guest's values.
-        log.error(
-            "template override fails, the file serves",
-            extra={"kind": kind, "channel": channel, "error": type(exc).__name__},
-        )
-        return render_with(kind, channel, language, context, {})
+    return render_or_file(kind, channel, language, context, overrides)[0]
