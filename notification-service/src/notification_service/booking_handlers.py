@@ -6,6 +6,7 @@ cancellation or the guest's erasure.
 """
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from hotel_common.contracts.reservations import (
@@ -17,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from notification_service import booking_notices, erasure
 from notification_service.models import Kind
+from notification_service.notices import Notice
 
 if TYPE_CHECKING:
     from notification_service.handlers import NoticeHandlers
@@ -28,39 +30,47 @@ class BookingHandlers:
     def __init__(self, notices: "NoticeHandlers") -> None:
         self.notices = notices
 
+    async def _tell(
+        self,
+        session: AsyncSession,
+        event: ReservationCreated | ReservationNoShow | ReservationCheckedOut,
+        build: Callable[[str | None], Notice],
+        kind: Kind,
+        *,
+        stopped: Callable[[AsyncSession, str], Awaitable[bool]],
+    ) -> None:
+        """Tell the booking's guest, unless `stopped` says the booking may no longer be told."""
+        if await stopped(session, event.reservation_id):
+            return
+        await self.notices.tell(session, event, build, contact=event.guest, kind=kind)
+
     async def reservation_created(self, session: AsyncSession, event: ReservationCreated) -> None:
         from notification_service.handlers import _cancelled  # one rule for every notice
 
-        if await _cancelled(session, event.reservation_id):
-            return
-        await self.notices.tell(
+        await self._tell(
             session,
             event,
             lambda lang: booking_notices.created(event, lang),
-            contact=event.guest,
-            kind=Kind.RESERVATION_CREATED,
+            Kind.RESERVATION_CREATED,
+            stopped=_cancelled,
         )
 
     async def reservation_no_show(self, session: AsyncSession, event: ReservationNoShow) -> None:
-        if await erasure.booking_erased(session, event.reservation_id):
-            return
-        await self.notices.tell(
+        await self._tell(
             session,
             event,
             lambda lang: booking_notices.no_show(event, lang),
-            contact=event.guest,
-            kind=Kind.RESERVATION_NO_SHOW,
+            Kind.RESERVATION_NO_SHOW,
+            stopped=erasure.booking_erased,
         )
 
     async def reservation_checked_out(
         self, session: AsyncSession, event: ReservationCheckedOut
     ) -> None:
-        if await erasure.booking_erased(session, event.reservation_id):
-            return
-        await self.notices.tell(
+        await self._tell(
             session,
             event,
             lambda lang: booking_notices.stay_thanks(event, lang),
-            contact=event.guest,
-            kind=Kind.STAY_THANKS,
+            Kind.STAY_THANKS,
+            stopped=erasure.booking_erased,
         )

@@ -201,9 +201,5 @@ def reminder(
     )
 
 
-def iso(value: date | datetime) -> str:
-    return value.isoformat()
-
-
 def days(n: int) -> timedelta:
     return timedelta(days=n)

@@ -449,21 +449,24 @@ class Reminders:
             or not newer(event.aggregate_version, row.booking_version)
         ):
             return
-        row = row or ReminderPickup(
-            transfer_id=event.transfer_id,
-            reservation_id=event.reservation_id,
-            pickup_time=event.pickup_time,
-            pickup_place=event.pickup_place,
-            destination=event.destination,
-        )
-        self._crew(row, event)
+        row = self._held(row, event.reservation_id, event)
         row.booking_version = event.aggregate_version
         session.add(row)
 
     @staticmethod
-    def _crew(
-        row: ReminderPickup, event: TransferAssigned | TransferRescheduled | TransferReassigned
-    ) -> None:
+    def _held(
+        row: ReminderPickup | None,
+        reservation_id: str,
+        event: TransferAssigned | TransferRescheduled | TransferReassigned,
+    ) -> ReminderPickup:
+        """`row` (a new one for a job not seen yet) as `event` tells the pickup and its crew."""
+        row = row or ReminderPickup(
+            transfer_id=event.transfer_id,
+            reservation_id=reservation_id,
+            pickup_time=event.pickup_time,
+            pickup_place=event.pickup_place,
+            destination=event.destination,
+        )
         row.pickup_time = event.pickup_time
         row.pickup_place = event.pickup_place
         row.destination = event.destination
@@ -471,6 +474,7 @@ class Reminders:
         row.driver_phone = event.driver_phone
         row.vehicle_plate = event.vehicle_plate
         row.vehicle_description = event.vehicle_description
+        return row
 
     async def pickup_changed(
         self, session: AsyncSession, event: TransferRescheduled | TransferReassigned
@@ -483,14 +487,7 @@ class Reminders:
             or (row.job_version is not None and not newer(event.aggregate_version, row.job_version))
         ):
             return
-        row = row or ReminderPickup(
-            transfer_id=event.transfer_id,
-            reservation_id=event.reservation_id,
-            pickup_time=event.pickup_time,
-            pickup_place=event.pickup_place,
-            destination=event.destination,
-        )
-        self._crew(row, event)
+        row = self._held(row, event.reservation_id, event)
         row.job_version = event.aggregate_version
         session.add(row)
 
