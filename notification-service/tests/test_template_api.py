@@ -4,6 +4,7 @@ next guest receives (the real SMTP server's message), deleting it brings the fil
 template is refused when saved (syntax, unknown variable, failing or sandbox-refused render)
 and nothing is stored."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from importlib.resources import files
 from pathlib import Path
@@ -229,3 +230,17 @@ async def test_an_override_failing_on_real_data_sends_the_file_text(
     await svc.wait_for(event.reservation_id, lambda n: n["status"] == "sent")
     [message] = mail_server.to(event.guest.email)
     assert message["Subject"].startswith("Booking confirmed")
+
+
+async def test_the_same_first_override_saved_twice_at_once_is_stored_once(svc: Service) -> None:
+    """Two managers (or a retried PUT on another replica) create the first override together:
+    both are answered 200 with the same override, none a 500 from the key."""
+    both = await asyncio.gather(*(put(svc, CONFIRMED_EN, OVERRIDE) for _ in range(4)))
+    listed = await svc.client.get(
+        "/api/v1/notification-templates",
+        params={"kind": "reservation_confirmed", "channel": "email", "language": "en"},
+    )
+
+    assert [r.status_code for r in both] == [200] * 4, [r.text for r in both]
+    assert len({r.json()["version"] for r in both}) == 1
+    assert [e["source"] for e in listed.json()["items"]] == ["override"]

@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from hotel_common.principal import Principal
 from hotel_common.time import UtcDateTime, utcnow
+from hotel_common.uniques import locked_or_inserted
 from sqlalchemy import ColumnElement, String, delete, or_
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -71,9 +72,19 @@ async def register(
     """Bind `token` to the caller (again): idempotent; another owner's token moves to them."""
     email_hash, phone_hash = _hashes(principal.email, principal.phone)
     now = utcnow()
-    device = await session.get(PushDevice, token, with_for_update=True)
-    if device is None:
-        device = PushDevice(token=token, platform=platform, created_at=now)
+    device, _ = await locked_or_inserted(
+        session,
+        PushDevice,
+        token,
+        lambda: PushDevice(
+            token=token,
+            platform=platform,
+            email_hash=email_hash,
+            phone_hash=phone_hash,
+            created_at=now,
+            last_seen_at=now,
+        ),
+    )
     device.platform = platform
     device.email_hash = email_hash
     device.phone_hash = phone_hash

@@ -38,6 +38,7 @@ from hotel_common.principal import Kind as PrincipalKind
 from hotel_common.principal import Principal, Role
 from hotel_common.service import Runtime
 from hotel_common.time import UtcDateTime, as_utc, utcnow
+from hotel_common.uniques import locked_or_inserted
 from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint, and_, func, update
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -349,11 +350,14 @@ async def save_settings(
     email: str | None,
     language: str,
 ) -> StaffInboxSettings:
-    row = await session.get(StaffInboxSettings, principal.id, with_for_update=True)
     now = utcnow()
-    if row is None:
-        row = StaffInboxSettings(staff_id=principal.id, last_digest_at=now)
-    elif row.digest is Digest.OFF and digest is Digest.EVERY_MINUTE:
+    row, created = await locked_or_inserted(
+        session,
+        StaffInboxSettings,
+        principal.id,
+        lambda: StaffInboxSettings(staff_id=principal.id, last_digest_at=now),
+    )
+    if not created and row.digest is Digest.OFF and digest is Digest.EVERY_MINUTE:
         row.last_digest_at = now  # a new subscription lists what comes from now on
     row.digest = digest
     row.email = email

@@ -12,6 +12,7 @@ from typing import Any
 
 from hotel_common.errors import ProblemError
 from hotel_common.time import utcnow
+from hotel_common.uniques import locked_or_inserted
 from jinja2 import TemplateSyntaxError, meta
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -188,14 +189,25 @@ async def save(
     """Store the override (checked first; the same text again changes nothing)."""
     check_address(kind, channel, language)
     check(kind, channel, source, language)
-    row = await session.get(NoticeTemplate, (kind, channel, language), with_for_update=True)
-    if row is None:
-        row = NoticeTemplate(
-            kind=kind, channel=channel, language=language,
-            subject=source.subject, body=source.body, html=source.html, updated_by=by,
-        )  # fmt: skip
-        session.add(row)
-    elif (row.subject, row.body, row.html) != (source.subject, source.body, source.html):
+    row, created = await locked_or_inserted(
+        session,
+        NoticeTemplate,
+        (kind, channel, language),
+        lambda: NoticeTemplate(
+            kind=kind,
+            channel=channel,
+            language=language,
+            subject=source.subject,
+            body=source.body,
+            html=source.html,
+            updated_by=by,
+        ),
+    )
+    if not created and (row.subject, row.body, row.html) != (
+        source.subject,
+        source.body,
+        source.html,
+    ):
         row.subject, row.body, row.html = source.subject, source.body, source.html
         row.updated_at, row.updated_by, row.version = utcnow(), by, row.version + 1
     await session.flush()

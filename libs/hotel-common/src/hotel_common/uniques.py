@@ -6,6 +6,7 @@ refusal rolls back only that insert and the caller's transaction goes on. Nothin
 the route or the consumer wrapper owns the transaction.
 """
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
@@ -47,3 +48,22 @@ async def insert_unique(session: AsyncSession, row: RowT, code: str, detail: str
     if not await try_insert(session, row):
         raise ProblemError(409, code, detail)
     return row
+
+
+async def locked_or_inserted(
+    session: AsyncSession, model: type[RowT], key: Any, new: Callable[[], RowT]
+) -> tuple[RowT, bool]:
+    """The row of `model` at primary key `key`, locked (FOR UPDATE), `new()` inserted when there
+    is none; with whether it was inserted now. Two callers racing to create the first one (two
+    replicas, the same PUT twice at once): one inserts, the other is refused by the key and
+    reads the winner's row, locked, instead of failing with a 500."""
+    row = await session.get(model, key, with_for_update=True)
+    if row is not None:
+        return row, False
+    fresh = new()
+    if await try_insert(session, fresh):
+        return fresh, True
+    row = await session.get(model, key, with_for_update=True, populate_existing=True)
+    if row is None:  # refused by the key, yet gone: deleted in between
+        raise ProblemError(409, "concurrent_change", "The record changed meanwhile; try again.")
+    return row, False
