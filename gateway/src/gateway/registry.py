@@ -82,6 +82,8 @@ SERVICES: tuple[ServiceInfo, ...] = (
         8004,
         ("notifications", "notification-templates", "delivery-receipts", "inbox"),
     ),
+    # Issue 21: the partners' event feed and webhooks.
+    ServiceInfo("partner-service", 8005, ("events", "webhook-subscriptions")),
 )
 
 BY_NAME: dict[str, ServiceInfo] = {s.name: s for s in SERVICES}

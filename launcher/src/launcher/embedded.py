@@ -85,6 +85,7 @@ def create_embedded_app(
             "bus": "memory",
             "seed_demo": True,
             "retry_delays": RETRY_DELAYS,
+            "environment": "development",  # `make run` is a developer's machine
         }
         if smtp_url is not None and "smtp_url" in spec.settings_class.model_fields:
             values["smtp_url"] = smtp_url

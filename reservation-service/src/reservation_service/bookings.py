@@ -434,6 +434,12 @@ def guest_contact(r: Reservation) -> GuestContact:
     return GuestContact.model_validate(contact_of(r))
 
 
+def partner_of(r: Reservation) -> str | None:
+    """The gateway partner id of a booking a partner's key made (owner `partner:<id>`)."""
+    kind, _, who = r.owner.partition(":")
+    return who if kind == "partner" and who else None
+
+
 def created_event(booking: Booking) -> ReservationCreated:
     r, room_type, prop = booking.reservation, booking.room_type, booking.property
     return ReservationCreated(
@@ -457,6 +463,7 @@ def created_event(booking: Booking) -> ReservationCreated:
         guarantee=guarantee_terms(r),
         room_type_name=room_type.name,
         property_timezone=prop.timezone,
+        partner_id=partner_of(r),
     )
 
 

@@ -43,6 +43,7 @@ from reservation_service.bookings import (
     guest_contact,
     load,
     owed_guarantee,
+    partner_of,
 )
 from reservation_service.config import Settings
 from reservation_service.models import Reservation, ReservationStatus
@@ -141,6 +142,7 @@ def confirmed_event(booking: Booking) -> ReservationConfirmed:
         guarantee=owed_guarantee(booking.reservation),
         check_in_time=clock(booking.property.check_in_time),
         check_out_time=clock(booking.property.check_out_time),
+        partner_id=partner_of(booking.reservation),
     )
 
 

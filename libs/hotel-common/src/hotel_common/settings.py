@@ -57,6 +57,9 @@ class ServiceSettings(BaseSettings):
     # set their own.
     internal_secret: str = Field(DEV_INTERNAL_SECRET, min_length=16)
     seed_demo: bool = False
+    # "development" (`make run`, tests that say so) relaxes what only a developer's machine
+    # needs: e.g. webhooks to http:// and loopback receivers. Anything else is production.
+    environment: Literal["development", "production"] = "production"
     log_level: str = "INFO"
     log_json: bool = True
 

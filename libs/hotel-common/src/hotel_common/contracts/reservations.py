@@ -127,6 +127,8 @@ class ReservationConfirmed(IntegrationEvent):
     guarantee: GuaranteeTerms | None = Field(default=None, exclude_if=absent)
     check_in_time: str | None = Field(default=None, exclude_if=absent)
     check_out_time: str | None = Field(default=None, exclude_if=absent)
+    # Issue 21: the partner (gateway partner id) whose key made the booking; None otherwise.
+    partner_id: str | None = Field(default=None, exclude_if=absent)
 
 
 class _StayEvent(IntegrationEvent):
@@ -191,6 +193,8 @@ class ReservationCreated(IntegrationEvent):
     guarantee: GuaranteeTerms | None = Field(default=None, exclude_if=absent)
     room_type_name: str | None = Field(default=None, exclude_if=absent)
     property_timezone: str | None = Field(default=None, exclude_if=absent)
+    # Issue 21: the partner (gateway partner id) whose key made the booking; None otherwise.
+    partner_id: str | None = Field(default=None, exclude_if=absent)
 
 
 class ReservationModified(IntegrationEvent):

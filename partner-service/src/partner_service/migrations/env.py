@@ -1,0 +1,4 @@
+import partner_service.models  # noqa: F401  (the service's tables)
+from hotel_common.migrations import run_env
+
+run_env("partner_service")
