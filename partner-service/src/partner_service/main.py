@@ -25,6 +25,7 @@ SPEC = ServiceSpec(
     settings_class=Settings,
     subscribe=handlers.subscribe,
     workers=[delivery.deliver_forever, feed.purge_forever],
+    on_start=delivery.prepare,
 )
 
 

@@ -1,0 +1,219 @@
+"""The one way partner-service calls out: a webhook POST that cannot be turned against the
+platform (server-side request forgery).
+
+- https only, no user:password in the URL, and outside development no target whose address is
+  not globally routable (private, loopback, link-local, multicast, reserved, unspecified, CGNAT,
+  IPv4-mapped forms of those): checked on EVERY address the name resolves to, and the request
+  then goes to the checked address itself (the URL's host replaced by it, `Host` header and TLS
+  SNI/certificate name set to the name: httpcore's `sni_hostname` request extension), so a
+  second DNS answer cannot swap the target in between (DNS rebinding).
+- Ports outside development: 443 or 1024-65535 (no SMTP, SSH... on a public host).
+- No redirects: a 3xx is the answer, never followed. No proxy from the environment.
+- Connect and total time limits from settings; the answer body is read up to
+  `webhook_max_response_bytes` and the connection dropped after that.
+In development (`make run`) http and loopback targets are allowed, to try webhooks locally.
+"""
+
+import asyncio
+import ipaddress
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+from hotel_common.time import utcnow
+
+from partner_service.config import Settings
+
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class UnsafeTarget(Exception):
+    """The URL may not be called: `str(exc)` says why, for the partner."""
+
+
+@dataclass(frozen=True)
+class Target:
+    url: str
+    scheme: str
+    host: str  # as in the URL (lower case; no brackets)
+    port: int
+    addresses: list[str]  # checked, in the resolver's order
+
+
+@dataclass(frozen=True)
+class Answer:
+    status_code: int | None  # None: no answer (timeout, connection error, refused target)
+    error: str | None
+    duration_ms: int
+    retry_after: float | None = None  # seconds, from a Retry-After header
+    body_bytes: int = 0  # how much of the body was read (capped)
+
+
+async def system_resolve(host: str, port: int) -> list[str]:
+    infos = await asyncio.get_running_loop().getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+    )
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def _ip(text: str) -> IpAddress | None:
+    try:
+        return ipaddress.ip_address(text.split("%", 1)[0])  # drop an IPv6 zone
+    except ValueError:
+        return None
+
+
+def forbidden_address(address: IpAddress) -> bool:
+    if isinstance(address, ipaddress.IPv6Address):
+        mapped = address.ipv4_mapped or address.sixtofour
+        if mapped is not None:
+            return forbidden_address(mapped)
+    return not address.is_global or address.is_multicast
+
+
+class Outbound:
+    def __init__(self, settings: Settings, resolve: Resolver = system_resolve) -> None:
+        self.settings = settings
+        self.resolve = resolve  # tests swap it to play a DNS answer
+
+    @property
+    def strict(self) -> bool:
+        return self.settings.environment != "development"
+
+    def parse(self, url: str) -> tuple[str, str, int]:
+        """Scheme, host and port of a URL allowed in form (not yet resolved)."""
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError as exc:
+            raise UnsafeTarget(f"not a valid URL: {exc}") from exc
+        scheme = parts.scheme.lower()
+        allowed = ("https",) if self.strict else ("https", "http")
+        if scheme not in allowed:
+            raise UnsafeTarget(f"the URL must use {' or '.join(allowed)}")
+        if parts.username is not None or parts.password is not None:
+            raise UnsafeTarget("the URL must not carry a user name or password")
+        host = (parts.hostname or "").lower().rstrip(".")
+        if not host:
+            raise UnsafeTarget("the URL has no host")
+        port = port or (443 if scheme == "https" else 80)
+        if self.strict and port != 443 and port < 1024:
+            raise UnsafeTarget("the port must be 443 or 1024-65535")
+        return scheme, host, port
+
+    async def check(self, url: str) -> Target:
+        """Resolve and check the URL's host: every address must be allowed."""
+        scheme, host, port = self.parse(url)
+        literal = _ip(host)
+        if literal is not None:
+            addresses = [str(literal)]
+        else:
+            try:
+                addresses = await self.resolve(host, port)
+            except OSError as exc:
+                raise UnsafeTarget(f"the host {host} does not resolve") from exc
+            if not addresses:
+                raise UnsafeTarget(f"the host {host} does not resolve")
+        if self.strict:
+            for text in addresses:
+                address = _ip(text)
+                if address is None or forbidden_address(address):
+                    raise UnsafeTarget(
+                        f"the host {host} resolves to a private or reserved address ({text})"
+                    )
+        return Target(url, scheme, host, port, addresses)
+
+    def client(self) -> httpx.AsyncClient:
+        """One client per sending run: redirects off, no proxy from the environment."""
+        timeout = httpx.Timeout(
+            self.settings.webhook_timeout_seconds,
+            connect=self.settings.webhook_connect_timeout_seconds,
+        )
+        return httpx.AsyncClient(follow_redirects=False, trust_env=False, timeout=timeout)
+
+    async def post(
+        self, client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str]
+    ) -> Answer:
+        started = time.monotonic()
+
+        def took() -> int:
+            return int((time.monotonic() - started) * 1000)
+
+        try:
+            target = await self.check(url)
+        except UnsafeTarget as exc:
+            return Answer(None, f"refused: {exc}", took())
+        try:
+            async with asyncio.timeout(self.settings.webhook_timeout_seconds):
+                return await self._send(client, target, body, headers, took)
+        except TimeoutError:
+            return Answer(None, "timeout", took())
+        except httpx.TimeoutException as exc:
+            return Answer(None, f"timeout: {type(exc).__name__}", took())
+        except httpx.HTTPError as exc:
+            return Answer(None, f"connection error: {type(exc).__name__}: {exc}", took())
+
+    async def _send(
+        self,
+        client: httpx.AsyncClient,
+        target: Target,
+        body: bytes,
+        headers: dict[str, str],
+        took: Callable[[], int],
+    ) -> Answer:
+        address = target.addresses[0]
+        parts = urlsplit(target.url)
+        pinned_host = f"[{address}]" if ":" in address else address
+        pinned = urlunsplit(parts._replace(netloc=f"{pinned_host}:{target.port}"))
+        default_port = 443 if target.scheme == "https" else 80
+        host_header = target.host if target.port == default_port else f"{target.host}:{target.port}"
+        extensions = {}
+        if target.scheme == "https" and _ip(target.host) is None:
+            # TLS: the name sent (SNI) and the certificate checked against: the URL's host.
+            extensions["sni_hostname"] = target.host
+        request = client.build_request(
+            "POST",
+            pinned,
+            content=body,
+            headers={
+                **headers,
+                "host": host_header,
+                "content-type": "application/json",
+                "user-agent": "hotel-partner-webhooks/1",
+            },
+            extensions=extensions,
+        )
+        response = await client.send(request, stream=True)
+        try:
+            read = 0
+            cap = self.settings.webhook_max_response_bytes
+            async for chunk in response.aiter_raw():
+                read += len(chunk)
+                if read >= cap:
+                    break  # the rest is never read: closing drops the connection
+        finally:
+            await response.aclose()
+        status = response.status_code
+        error = None if 200 <= status < 300 else f"HTTP {status}"
+        if 300 <= status < 400:
+            error = f"HTTP {status}: redirects are not followed"
+        return Answer(status, error, took(), retry_after(response), min(read, cap))
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - utcnow()).total_seconds())
+    except (TypeError, ValueError):
+        return None
