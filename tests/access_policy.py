@@ -584,6 +584,40 @@ BOOKING_OWNERS = ("booking", "guest", "partner_a", "partner_b")
 ROOM_KEEPERS = (*DESK, "housekeeping")
 ADMIN_ONLY = who(ok=["admin"])
 
+
+# partner-service webhooks: a subscription of the probed record's partner, made with its own key
+# (development: an http loopback URL is allowed). One per partner is reused; a partner deleting
+# its own gets a fresh one (at most 10 subscriptions per partner).
+PARTNER_KINDS = ("partner_a", "partner_b")
+HOOK_URL = "http://127.0.0.1:9/hook"
+_subscriptions: dict[tuple[int, str], str] = {}
+
+
+def _new_subscription(call: Call, owner: str) -> str:
+    with call.live.client(owner) as client:
+        made = client.post(
+            f"{PREFIX}/webhook-subscriptions", json={"url": HOOK_URL, "event_types": ["*"]}
+        )
+    assert made.status_code == 201, made.text
+    return str(made.json()["id"])
+
+
+def _subscription_id(call: Call) -> list[str]:
+    owner = call.record if call.record in PARTNER_KINDS else "partner_a"
+    key = (id(call.live), owner)
+    if key not in _subscriptions:
+        _subscriptions[key] = _new_subscription(call, owner)
+    return [_subscriptions[key]]
+
+
+def _spare_subscription_id(call: Call) -> list[str]:
+    if call.kind == call.record:  # its own: deleted for real
+        return [_new_subscription(call, call.record)]
+    return _subscription_id(call)
+
+
+WEBHOOK_OWNERS = who(own=PARTNER_KINDS)
+
 POLICY: dict[str, Operation] = {
     # reservation-service: the catalogue is public, building it is the manager's.
     "list_properties": Operation(who(ok=EVERYONE)),
@@ -1035,6 +1069,21 @@ POLICY: dict[str, Operation] = {
         ADMIN_ONLY, ids=lambda c: c.spare_key(), body=lambda c: {"overlap_seconds": 0}
     ),
     "revoke_partner_key": Operation(ADMIN_ONLY, ids=lambda c: c.spare_key()),
+    # partner-service: webhook subscriptions (partner keys only; another partner's are 404)
+    "create_webhook_subscription": Operation(
+        who(ok=PARTNER_KINDS), body=lambda c: {"url": HOOK_URL, "event_types": ["*"]}
+    ),
+    "list_webhook_subscriptions": Operation(who(ok=PARTNER_KINDS)),
+    "get_webhook_subscription": Operation(WEBHOOK_OWNERS, ids=_subscription_id),
+    "update_webhook_subscription": Operation(
+        WEBHOOK_OWNERS, ids=_subscription_id, body=lambda c: {"description": "probe"}
+    ),
+    "delete_webhook_subscription": Operation(WEBHOOK_OWNERS, ids=_spare_subscription_id),
+    "rotate_webhook_secret": Operation(WEBHOOK_OWNERS, ids=_subscription_id),
+    "list_webhook_deliveries": Operation(WEBHOOK_OWNERS, ids=_subscription_id),
+    "redeliver_webhook_events": Operation(
+        WEBHOOK_OWNERS, ids=_subscription_id, body=lambda c: {"after": "0", "through": "1"}
+    ),
     "list_audit_entries": Operation(ADMIN_ONLY),
 }
 
