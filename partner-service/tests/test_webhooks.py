@@ -256,3 +256,19 @@ async def test_bad_subscriptions_are_refused(tmp_path: Path) -> None:
         ):
             answer = await p.client.post(url, json=body)
             assert answer.status_code == 422, (body, answer.text)
+
+
+async def test_the_delivery_log_is_kept_as_long_as_the_feed(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from hotel_common.time import utcnow
+    from partner_service.delivery import SENDER
+
+    async with platform(tmp_path) as p, receiving() as receiver:
+        made = await p.subscribe(receiver.url)
+        await p.append()
+        await eventually(lambda: p.deliveries(made["id"]))
+        sender = p.runtime.extras[SENDER]
+        assert await sender.prune(utcnow() + timedelta(days=29)) == 0
+        assert await sender.prune(utcnow() + timedelta(days=31)) == 1
+        assert await p.deliveries(made["id"]) == []

@@ -34,7 +34,7 @@ from hotel_common.contracts.partners import WebhookSubscriptionDisabled
 from hotel_common.events.outbox import add_event
 from hotel_common.service import Runtime
 from hotel_common.time import utcnow
-from sqlalchemy import exists, or_, update
+from sqlalchemy import delete, exists, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -62,6 +62,7 @@ SENDER = "webhook_sender"
 WAKE = "feed_wake"
 OUTBOUND = "webhook_outbound"
 RETRIED_4XX = frozenset({408, 429})
+PRUNE_EVERY_SECONDS = 3600.0
 
 
 def body_of(entry: FeedEntry) -> bytes:
@@ -117,10 +118,29 @@ class Sender:
         # Outlives one attempt (renewed at each) by a wide margin.
         return timedelta(seconds=self.settings.webhook_timeout_seconds * 2 + 30)
 
+    async def prune(self, now: datetime) -> int:
+        """Drop delivery attempts and finished redelivery jobs older than the feed keeps
+        entries (`feed_retention_days`): the log explains what the feed still holds."""
+        cutoff = now - timedelta(days=self.settings.feed_retention_days)
+        async with self.runtime.sessions() as session:
+            attempts = await session.exec(
+                delete(DeliveryAttempt).where(col(DeliveryAttempt.at) < cutoff)
+            )
+            await session.exec(delete(Redelivery).where(col(Redelivery.finished_at) < cutoff))
+            await session.commit()
+            return int(attempts.rowcount or 0)
+
     async def run_forever(self) -> None:
+        next_prune = 0.0
         try:
             while True:
                 self._wake.clear()
+                if time.monotonic() >= next_prune:
+                    next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
+                    try:
+                        await self.prune(utcnow())
+                    except Exception:
+                        log.exception("pruning the webhook delivery log failed")
                 try:
                     await self.start_due()
                 except Exception:  # a database hiccup: the next round tries again

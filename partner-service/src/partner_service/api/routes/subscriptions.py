@@ -293,6 +293,7 @@ async def update_webhook_subscription(
     now = utcnow()
     if body.url is not None:
         sub.url = await _checked_url(runtime, body.url)
+        sub.next_attempt_at = None  # a new URL is tried at once (the failing streak stays)
     if body.event_types is not None:
         sub.event_types = body.event_types
     if "contact_email" in body.model_fields_set:
