@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Response
 from hotel_common.contract import answers
 from hotel_common.db import after_commit
 from hotel_common.deps import RuntimeDep, SessionDep
-from hotel_common.errors import ProblemError
+from hotel_common.errors import ProblemError, problems
 from hotel_common.pagination import PagingDep, keyset_page
 from hotel_common.principal import Kind, Principal, PrincipalDep, refused
 from hotel_common.strict import StrictModel
@@ -256,6 +256,7 @@ async def create_webhook_subscription(
 async def list_webhook_subscriptions(
     session: SessionDep, principal: PrincipalDep
 ) -> SubscriptionList:
+    """The calling partner's subscriptions, oldest first (at most 10; never their secrets)."""
     partner_id = _partner(principal)
     query = select(WebhookSubscription).where(WebhookSubscription.partner_id == partner_id)
     rows = (await session.exec(query.order_by(col(WebhookSubscription.created_at)))).all()
@@ -271,6 +272,8 @@ async def list_webhook_subscriptions(
 async def get_webhook_subscription(
     subscription_id: SubscriptionId, session: SessionDep, principal: PrincipalDep
 ) -> SubscriptionPublic:
+    """Its state: cursor delivered through, failing since, next attempt, last error, status
+    and why it was disabled (never the secret)."""
     return _public(await _owned(session, _partner(principal), subscription_id))
 
 
@@ -321,7 +324,7 @@ async def update_webhook_subscription(
     "/webhook-subscriptions/{subscription_id}",
     status_code=204,
     summary="Delete a webhook subscription",
-    responses=answers(204, None, {**UNAUTHENTICATED, **FORBIDDEN, **NOT_FOUND}),
+    responses=problems({**UNAUTHENTICATED, **FORBIDDEN, **NOT_FOUND}),
 )
 async def delete_webhook_subscription(
     subscription_id: SubscriptionId, session: SessionDep, principal: PrincipalDep
