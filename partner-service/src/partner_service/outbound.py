@@ -17,6 +17,7 @@ In development (`make run`) http and loopback targets are allowed, to try webhoo
 import asyncio
 import ipaddress
 import socket
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -80,6 +81,8 @@ class Outbound:
     def __init__(self, settings: Settings, resolve: Resolver = system_resolve) -> None:
         self.settings = settings
         self.resolve = resolve  # tests swap it to play a DNS answer
+        # What TLS trusts: the system's CAs (tests trust their own certificate).
+        self.verify: ssl.SSLContext | bool = True
 
     @property
     def strict(self) -> bool:
@@ -134,7 +137,9 @@ class Outbound:
             self.settings.webhook_timeout_seconds,
             connect=self.settings.webhook_connect_timeout_seconds,
         )
-        return httpx.AsyncClient(follow_redirects=False, trust_env=False, timeout=timeout)
+        return httpx.AsyncClient(
+            follow_redirects=False, trust_env=False, timeout=timeout, verify=self.verify
+        )
 
     async def post(
         self, client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str]
