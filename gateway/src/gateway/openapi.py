@@ -211,7 +211,7 @@ def name_inline_bodies(doc: dict[str, Any]) -> dict[str, Any]:
         for _, op in _operations(item):
             for media in _media(op):
                 schema = media.get("schema")
-                if not _inline_object(schema):
+                if not isinstance(schema, dict) or not _inline_object(schema):
                     continue
                 name = str(schema.get("title") or f"{op.get('operationId', 'Body')}_body")
                 name = re.sub(r"[^0-9A-Za-z_]", "", name) or "Body"
