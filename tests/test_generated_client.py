@@ -239,14 +239,15 @@ async def test_a_partner_journey_through_the_generated_client(
         if not gen.has("get", FEED) or subscription is None:
             pytest.skip("partner-service does not document the feed and webhooks yet")
 
-        # The feed: the booking's lifecycle, in cursor order, this partner's only.
+        # The feed: the booking's lifecycle, in cursor order, this partner's only. (The
+        # generator names a field that shadows a builtin with a trailing "_": `type_`.)
         async def confirmation() -> Any:
             page = await gen.call("get", FEED, 200, client=partner)
             return next(
                 (
                     e
                     for e in page.events
-                    if e.type == "reservation.confirmed" and e.reservation_id == created.id
+                    if e.type_ == "reservation.confirmed" and e.reservation_id == created.id
                 ),
                 None,
             )
