@@ -12,7 +12,7 @@ SOURCES := $(wildcard libs/*/src */src)
 empty :=
 space := $(empty) $(empty)
 
-.PHONY: install run up test lint typecheck pytest bench bench-tools load soak fuzz chaos clean migration
+.PHONY: install run up test lint typecheck pytest bench bench-tools load soak fuzz chaos clean migration openapi
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -80,6 +80,11 @@ fuzz: install
 ## The broker cut for 30 s under steady bookings, two processes per service (a few minutes).
 chaos: install
 	$(BIN)/python tests/chaos.py
+
+## Release the merged API document to openapi/released.json (openapi/README.md): refused if it
+## breaks the released one unless gateway.openapi.API_VERSION's major was raised.
+openapi: install
+	$(BIN)/hotel-platform openapi
 
 ## New Alembic revision for a service: make migration SERVICE=reservation MSG="add rate plans"
 migration: install

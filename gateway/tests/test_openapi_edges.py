@@ -106,3 +106,61 @@ def test_a_name_used_twice_across_services_is_reported() -> None:
 
 def test_operation_ids_and_schema_names_are_unique_across_services(service_docs) -> None:
     assert collisions({GATEWAY: {}, **service_docs}) == []
+
+
+def test_every_schema_gets_a_title_unique_in_the_document() -> None:
+    """Generators name classes after titles: two services' `Kind`, or FastAPI's two
+    module-keyed `Tier`s of one service, must not share one (the second was dropped)."""
+
+    def doc(schemas: dict[str, Any]) -> dict[str, Any]:
+        return {"paths": {}, "components": {"schemas": schemas}}
+
+    kind = {"type": "string", "title": "Kind"}
+    merged = merge(
+        {
+            GATEWAY: doc({"Kind": {**kind, "enum": ["staff", "partner"]}}),
+            "guest-service": doc(
+                {
+                    "guest_service__models__loyalty__Tier": {"type": "string", "title": "Tier"},
+                    "guest_service__models__segments__Tier": {"type": "string", "title": "Tier"},
+                    "Page_GuestPublic_": {"type": "object", "title": "Page[GuestPublic]"},
+                }
+            ),
+            "notification-service": doc({"Kind": {**kind, "enum": ["reservation_confirmed"]}}),
+        },
+        title="t",
+        version="1",
+    )
+    titles = {name: s["title"] for name, s in merged["components"]["schemas"].items()}
+    assert titles == {
+        "gateway.Kind": "GatewayKind",
+        "notification-service.Kind": "NotificationServiceKind",
+        "guest_service__models__loyalty__Tier": "LoyaltyTier",
+        "guest_service__models__segments__Tier": "SegmentsTier",
+        "Page_GuestPublic_": "PageGuestPublic",
+    }
+
+
+def test_a_body_described_inline_becomes_a_named_schema() -> None:
+    receipt = {"type": "object", "title": "Receipt", "properties": {"id": {"type": "string"}}}
+    service = {
+        "paths": {
+            "/api/v1/receipts": {
+                "post": {
+                    "operationId": "record_receipt",
+                    "requestBody": {"content": {"application/json": {"schema": receipt}}},
+                    "responses": {"200": {"content": {"application/json": {"schema": {}}}}},
+                }
+            }
+        }
+    }
+    merged = merge(
+        {"notification-service": service},
+        title="t",
+        version="1",
+        owner=lambda p: "notification-service",
+    )
+    body = merged["paths"]["/api/v1/receipts"]["post"]["requestBody"]["content"]
+    assert body["application/json"]["schema"] == {"$ref": "#/components/schemas/Receipt"}
+    assert merged["components"]["schemas"]["Receipt"]["properties"] == receipt["properties"]
+    assert "components" not in service  # the service's own document is left as it was

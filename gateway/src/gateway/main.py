@@ -38,7 +38,7 @@ from gateway.upstream import HttpUpstream, ReplicatedUpstream, Upstream
 log = logging.getLogger(__name__)
 
 TITLE = "Hotel guest platform API"
-VERSION = "1.0.0"
+VERSION = openapi.API_VERSION  # the API's (semver): see gateway.openapi
 
 
 def http_upstreams(settings: Settings) -> dict[str, Upstream]:

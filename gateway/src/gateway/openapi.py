@@ -2,11 +2,17 @@
 
 Each service's document is fetched through its upstream on first use and kept; a service
 that is down is left out (listed in `x-missing-services`) and asked again next time.
+
+The merged document is a contract integrators generate clients from (issue 21): every schema
+it defines carries a title unique in the document (generators name classes after titles), a
+request or response body is always a named schema, and `info.version` is API_VERSION, checked
+against the released document (openapi/released.json) by gateway.compat.
 """
 
 import asyncio
 import json
 import logging
+import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -28,6 +34,9 @@ REF = "#/components/"
 OPERATIONS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 Component = tuple[str, str]  # (section, name), e.g. ("schemas", "Page")
 GATEWAY = "gateway"  # the gateway's own routes, merged like a service's
+# The API's version (semver): the major is raised for a change gateway.compat calls breaking,
+# the minor for additions; `make openapi` releases the document under it (openapi/README.md).
+API_VERSION = "1.0.0"
 
 
 class MergedOpenApi:
@@ -55,7 +64,10 @@ class MergedOpenApi:
             if self.app is not None:
                 docs = {GATEWAY: own_document(self.app), **docs}
                 for clash in collisions(docs):
-                    log.error("OpenAPI collision: %s", clash)
+                    # An operation id used twice breaks a generated client; two schemas of
+                    # one name are kept apart by the merge (qualified, titled uniquely).
+                    level = logging.ERROR if clash.startswith("operationId") else logging.INFO
+                    log.log(level, "OpenAPI collision: %s", clash)
             merged = merge(docs, title=self.title, version=self.version)
             if self.app is not None:
                 describe(merged, self.servers)
@@ -95,6 +107,7 @@ def merge(
     A component defined identically by several services is kept once; one whose definitions
     differ is kept once per service as "<service>.<name>", with that service's $refs rewritten.
     """
+    docs = {service: name_inline_bodies(doc) for service, doc in docs.items()}
     holders: dict[Component, dict[str, Any]] = defaultdict(dict)
     for service, doc in docs.items():
         for key, content in _components(doc):
@@ -136,6 +149,7 @@ def merge(
             if isinstance(tag, dict) and "name" in tag:
                 tags.setdefault(tag["name"], tag)
 
+    title_schemas(components["schemas"])
     first = next(iter(docs.values()), {})
     merged: dict[str, Any] = {
         "openapi": first.get("openapi", "3.1.0"),
@@ -146,6 +160,89 @@ def merge(
     if tags:
         merged["tags"] = list(tags.values())
     return merged
+
+
+def class_name(component: str) -> str:
+    """The name a client generator gives the schema `component`: FastAPI's module-qualified
+    names (`guest_service__models__loyalty__Tier`) keep the module ("LoyaltyTier"), the merge's
+    service-qualified ones keep the service ("notification-service.Kind":
+    "NotificationServiceKind"), and punctuation goes ("Page_GuestPublic_": "PageGuestPublic")."""
+    service, dot, name = component.rpartition(".")
+    parts = name.split("__")
+    if len(parts) > 2:
+        name = f"{parts[-2]}_{parts[-1]}"
+    words = re.split(r"[^0-9A-Za-z]+", f"{service}_{name}" if dot else name)
+    return "".join(word[:1].upper() + word[1:] for word in words if word)
+
+
+def title_schemas(schemas: dict[str, Any]) -> None:
+    """Give every schema a title unique in the document. Generators name a class after the
+    title, and two services' `Kind` (or one service's two `Tier`s) with the same title broke
+    generation: the second was dropped, and every operation using it with it."""
+    taken: set[str] = set()
+    for component in sorted(schemas):
+        content = schemas[component]
+        if not isinstance(content, dict):
+            continue
+        title, n = class_name(component), 1
+        while title in taken:  # names that differ only in punctuation: deterministic suffix
+            n += 1
+            title = f"{class_name(component)}{n}"
+        taken.add(title)
+        schemas[component] = {**content, "title": title}
+
+
+def name_inline_bodies(doc: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a service's document where a request or response body given inline as an
+    object (a route describing its body by hand, e.g. a signed receipt read from the raw
+    body) is a named schema in components instead: generators invent a name for an inline
+    object ("RecordReceiptReceipt"), and that name is not ours to keep stable."""
+    paths = doc.get("paths") or {}
+    if not any(
+        _inline_object(media.get("schema"))
+        for item in paths.values()
+        if isinstance(item, dict)
+        for _, op in _operations(item)
+        for media in _media(op)
+    ):
+        return doc
+    doc = json.loads(json.dumps(doc))  # the caller's document stays as it was
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    for item in doc["paths"].values():
+        if not isinstance(item, dict):
+            continue
+        for _, op in _operations(item):
+            for media in _media(op):
+                schema = media.get("schema")
+                if not isinstance(schema, dict) or not _inline_object(schema):
+                    continue
+                name = str(schema.get("title") or f"{op.get('operationId', 'Body')}_body")
+                name = re.sub(r"[^0-9A-Za-z_]", "", name) or "Body"
+                if name in schemas and schemas[name] != schema:
+                    name = f"{op.get('operationId', 'Body')}_{name}"
+                schemas[name] = schema
+                media["schema"] = {"$ref": f"{REF}schemas/{name}"}
+    return doc
+
+
+def _operations(item: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    return [(m, op) for m, op in item.items() if m in OPERATIONS and isinstance(op, dict)]
+
+
+def _media(op: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every media type object of an operation: its request body's and its responses'."""
+    bodies = [op.get("requestBody") or {}, *(op.get("responses") or {}).values()]
+    return [
+        media
+        for body in bodies
+        if isinstance(body, dict)
+        for media in (body.get("content") or {}).values()
+        if isinstance(media, dict)
+    ]
+
+
+def _inline_object(schema: Any) -> bool:
+    return isinstance(schema, dict) and "$ref" not in schema and "properties" in schema
 
 
 def _components(doc: dict[str, Any]) -> list[tuple[Component, Any]]:

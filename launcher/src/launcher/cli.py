@@ -19,6 +19,11 @@ def parser() -> argparse.ArgumentParser:
     )
     up.add_argument("--host", default="127.0.0.1", help="the gateway's address")
     up.add_argument("--port", type=int, default=GATEWAY_PORT, help="the gateway's port")
+    doc = commands.add_parser(
+        "openapi", help="release the merged API document (refused if it breaks the released one)"
+    )
+    doc.add_argument("--out", type=Path, default=Path("openapi/released.json"))
+    doc.add_argument("--check", action="store_true", help="compare only, write nothing")
     return root
 
 
@@ -28,6 +33,10 @@ def main(argv: list[str] | None = None) -> int:
         from launcher.distributed import up
 
         return up(args.host, args.port)
+    if args.command == "openapi":
+        from launcher.openapi import release
+
+        return release(args.out, check_only=args.check)
     from launcher.embedded import run
 
     if args.command is None:  # plain `hotel-platform` is `hotel-platform run`
