@@ -156,7 +156,8 @@ async def test_every_change_announces_the_whole_mapping_with_its_version(hotel, 
     assert again["version"] == 3
 
 
-async def test_a_mapped_partner_books_quotes_and_modifies_with_its_codes(hotel):
+async def test_a_mapped_partner_books_quotes_and_modifies_with_its_codes(hotel_on_each_db):
+    hotel = hotel_on_each_db
     await mapped(hotel)
     partner = as_(PARTNER_A)
     quote = await hotel.client.post(
