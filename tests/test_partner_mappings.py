@@ -29,7 +29,7 @@ async def test_a_partner_key_books_with_its_own_codes_through_the_gateway(embedd
         await _journey(gw, partner_gw, partner_id)
 
 
-async def _journey(gw: httpx.AsyncClient, partner_gw: httpx.AsyncClient, partner_id: int) -> None:
+async def _journey(gw: httpx.AsyncClient, partner_gw: httpx.AsyncClient, partner_id: str) -> None:
 
     put = await gw.put(
         f"{API}/partner-mappings/{partner_id}/properties/1",
@@ -50,7 +50,9 @@ async def _journey(gw: httpx.AsyncClient, partner_gw: httpx.AsyncClient, partner
     assert made.status_code == 201, made.text
     assert (made.json()["room_type_code"], made.json()["channel"]) == ("KNG", "mapped")
 
-    refused = await partner_gw.post(f"{API}/reservations", json=body | {"room_type_code": "DBL-GDN"})
+    refused = await partner_gw.post(
+        f"{API}/reservations", json=body | {"room_type_code": "DBL-GDN"}
+    )
     problem = assert_problem(refused, 422, "unmapped_code")
     assert "DBL-GDN" in problem["detail"]
 
