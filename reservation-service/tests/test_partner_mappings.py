@@ -4,6 +4,7 @@ Staff put a partner's mapping; the partner then books, quotes and modifies with 
 unmapped code is refused naming it, with nothing written; a partner without a mapping uses the
 hotel's codes as before."""
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -304,3 +305,25 @@ async def test_a_partner_without_a_mapping_there_uses_the_hotel_codes(hotel):
         "/api/v1/reservations", json=hotel.booking(room_type_code="KNG"), headers=as_(PARTNER_A)
     )
     assert again.status_code == 201, again.text
+
+
+async def test_puts_racing_for_one_mapping_serialize(hotel_on_each_db):
+    """Two replicas (or a retried PUT) at once: each applies whole, one after the other; the
+    versions do not fork and nothing answers 500."""
+    hotel = hotel_on_each_db
+    bodies = [
+        {"room_types": {f"R{i}": "KNG", f"S{i}": "STD"}, "rate_plans": {f"P{i}": "BASE"}}
+        for i in range(4)
+    ]
+    answers = await asyncio.gather(
+        *(hotel.client.put(f"{MAPPINGS}/9/properties/1", json=body) for body in bodies)
+    )
+    assert [a.status_code for a in answers] == [200] * 4, [a.text for a in answers]
+    assert sorted(a.json()["version"] for a in answers) == [1, 2, 3, 4]
+    [kept] = (await hotel.client.get(MAPPINGS, params={"partner_id": "9"})).json()["items"]
+    last = max(answers, key=lambda a: a.json()["version"]).json()
+    assert (kept["room_types"], kept["rate_plans"], kept["version"]) == (
+        last["room_types"],
+        last["rate_plans"],
+        4,
+    )
