@@ -98,6 +98,7 @@ PartnerCode = Annotated[
     AfterValidator(str.upper),
     SINGLE_LINE,
 ]
+HotelCode = Annotated[str, StringConstraints(min_length=1, max_length=16), SINGLE_LINE]
 PartnerId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 MAX_CODES = 500  # per kind: far above a hotel's room types and plans
 
@@ -107,12 +108,12 @@ class MappingIn(StrictModel):
     partner's codes (case-insensitive, 1-32 letters, digits, `.`, `_`, `-`), values the hotel's.
     Both empty: no mapping left (the partner uses the hotel's codes again)."""
 
-    room_types: dict[PartnerCode, str] = PydanticField(
+    room_types: dict[PartnerCode, HotelCode] = PydanticField(
         default_factory=dict,
         max_length=MAX_CODES,
         description="Partner room type code -> the hotel's room type code at the property",
     )
-    rate_plans: dict[PartnerCode, str] = PydanticField(
+    rate_plans: dict[PartnerCode, HotelCode] = PydanticField(
         default_factory=dict,
         max_length=MAX_CODES,
         description="Partner rate plan code -> the hotel's rate plan code (BASE: the base plan)",
@@ -140,16 +141,9 @@ async def _property(session: AsyncSession, principal: Principal, property_id: in
     return prop
 
 
-def _unknown(codes: dict[str, str], known: set[str], kind: str, what: str) -> list[dict[str, str]]:
-    return [
-        {
-            "field": f"body.{kind}.{theirs}",
-            "message": f"{what} {ours} does not exist at this property.",
-            "type": "unknown_hotel_code",
-        }
-        for theirs, ours in codes.items()
-        if ours not in known
-    ]
+def _unknown(codes: dict[str, str], known: set[str], kind: str) -> list[tuple[str, str]]:
+    """(field, our code) of every value of `codes` that is not in `known`."""
+    return [(f"body.{kind}.{theirs}", ours) for theirs, ours in codes.items() if ours not in known]
 
 
 async def _checked(session: AsyncSession, prop: Property, data: MappingIn) -> MappingIn:
@@ -169,16 +163,22 @@ async def _checked(session: AsyncSession, prop: Property, data: MappingIn) -> Ma
             )
         ).all()
     )
-    errors = _unknown(room_types, ours, "room_types", "Room type") + _unknown(
-        rate_plans, plans, "rate_plans", "Rate plan"
-    )
-    if errors:
-        named = ", ".join(e["message"].split(" does")[0] for e in errors)
+    unknown = _unknown(room_types, ours, "room_types") + _unknown(rate_plans, plans, "rate_plans")
+    if unknown:
+        named = ", ".join(sorted({code for _, code in unknown}))
         raise ProblemError(
             422,
             "unknown_hotel_code",
-            f"Not codes of property {prop.id}: {named}. Map to the hotel's own codes.",
-            errors=errors,
+            f"Not room type or rate plan codes of property {prop.id}: {named}. Map to the "
+            "hotel's own codes.",
+            errors=[
+                {
+                    "field": where,
+                    "message": f"{code} is not a code of property {prop.id}.",
+                    "type": "unknown_hotel_code",
+                }
+                for where, code in unknown
+            ],
         )
     return MappingIn(room_types=room_types, rate_plans=rate_plans)
 
