@@ -181,6 +181,16 @@ def _period_id(call: Call) -> list[str]:
     return [str(made.json()["id"])]
 
 
+def _spare_mapping(call: Call) -> list[str]:
+    """A partner of its own for each probe (made by the admin) at the demo hotel: a mapping
+    put there never translates the codes of the partners whose bookings other probes make."""
+    made = call.admin.post(
+        f"{PREFIX}/partners", json={"name": f"Mapped {_hex()}", "channel": f"map_{_hex()}"}
+    )
+    assert made.status_code == 201, made.text
+    return [str(made.json()["id"]), "1"]
+
+
 def _analytics_range(call: Call) -> dict[str, Any]:
     return {"from": _stay(call)["check_in"], "to": _stay(call)["check_out"], "property_id": 1}
 
@@ -720,6 +730,15 @@ POLICY: dict[str, Operation] = {
     "take_payment": Operation(
         who(ok=DESK), ids=_reservation_id, body=lambda c: {"amount": 100, "method": "cash"}
     ),
+    # reservation-service, issue 21: a partner's code mappings are set by managers (their
+    # properties) and the admin, read by desk staff (their properties) and partner keys (own).
+    "put_partner_mapping": Operation(
+        who(ok=["manager", "admin"]),
+        ids=_spare_mapping,
+        body=lambda c: {"room_types": {"X-KNG": "KNG"}, "rate_plans": {"X-RO": "BASE"}},
+    ),
+    "delete_partner_mapping": Operation(who(ok=["manager", "admin"]), ids=_spare_mapping),
+    "list_partner_mappings": Operation(who(ok=[*DESK, "partner_a", "partner_b"])),
     # reservation-service, issue 17 rates: plans and quotes are public, ARI is managers' and
     # channel managers' (`ari:write`, which the matrix's partner keys do not hold).
     "list_rate_plans": Operation(who(ok=EVERYONE)),

@@ -41,7 +41,8 @@ def test_every_operation_is_described_with_its_answers(doc):
         assert op["summary"] and len(op["description"]) > 40, name
         responses = op["responses"]
         success = next(s for s in responses if s.startswith("2"))
-        assert responses[success]["content"]["application/json"]["example"], name
+        if success != "204":  # No Content: no body, no example (issue 21: DELETE a mapping)
+            assert responses[success]["content"]["application/json"]["example"], name
         for status, answer in responses.items():
             if not status.startswith("2"):
                 assert PROBLEM in answer["content"], (name, status)
@@ -63,6 +64,8 @@ def test_examples_are_what_the_api_answers_and_accepts(doc):
         route = ROUTES[name]
         assert isinstance(route, APIRoute)
         success = str(route.status_code or 200)
+        if success == "204":
+            continue
         example = op["responses"][success]["content"]["application/json"]["example"]
         TypeAdapter(route.response_model).validate_python(example)
         body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
@@ -100,8 +103,14 @@ def test_money_fields_state_their_unit_and_currency(doc):
 
 def test_the_documented_room_type_pattern_is_what_is_accepted(doc):
     schemas = doc["components"]["schemas"]
+    # Issue 21: a booking may name a partner's own code (mapped to ours, docs/partners.md), so
+    # its pattern is wider; a code that fits it but is no room type is the catalog's 422.
+    requested = schemas["ReservationCreate"]["properties"]["room_type_code"]["pattern"]
+    for code in ("KNG", "kng", "DBL-SEA", "twn.std", "K"):
+        assert re.search(requested, code), code
+    for code in ("k!", "K NG", "X" * 33):
+        assert not re.search(requested, code), code
     patterns = {
-        schemas["ReservationCreate"]["properties"]["room_type_code"]["pattern"],
         schemas["RoomCreate"]["properties"]["room_type_code"]["pattern"],
         schemas["RoomTypeCreate"]["properties"]["code"]["pattern"],
     }

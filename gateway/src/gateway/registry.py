@@ -53,6 +53,7 @@ SERVICES: tuple[ServiceInfo, ...] = (
             "ari",
             "out-of-order-periods",  # issue 17 inventory
             "analytics",
+            "partner-mappings",  # issue 21: partners' codes mapped to the hotel's
         ),
     ),
     ServiceInfo(

@@ -27,7 +27,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from reservation_service import departures, history, member_rates, pricing
+from reservation_service import departures, history, member_rates, partner_mappings, pricing
 from reservation_service.access import (
     DIRECT_WEB,
     EVERY_BOOKING,
@@ -223,7 +223,11 @@ async def take(
 
     An external id (partners only) names one booking per channel: a request repeating one
     returns the booking it made (`replayed`), also when the two race (the unique index decides
-    and the loser reads the winner's row)."""
+    and the loser reads the winner's row).
+
+    A partner with a code mapping at the property sends its own codes: they become ours first
+    (partner_mappings.py), an unmapped one a 422 before anything is read or written."""
+    data = await partner_mappings.translate_booking(session, maker.principal, data)
     specs = _line_specs(data)
     source = source_of(data, maker)
     if data.external_id is not None:

@@ -23,6 +23,7 @@ from hotel_common.contracts.reservations import (
 )
 from hotel_common.errors import ProblemError
 from hotel_common.events.outbox import add_event
+from hotel_common.principal import Principal
 from hotel_common.strict import StrictModel
 from hotel_common.time import IsoDate, utcnow
 from pydantic import Field as PydanticField
@@ -30,7 +31,15 @@ from sqlalchemy import update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from reservation_service import assignment, departures, history, inventory, member_rates, pricing
+from reservation_service import (
+    assignment,
+    departures,
+    history,
+    inventory,
+    member_rates,
+    partner_mappings,
+    pricing,
+)
 from reservation_service.access import Actor, Reach
 from reservation_service.bookings import Booking, clock, guest_contact, load, owed_guarantee
 from reservation_service.catalog import room_type_by_code
@@ -39,9 +48,9 @@ from reservation_service.lifecycle import departure_request, guarantee_due
 from reservation_service.models import (
     DepartureIn,
     InventoryNight,
+    RequestedRoomTypeCode,
     Reservation,
     ReservationStatus,
-    RoomTypeCode,
     TransferIn,
     transfers_included,
 )
@@ -58,13 +67,14 @@ class ReservationUpdate(StrictModel):
 
     check_in: IsoDate | None = None
     check_out: IsoDate | None = None
-    room_type_code: RoomTypeCode | None = None
+    room_type_code: RequestedRoomTypeCode | None = None
     guests: int | None = PydanticField(default=None, ge=1, le=20)
     rate_plan_code: str | None = PydanticField(
         default=None,
         min_length=1,
-        max_length=16,
-        description="Re-price under this plan; defaults to the booking's plan",
+        max_length=32,
+        description="Re-price under this plan; defaults to the booking's plan (a partner with "
+        "a code mapping at the property sends its own code)",
     )
     transfer: TransferIn | None = None
     departure: DepartureIn | None = PydanticField(
@@ -102,9 +112,12 @@ async def modify(
     reach: Reach,
     actor: Actor,
     settings: Settings,
+    principal: Principal | None = None,
 ) -> Booking:
     booking = await load(session, reservation_id, reach, lock=True)
     r, prop = booking.reservation, booking.property
+    if principal is not None:
+        data = await _translated(session, principal, prop.id, data)
     asked = data.model_fields_set
     if not asked:
         return booking
@@ -215,6 +228,21 @@ async def modify(
     history.record(session, r, "modified", actor, from_status=r.status, changes=changes)
     add_event(session, modified_event(booking, changes))
     return booking
+
+
+async def _translated(
+    session: AsyncSession, principal: Principal, property_id: int | None, data: ReservationUpdate
+) -> ReservationUpdate:
+    """A mapped partner's room type and plan codes replaced by ours (partner_mappings.py)."""
+    codes = await partner_mappings.codes_for(session, principal, property_id)
+    if codes is None:
+        return data
+    update: dict[str, str | None] = {}
+    if data.room_type_code is not None:
+        update["room_type_code"] = codes.room_type(data.room_type_code, "body.room_type_code")
+    if data.rate_plan_code is not None:
+        update["rate_plan_code"] = codes.rate_plan(data.rate_plan_code, "body.rate_plan_code")
+    return data.model_copy(update=update) if update else data
 
 
 _UNCHANGED: Any = object()

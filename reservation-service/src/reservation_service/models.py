@@ -43,6 +43,31 @@ RoomTypeCode = Annotated[
     SINGLE_LINE,
     PydanticField(description="Room type code, 2-8 letters and digits, case-insensitive"),
 ]
+# Issue 21: a code in a booking, quote or modification is the hotel's, or a partner's own where
+# the partner has a mapping at the property (partner_mappings.py translates it first). Wider
+# than the hotel's patterns so a channel's codes ("DBL-SEA") fit; a hotel code that does not
+# exist is refused by the catalog (422 unknown_room_type / unknown_rate_plan) as before.
+REQUESTED_CODE_PATTERN = r"^[A-Za-z0-9._-]{1,32}$"
+RequestedRoomTypeCode = Annotated[
+    str,
+    StringConstraints(pattern=REQUESTED_CODE_PATTERN),
+    AfterValidator(str.upper),
+    SINGLE_LINE,
+    PydanticField(
+        description="Room type code, case-insensitive: the hotel's, or your own where your "
+        "channel has a code mapping at the property (docs/partners.md)"
+    ),
+]
+RequestedRatePlanCode = Annotated[
+    str,
+    StringConstraints(pattern=REQUESTED_CODE_PATTERN),
+    AfterValidator(str.upper),
+    SINGLE_LINE,
+    PydanticField(
+        description="Rate plan code, case-insensitive, default the base plan: the hotel's, or "
+        "your own where your channel has a code mapping at the property (docs/partners.md)"
+    ),
+]
 
 
 def _utc(value: datetime) -> datetime:
@@ -652,8 +677,8 @@ MAX_ROOMS_PER_BOOKING = 9
 
 
 class RoomLineIn(StrictModel):
-    room_type_code: RoomTypeCode = PydanticField(examples=["KNG"])
-    rate_plan_code: RatePlanCode | None = None
+    room_type_code: RequestedRoomTypeCode = PydanticField(examples=["KNG"])
+    rate_plan_code: RequestedRatePlanCode | None = None
     adults: int = PydanticField(ge=1, le=20)
     children: list[ChildAge] = PydanticField(default_factory=list, max_length=19)
 
@@ -665,7 +690,7 @@ class ReservationCreate(StrictModel):
     guest: GuestIn
     # Required unless `rooms` is given (then absent: the rooms say it).
     # (Typed without None so the documented pattern stays the field's own; None: not given.)
-    room_type_code: RoomTypeCode = PydanticField(default=None, examples=["KNG"])  # type: ignore[assignment]
+    room_type_code: RequestedRoomTypeCode = PydanticField(default=None, examples=["KNG"])  # type: ignore[assignment]
     check_in: IsoDate
     check_out: IsoDate
     guests: int = PydanticField(  # type: ignore[assignment]
@@ -679,7 +704,7 @@ class ReservationCreate(StrictModel):
     children: list[ChildAge] | None = PydanticField(
         default=None, max_length=19, description="Each child's age; children count as guests"
     )
-    rate_plan_code: RatePlanCode | None = None
+    rate_plan_code: RequestedRatePlanCode | None = None
     rooms: list[RoomLineIn] | None = PydanticField(
         default=None,
         min_length=1,

@@ -4,6 +4,7 @@ from reservation_service.api.routes import (
     availability,
     changes,
     out_of_order,
+    partner_mappings,
     properties,
     quotes,
     rate_plans,
@@ -26,4 +27,5 @@ ROUTERS = [
     changes.router,
     stay.router,
     analytics.router,
+    partner_mappings.router,
 ]

@@ -21,7 +21,13 @@ from pydantic import Field as PydanticField
 from sqlalchemy import CheckConstraint, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
-from reservation_service.models import MAX_NIGHTLY_AMOUNT, MINOR_UNITS, RoomTypeCode
+from reservation_service.models import (
+    MAX_NIGHTLY_AMOUNT,
+    MINOR_UNITS,
+    RequestedRatePlanCode,
+    RequestedRoomTypeCode,
+    RoomTypeCode,
+)
 
 BASE_CODE = "BASE"  # the room type's default plan; without a row, its base amount and defaults
 MAX_STAY_RESTRICTION = 60  # the longest stay settings may allow (config.max_stay_nights)
@@ -424,8 +430,8 @@ class QuoteRequest(StrictModel):
     property_id: RowId | None = PydanticField(
         default=None, description="Defaults to the only property"
     )
-    room_type_code: RoomTypeCode
-    rate_plan_code: RatePlanCode | None = PydanticField(
+    room_type_code: RequestedRoomTypeCode
+    rate_plan_code: RequestedRatePlanCode | None = PydanticField(
         default=None, description="Default: the room type's BASE plan"
     )
     check_in: IsoDate

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends
 from hotel_common.contract import answers
 from hotel_common.deps import SessionDep
-from hotel_common.principal import Kind, Principal, require
+from hotel_common.principal import Kind, Principal, PrincipalDep, require
 
 from reservation_service import changes, lifecycle
 from reservation_service.access import (
@@ -58,7 +58,8 @@ async def guarantee_reach(
     "stay as they are. The stay is checked as a new booking would be and re-priced; a "
     "confirmed booking's rooms move to the new stay in the same step, or nothing changes (409 "
     "`no_availability`). Announces `reservation.modified` with what changed; a body that "
-    "changes nothing answers the booking unchanged and announces nothing.\n\n" + WHO_WRITES,
+    "changes nothing answers the booking unchanged and announces nothing. A partner with a code "
+    "mapping at the property sends its own room type and plan codes.\n\n" + WHO_WRITES,
     responses=answers(
         200,
         MODIFIED_RESERVATION,
@@ -68,7 +69,8 @@ async def guarantee_reach(
         | {
             409: "not_modifiable (not requested or confirmed), no_availability, "
             "stay_restricted, check_in_passed",
-            422: f"{VALIDATION}; unknown_room_type, unknown_rate_plan, too_many_guests, "
+            422: f"{VALIDATION}; unmapped_code, unknown_room_type, unknown_rate_plan, "
+            "too_many_guests, "
             "too_many_passengers, check_out_not_after_check_in, stay_too_long, "
             "check_in_in_past, check_in_too_far, arrival_in_past, arrival_outside_stay, "
             "arrival_too_soon",
@@ -85,8 +87,11 @@ async def modify_reservation(
     reach: WriteReach,
     actor: ActorDep,
     settings: SettingsDep,
+    principal: PrincipalDep,
 ) -> ReservationPublic:
-    booking = await changes.modify(session, reservation_id, data, reach, actor, settings)
+    booking = await changes.modify(
+        session, reservation_id, data, reach, actor, settings, principal=principal
+    )
     await session.commit()
     return booking.public()
 

@@ -100,7 +100,8 @@ WHO_WRITES = (
             "external_id_taken (another key of your channel used it), stay_restricted; with "
             "`confirm=true` also no_availability and hold_cap_reached (nothing is written)",
             422: f"{VALIDATION}: also for a body naming a field the caller may not set "
-            "(channel, status, owner, prices); unknown_room_type, unknown_rate_plan, "
+            "(channel, status, owner, prices); unmapped_code (a partner's own code its "
+            "mapping at the property lacks), unknown_room_type, unknown_rate_plan, "
             "too_many_guests, guests_required, guests_mismatch, adults_required, "
             "room_type_required, rooms_conflict, source_not_allowed, external_id_not_allowed, "
             "too_many_passengers, check_out_not_after_check_in, stay_too_long, "
@@ -160,7 +161,8 @@ async def create_reservation(
     how the booking reached the hotel (desk staff: phone, walk_in or email). A partner's
     `external_id` names one booking on its channel: sending it again returns that booking
     (200), even when two requests race. `confirm=true` books now: created and confirmed in
-    one transaction, or nothing is written.
+    one transaction, or nothing is written. A partner with a code mapping at the property
+    (`/partner-mappings`) sends its own room type and plan codes; the answer names the hotel's.
     """
     taken = await bookings.take(session, data, settings, maker)
     booking = taken.booking
