@@ -11,6 +11,7 @@ from hotel_common.uniques import insert_unique
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from reservation_service import ari_changes
 from reservation_service.access import check_property, in_properties
 from reservation_service.models import (
     HousekeepingStatus,
@@ -128,6 +129,8 @@ async def create_room_type(
         raise ProblemError(409, "room_type_exists", taken)
     room_type = RoomType.model_validate(data, update={"property_id": prop.id})
     await insert_unique(session, room_type, "room_type_exists", taken)
+    assert room_type.id is not None
+    await ari_changes.mark_all(session, room_type.id)  # a new type to sell (no rooms yet)
     return room_type_public(room_type, prop.currency)
 
 
@@ -163,6 +166,7 @@ async def create_room(session: AsyncSession, data: RoomCreate, principal: Princi
         raise ProblemError(409, "room_number_taken", taken)
     room = Room.model_validate(data, update={"room_type_id": room_type.id, "property_id": prop.id})
     await insert_unique(session, room, "room_number_taken", taken)
+    await ari_changes.mark_all(session, room.room_type_id)
     return room_public(room, room_type.code)
 
 
@@ -221,6 +225,9 @@ async def set_housekeeping(
     another status."""
     room, code = await room_of(session, principal, room_id, lock=True)
     if room.housekeeping_status != status:
+        out = HousekeepingStatus.OUT_OF_ORDER
+        if out in (room.housekeeping_status, status):  # out of inventory, or back in it
+            await ari_changes.mark_all(session, room.room_type_id)
         room.housekeeping_status = status
         session.add(room)
         await session.flush()

@@ -36,6 +36,12 @@ class Settings(ServiceSettings):
     transfer_arrival_hours_after_check_in_day: int = Field(default=6, ge=0, le=7 * 24)
     # and at least this far ahead when booked: dispatch needs a driver on site 30 min early.
     transfer_min_lead_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
+    # availability.changed (ari_publisher.py): staged ARI changes are published this often, a
+    # window's changes to one room type coalesced; ranges at most `ari_merge_gap_nights`
+    # apart are one message; a pass claims at most `ari_claim_batch` staged rows at a time.
+    ari_coalesce_seconds: float = Field(default=1.0, gt=0, le=60)
+    ari_merge_gap_nights: int = Field(default=3, ge=0, le=31)
+    ari_claim_batch: int = Field(default=1000, ge=1, le=100_000)
 
     @property
     def arrival_window(self) -> tuple[timedelta, timedelta]:

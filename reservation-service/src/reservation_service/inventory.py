@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, func, text, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from reservation_service import ari_changes
 from reservation_service.models import (
     HousekeepingStatus,
     InventoryNight,
@@ -158,6 +159,7 @@ async def hold(session: AsyncSession, room_type_id: int, check_in: date, check_o
     }
     held = list((await connection.execute(_HOLD[dialect], params)).scalars())
     if len(held) == len(stay):
+        await ari_changes.mark(session, room_type_id, check_in, check_out)
         return True
     if held:
         await connection.execute(_UNDO, {"room_type_id": room_type_id, "nights": held})
@@ -168,6 +170,7 @@ async def release(
     session: AsyncSession, room_type_id: int, check_in: date, check_out: date
 ) -> None:
     """Give back the room held on every night of the stay."""
+    await ari_changes.mark(session, room_type_id, check_in, check_out)
     await session.exec(
         update(InventoryNight)
         .where(

@@ -5,6 +5,7 @@ from hotel_common.events.memory import InMemoryBroker
 from hotel_common.service import ServiceSpec, create_service_app
 
 from reservation_service.api import ROUTERS
+from reservation_service.ari_publisher import publish_forever
 from reservation_service.config import Settings
 from reservation_service.handlers import subscribe
 from reservation_service.seed import seed
@@ -19,7 +20,7 @@ SPEC = ServiceSpec(
     settings_class=Settings,
     subscribe=subscribe,
     seed=seed,
-    workers=[sweep_forever],
+    workers=[sweep_forever, publish_forever],
 )
 
 

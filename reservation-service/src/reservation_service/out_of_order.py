@@ -23,7 +23,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
 
-from reservation_service import catalog, inventory
+from reservation_service import ari_changes, catalog, inventory
 from reservation_service.access import in_properties
 from reservation_service.models import (
     OutOfOrderCreate,
@@ -111,6 +111,7 @@ async def create(
     )
     session.add(period)
     await session.flush()
+    await ari_changes.mark(session, room.room_type_id, data.from_date, data.to_date)
     short = await _short_nights(session, prop, room.room_type_id, data.from_date, data.to_date)
     return public(period, room.number, code, short)
 
@@ -166,9 +167,13 @@ async def end(session: AsyncSession, principal: Principal, period_id: int) -> Ou
     today = today_at(prop.timezone)
     if period.ended_at is not None or period.to_date <= today:
         return public(period, number, code)
-    period.to_date = max(period.from_date, today)
+    back_from, until = max(period.from_date, today), period.to_date
+    period.to_date = back_from
     period.ended_at = utcnow()
     period.ended_by = principal.id
     session.add(period)
     await session.flush()
+    room = await session.get(Room, period.room_id)
+    assert room is not None
+    await ari_changes.mark(session, room.room_type_id, back_from, until)
     return public(period, number, code)

@@ -13,7 +13,7 @@ from hotel_common.uniques import insert_unique, try_insert
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from reservation_service import inventory
+from reservation_service import ari_changes, inventory
 from reservation_service.access import check_property
 from reservation_service.catalog import resolve_property, room_type_by_code
 from reservation_service.config import Settings
@@ -129,6 +129,7 @@ async def create_plan(
     seasons = _seasons(plan.id, data.seasons)
     session.add_all(seasons)
     await session.flush()
+    await ari_changes.mark_all(session, room_type.id)  # a new plan's prices, every night
     parent_code = data.parent_code if plan.kind == PlanKind.DERIVED else None
     return plan_public(plan, prop, room_type, seasons, parent_code)
 
@@ -215,6 +216,10 @@ async def update_plan(
         await session.exec(stale)
         session.add_all(_seasons(plan.id, data.seasons))
     await session.flush()
+    if given & {"weekday_amount", "weekend_amount", "seasons", "discount_bp"}:
+        # Prices of any night may follow (and a base plan's derived plans with them): the
+        # publisher reads them back, an unchanged night costs a resend, not a wrong price.
+        await ari_changes.mark_all(session, plan.room_type_id)
     seasons = await _plan_seasons(session, plan.id)
     return plan_public(plan, prop, room_type, seasons, await _parent_code(session, plan))
 
@@ -398,13 +403,13 @@ async def _push(
         if row is None:
             row = existing[night] = RatePlanNight(rate_plan_id=plan.id, night=night)
         apply(row, r)
-    changed = 0
+    changed: list[date] = []
     for night, row in existing.items():
         was = before.get(night)
         now = None if row.is_empty() else _values(row)
         if was == now:
             continue
-        changed += 1
+        changed.append(night)
         if now is None:
             await session.delete(row)
         else:
@@ -413,7 +418,10 @@ async def _push(
         plan.updated_at = utcnow()
         session.add(plan)
     await session.flush()
-    return changed
+    if changed:  # one range around the changed nights (a push of Saturdays is one message)
+        end = max(changed) + timedelta(days=1)
+        await ari_changes.mark(session, plan.room_type_id, min(changed), end)
+    return len(changed)
 
 
 def _values(row: RatePlanNight) -> tuple[object, ...]:

@@ -43,11 +43,16 @@ class AvailabilityChanged(IntegrationEvent):
     One message per property, room type and date range, coalesced over a few seconds (a
     burst of bookings is one message). `sequence` grows per room type: a consumer that gets
     two messages covering one night keeps the one with the higher sequence (the bus does not
-    promise order)."""
+    promise order). The envelope's aggregate is the room type ("room_type_ari",
+    room_type_id) and its aggregate_version the sequence, so consumers serialize per room type
+    and compare with `newer`. Past nights are never sent: `start` is today (property time)
+    or later."""
 
     event_type: ClassVar[str] = "availability.changed"
+    aggregate: ClassVar[tuple[str, str] | None] = ("room_type_ari", "room_type_id")
 
     property_id: int
+    room_type_id: int | None = None  # our row id (the aggregate); None in hand-made samples
     room_type_code: str
     start: date
     end: date  # exclusive
