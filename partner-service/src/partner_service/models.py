@@ -59,3 +59,4 @@ class FeedEntry(SQLModel, table=True):
 
 
 # Other modules' tables register here as they are added (migrations see every table).
+from partner_service import bookings, mappings  # noqa: E402, F401
