@@ -69,9 +69,7 @@ class PartnerService:
     def deliver(self, event: IntegrationEvent | Envelope) -> Envelope:
         return deliver(self.broker, event)
 
-    async def get_as(
-        self, principal: Principal | None, path: str, **params: Any
-    ) -> httpx.Response:
+    async def get_as(self, principal: Principal | None, path: str, **params: Any) -> httpx.Response:
         """GET `path` as `principal` (None: no credentials at all)."""
         if principal is None:
             async with httpx.AsyncClient(
@@ -87,9 +85,9 @@ class PartnerService:
         page: dict[str, Any] = response.json()
         return page
 
-    async def whole_feed(self, partner_id: str, after: str | None = None, limit: int = 100) -> list[
-        dict[str, Any]
-    ]:
+    async def whole_feed(
+        self, partner_id: str, after: str | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
         """Every entry after `after`, page by page."""
         events: list[dict[str, Any]] = []
         while True:
@@ -135,6 +133,8 @@ def start_partner_service(tmp_path: Path) -> StartPartnerService:
 
 
 @pytest.fixture
-async def partner_service(start_partner_service: StartPartnerService) -> AsyncIterator[PartnerService]:
+async def partner_service(
+    start_partner_service: StartPartnerService,
+) -> AsyncIterator[PartnerService]:
     async with start_partner_service() as svc:
         yield svc
