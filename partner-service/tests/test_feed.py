@@ -264,3 +264,22 @@ async def test_an_erased_guest_is_blanked_in_the_feed(partner_service: PartnerSe
             assert entry["payload"].get("guest", {}).get("phone") is None
         elif "guest" in entry["payload"]:  # the other booking keeps its guest
             assert entry["payload"]["guest"]["email"] == other.guest.email
+
+
+async def test_a_new_entry_wakes_the_webhook_sender_once_committed(
+    partner_service: PartnerService,
+) -> None:
+    svc = partner_service
+    woken: list[int] = []
+    svc.runtime.extras["feed_wake"] = lambda: woken.append(1)  # as the sender sets it
+    a = new_partner_id()
+    booking = booking_of(a)
+    svc.deliver(reservation_created(booking))
+    svc.deliver(booking)
+    await svc.feed_reaches(a, 2)
+    await eventually(lambda: len(woken), lambda n: n >= 2)
+    lifecycle(svc, booking_of(None))  # nobody's: no entry, no wake-up
+    svc.deliver(reservation_cancelled(booking, aggregate_version=3))  # after them on the bus
+    await svc.feed_reaches(a, 3)
+    await eventually(lambda: len(woken), lambda n: n >= 3)
+    assert len(woken) == 3

@@ -192,7 +192,7 @@ async def _guest_erased(session: AsyncSession, event: GuestErased) -> None:
         return
     await bookings.drop_parked(session, ids)
     rows = await session.exec(select(FeedEntry).where(col(FeedEntry.reservation_id).in_(ids)))
-    for entry in rows:
+    for entry in list(rows):
         blanked = erasure.blank(entry.payload, event)
         if blanked != entry.payload:
             entry.payload = blanked  # a new object: the JSON column sees the change
