@@ -10,6 +10,11 @@ class Settings(ServiceSettings):
     # The feed keeps entries this long; a cursor older than what is kept is 410 Gone.
     feed_retention_days: float = Field(30.0, gt=0)
     feed_page_max: int = Field(500, ge=1, le=5000)  # most entries one read returns
+    # The purge (feed.purge_forever): how often, how many entries per transaction, and how
+    # long an event of a booking not known yet waits for it (bookings.py).
+    feed_purge_interval_seconds: float = Field(3600.0, gt=0)
+    feed_purge_batch: int = Field(1000, ge=1)
+    feed_parked_hours: float = Field(24.0, gt=0)
     # Webhooks (webhooks.py): one request's time limits and the largest answer body read.
     webhook_connect_timeout_seconds: float = Field(3.0, gt=0)
     webhook_timeout_seconds: float = Field(5.0, gt=0)

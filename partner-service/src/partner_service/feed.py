@@ -6,18 +6,25 @@ numbers (see models.py), and it skips an event the partner already has.
 """
 
 import asyncio
-from collections.abc import Callable
-from datetime import datetime
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from hotel_common.db import after_commit
+from hotel_common.db import SessionFactory, after_commit
 from hotel_common.service import Runtime
+from hotel_common.time import utcnow
 from hotel_common.uniques import locked_or_inserted
+from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from partner_service import bookings
 from partner_service.config import Settings
 from partner_service.models import FeedEntry, FeedPartner
+
+log = logging.getLogger(__name__)
 
 
 async def append(
@@ -35,9 +42,15 @@ async def append(
     """Add the event to the partner's feed with the next number, in the caller's transaction
     (never commits); None if the partner has it already. `on_commit` runs once it commits
     (the webhook sender's wake-up)."""
-    counter, _ = await locked_or_inserted(
-        session, FeedPartner, partner_id, lambda: FeedPartner(partner_id=partner_id)
-    )
+    # Read the row afresh under its lock: sessions keep objects across commits
+    # (expire_on_commit=False), and a number read before another writer's commit would repeat.
+    found = await session.get(FeedPartner, partner_id, with_for_update=True, populate_existing=True)
+    if found is not None:
+        counter = found
+    else:
+        counter, _ = await locked_or_inserted(
+            session, FeedPartner, partner_id, lambda: FeedPartner(partner_id=partner_id)
+        )
     seen = await session.exec(
         select(col(FeedEntry.id)).where(
             FeedEntry.partner_id == partner_id, FeedEntry.event_id == event_id
@@ -62,6 +75,107 @@ async def append(
     return entry
 
 
+@dataclass(frozen=True)
+class Page:
+    entries: list[FeedEntry]
+    next_cursor: int  # what to pass as `after` next time
+    has_more: bool
+
+
+class CursorExpired(Exception):
+    """The cursor points before what the feed still keeps."""
+
+    def __init__(self, purged_through: int) -> None:
+        super().__init__(f"entries through {purged_through} were purged")
+        self.purged_through = purged_through
+
+
+async def read(
+    session: AsyncSession,
+    partner_id: str,
+    after: int | None,
+    limit: int,
+    types: Sequence[str] | None = None,
+) -> Page:
+    """The partner's entries after `after` (None: from the oldest kept), at most `limit`, in
+    cursor order; only of `types` if given. Raises CursorExpired for a cursor before what is
+    kept (entries after it are gone)."""
+    counter = await session.get(FeedPartner, partner_id, populate_existing=True)
+    purged_through = counter.purged_through if counter else 0
+    last_seq = counter.last_seq if counter else 0
+    if after is not None and after < purged_through:
+        raise CursorExpired(purged_through)
+    start = purged_through if after is None else after
+    query = select(FeedEntry).where(FeedEntry.partner_id == partner_id, FeedEntry.seq > start)
+    if types:
+        query = query.where(col(FeedEntry.event_type).in_(list(types)))
+    rows = list(await session.exec(query.order_by(col(FeedEntry.seq)).limit(limit + 1)))
+    entries, has_more = rows[:limit], len(rows) > limit
+    if has_more:
+        next_cursor = entries[-1].seq
+    else:
+        # Every entry numbered up to the counter read first had committed (entries commit in
+        # their numbers' order): a filtered read skips past the ones it left out.
+        next_cursor = max(start, last_seq, entries[-1].seq if entries else 0)
+    return Page(entries, next_cursor, has_more)
+
+
+async def purge(
+    sessions: SessionFactory, retention_days: float, batch: int, now: datetime | None = None
+) -> int:
+    """Remove entries recorded more than `retention_days` ago, `batch` per transaction and
+    partner, advancing each partner's `purged_through`; how many were removed."""
+    cutoff = (now or utcnow()) - timedelta(days=retention_days)
+    removed = 0
+    async with sessions() as session:
+        partners = list(
+            await session.exec(
+                select(FeedEntry.partner_id).where(col(FeedEntry.recorded_at) < cutoff).distinct()
+            )
+        )
+    for partner_id in partners:
+        while True:
+            async with sessions() as session, session.begin():
+                seqs = list(
+                    await session.exec(
+                        select(FeedEntry.seq)
+                        .where(
+                            FeedEntry.partner_id == partner_id,
+                            col(FeedEntry.recorded_at) < cutoff,
+                        )
+                        .order_by(col(FeedEntry.seq))
+                        .limit(batch)
+                    )
+                )
+                if not seqs:
+                    break
+                through = seqs[-1]
+                counter = await session.get(
+                    FeedPartner, partner_id, with_for_update=True, populate_existing=True
+                )
+                await session.exec(
+                    delete(FeedEntry).where(
+                        col(FeedEntry.partner_id) == partner_id, col(FeedEntry.seq) <= through
+                    )
+                )
+                if counter is not None and counter.purged_through < through:
+                    counter.purged_through = through
+                    session.add(counter)
+                removed += len(seqs)
+            if len(seqs) < batch:
+                break
+    return removed
+
+
 async def purge_forever(runtime: Runtime[Settings]) -> None:
-    """Remove entries older than the retention (not written yet)."""
-    await asyncio.Event().wait()
+    """ServiceSpec worker: every `feed_purge_interval_seconds`, entries past the retention and
+    parked events nobody claimed."""
+    settings = runtime.settings
+    while True:
+        try:
+            await purge(runtime.sessions, settings.feed_retention_days, settings.feed_purge_batch)
+            async with runtime.sessions() as session, session.begin():
+                await bookings.purge_parked(session, settings.feed_parked_hours)
+        except Exception:  # a pass that failed is retried at the next tick
+            log.exception("feed purge failed")
+        await asyncio.sleep(settings.feed_purge_interval_seconds)

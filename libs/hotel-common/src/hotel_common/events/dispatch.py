@@ -30,6 +30,7 @@ class Subscriptions:
         tokens = (
             context.correlation_id.set(envelope.correlation_id or envelope.id),
             context.causation_id.set(envelope.id),
+            context.event_occurred_at.set(envelope.occurred_at),
         )
         try:
             for handler in self._handlers.get(envelope.type, []):
@@ -37,3 +38,4 @@ class Subscriptions:
         finally:
             context.correlation_id.reset(tokens[0])
             context.causation_id.reset(tokens[1])
+            context.event_occurred_at.reset(tokens[2])

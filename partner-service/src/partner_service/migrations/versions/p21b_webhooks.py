@@ -1,7 +1,7 @@
 """webhooks
 
 Revision ID: p21b_webhooks
-Revises: p21_initial
+Revises: p21a_feed
 Create Date: 2026-12-02 02:41:48.697666
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision: str = "p21b_webhooks"
-down_revision: str | None = "p21_initial"
+down_revision: str | None = "p21a_feed"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
