@@ -52,4 +52,4 @@ async def test_p21a_adds_the_projections_and_keeps_the_feed(
         tables = set(await conn.run_sync(lambda c: sa.inspect(c).get_table_names()))
         kept = (await conn.execute(sa.text("SELECT event_id FROM feed_entries"))).scalars()
         assert list(kept) == ["e-1"]
-    assert {"partner_bookings", "parked_events", "partner_mappings"} <= tables
+    assert {"partner_bookings", "parked_events", "mapped_properties"} <= tables

@@ -20,10 +20,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 PARTNER_ID_MAX = 32  # as models.PARTNER_ID_MAX (not imported: models imports this module)
 
 
-class PartnerMapping(SQLModel, table=True):
+class MappedProperty(SQLModel, table=True):
     """One partner's codes at one property: theirs (keys) to ours (values)."""
 
-    __tablename__ = "partner_mappings"
+    __tablename__ = "mapped_properties"
 
     partner_id: str = Field(primary_key=True, max_length=PARTNER_ID_MAX)
     property_id: int = Field(primary_key=True, index=True)
@@ -40,9 +40,9 @@ class PartnerMapping(SQLModel, table=True):
 async def apply(session: AsyncSession, event: PartnerMappingChanged) -> bool:
     """Store the mapping the event carries unless a newer one is stored; whether it did.
     (The inbox runs the events of one mapping one at a time.)"""
-    row = await session.get(PartnerMapping, (event.partner_id, event.property_id))
+    row = await session.get(MappedProperty, (event.partner_id, event.property_id))
     if row is None:
-        row = PartnerMapping(partner_id=event.partner_id, property_id=event.property_id)
+        row = MappedProperty(partner_id=event.partner_id, property_id=event.property_id)
     elif not newer_than_stored(event.aggregate_version, row.version):
         return False
     row.room_types = dict(event.room_types)
@@ -53,17 +53,17 @@ async def apply(session: AsyncSession, event: PartnerMappingChanged) -> bool:
     return True
 
 
-async def mapped_at(session: AsyncSession, property_id: int) -> list[PartnerMapping]:
+async def mapped_at(session: AsyncSession, property_id: int) -> list[MappedProperty]:
     """The partners mapped at the property (a non-empty mapping), by partner id."""
     rows = await session.exec(
-        select(PartnerMapping)
-        .where(PartnerMapping.property_id == property_id)
-        .order_by(col(PartnerMapping.partner_id))
+        select(MappedProperty)
+        .where(MappedProperty.property_id == property_id)
+        .order_by(col(MappedProperty.partner_id))
     )
     return [row for row in rows if row.mapped]
 
 
-def translate(mapping: PartnerMapping, payload: dict[str, Any]) -> dict[str, Any] | None:
+def translate(mapping: MappedProperty, payload: dict[str, Any]) -> dict[str, Any] | None:
     """`availability.changed` as the partner sees it: the room type in its code(s) and only the
     rate plans it mapped, renamed, each with the hotel's code beside it. None: the partner
     mapped nothing to this room type."""
