@@ -118,10 +118,13 @@ def statuses_change_in_one_place() -> Iterator[None]:
     def check(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         context = args[-2] if len(args) >= 2 else None
         options = getattr(context, "execution_options", {}) or {}
-        if STATUS_UPDATE.match(statement) and not options.get(statuses.MARK):
+        if (
+            STATUS_UPDATE.match(statement)
+            and not options.get(statuses.MARK)
             # A migration rewriting old statuses is no notice changing status.
-            if not any("/migrations/" in frame.filename for frame in traceback.extract_stack()):
-                stray.append(statement)
+            and not any("/migrations/" in frame.filename for frame in traceback.extract_stack())
+        ):
+            stray.append(statement)
 
     event.listen(Engine, "before_cursor_execute", check)
     try:

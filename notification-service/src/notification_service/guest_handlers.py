@@ -19,7 +19,7 @@ from hotel_common.contracts.guests import (
     SurveyRequested,
 )
 from hotel_common.time import as_utc, utcnow
-from sqlalchemy import or_, update
+from sqlalchemy import or_
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 

@@ -88,9 +88,7 @@ async def change(
     booking notice that reached it gets its event."""
     status = Status(values["status"])
     statement = update(Notification).where(*where).values(**values)
-    statement = statement.execution_options(
-        **{MARK: True}, synchronize_session=synchronize_session
-    )
+    statement = statement.execution_options(**{MARK: True}, synchronize_session=synchronize_session)
     if status not in PUBLISHED:
         result = await session.exec(statement)
         return int(result.rowcount)
