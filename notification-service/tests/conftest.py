@@ -2,8 +2,10 @@
 (aiosmtpd) on a loopback port of its own, and sample events as the neighbouring services send them.
 """
 
+import re
+import traceback
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -57,8 +59,11 @@ from hotel_common.testing import (
     transfer_request,
 )
 from hotel_common.time import utcnow
+from notification_service import statuses
 from notification_service.config import Settings
 from notification_service.main import create_app
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 
 @dataclass
@@ -97,6 +102,36 @@ class Service:
 
 
 StartService = Callable[..., AbstractAsyncContextManager[Service]]
+
+
+# An UPDATE of a notice's status, as the database receives it.
+STATUS_UPDATE = re.compile(r"^\s*UPDATE notifications SET (?:(?! WHERE ).)*\bstatus=", re.S)
+
+
+@pytest.fixture(autouse=True)
+def statuses_change_in_one_place() -> Iterator[None]:
+    """Issue 21: every change of a notice's status goes through statuses.change (which
+    publishes notice.status_changed); an UPDATE of `status` from anywhere else fails the test
+    that made it (a new path cannot quietly skip the event)."""
+    stray: list[str] = []
+
+    def check(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        context = args[-2] if len(args) >= 2 else None
+        options = getattr(context, "execution_options", {}) or {}
+        if (
+            STATUS_UPDATE.match(statement)
+            and not options.get(statuses.MARK)
+            # A migration rewriting old statuses is no notice changing status.
+            and not any("/migrations/" in frame.filename for frame in traceback.extract_stack())
+        ):
+            stray.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", check)
+    try:
+        yield
+    finally:
+        event.remove(Engine, "before_cursor_execute", check)
+    assert not stray, f"a notice's status changed outside statuses.change: {stray[0]}"
 
 
 @pytest.fixture

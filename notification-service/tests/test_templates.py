@@ -2,13 +2,21 @@
 it is given (so none silently drops the confirmation number, a date or the driver's phone)."""
 
 from dataclasses import replace
+from datetime import timedelta
 from importlib.resources import files
 from typing import Any
 
 import jinja2
 import pytest
+from hotel_common.contracts.partners import WebhookSubscriptionDisabled
 from hotel_common.time import utcnow
-from notification_service import booking_notices, guest_notices, notices, transfer_notices
+from notification_service import (
+    booking_notices,
+    guest_notices,
+    notices,
+    partner_notices,
+    transfer_notices,
+)
 from notification_service.models import Kind
 from notification_service.rendering import LANGUAGES, render
 
@@ -44,6 +52,8 @@ def sample_notice(samples: Samples, kind: str, language: str) -> notices.Notice:
         return booking_sample(samples, kind, language)
     if kind == "staff_digest":
         return digest_sample(language)
+    if kind == "partner_webhook_disabled":
+        return partner_sample(language)
     # Every value shown: a cancellation by the system for an unmet guarantee, with a fee.
     return notices.cancellation(
         samples.cancelled(
@@ -277,4 +287,26 @@ def digest_sample(language: str) -> notices.Notice:
         email="desk@harbourview.example",
         language=language,
         context={"count": len(alerts), "alerts": alerts},
+    )
+
+
+def partner_sample(language: str) -> notices.Notice:
+    """Issue 21: a partner's webhook subscription disabled (partner_notices.py's context)."""
+    now = utcnow()
+    event = WebhookSubscriptionDisabled(
+        subscription_id="7f3c2a1e-5b6d-4c8e-9f0a-1b2c3d4e5f60",
+        partner_id="ota-blue",
+        url="https://hooks.ota-blue.example/hotel",
+        contact_email="integrations@ota-blue.example",
+        failing_since=now - timedelta(days=1),
+        disabled_at=now,
+        last_error="HTTP 503",
+    )
+    return notices.Notice(
+        kind=Kind.PARTNER_WEBHOOK_DISABLED,
+        reservation_id=None,
+        confirmation_number=None,
+        email="integrations@ota-blue.example",
+        language=language,
+        context=partner_notices.disabled_context(event),
     )

@@ -9,9 +9,10 @@ neither listed nor found by id (404).
 
 from fastapi import Depends
 from hotel_common.principal import Kind, Principal, Role, refused, require
-from sqlalchemy import ColumnElement, false, func
+from sqlalchemy import ColumnElement, and_, false, func
 from sqlmodel import col
 
+from notification_service.models import Kind as NoticeKind
 from notification_service.models import Notification
 
 SEES_ALL = (Role.FRONT_DESK, Role.MANAGER)
@@ -28,7 +29,11 @@ def notices_visible_to(principal: Principal) -> ColumnElement[bool] | None:
         # Notices go to email addresses; a guest signed in by phone has none of their own.
         if not principal.email:
             return false()
-        return func.lower(Notification.email) == principal.email.lower()
+        # Issue 21: a partner's notice is not a guest's, whoever shares its address.
+        return and_(
+            func.lower(Notification.email) == principal.email.lower(),
+            col(Notification.kind) != NoticeKind.PARTNER_WEBHOOK_DISABLED,
+        )
     if principal.kind is Kind.BOOKING and principal.reservation_id:
         return col(Notification.reservation_id) == principal.reservation_id
     raise refused(principal)

@@ -39,7 +39,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from notification_service import bad_addresses, devices, erasure, staff_inbox
+from notification_service import bad_addresses, devices, erasure, staff_inbox, statuses
 from notification_service.config import Settings
 from notification_service.mailer import (
     Mailer,
@@ -274,45 +274,41 @@ class Delivery:
         )
         if self.lock_rows:  # a row another replica is claiming is left to it (it will skip it)
             overtaken = overtaken.with_for_update(skip_locked=True, of=Notification)
-        result = await session.exec(
-            update(Notification)
-            .where(col(Notification.id).in_(overtaken.scalar_subquery()))
-            .values(
-                status=Status.SUPPRESSED,
-                reason=Reason.SUPERSEDED,
-                next_attempt_at=None,
-                leased_until=None,
-            )
+        superseded = await statuses.change(
+            session,
+            col(Notification.id).in_(overtaken.scalar_subquery()),
+            values={
+                "status": Status.SUPPRESSED,
+                "reason": Reason.SUPERSEDED,
+                "next_attempt_at": None,
+                "leased_until": None,
+            },
+            at=now,
         )
-        if result.rowcount:
+        if superseded:
             log.info(
-                "notices superseded by their booking's cancellation",
-                extra={"count": result.rowcount},
+                "notices superseded by their booking's cancellation", extra={"count": superseded}
             )
 
     async def _expire(self, session: AsyncSession, now: datetime) -> None:
         """Sign-in codes whose time ran out, waiting and held by no sender: never sent, and
         the code is forgotten."""
-        result = await session.exec(
-            update(Notification)
-            .where(
-                col(Notification.status) == Status.QUEUED,
-                col(Notification.expires_at) <= now,
-                or_(
-                    col(Notification.leased_until).is_(None),
-                    col(Notification.leased_until) <= now,
-                ),
-            )
-            .values(
-                status=Status.SUPPRESSED,
-                reason=Reason.EXPIRED,
-                secret=None,
-                next_attempt_at=None,
-                leased_until=None,
-            )
+        expired = await statuses.change(
+            session,
+            col(Notification.status) == Status.QUEUED,
+            col(Notification.expires_at) <= now,
+            or_(col(Notification.leased_until).is_(None), col(Notification.leased_until) <= now),
+            values={
+                "status": Status.SUPPRESSED,
+                "reason": Reason.EXPIRED,
+                "secret": None,
+                "next_attempt_at": None,
+                "leased_until": None,
+            },
+            at=now,
         )
-        if result.rowcount:
-            log.info("sign-in codes expired unsent", extra={"count": result.rowcount})
+        if expired:
+            log.info("sign-in codes expired unsent", extra={"count": expired})
 
     async def _deliver(self, rows: list[Notification], lease: datetime) -> None:
         now = utcnow()
@@ -515,22 +511,20 @@ class Delivery:
                 if o.fall_back:
                     # Once: a notice that already fell back (its deadline passed) keeps that
                     # reason and does not fall back again.
-                    result = await session.exec(
-                        update(Notification)
-                        .where(*ours, col(Notification.reason).is_(None))
-                        .values(**values)
+                    changed = await statuses.change(
+                        session, *ours, col(Notification.reason).is_(None), values=values, at=now
                     )
-                    if result.rowcount == 1:
+                    if changed == 1:
                         await _after_failure(session, o)
                         continue
                     values.pop("reason", None)
-                result = await session.exec(update(Notification).where(*ours).values(**values))
-                if result.rowcount == 1 and o.reason is Reason.GAVE_UP:
+                changed = await statuses.change(session, *ours, values=values, at=now)
+                if changed == 1 and o.reason is Reason.GAVE_UP:
                     # Given up by age: the chain ends here, the guest was not reached.
                     row = await session.get(Notification, o.id)
                     if row is not None:
                         await staff_inbox.guest_unreachable(session, row)
-                if result.rowcount != 1 and o.status == "sent":
+                if changed != 1 and o.status == "sent":
                     # A receipt said delivered before the send was recorded: keep delivered.
                     result = await session.exec(
                         update(Notification)
@@ -539,7 +533,8 @@ class Delivery:
                         )
                         .values({k: v for k, v in values.items() if k not in ("status", "reason")})
                     )
-                if result.rowcount != 1:
+                    changed = result.rowcount
+                if changed != 1:
                     log.warning(
                         "lease lost before the outcome was recorded",
                         extra={"notification_id": o.id},

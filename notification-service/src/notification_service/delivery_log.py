@@ -13,10 +13,11 @@ from hotel_common.pagination import Page, Paging, keyset_page
 from hotel_common.strict import StrictModel
 from hotel_common.time import utcnow
 from pydantic import AwareDatetime, Field
-from sqlalchemy import ColumnElement, func, update
+from sqlalchemy import ColumnElement, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from notification_service import statuses
 from notification_service.models import Kind, ListedKind, Notification, NotificationPublic, Status
 
 Wake = Callable[[], None]
@@ -109,24 +110,22 @@ async def requeue_failed(session: AsyncSession, filters: RetryFilter, wake: Wake
         conditions.append(col(Notification.created_at) >= filters.created_from)
     if filters.created_to is not None:
         conditions.append(col(Notification.created_at) < filters.created_to)
-    result = await session.exec(update(Notification).where(*conditions).values(**_requeue()))
-    if result.rowcount:
+    requeued = await statuses.change(session, *conditions, values=_requeue())
+    if requeued:
         after_commit(session, wake)
-    return result.rowcount
+    return requeued
 
 
 async def requeue(session: AsyncSession, notification_id: str, wake: Wake) -> Notification:
     """Queue one failed notice again; a queued one is left as is, any other state is a 409."""
-    requeued = await session.exec(
-        update(Notification)
-        .where(
-            col(Notification.id) == notification_id,
-            col(Notification.status) == Status.FAILED,
-            LISTED,
-        )
-        .values(**_requeue())
+    requeued = await statuses.change(
+        session,
+        col(Notification.id) == notification_id,
+        col(Notification.status) == Status.FAILED,
+        LISTED,
+        values=_requeue(),
     )
-    if requeued.rowcount:
+    if requeued:
         after_commit(session, wake)
     row = await session.get(Notification, notification_id, populate_existing=True)
     if row is None or row.kind == Kind.SIGN_IN_CODE:

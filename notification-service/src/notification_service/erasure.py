@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, func, or_, update
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from notification_service import bad_addresses, devices, inbox, preferences
+from notification_service import bad_addresses, devices, inbox, preferences, statuses
 from notification_service.models import Notification, Reason, Status
 
 log = logging.getLogger(__name__)
@@ -69,15 +69,16 @@ async def erase(session: AsyncSession, event: GuestErased) -> dict[str, int]:
     await session.exec(select(Notification.id).where(theirs).with_for_update())
     # Waiting ones first, while their status still tells them apart: never sent now. One a
     # sender holds this instant may still go (its outcome then finds the row no longer queued).
-    stopped = await session.exec(
-        update(Notification)
-        .where(theirs, col(Notification.status) == Status.QUEUED)
-        .values(
-            status=Status.SUPPRESSED,
-            reason=Reason.ERASED,
-            next_attempt_at=None,
-            leased_until=None,
-        )
+    stopped = await statuses.change(
+        session,
+        theirs,
+        col(Notification.status) == Status.QUEUED,
+        values={
+            "status": Status.SUPPRESSED,
+            "reason": Reason.ERASED,
+            "next_attempt_at": None,
+            "leased_until": None,
+        },
     )
     blanked = await session.exec(
         update(Notification)
@@ -111,7 +112,7 @@ async def erase(session: AsyncSession, event: GuestErased) -> dict[str, int]:
     bad = await bad_addresses.forget(session, event.emails, event.phones)
     counts = {
         "notices": blanked.rowcount,
-        "notices_stopped": stopped.rowcount,
+        "notices_stopped": stopped,
         "contacts": contacts,
         "inbox_messages": inbox_messages,
         "push_devices": push_devices,
@@ -139,31 +140,28 @@ async def stop_late(session: AsyncSession, now: datetime) -> int:
         )
         .exists()
     )
-    result = await session.exec(
-        update(Notification)
-        .where(
-            col(Notification.status) == Status.QUEUED,
-            or_(col(Notification.leased_until).is_(None), col(Notification.leased_until) <= now),
-            or_(erased_booking, erased_guest),
-        )
-        .values(
-            status=Status.SUPPRESSED,
-            reason=Reason.ERASED,
-            next_attempt_at=None,
-            email=BLANK,
-            phone=None,
-            subject=BLANK,
-            body=BLANK,
-            html=None,
-            calendar=None,
-            secret=None,
-            fallback=None,
-            deliver_by=None,
-        )
-        .execution_options(synchronize_session=False)
+    stopped = await statuses.change(
+        session,
+        col(Notification.status) == Status.QUEUED,
+        or_(col(Notification.leased_until).is_(None), col(Notification.leased_until) <= now),
+        or_(erased_booking, erased_guest),
+        values={
+            "status": Status.SUPPRESSED,
+            "reason": Reason.ERASED,
+            "next_attempt_at": None,
+            "email": BLANK,
+            "phone": None,
+            "subject": BLANK,
+            "body": BLANK,
+            "html": None,
+            "calendar": None,
+            "secret": None,
+            "fallback": None,
+            "deliver_by": None,
+        },
+        at=now,
+        synchronize_session=False,
     )
-    if result.rowcount:
-        log.info(
-            "notices queued after their guest's erasure stopped", extra={"count": result.rowcount}
-        )
-    return int(result.rowcount or 0)
+    if stopped:
+        log.info("notices queued after their guest's erasure stopped", extra={"count": stopped})
+    return stopped

@@ -19,11 +19,11 @@ from hotel_common.contracts.guests import (
     SurveyRequested,
 )
 from hotel_common.time import as_utc, utcnow
-from sqlalchemy import or_, update
+from sqlalchemy import or_
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from notification_service import erasure, guest_notices, preferences, reach, reminders
+from notification_service import erasure, guest_notices, preferences, reach, reminders, statuses
 from notification_service.models import Kind, Notification, Purpose, Reason, Status
 from notification_service.notices import Notice
 
@@ -111,19 +111,18 @@ async def _withhold_unconsented(session: AsyncSession, wishes: preferences.Wishe
     to for marketing is not sent: the latest word wins, also over what was queued before it."""
     allowed = [c for c in reach.SENDABLE if wishes.consents.get((c, "marketing")) is True]
     now = utcnow()
-    result = await session.exec(
-        update(Notification)
-        .where(
-            col(Notification.guest_id) == wishes.guest_id,
-            col(Notification.purpose) == Purpose.MARKETING,
-            col(Notification.status) == Status.QUEUED,
-            col(Notification.channel).not_in(allowed),
-            or_(col(Notification.leased_until).is_(None), col(Notification.leased_until) <= now),
-        )
-        .values(status=Status.SUPPRESSED, reason=Reason.WITHHELD, next_attempt_at=None)
+    withheld = await statuses.change(
+        session,
+        col(Notification.guest_id) == wishes.guest_id,
+        col(Notification.purpose) == Purpose.MARKETING,
+        col(Notification.status) == Status.QUEUED,
+        col(Notification.channel).not_in(allowed),
+        or_(col(Notification.leased_until).is_(None), col(Notification.leased_until) <= now),
+        values={"status": Status.SUPPRESSED, "reason": Reason.WITHHELD, "next_attempt_at": None},
+        at=now,
     )
-    if result.rowcount:
+    if withheld:
         log.info(
             "waiting marketing notices withheld: consent withdrawn",
-            extra={"guest_id": wishes.guest_id, "count": result.rowcount},
+            extra={"guest_id": wishes.guest_id, "count": withheld},
         )

@@ -61,11 +61,13 @@ from notification_service import (
     erasure,
     inbox,
     notices,
+    partner_notices,
     preferences,
     reach,
     reminders,
     rendering,
     staff_inbox,
+    statuses,
     templates,
     transfer_notices,
 )
@@ -448,6 +450,7 @@ class NoticeHandlers:
             notification.next_attempt_at = None
             notification.secret = None
             session.add(notification)
+            statuses.recorded(session, notification)
             log.info(
                 "notice recorded as suppressed",
                 extra={"kind": notice.kind, "event_id": event.event_id, "reason": suppressed},
@@ -625,3 +628,5 @@ def subscribe(runtime: Runtime[Settings]) -> None:
         ReservationCheckedOut, bookings.reservation_checked_out, name="notification.stay_thanks"
     )
     reminders.subscribe(runtime, handlers)
+    # Issue 21: notices to partners (partner_notices.py).
+    partner_notices.subscribe(runtime, delivery_of(runtime).wake)

@@ -28,7 +28,7 @@ from notification_service.models import Kind, Notification, Status
 from notification_service.preferences import NoticeContact, contact_hash
 from notification_service.rendering import Rendered
 
-NOT_KEPT = frozenset({Kind.SIGN_IN_CODE, Kind.STAFF_DIGEST})
+NOT_KEPT = frozenset({Kind.SIGN_IN_CODE, Kind.STAFF_DIGEST, Kind.PARTNER_WEBHOOK_DISABLED})
 
 
 class InboxMessage(SQLModel, table=True):

@@ -46,6 +46,9 @@ class Kind(StrEnum):
     COMPLAINT_PROGRESS = "complaint_progress"
     LOYALTY_DEMOTION = "loyalty_demotion"
     STAFF_DIGEST = "staff_digest"  # a staff member's per-minute digest of their alerts
+    # Issue 21: a partner's webhook subscription was disabled (partner_notices.py): to its
+    # contact, not a guest (no preferences, consent or inbox).
+    PARTNER_WEBHOOK_DISABLED = "partner_webhook_disabled"
 
 
 class ListedKind(StrEnum):
@@ -80,6 +83,7 @@ class ListedKind(StrEnum):
     COMPLAINT_PROGRESS = "complaint_progress"
     LOYALTY_DEMOTION = "loyalty_demotion"
     STAFF_DIGEST = "staff_digest"
+    PARTNER_WEBHOOK_DISABLED = "partner_webhook_disabled"
 
 
 class Status(StrEnum):

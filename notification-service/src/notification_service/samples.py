@@ -173,6 +173,16 @@ SAMPLES: dict[Kind, dict[str, Any]] = {
             {"title": "Pickup no-show: HV-7K3Q9D", "at": "2030-06-01 07:40 UTC"},
         ],
     },
+    # Issue 21: a partner's webhook subscription disabled (partner_notices.disabled_context).
+    Kind.PARTNER_WEBHOOK_DISABLED: {
+        "partner_id": "ota-blue",
+        "subscription_id": "7f3c2a1e-5b6d-4c8e-9f0a-1b2c3d4e5f60",
+        "url": "https://hooks.ota-blue.example/hotel",
+        "failing_since": "2030-06-01 06:58 UTC",
+        "disabled_at": "2030-06-02 07:00 UTC",
+        "last_error": "HTTP 503",
+        "reenable": "PATCH /api/v1/webhook-subscriptions/7f3c2a1e-5b6d-4c8e-9f0a-1b2c3d4e5f60",
+    },
 }
 
 

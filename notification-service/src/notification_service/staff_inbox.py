@@ -157,8 +157,8 @@ async def guest_unreachable(session: AsyncSession, notification: Notification) -
     no_channel, or failed on every channel): someone should call or tell them at the desk.
     Once per notice chain (keyed by the row before the last, or the notice's own id: a chain
     ends once). Nothing for a sign-in code (the person asking sees it did not come) or a staff
-    digest (no guest)."""
-    if notification.kind in (Kind.SIGN_IN_CODE, Kind.STAFF_DIGEST):
+    digest or a partner's notice (no guest)."""
+    if notification.kind in (Kind.SIGN_IN_CODE, Kind.STAFF_DIGEST, Kind.PARTNER_WEBHOOK_DISABLED):
         return
     booking = notification.confirmation_number or notification.reservation_id
     why = notification.reason or notification.status

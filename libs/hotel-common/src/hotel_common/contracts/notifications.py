@@ -9,7 +9,13 @@ from hotel_common.events.envelope import IntegrationEvent
 
 class NoticeStatusChanged(IntegrationEvent):
     """A notice about a booking reached a status a partner may be shown (sent, delivered,
-    failed, suppressed): what was sent and how it went, never to whom."""
+    failed, suppressed): what was sent and how it went, never to whom.
+
+    One event per status a notice reaches (a send retried until accepted is one `sent`),
+    in the transaction that changed it. Not a change of the reservation: `aggregate_version`
+    is None; order a notice's events by `at` (its statuses only move forward, except a
+    failed notice retried by staff, which may be `sent` later). A notice that falls back to
+    another channel is a new notice (another `notice_id`)."""
 
     event_type: ClassVar[str] = "notice.status_changed"
     aggregate: ClassVar[tuple[str, str] | None] = RESERVATION
@@ -17,7 +23,7 @@ class NoticeStatusChanged(IntegrationEvent):
     notice_id: str
     reservation_id: str
     kind: str  # the notice's kind, e.g. reservation_confirmed
-    channel: str  # email | sms | push | inbox
+    channel: str  # email | sms | push
     status: str  # sent | delivered | failed | suppressed
-    reason: str | None = None
+    reason: str | None = None  # e.g. permanent, gave_up, no_channel, superseded, erased
     at: datetime

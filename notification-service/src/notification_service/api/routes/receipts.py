@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from notification_service import bad_addresses
+from notification_service import bad_addresses, statuses
 from notification_service.config import Settings
 from notification_service.delivery import delivery_of, fall_back
 from notification_service.models import Channel, Notification, Reason, Status
@@ -138,34 +138,43 @@ async def record_receipt(
     if row is None or row.channel not in (Channel.SMS, Channel.PUSH) or not _handed(row, provider):
         raise ProblemError(404, "notification_not_found", "No message of that provider.")
     fell_back = False
+    now = utcnow()
     if receipt.status == "delivered":
-        await session.exec(
-            update(Notification)
-            .where(col(Notification.id) == row.id, col(Notification.status) != Status.DELIVERED)
-            .values(status=Status.DELIVERED, delivered_at=utcnow(), next_attempt_at=None)
+        # statuses.change: delivered once (a repeated receipt changes nothing), published.
+        await statuses.change(
+            session,
+            col(Notification.id) == row.id,
+            values={"status": Status.DELIVERED, "delivered_at": now, "next_attempt_at": None},
+            at=now,
         )
     elif row.status != Status.DELIVERED:
         permanent = bool(receipt.permanent) or receipt.status == "undeliverable"
         error = f"{provider}: {receipt.error or receipt.status}"
         values = {"status": Status.FAILED, "last_error": error[:500], "next_attempt_at": None}
-        claimed = await session.exec(
-            update(Notification)
-            .where(
-                col(Notification.id) == row.id,
-                col(Notification.status) != Status.DELIVERED,
-                col(Notification.reason).is_(None),
-            )
-            .values(**values, reason=Reason.PERMANENT if permanent else Reason.FELL_BACK)
+        claimed = await statuses.change(
+            session,
+            col(Notification.id) == row.id,
+            col(Notification.status) != Status.DELIVERED,
+            col(Notification.reason).is_(None),
+            values=values | {"reason": Reason.PERMANENT if permanent else Reason.FELL_BACK},
+            at=now,
         )
-        if claimed.rowcount == 1:  # once: not fallen back yet
+        if claimed == 1:  # once: not fallen back yet
             if permanent and row.channel == Channel.SMS and row.phone:
                 await bad_addresses.mark(session, "sms", row.phone, error)
             fell_back = await fall_back(session, row) is not None
-        else:
+        elif not await statuses.change(
+            session,
+            col(Notification.id) == row.id,
+            col(Notification.status) != Status.DELIVERED,
+            values=values,
+            at=now,
+        ):
+            # Failed already (a repeated receipt): only its latest error is kept.
             await session.exec(
                 update(Notification)
-                .where(col(Notification.id) == row.id, col(Notification.status) != "delivered")
-                .values(**values)
+                .where(col(Notification.id) == row.id, col(Notification.status) == Status.FAILED)
+                .values(last_error=values["last_error"])
             )
     await session.commit()
     if fell_back:
