@@ -110,6 +110,14 @@ async def read(
     if types:
         query = query.where(col(FeedEntry.event_type).in_(list(types)))
     rows = list(await session.exec(query.order_by(col(FeedEntry.seq)).limit(limit + 1)))
+    if after is not None:
+        # The purge may have removed entries after `after` and committed between the check
+        # above and the page's SELECT (each statement reads what has committed by then): the
+        # page would silently start past them. Check again now: a purge the page's SELECT saw
+        # has committed its `purged_through` too.
+        again = await session.get(FeedPartner, partner_id, populate_existing=True)
+        if again is not None and after < again.purged_through:
+            raise CursorExpired(again.purged_through)
     entries, has_more = rows[:limit], len(rows) > limit
     if has_more:
         next_cursor = entries[-1].seq
