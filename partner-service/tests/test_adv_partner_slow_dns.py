@@ -1,0 +1,46 @@
+"""Adversarial (issue 21): a partner's DNS that answers slowly cannot stretch a delivery.
+
+The partner controls its name's DNS. The resolution ran outside the delivery's time limit, so a
+resolver taking longer than the sender's lease let another replica take the subscription over
+and send the following entries while this one still held an older entry to POST: a late
+duplicate arriving after newer entries (out of cursor order), and a creating request held as long
+as the DNS liked.
+"""
+
+import asyncio
+import time
+
+import httpx
+from partner_service.config import Settings
+from partner_service.outbound import Outbound, UnsafeTarget
+
+
+
+async def slow_resolve(host: str, port: int) -> list[str]:
+    await asyncio.sleep(30)
+    return ["93.184.216.34"]
+
+
+def outbound() -> Outbound:
+    settings = Settings(webhook_timeout_seconds=0.5, webhook_connect_timeout_seconds=0.3)
+    return Outbound(settings, slow_resolve)
+
+
+async def test_a_slow_resolver_is_within_the_deliverys_time_limit() -> None:
+    out = outbound()
+    started = time.monotonic()
+    async with httpx.AsyncClient() as client:
+        answer = await out.post(client, "https://slow.example-ota.com/h", b"{}", {})
+    took = time.monotonic() - started
+    assert answer.status_code is None
+    assert took < 2.0, f"the POST took {took:.1f} s (its limits: 0.3 s connect, 0.5 s total)"
+
+
+async def test_checking_a_url_whose_name_resolves_slowly_is_bounded() -> None:
+    out = outbound()
+    started = time.monotonic()
+    try:
+        await asyncio.wait_for(out.check("https://slow.example-ota.com/h"), 5)
+    except UnsafeTarget:
+        pass
+    assert time.monotonic() - started < 2.0
