@@ -20,7 +20,7 @@ from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from partner_service import bookings
+from partner_service import bookings, erasure
 from partner_service.config import Settings
 from partner_service.models import FeedEntry, FeedPartner
 
@@ -51,6 +51,8 @@ async def append(
         counter, _ = await locked_or_inserted(
             session, FeedPartner, partner_id, lambda: FeedPartner(partner_id=partner_id)
         )
+    if reservation_id is not None and await erasure.is_erased(session, reservation_id):
+        payload = erasure.blank_own(payload)  # a late event of an erased guest's booking
     seen = await session.exec(
         select(col(FeedEntry.id)).where(
             FeedEntry.partner_id == partner_id, FeedEntry.event_id == event_id
