@@ -9,10 +9,12 @@ as the DNS liked.
 
 import asyncio
 import time
+from types import SimpleNamespace
 
 import httpx
 import pytest
 from partner_service.config import Settings
+from partner_service.delivery import Sender
 from partner_service.outbound import Outbound, UnsafeTarget
 
 
@@ -42,3 +44,13 @@ async def test_checking_a_url_whose_name_resolves_slowly_is_bounded() -> None:
     with pytest.raises(UnsafeTarget, match="did not resolve in time"):
         await asyncio.wait_for(out.check("https://slow.example-ota.com/h"), 5)
     assert time.monotonic() - started < 2.0
+
+
+@pytest.mark.parametrize(("connect", "total"), [(3.0, 5.0), (60.0, 5.0), (1.0, 120.0)])
+def test_the_senders_lease_outlives_the_longest_post(connect: float, total: float) -> None:
+    """A POST takes at most the resolution (connect timeout) plus the request (total timeout):
+    a lease shorter than that lets a second replica send newer entries before it ends."""
+    settings = Settings(webhook_timeout_seconds=total, webhook_connect_timeout_seconds=connect)
+    runtime = SimpleNamespace(settings=settings, extras={})
+    lease = Sender(runtime).lease.total_seconds()  # type: ignore[arg-type]
+    assert lease >= 2 * (connect + total)

@@ -115,8 +115,14 @@ class Sender:
 
     @property
     def lease(self) -> timedelta:
-        # Outlives one attempt (renewed at each) by a wide margin.
-        return timedelta(seconds=self.settings.webhook_timeout_seconds * 2 + 30)
+        # Outlives one attempt (renewed at each) by a wide margin. An attempt is the name's
+        # resolution (bounded by the connect timeout, outbound.py) plus the request (the total
+        # timeout): a lease running out mid-attempt lets another replica send newer entries
+        # while this one still posts an older one (out of cursor order).
+        attempt = (
+            self.settings.webhook_connect_timeout_seconds + self.settings.webhook_timeout_seconds
+        )
+        return timedelta(seconds=attempt * 2 + 30)
 
     async def prune(self, now: datetime) -> int:
         """Drop delivery attempts and finished redelivery jobs older than the feed keeps
