@@ -74,6 +74,9 @@ def body_of(entry: FeedEntry) -> bytes:
         "type": entry.event_type,
         "occurred_at": occurred,
         "reservation_id": entry.reservation_id,
+        # As the feed shows it: two events of one booking that crossed on the bus are sent in
+        # their order of arrival, and only the version tells the receiver which is newer.
+        "aggregate_version": entry.aggregate_version,
         "payload": entry.payload,
     }
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
