@@ -275,12 +275,17 @@ class Sender:
             await session.commit()
             return upcoming
 
-    async def _mine(self, session: AsyncSession, sub_id: str) -> WebhookSubscription | None:
+    async def _locked(self, session: AsyncSession, sub_id: str) -> WebhookSubscription | None:
         query = select(WebhookSubscription).where(WebhookSubscription.id == sub_id)
-        sub = (await session.exec(query.with_for_update())).first()
+        return (await session.exec(query.with_for_update())).first()
+
+    def _is_mine(self, sub: WebhookSubscription | None) -> WebhookSubscription | None:
         if sub is None or sub.lease_owner != self.owner or sub.status != ACTIVE:
             return None
         return sub
+
+    async def _mine(self, session: AsyncSession, sub_id: str) -> WebhookSubscription | None:
+        return self._is_mine(await self._locked(session, sub_id))
 
     def _typed(self, sub: WebhookSubscription, query: Any) -> Any:
         if ALL_TYPES in sub.event_types:
@@ -346,6 +351,11 @@ class Sender:
         outcome = outcome_of(answer)
         now = utcnow()
         async with self.runtime.sessions() as session:
+            found = await self._locked(session, sub_id)
+            if found is None:
+                # Deleted while the POST was in flight: its delivery log went with it, and a
+                # row logged now would be an orphan no partner can read.
+                return False
             session.add(
                 DeliveryAttempt(
                     subscription_id=sub_id,
@@ -361,8 +371,8 @@ class Sender:
                     error=bounded(answer.error),
                 )
             )
-            sub = await self._mine(session, sub_id)
-            if sub is None:  # lost the lease, or disabled / deleted meanwhile
+            sub = self._is_mine(found)
+            if sub is None:  # lost the lease, or disabled meanwhile
                 await session.commit()
                 return False
             go_on = outcome in (DELIVERED, NOT_RETRIED)
