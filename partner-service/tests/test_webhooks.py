@@ -40,6 +40,7 @@ async def test_a_delivery_is_signed_with_the_secret_shown_once(tmp_path: Path) -
             "type",
             "occurred_at",
             "reservation_id",
+            "aggregate_version",
             "payload",
         }
         assert receiver.event_ids() == [event_id, later]

@@ -74,6 +74,9 @@ def body_of(entry: FeedEntry) -> bytes:
         "type": entry.event_type,
         "occurred_at": occurred,
         "reservation_id": entry.reservation_id,
+        # As the feed shows it: two events of one booking that crossed on the bus are sent in
+        # their order of arrival, and only the version tells the receiver which is newer.
+        "aggregate_version": entry.aggregate_version,
         "payload": entry.payload,
     }
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
@@ -115,8 +118,14 @@ class Sender:
 
     @property
     def lease(self) -> timedelta:
-        # Outlives one attempt (renewed at each) by a wide margin.
-        return timedelta(seconds=self.settings.webhook_timeout_seconds * 2 + 30)
+        # Outlives one attempt (renewed at each) by a wide margin. An attempt is the name's
+        # resolution (bounded by the connect timeout, outbound.py) plus the request (the total
+        # timeout): a lease running out mid-attempt lets another replica send newer entries
+        # while this one still posts an older one (out of cursor order).
+        attempt = (
+            self.settings.webhook_connect_timeout_seconds + self.settings.webhook_timeout_seconds
+        )
+        return timedelta(seconds=attempt * 2 + 30)
 
     async def prune(self, now: datetime) -> int:
         """Drop delivery attempts and finished redelivery jobs older than the feed keeps
@@ -266,12 +275,17 @@ class Sender:
             await session.commit()
             return upcoming
 
-    async def _mine(self, session: AsyncSession, sub_id: str) -> WebhookSubscription | None:
+    async def _locked(self, session: AsyncSession, sub_id: str) -> WebhookSubscription | None:
         query = select(WebhookSubscription).where(WebhookSubscription.id == sub_id)
-        sub = (await session.exec(query.with_for_update())).first()
+        return (await session.exec(query.with_for_update())).first()
+
+    def _is_mine(self, sub: WebhookSubscription | None) -> WebhookSubscription | None:
         if sub is None or sub.lease_owner != self.owner or sub.status != ACTIVE:
             return None
         return sub
+
+    async def _mine(self, session: AsyncSession, sub_id: str) -> WebhookSubscription | None:
+        return self._is_mine(await self._locked(session, sub_id))
 
     def _typed(self, sub: WebhookSubscription, query: Any) -> Any:
         if ALL_TYPES in sub.event_types:
@@ -337,6 +351,11 @@ class Sender:
         outcome = outcome_of(answer)
         now = utcnow()
         async with self.runtime.sessions() as session:
+            found = await self._locked(session, sub_id)
+            if found is None:
+                # Deleted while the POST was in flight: its delivery log went with it, and a
+                # row logged now would be an orphan no partner can read.
+                return False
             session.add(
                 DeliveryAttempt(
                     subscription_id=sub_id,
@@ -352,8 +371,8 @@ class Sender:
                     error=bounded(answer.error),
                 )
             )
-            sub = await self._mine(session, sub_id)
-            if sub is None:  # lost the lease, or disabled / deleted meanwhile
+            sub = self._is_mine(found)
+            if sub is None:  # lost the lease, or disabled meanwhile
                 await session.commit()
                 return False
             go_on = outcome in (DELIVERED, NOT_RETRIED)

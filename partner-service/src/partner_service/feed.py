@@ -20,7 +20,7 @@ from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from partner_service import bookings
+from partner_service import bookings, erasure
 from partner_service.config import Settings
 from partner_service.models import FeedEntry, FeedPartner
 
@@ -51,6 +51,8 @@ async def append(
         counter, _ = await locked_or_inserted(
             session, FeedPartner, partner_id, lambda: FeedPartner(partner_id=partner_id)
         )
+    if reservation_id is not None and await erasure.is_erased(session, reservation_id):
+        payload = erasure.blank_own(payload)  # a late event of an erased guest's booking
     seen = await session.exec(
         select(col(FeedEntry.id)).where(
             FeedEntry.partner_id == partner_id, FeedEntry.event_id == event_id
@@ -110,6 +112,14 @@ async def read(
     if types:
         query = query.where(col(FeedEntry.event_type).in_(list(types)))
     rows = list(await session.exec(query.order_by(col(FeedEntry.seq)).limit(limit + 1)))
+    if after is not None:
+        # The purge may have removed entries after `after` and committed between the check
+        # above and the page's SELECT (each statement reads what has committed by then): the
+        # page would silently start past them. Check again now: a purge the page's SELECT saw
+        # has committed its `purged_through` too.
+        again = await session.get(FeedPartner, partner_id, populate_existing=True)
+        if again is not None and after < again.purged_through:
+            raise CursorExpired(again.purged_through)
     entries, has_more = rows[:limit], len(rows) > limit
     if has_more:
         next_cursor = entries[-1].seq

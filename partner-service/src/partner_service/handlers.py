@@ -186,10 +186,16 @@ async def _mapping_changed(session: AsyncSession, event: PartnerMappingChanged) 
 
 
 async def _guest_erased(session: AsyncSession, event: GuestErased) -> None:
-    """Blank the guest in every entry of their bookings; forget their parked events."""
-    ids = list(event.reservation_ids)
+    """Blank the guest in every entry of their bookings; forget their parked events; keep the
+    bookings' ids so a late event of theirs enters blanked (erasure.py)."""
+    ids = sorted(set(event.reservation_ids))  # one lock order
     if not ids:
         return
+    for rid in ids:
+        # The booking's lock, as its events' handlers take it: an entry being appended now
+        # commits before the entries are read below, or sees the erased mark after.
+        await bookings.lock_booking(session, rid)
+        await erasure.remember(session, rid)
     await bookings.drop_parked(session, ids)
     rows = await session.exec(select(FeedEntry).where(col(FeedEntry.reservation_id).in_(ids)))
     for entry in list(rows):

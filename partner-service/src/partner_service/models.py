@@ -61,4 +61,4 @@ class FeedEntry(SQLModel, table=True):
 # Other modules' tables register here as they are added (migrations see every table).
 # A plain module import: subscriptions.py imports this module (no cycle trouble either way).
 import partner_service.subscriptions  # noqa: E402, F401
-from partner_service import bookings, mappings  # noqa: E402, F401
+from partner_service import bookings, erasure, mappings  # noqa: E402, F401

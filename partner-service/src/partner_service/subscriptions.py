@@ -19,6 +19,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from hotel_common.events.inbox import lock_aggregate
 from hotel_common.time import UtcDateTime, utcnow
 from sqlalchemy import JSON, BigInteger, Column, Index
 from sqlmodel import Field, SQLModel, col, select
@@ -148,6 +149,9 @@ async def current_seq(session: AsyncSession, partner_id: str) -> int:
 
 
 async def count_of(session: AsyncSession, partner_id: str) -> int:
+    """How many subscriptions the partner has, its lock held to the commit: two creates at
+    once (two replicas) would each count 9 and both insert, past the limit."""
+    await lock_aggregate(session, f"webhook_partner:{partner_id}")
     rows = await session.exec(
         select(col(WebhookSubscription.id)).where(WebhookSubscription.partner_id == partner_id)
     )
