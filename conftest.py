@@ -3,7 +3,8 @@ importlib mode can mistake the top-level folders of those names for namespace pa
 
 A service started on a new SQLite file starts from a copy of one that its migrations built
 earlier in this process (see `_start_from_template`): the same schema, without replaying every
-revision for every test.
+revision for every test. And the collected files are ordered longest first, for the two
+workers of `make pytest` (see `pytest_collection_modifyitems`).
 """
 
 import shutil
@@ -12,12 +13,13 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
+import gateway.identity.store
+import gateway.main
 import hotel_common.service
 import pytest
 from hotel_common import db, migrations
 from sqlalchemy.engine import make_url
 
-import gateway  # noqa: F401
 import launcher  # noqa: F401
 
 # A service's lifespan migrates its database first (the shared history, then its own): on a new
@@ -31,7 +33,7 @@ import launcher  # noqa: F401
 # test keep running the revisions themselves.
 _SERVICE_MIGRATIONS = {
     ep.load().migrations_dir.resolve() for ep in entry_points(group="hotel.services")
-}
+} | {gateway.identity.store.MIGRATIONS.resolve()}  # the gateway's identity store
 _templates: dict[Path, Path] = {}
 _template_dir: list[Path] = []
 _original_start = hotel_common.service.start
@@ -72,8 +74,51 @@ async def _start_from_template(app: Any, spec: Any, settings: Any, broker: Any, 
 
 
 hotel_common.service.start = _start_from_template
+gateway.main.start = _start_from_template  # imported by name there
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     for folder in _template_dir:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+# `make pytest` runs files on two workers (`--dist loadfile --no-loadscope-reorder`): a file is
+# one unit of work, handed out in collection order to whichever worker is free, so a long file
+# handed out last keeps one worker busy alone at the end. pytest-xdist's own order (most tests
+# first) put last the files of a few long scenarios (distributed journeys, crashed processes).
+# Here files go longest first: a file weighs its tests at SECONDS_PER_TEST each, or its
+# measured seconds in SLOW_FILES if more; ties keep collection order, a file's tests theirs.
+SECONDS_PER_TEST = 0.15
+# Seconds a file took alone (one process, 2-core machine, load 4-8), measured 2026-12-02: the
+# files worth more than their test count says. A stale entry only costs balance, not a result.
+SLOW_FILES: dict[str, float] = {
+    "tests/test_access_matrix.py": 394,
+    "tests/test_merge_and_redeem_journey.py": 231,
+    "tests/test_faults.py": 139,
+    "tests/test_crashes.py": 88,
+    "tests/test_tenants.py": 83,
+    "tests/test_schema_drift.py": 45,
+    "tests/test_make_up.py": 38,
+    "tests/test_journey.py": 30,
+    "tests/test_adv_erasure.py": 28,
+    "tests/test_bounds.py": 28,
+    "tests/test_idempotency.py": 25,
+    "tests/test_guest_rights.py": 25,
+    "tests/test_guest_profiles.py": 20,
+}
+
+
+def _file_of(item: pytest.Item) -> str:
+    return item.nodeid.split("::", 1)[0]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[_file_of(item)] = counts.get(_file_of(item), 0) + 1
+    first_seen = {path: index for index, path in enumerate(counts)}
+
+    def weight(path: str) -> float:
+        return max(SLOW_FILES.get(path, 0.0), counts[path] * SECONDS_PER_TEST)
+
+    items.sort(key=lambda item: (-weight(_file_of(item)), first_seen[_file_of(item)]))
