@@ -49,10 +49,11 @@ typecheck: install
 ## The tests in PYTEST_WORKERS processes (pytest-xdist), a whole file to one worker (its
 ## module fixtures start once); every database, queue namespace, port and data folder is the
 ## test's own (only tests/test_make_up.py takes fixed ports, 8000-8104: one file, one worker).
-## PYTEST_WORKERS=0 runs them in this one process.
+## PYTEST_WORKERS=0 runs them in this one process. Files are handed out in the order the root
+## conftest.py gives them (longest first, --no-loadscope-reorder): no long file left for last.
 PYTEST_WORKERS ?= 2
 pytest: install
-	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 ## Every benchmark, bounded (< 15 min): figures in docs/performance.md. One with a profile:
 ## `.venv/bin/python bench/distributed.py --profile reservation-service` (py-spy, bench/out/).
