@@ -41,8 +41,21 @@ async def mailbox() -> AsyncIterator[MailServer]:
 
 
 @pytest.fixture
-async def embedded(tmp_path: Path, mailbox: MailServer) -> AsyncIterator[Platform]:
-    overrides = {name: {**FAST, **FAST_SERVICE.get(name, {})} for name in [*SPECS, "gateway"]}
+def service_overrides() -> dict[str, dict[str, Any]]:
+    """More settings per service name, for both run modes: a test module that needs some
+    (partner-service in development, to deliver webhooks to a loopback receiver) overrides
+    this fixture."""
+    return {}
+
+
+@pytest.fixture
+async def embedded(
+    tmp_path: Path, mailbox: MailServer, service_overrides: dict[str, dict[str, Any]]
+) -> AsyncIterator[Platform]:
+    overrides = {
+        name: {**FAST, **FAST_SERVICE.get(name, {}), **service_overrides.get(name, {})}
+        for name in [*SPECS, "gateway"]
+    }
     app = create_embedded_app(tmp_path / "data", smtp_url=mailbox.url, overrides=overrides)
     settings: GatewaySettings = app.state.settings
     async with (
@@ -67,7 +80,9 @@ async def embedded(tmp_path: Path, mailbox: MailServer) -> AsyncIterator[Platfor
 
 
 @pytest.fixture
-async def distributed(mailbox: MailServer) -> AsyncIterator[Platform]:
+async def distributed(
+    mailbox: MailServer, service_overrides: dict[str, dict[str, Any]]
+) -> AsyncIterator[Platform]:
     """Each service twice over real HTTP, RabbitMQ (through a cuttable proxy) and PostgreSQL."""
     run = uuid.uuid4().hex[:8]
     namespace = f"test-{run}."
@@ -89,6 +104,7 @@ async def distributed(mailbox: MailServer) -> AsyncIterator[Platform]:
                 "rabbitmq_url": f"amqp://guest:guest@127.0.0.1:{proxy.port}/",
                 "bus_namespace": namespace,
                 "seed_demo": True,
+                **service_overrides.get(name, {}),
             }
             if "smtp_url" in spec.settings_class.model_fields:
                 values["smtp_url"] = mailbox.url
@@ -133,7 +149,7 @@ async def distributed(mailbox: MailServer) -> AsyncIterator[Platform]:
                 await drop_database(database)
 
 
-@pytest.fixture(params=["embedded", "distributed"])
+@pytest.fixture(params=["embedded", pytest.param("distributed", marks=pytest.mark.infra)])
 def platform(request: pytest.FixtureRequest) -> Platform:
     """The same scenario on both run modes."""
     result: Platform = request.getfixturevalue(request.param)
