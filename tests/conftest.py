@@ -4,6 +4,7 @@ HTTP between the gateway and the services, two replicas of each service on one d
 one queue, the gateway spreading over them). Tests talk to it only through the gateway, as a
 staff admin (a JWT minted with the gateway's token secret) unless they say otherwise."""
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -41,8 +42,21 @@ async def mailbox() -> AsyncIterator[MailServer]:
 
 
 @pytest.fixture
-async def embedded(tmp_path: Path, mailbox: MailServer) -> AsyncIterator[Platform]:
-    overrides = {name: {**FAST, **FAST_SERVICE.get(name, {})} for name in [*SPECS, "gateway"]}
+def service_overrides() -> dict[str, dict[str, Any]]:
+    """More settings per service name, for both run modes: a test module that needs some
+    (partner-service in development, to deliver webhooks to a loopback receiver) overrides
+    this fixture."""
+    return {}
+
+
+@pytest.fixture
+async def embedded(
+    tmp_path: Path, mailbox: MailServer, service_overrides: dict[str, dict[str, Any]]
+) -> AsyncIterator[Platform]:
+    overrides = {
+        name: {**FAST, **FAST_SERVICE.get(name, {}), **service_overrides.get(name, {})}
+        for name in [*SPECS, "gateway"]
+    }
     app = create_embedded_app(tmp_path / "data", smtp_url=mailbox.url, overrides=overrides)
     settings: GatewaySettings = app.state.settings
     async with (
@@ -67,7 +81,9 @@ async def embedded(tmp_path: Path, mailbox: MailServer) -> AsyncIterator[Platfor
 
 
 @pytest.fixture
-async def distributed(mailbox: MailServer) -> AsyncIterator[Platform]:
+async def distributed(
+    mailbox: MailServer, service_overrides: dict[str, dict[str, Any]]
+) -> AsyncIterator[Platform]:
     """Each service twice over real HTTP, RabbitMQ (through a cuttable proxy) and PostgreSQL."""
     run = uuid.uuid4().hex[:8]
     namespace = f"test-{run}."
@@ -89,6 +105,7 @@ async def distributed(mailbox: MailServer) -> AsyncIterator[Platform]:
                 "rabbitmq_url": f"amqp://guest:guest@127.0.0.1:{proxy.port}/",
                 "bus_namespace": namespace,
                 "seed_demo": True,
+                **service_overrides.get(name, {}),
             }
             if "smtp_url" in spec.settings_class.model_fields:
                 values["smtp_url"] = mailbox.url
@@ -129,11 +146,12 @@ async def distributed(mailbox: MailServer) -> AsyncIterator[Platform]:
         finally:
             await proxy.close()
             await delete_namespace(RABBIT_URL, namespace, list(SPECS), FAST["retry_delays"])
-            for database in databases:
-                await drop_database(database)
+            # At once: each DROP DATABASE waits for a checkpoint, which concurrent drops share
+            # (one after the other, the six took most of the teardown's 13 s).
+            await asyncio.gather(*(drop_database(database) for database in databases))
 
 
-@pytest.fixture(params=["embedded", "distributed"])
+@pytest.fixture(params=["embedded", pytest.param("distributed", marks=pytest.mark.infra)])
 def platform(request: pytest.FixtureRequest) -> Platform:
     """The same scenario on both run modes."""
     result: Platform = request.getfixturevalue(request.param)

@@ -52,6 +52,14 @@ class Platform:
     # The gateway's settings: mint other callers' tokens with gateway.identity.testing.
     gateway_settings: GatewaySettings = field(default_factory=GatewaySettings)
 
+    def caller(self, headers: dict[str, str]) -> httpx.AsyncClient:
+        """A client of the same gateway sending `headers` instead of the admin's (a partner's
+        key, another staff member's token). It shares the platform client's transport: leave
+        it open, the platform's client closes the transport."""
+        return httpx.AsyncClient(
+            transport=self.client._transport, base_url=self.client.base_url, headers=headers
+        )
+
     def replicas(self, name: str) -> list[httpx.AsyncClient]:
         """A client of each replica of one service (operations endpoints)."""
         return [self.service(name, i) for i in range(len(self.replica_apps.get(name, [])))]
