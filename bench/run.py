@@ -1,7 +1,7 @@
 """`make bench`: every benchmark, with bounded loads on loopback; each prints its figures.
-Together under 15 minutes on a 2-core machine (~13 by its parts' last measures, the issue-19
-guest benches ~3.5 of them: docs/performance.md; issue 21's partners.py adds ~3); `make load`
-and `make soak` are apart."""
+Together ~16 minutes on a 2-core machine (~13 by its parts' last measures before issue 21, the
+issue-19 guest benches ~3.5 of them; issue 21's partners.py adds up to 3: docs/performance.md);
+`make load` and `make soak` are apart."""
 
 import subprocess
 import sys
