@@ -244,8 +244,9 @@ def webhooks_phase(
         print(f"  the platform did not keep up with {args.rate:.0f}/s: the delays are queueing")
     print(f"  confirm -> webhook: {Summary.of(delays)}")
     print(
-        f"  received {len(arrived)} of {booked} confirmed (within {max(0, drain):.0f} s after the"
-        f" load); deliveries {len(deliveries)}, duplicates {len(repeats)}"
+        f"  received {len(delays)} of {booked} confirmed (within {max(0, drain):.0f} s after the"
+        f" load; {len(arrived) - len(delays)} more of bookings whose confirm failed, e.g. a 504,"
+        f" but committed); deliveries {len(deliveries)}, duplicates {len(repeats)}"
         + "".join(f" (cursor {c}, again after {s:.1f} s)" for c, s in repeats[:5])
         + f", out of cursor order {out_of_order}; signatures verified {len(checked) - bad} of"
         f" {len(checked)} sampled"
