@@ -43,6 +43,7 @@ class Spec:
     first: int = 0  # number of the first booking (dates, e-mail addresses)
     tag: str = "load"  # in the guests' e-mail addresses: <tag><n>@bench.example
     seed: int = 1
+    timeout: float = 60.0  # seconds an operation may take before it counts as an error
 
 
 @dataclass
@@ -179,7 +180,7 @@ class Client:
 
 async def drive(spec: Spec) -> Result:
     connector = aiohttp.TCPConnector(limit=spec.concurrency, force_close=False)
-    timeout = aiohttp.ClientTimeout(total=60)
+    timeout = aiohttp.ClientTimeout(total=spec.timeout)
     async with aiohttp.ClientSession(
         connector=connector, timeout=timeout, headers=spec.headers
     ) as session:

@@ -121,7 +121,13 @@ def admin_headers(token_secret: str) -> dict[str, str]:
     return bearer(staff_token(GatewaySettings(_env_file=None, token_secret=token_secret)))
 
 
-def distributed(smtp_port: int, env: dict[str, str] | None = None) -> Platform:
+def distributed(
+    smtp_port: int,
+    env: dict[str, str] | None = None,
+    service_envs: dict[str, dict[str, str]] | None = None,
+) -> Platform:
+    """`env` goes to every process; `service_envs` (service name -> variables) to one service
+    alone, e.g. partner-service's ENVIRONMENT=development for a webhook receiver on loopback."""
     run = uuid.uuid4().hex[:8]
     token_secret = secrets.token_urlsafe(32)
     services = [dataclasses.replace(s, port=free_port()) for s in SERVICES]
@@ -138,7 +144,7 @@ def distributed(smtp_port: int, env: dict[str, str] | None = None) -> Platform:
     processes = {
         s.name: subprocess.Popen(
             uvicorn_command(f"{s.package}.main:create_app", s.port),
-            env=service_env(s, environ, pools[s.name]),
+            env={**service_env(s, environ, pools[s.name]), **(service_envs or {}).get(s.name, {})},
             stdout=log_file(s.name),
             stderr=subprocess.STDOUT,
             start_new_session=True,
