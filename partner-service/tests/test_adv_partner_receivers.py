@@ -67,7 +67,8 @@ async def trickled_headers(_: asyncio.StreamReader, writer: asyncio.StreamWriter
 
 
 async def huge_header(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    writer.write(b"HTTP/1.1 200 OK\r\nx-big: " + b"a" * 1_000_000 + b"\r\ncontent-length: 0\r\n\r\n")
+    big = b"a" * 1_000_000
+    writer.write(b"HTTP/1.1 200 OK\r\nx-big: " + big + b"\r\ncontent-length: 0\r\n\r\n")
     await writer.drain()
 
 

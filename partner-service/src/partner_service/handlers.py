@@ -70,6 +70,14 @@ BOOKING_EVENTS: dict[str, type[IntegrationEvent]] = {
 }
 
 
+# Every type a feed entry can have: what a subscription may ask for (anything else would never
+# fire, silently: refused when subscribing).
+FEED_EVENT_TYPES = frozenset(
+    contract.event_type
+    for contract in [*OWNING_EVENTS.values(), *BOOKING_EVENTS.values(), AvailabilityChanged]
+)
+
+
 def subscribe(runtime: Runtime[Settings]) -> None:
     """Subscribe the feed's handlers."""
 

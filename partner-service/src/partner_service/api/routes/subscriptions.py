@@ -16,12 +16,14 @@ from hotel_common.errors import ProblemError, problems
 from hotel_common.pagination import PagingDep, keyset_page
 from hotel_common.principal import Kind, Principal, PrincipalDep, refused
 from hotel_common.strict import StrictModel
+from hotel_common.text import SINGLE_LINE
 from hotel_common.time import utcnow
 from pydantic import BaseModel, Field, field_validator
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from partner_service import delivery
+from partner_service.handlers import FEED_EVENT_TYPES
 from partner_service.models import FeedEntry
 from partner_service.outbound import Outbound, UnsafeTarget
 from partner_service.subscriptions import (
@@ -47,6 +49,12 @@ FORBIDDEN = {403: "forbidden: partner keys only"}
 NOT_FOUND = {404: "webhook_subscription_not_found: no such subscription, or not yours"}
 BAD_URL = {422: "invalid_webhook_url: the URL may not be called (reason in detail)"}
 REDELIVERY_RANGE_MAX = 10_000  # entries one redelivery request may name
+# Open redelivery jobs per subscription: each may name 10 000 entries, so without a bound a
+# loop of POSTs queues millions of sends (and rows) for one partner.
+OPEN_REDELIVERIES_MAX = 10
+# One line of text (a NUL cannot be stored by PostgreSQL; BEL, ESC, C1 end up in the
+# disabled-webhook e-mail): refused as a 422 `control_characters`.
+OneLine = Annotated[str, SINGLE_LINE]
 
 SubscriptionId = Annotated[str, Path(max_length=32, pattern="^[0-9a-f]{32}$")]
 
@@ -78,6 +86,9 @@ def _event_types(value: list[str]) -> list[str]:
     for item in value:
         if not EVENT_TYPE.match(item):
             raise ValueError(f"{item!r} is not an event type (e.g. reservation.confirmed)")
+        if item not in FEED_EVENT_TYPES:
+            known = ", ".join(sorted(FEED_EVENT_TYPES))
+            raise ValueError(f"{item!r} is not an event type of the feed (one of: {known})")
     return sorted(set(value))
 
 
@@ -90,8 +101,10 @@ EventTypes = Annotated[
 class SubscriptionIn(StrictModel):
     url: str = Field(max_length=URL_MAX, description="https outside development")
     event_types: EventTypes
-    contact_email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
-    description: str | None = Field(default=None, max_length=500)
+    contact_email: OneLine | None = Field(
+        default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$"
+    )
+    description: OneLine | None = Field(default=None, max_length=500)
 
     _types = field_validator("event_types")(_event_types)
 
@@ -99,8 +112,10 @@ class SubscriptionIn(StrictModel):
 class SubscriptionPatch(StrictModel):
     url: str | None = Field(default=None, max_length=URL_MAX)
     event_types: EventTypes | None = None
-    contact_email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
-    description: str | None = Field(default=None, max_length=500)
+    contact_email: OneLine | None = Field(
+        default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$"
+    )
+    description: OneLine | None = Field(default=None, max_length=500)
     status: Literal["active", "disabled"] | None = Field(
         default=None, description="active: re-enable (failing state reset); disabled: pause"
     )
@@ -426,7 +441,8 @@ async def list_webhook_deliveries(
             **UNAUTHENTICATED,
             **FORBIDDEN,
             404: "webhook_subscription_not_found, event_not_found: not in your feed (any more)",
-            409: "webhook_subscription_disabled: re-enable it first",
+            409: "webhook_subscription_disabled: re-enable it first; too_many_redeliveries: "
+            f"at most {OPEN_REDELIVERIES_MAX} open at once, wait for one to finish",
             422: "invalid_redelivery: one event_id, or after and through (at most 10000)",
         },
     ),
@@ -469,6 +485,18 @@ async def redeliver_webhook_events(
     else:
         raise ProblemError(
             422, "invalid_redelivery", "Send one event_id, or after and through (cursors)."
+        )
+    open_jobs = await session.exec(
+        select(col(Redelivery.id)).where(
+            Redelivery.subscription_id == sub.id, col(Redelivery.finished_at).is_(None)
+        )
+    )
+    if len(open_jobs.all()) >= OPEN_REDELIVERIES_MAX:
+        raise ProblemError(
+            409,
+            "too_many_redeliveries",
+            f"At most {OPEN_REDELIVERIES_MAX} redeliveries open at once; wait for one to finish "
+            "(see the delivery log) or redeliver a wider range.",
         )
     job = Redelivery(
         subscription_id=sub.id, after_seq=after, through_seq=through, done_through=after
