@@ -162,7 +162,7 @@ async def test_the_checked_address_is_the_one_connected_to(tmp_path: Path) -> No
         # One resolution for the delivery, and its address connected to at the first attempt.
         assert asked == ["hooks.rebind.invalid"] * 2
         assert receiver.accepted[0].headers["host"] == f"hooks.rebind.invalid:{receiver.proxy.port}"
-        log = await p.deliveries(made["id"])
+        log = await eventually(lambda: p.deliveries(made["id"]), timeout=10)
         assert [a["outcome"] for a in log] == ["delivered"]
 
 
