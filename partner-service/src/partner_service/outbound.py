@@ -146,13 +146,14 @@ class Outbound:
             addresses = [str(literal)]
         else:
             try:
-                # Bounded: a slow name server (the partner's own, for its domain) would
-                # otherwise hold a sender task or a subscribe request as long as it likes.
+                # The partner controls its name's DNS: a slow answer must not hold a creating
+                # request, nor stretch a delivery past the sender's lease (another replica
+                # would take over and send newer entries while this one still sends an older).
                 async with asyncio.timeout(self.settings.webhook_connect_timeout_seconds):
                     addresses = await self.resolve(host, port)
             except TimeoutError as exc:
-                raise UnsafeTarget(f"the host {host} does not resolve in time") from exc
-            except (OSError, UnicodeError) as exc:
+                raise UnsafeTarget(f"the host {host} did not resolve in time") from exc
+            except OSError as exc:
                 raise UnsafeTarget(f"the host {host} does not resolve") from exc
             if not addresses:
                 raise UnsafeTarget(f"the host {host} does not resolve")
