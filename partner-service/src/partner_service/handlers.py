@@ -72,10 +72,12 @@ BOOKING_EVENTS: dict[str, type[IntegrationEvent]] = {
 
 # Every type a feed entry can have: what a subscription may ask for (anything else would never
 # fire, silently: refused when subscribing).
-FEED_EVENT_TYPES = frozenset(
-    contract.event_type
-    for contract in [*OWNING_EVENTS.values(), *BOOKING_EVENTS.values(), AvailabilityChanged]
-)
+_FEED_CONTRACTS: list[type[IntegrationEvent]] = [
+    *OWNING_EVENTS.values(),
+    *BOOKING_EVENTS.values(),
+    AvailabilityChanged,
+]
+FEED_EVENT_TYPES = frozenset(contract.event_type for contract in _FEED_CONTRACTS)
 
 
 def subscribe(runtime: Runtime[Settings]) -> None:
