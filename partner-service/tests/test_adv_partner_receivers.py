@@ -102,7 +102,7 @@ async def test_a_trickling_receiver_holds_an_attempt_no_longer_than_the_timeout(
         [attempt, *_] = await eventually(lambda: p.deliveries(made["id"]), timeout=10)
         assert attempt["outcome"] == "failed"
         assert attempt["error"].startswith("timeout")
-        assert attempt["duration_ms"] < 1500
+        assert attempt["duration_ms"] < 3000  # 1 s timeout; the trickle would last 500 s
 
 
 async def test_a_megabyte_header_is_a_connection_error_in_a_bounded_log_line(
@@ -173,5 +173,5 @@ async def test_one_slow_receiver_never_holds_a_sender_past_its_timeout() -> None
         started = time.monotonic()
         async with outbound.client() as client:
             answer = await outbound.post(client, url, b"{}", {})
-        assert time.monotonic() - started < 1.5
+        assert time.monotonic() - started < 3  # 1 s timeout; the trickle would last 500 s
         assert answer.error is not None and answer.error.startswith("timeout")
