@@ -40,6 +40,11 @@ class MappedProperty(SQLModel, table=True):
 async def apply(session: AsyncSession, event: PartnerMappingChanged) -> bool:
     """Store the mapping the event carries unless a newer one is stored; whether it did.
     (The inbox runs the events of one mapping one at a time.)"""
+    if len(event.partner_id) > PARTNER_ID_MAX:
+        # reservation-service takes ids up to 64 characters; the gateway's are 32 hex, so no
+        # partner holds a longer one. Storing it fails on PostgreSQL (varchar(32)) at every
+        # retry of the event: nothing to feed, skipped.
+        return False
     row = await session.get(MappedProperty, (event.partner_id, event.property_id))
     if row is None:
         row = MappedProperty(partner_id=event.partner_id, property_id=event.property_id)
