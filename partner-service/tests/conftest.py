@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from hotel_common.contracts.reservations import ReservationConfirmed, ReservationCreated
 from hotel_common.events.envelope import Envelope, IntegrationEvent
 from hotel_common.events.memory import InMemoryBroker
-from hotel_common.principal import Kind, Principal, Role
+from hotel_common.principal import ApiScope, Kind, Principal, Role
 from hotel_common.service import Runtime
 from hotel_common.testing import deliver, eventually, principal_headers, running
 from partner_service.config import Settings
@@ -27,7 +27,13 @@ STAFF_ADMIN = Principal(id="staff:admin", kind=Kind.STAFF, roles=frozenset({Role
 
 
 def partner_principal(partner_id: str) -> Principal:
-    return Principal(id=f"partner:{partner_id}", kind=Kind.PARTNER, channel=f"ota_{partner_id}")
+    # A key as the gateway issues them: with scopes (booking entries need reservations:read).
+    return Principal(
+        id=f"partner:{partner_id}",
+        kind=Kind.PARTNER,
+        channel=f"ota_{partner_id}",
+        scopes=frozenset(ApiScope),
+    )
 
 
 def new_partner_id() -> str:

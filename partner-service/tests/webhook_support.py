@@ -14,7 +14,7 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from hotel_common.events.memory import InMemoryBroker
-from hotel_common.principal import Kind, Principal
+from hotel_common.principal import ApiScope, Kind, Principal
 from hotel_common.testing import TcpProxy, eventually, principal_headers, running, serving
 from hotel_common.time import utcnow
 from partner_service import feed
@@ -24,7 +24,10 @@ from partner_service.main import create_app
 
 
 def partner(partner_id: str) -> Principal:
-    return Principal(id=f"partner:{partner_id}", kind=Kind.PARTNER, channel="ota")
+    # A key as the gateway issues them: with scopes (webhook changes need reservations:read).
+    return Principal(
+        id=f"partner:{partner_id}", kind=Kind.PARTNER, channel="ota", scopes=frozenset(ApiScope)
+    )
 
 
 def new_partner_id() -> str:

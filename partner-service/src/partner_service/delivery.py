@@ -234,9 +234,11 @@ class Sender:
 
     async def run_subscription(self, sub_id: str) -> None:
         client: httpx.AsyncClient | None = None
+        upcoming: Next | None = None
         try:
             client = self.outbound.client()
             while True:
+                upcoming = None
                 upcoming = await self.next_of(sub_id)
                 if upcoming is None:
                     return
@@ -251,6 +253,15 @@ class Sender:
             raise
         except Exception:
             log.exception("webhook subscription %s: sending failed", sub_id)
+            if upcoming is not None:
+                # Recorded as a failed attempt, so it backs off: otherwise the released lease
+                # and the wake-up claim it again at once, a tight loop of sends (and nothing in
+                # the partner's log) for as long as the cause lasts.
+                failed = Answer(None, "internal error while sending (retried)", 0)
+                try:
+                    await self.record(sub_id, upcoming, failed)
+                except Exception:
+                    log.exception("webhook subscription %s: recording the failure failed", sub_id)
         finally:
             if client is not None:
                 await client.aclose()

@@ -98,10 +98,13 @@ async def read(
     after: int | None,
     limit: int,
     types: Sequence[str] | None = None,
+    *,
+    bookings: bool = True,
 ) -> Page:
     """The partner's entries after `after` (None: from the oldest kept), at most `limit`, in
-    cursor order; only of `types` if given. Raises CursorExpired for a cursor before what is
-    kept (entries after it are gone)."""
+    cursor order; only of `types` if given; with `bookings` False, none about a booking (a
+    key without `reservations:read`). Raises CursorExpired for a cursor before what is kept
+    (entries after it are gone)."""
     counter = await session.get(FeedPartner, partner_id, populate_existing=True)
     purged_through = counter.purged_through if counter else 0
     last_seq = counter.last_seq if counter else 0
@@ -111,6 +114,8 @@ async def read(
     query = select(FeedEntry).where(FeedEntry.partner_id == partner_id, FeedEntry.seq > start)
     if types:
         query = query.where(col(FeedEntry.event_type).in_(list(types)))
+    if not bookings:
+        query = query.where(col(FeedEntry.reservation_id).is_(None))
     rows = list(await session.exec(query.order_by(col(FeedEntry.seq)).limit(limit + 1)))
     if after is not None:
         # The purge may have removed entries after `after` and committed between the check

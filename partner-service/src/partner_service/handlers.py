@@ -70,6 +70,16 @@ BOOKING_EVENTS: dict[str, type[IntegrationEvent]] = {
 }
 
 
+# Every type a feed entry can have: what a subscription may ask for (anything else would never
+# fire, silently: refused when subscribing).
+_FEED_CONTRACTS: list[type[IntegrationEvent]] = [
+    *OWNING_EVENTS.values(),
+    *BOOKING_EVENTS.values(),
+    AvailabilityChanged,
+]
+FEED_EVENT_TYPES = frozenset(contract.event_type for contract in _FEED_CONTRACTS)
+
+
 def subscribe(runtime: Runtime[Settings]) -> None:
     """Subscribe the feed's handlers."""
 

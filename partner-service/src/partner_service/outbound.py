@@ -16,6 +16,7 @@ In development (`make run`) http and loopback targets are allowed, to try webhoo
 
 import asyncio
 import ipaddress
+import re
 import socket
 import ssl
 import time
@@ -69,11 +70,29 @@ def _ip(text: str) -> IpAddress | None:
         return None
 
 
+# IPv6 prefixes whose last 32 bits are an IPv4 address something on the path may reach:
+# NAT64 (RFC 6052 well-known and RFC 8215 local-use: an IPv6-only network's NAT64 gateway
+# translates to ANY IPv4 address, private ones included), IPv4-compatible (deprecated, tunnelled
+# by some hosts) and IPv4-translated (SIIT). Python's `is_global` calls the well-known NAT64
+# prefix global without looking at the address inside, so the embedded one is checked.
+_EMBEDDING_IPV4 = tuple(
+    ipaddress.IPv6Network(prefix)
+    for prefix in ("64:ff9b::/96", "64:ff9b:1::/48", "::/96", "::ffff:0:0:0/96")
+)
+# What a URL may not hold: controls (C0, DEL, C1) and spaces. httpx refuses some of these
+# only when the request is built (InvalidURL, outside httpx.HTTPError): the check must say no.
+_URL_REFUSED = re.compile(r"[\x00-\x20\x7f-\x9f\u2028\u2029]")
+
+
 def forbidden_address(address: IpAddress) -> bool:
     if isinstance(address, ipaddress.IPv6Address):
         mapped = address.ipv4_mapped or address.sixtofour
         if mapped is not None:
             return forbidden_address(mapped)
+        if any(address in prefix for prefix in _EMBEDDING_IPV4):
+            if address in _EMBEDDING_IPV4[2] and int(address) <= 1:
+                return True  # :: and ::1
+            return forbidden_address(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
     return not address.is_global or address.is_multicast
 
 
@@ -90,10 +109,15 @@ class Outbound:
 
     def parse(self, url: str) -> tuple[str, str, int]:
         """Scheme, host and port of a URL allowed in form (not yet resolved)."""
+        if (found := _URL_REFUSED.search(url)) is not None:
+            raise UnsafeTarget(
+                f"the URL may not contain a control character or space (U+{ord(found.group()):04X})"
+            )
         try:
             parts = urlsplit(url)
             port = parts.port
-        except ValueError as exc:
+            httpx.URL(url)  # what the sender will build: refused now, not at every attempt
+        except (ValueError, httpx.InvalidURL) as exc:
             raise UnsafeTarget(f"not a valid URL: {exc}") from exc
         scheme = parts.scheme.lower()
         allowed = ("https",) if self.strict else ("https", "http")
@@ -104,6 +128,11 @@ class Outbound:
         host = (parts.hostname or "").lower().rstrip(".")
         if not host:
             raise UnsafeTarget("the URL has no host")
+        if _ip(host) is None:
+            try:  # the resolver encodes the name so (a label over 63 or empty: UnicodeError)
+                host.encode("idna")
+            except UnicodeError as exc:
+                raise UnsafeTarget(f"not a valid host name: {host[:100]}") from exc
         port = port or (443 if scheme == "https" else 80)
         if self.strict and port != 443 and port < 1024:
             raise UnsafeTarget("the port must be 443 or 1024-65535")
@@ -160,6 +189,8 @@ class Outbound:
         except UnsafeTarget as exc:
             return Answer(None, f"refused: {exc}", took())
         try:
+            # One budget for the whole attempt, resolution (above, bounded by the connect
+            # timeout) aside: a slow receiver holds its task no longer than this.
             async with asyncio.timeout(self.settings.webhook_timeout_seconds):
                 return await self._send(client, target, body, headers, took)
         except TimeoutError:
@@ -168,6 +199,10 @@ class Outbound:
             return Answer(None, f"timeout: {type(exc).__name__}", took())
         except httpx.HTTPError as exc:
             return Answer(None, f"connection error: {type(exc).__name__}: {exc}", took())
+        except (httpx.InvalidURL, ValueError) as exc:
+            # A URL stored before the check refused its form: an answer (the subscription
+            # backs off), not an exception that kills the task unlogged and is claimed again.
+            return Answer(None, f"refused: not a valid URL: {exc}", took())
 
     async def _send(
         self,

@@ -16,7 +16,7 @@ codes are checked against the catalog at PUT; answers and events always carry th
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from hotel_common.contracts.partners import PartnerMappingChanged
 from hotel_common.errors import ProblemError
@@ -27,7 +27,7 @@ from hotel_common.strict import StrictModel
 from hotel_common.text import SINGLE_LINE
 from hotel_common.time import UtcDateTime, utcnow
 from hotel_common.uniques import try_insert
-from pydantic import AfterValidator, BaseModel, StringConstraints
+from pydantic import AfterValidator, BaseModel, StringConstraints, field_validator
 from pydantic import Field as PydanticField
 from sqlalchemy import UniqueConstraint, delete, exists
 from sqlmodel import Field, SQLModel, col, select
@@ -118,6 +118,26 @@ class MappingIn(StrictModel):
         max_length=MAX_CODES,
         description="Partner rate plan code -> the hotel's rate plan code (BASE: the base plan)",
     )
+
+    @field_validator("room_types", "rate_plans", mode="before")
+    @classmethod
+    def _one_spelling_per_code(cls, value: Any) -> Any:
+        """Codes are case-insensitive and trimmed: `dbl` and `DBL` are one code. Two keys that
+        fold together would be merged silently (the last winning), a mapping staff never
+        saw; refused, naming both."""
+        if not isinstance(value, dict):
+            return value
+        seen: dict[str, str] = {}
+        for key in value:
+            if not isinstance(key, str):
+                continue
+            folded = key.strip().upper()
+            if folded in seen:
+                raise ValueError(
+                    f"{seen[folded]!r} and {key!r} are the same code (case-insensitive)"
+                )
+            seen[folded] = key
+        return value
 
 
 class MappingPublic(BaseModel):

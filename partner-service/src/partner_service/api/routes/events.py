@@ -1,8 +1,10 @@
 """GET /api/v1/events: the calling partner's feed (helper: feed).
 
 Partner keys only: a partner reads its own feed (the principal names it), so there is no id to
-guess; staff and guests are 403, a caller without credentials 401. See docs/partners.md, "The
-event feed", for what a partner sees, the order and the catch-up recipe.
+guess; staff and guests are 403, a caller without credentials 401. Entries about a booking need
+the key's `reservations:read` scope (as GET /reservations does); without it, availability only.
+See docs/partners.md, "The event feed", for what a partner sees, the order and the catch-up
+recipe.
 """
 
 from datetime import datetime
@@ -12,7 +14,7 @@ from fastapi import APIRouter, Query
 from hotel_common.contract import answers
 from hotel_common.deps import RuntimeDep, SessionDep
 from hotel_common.errors import ProblemError
-from hotel_common.principal import Kind, PrincipalDep, refused
+from hotel_common.principal import ApiScope, Kind, PrincipalDep, refused
 from pydantic import BaseModel, Field
 
 from partner_service import feed
@@ -127,7 +129,14 @@ async def read_events(
     limit = min(limit, runtime.settings.feed_page_max)
     try:
         page = await feed.read(
-            session, partner_id, int(after) if after is not None else None, limit, wanted
+            session,
+            partner_id,
+            int(after) if after is not None else None,
+            limit,
+            wanted,
+            # A booking's entries are what GET /reservations shows: the same scope. A key
+            # without it (an ari:write key for rate pushes) reads availability only.
+            bookings=principal.may(ApiScope.RESERVATIONS_READ),
         )
     except feed.CursorExpired as gone:
         raise ProblemError(

@@ -14,14 +14,16 @@ from hotel_common.db import after_commit
 from hotel_common.deps import RuntimeDep, SessionDep
 from hotel_common.errors import ProblemError, problems
 from hotel_common.pagination import PagingDep, keyset_page
-from hotel_common.principal import Kind, Principal, PrincipalDep, refused
+from hotel_common.principal import ApiScope, Kind, Principal, PrincipalDep, refused
 from hotel_common.strict import StrictModel
+from hotel_common.text import SINGLE_LINE
 from hotel_common.time import utcnow
 from pydantic import BaseModel, Field, field_validator
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from partner_service import delivery
+from partner_service.handlers import FEED_EVENT_TYPES
 from partner_service.models import FeedEntry
 from partner_service.outbound import Outbound, UnsafeTarget
 from partner_service.subscriptions import (
@@ -44,9 +46,17 @@ router = APIRouter(prefix="/api/v1", tags=["webhooks"])
 
 UNAUTHENTICATED = {401: "unauthenticated: no partner key"}
 FORBIDDEN = {403: "forbidden: partner keys only"}
+# Changes: also a partner key without reservations:read.
+STEER_FORBIDDEN = {403: "forbidden: partner keys with reservations:read only"}
 NOT_FOUND = {404: "webhook_subscription_not_found: no such subscription, or not yours"}
 BAD_URL = {422: "invalid_webhook_url: the URL may not be called (reason in detail)"}
 REDELIVERY_RANGE_MAX = 10_000  # entries one redelivery request may name
+# Open redelivery jobs per subscription: each may name 10 000 entries, so without a bound a
+# loop of POSTs queues millions of sends (and rows) for one partner.
+OPEN_REDELIVERIES_MAX = 10
+# One line of text (a NUL cannot be stored by PostgreSQL; BEL, ESC, C1 end up in the
+# disabled-webhook e-mail): refused as a 422 `control_characters`.
+OneLine = Annotated[str, SINGLE_LINE]
 
 SubscriptionId = Annotated[str, Path(max_length=32, pattern="^[0-9a-f]{32}$")]
 
@@ -78,6 +88,9 @@ def _event_types(value: list[str]) -> list[str]:
     for item in value:
         if not EVENT_TYPE.match(item):
             raise ValueError(f"{item!r} is not an event type (e.g. reservation.confirmed)")
+        if item not in FEED_EVENT_TYPES:
+            known = ", ".join(sorted(FEED_EVENT_TYPES))
+            raise ValueError(f"{item!r} is not an event type of the feed (one of: {known})")
     return sorted(set(value))
 
 
@@ -90,8 +103,10 @@ EventTypes = Annotated[
 class SubscriptionIn(StrictModel):
     url: str = Field(max_length=URL_MAX, description="https outside development")
     event_types: EventTypes
-    contact_email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
-    description: str | None = Field(default=None, max_length=500)
+    contact_email: OneLine | None = Field(
+        default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$"
+    )
+    description: OneLine | None = Field(default=None, max_length=500)
 
     _types = field_validator("event_types")(_event_types)
 
@@ -99,8 +114,10 @@ class SubscriptionIn(StrictModel):
 class SubscriptionPatch(StrictModel):
     url: str | None = Field(default=None, max_length=URL_MAX)
     event_types: EventTypes | None = None
-    contact_email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
-    description: str | None = Field(default=None, max_length=500)
+    contact_email: OneLine | None = Field(
+        default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$"
+    )
+    description: OneLine | None = Field(default=None, max_length=500)
     status: Literal["active", "disabled"] | None = Field(
         default=None, description="active: re-enable (failing state reset); disabled: pause"
     )
@@ -179,6 +196,21 @@ def _partner(principal: Principal) -> str:
     return principal.id.removeprefix("partner:")
 
 
+def _steering(principal: Principal) -> str:
+    """The partner of a key that may change where and what its webhooks deliver: deliveries
+    carry booking events, so the key needs `reservations:read` (as GET /reservations does);
+    otherwise a rate-push key could point a subscription at a URL of its own and read them."""
+    partner_id = _partner(principal)
+    if not principal.may(ApiScope.RESERVATIONS_READ):
+        raise ProblemError(
+            403,
+            "forbidden",
+            f"This API key lacks the scope {ApiScope.RESERVATIONS_READ} (webhooks deliver "
+            "booking events).",
+        )
+    return partner_id
+
+
 def _public(sub: WebhookSubscription) -> SubscriptionPublic:
     fields = sub.model_dump(exclude={"secret", "previous_secret"})
     return SubscriptionPublic(**fields, cursor=str(sub.delivered_through))
@@ -215,7 +247,7 @@ async def _checked_url(runtime: RuntimeDep, url: str) -> str:
         {**SUBSCRIPTION, "cursor": "0", "secret": SECRET},
         {
             **UNAUTHENTICATED,
-            **FORBIDDEN,
+            **STEER_FORBIDDEN,
             409: "too_many_subscriptions: at most 10 per partner",
             **BAD_URL,
         },
@@ -226,8 +258,8 @@ async def create_webhook_subscription(
 ) -> SubscriptionWithSecret:
     """Deliveries start with the events recorded from now on (older ones: the feed, or a
     redelivery). The URL is resolved and checked now and again at every delivery. The
-    secret is in this answer only."""
-    partner_id = _partner(principal)
+    secret is in this answer only. Changing webhooks needs the key's reservations:read."""
+    partner_id = _steering(principal)
     await _checked_url(runtime, body.url)
     if await count_of(session, partner_id) >= SUBSCRIPTIONS_PER_PARTNER:
         raise ProblemError(
@@ -281,7 +313,9 @@ async def get_webhook_subscription(
     "/webhook-subscriptions/{subscription_id}",
     response_model=SubscriptionPublic,
     summary="Change a webhook subscription",
-    responses=answers(200, SUBSCRIPTION, {**UNAUTHENTICATED, **FORBIDDEN, **NOT_FOUND, **BAD_URL}),
+    responses=answers(
+        200, SUBSCRIPTION, {**UNAUTHENTICATED, **STEER_FORBIDDEN, **NOT_FOUND, **BAD_URL}
+    ),
 )
 async def update_webhook_subscription(
     subscription_id: SubscriptionId,
@@ -292,7 +326,7 @@ async def update_webhook_subscription(
 ) -> SubscriptionPublic:
     """Fields left out stay. `status: active` re-enables a disabled subscription: its failing
     state is reset and it resumes where it stopped (entries still kept by the feed)."""
-    sub = await _owned(session, _partner(principal), subscription_id)
+    sub = await _owned(session, _steering(principal), subscription_id)
     now = utcnow()
     if body.url is not None:
         sub.url = await _checked_url(runtime, body.url)
@@ -324,13 +358,13 @@ async def update_webhook_subscription(
     "/webhook-subscriptions/{subscription_id}",
     status_code=204,
     summary="Delete a webhook subscription",
-    responses=problems({**UNAUTHENTICATED, **FORBIDDEN, **NOT_FOUND}),
+    responses=problems({**UNAUTHENTICATED, **STEER_FORBIDDEN, **NOT_FOUND}),
 )
 async def delete_webhook_subscription(
     subscription_id: SubscriptionId, session: SessionDep, principal: PrincipalDep
 ) -> Response:
     """Its delivery log and redelivery jobs go with it."""
-    sub = await _owned(session, _partner(principal), subscription_id)
+    sub = await _owned(session, _steering(principal), subscription_id)
     for model in (DeliveryAttempt, Redelivery):
         rows = await session.exec(select(model).where(model.subscription_id == sub.id))
         for row in rows.all():
@@ -347,7 +381,7 @@ async def delete_webhook_subscription(
     responses=answers(
         200,
         {"secret": SECRET, "previous_valid_until": "2030-05-21T08:00:00Z"},
-        {**UNAUTHENTICATED, **FORBIDDEN, **NOT_FOUND},
+        {**UNAUTHENTICATED, **STEER_FORBIDDEN, **NOT_FOUND},
     ),
 )
 async def rotate_webhook_secret(
@@ -355,7 +389,7 @@ async def rotate_webhook_secret(
 ) -> SecretOut:
     """Deliveries carry two signatures (new and old secret) for 24 hours, then the new only.
     The new secret is in this answer only."""
-    sub = await _owned(session, _partner(principal), subscription_id)
+    sub = await _owned(session, _steering(principal), subscription_id)
     now = utcnow()
     sub.previous_secret = sub.secret
     sub.previous_secret_until = now + ROTATION_OVERLAP
@@ -424,9 +458,10 @@ async def list_webhook_deliveries(
         {"id": "9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d", "after": "40", "through": "42"},
         {
             **UNAUTHENTICATED,
-            **FORBIDDEN,
+            **STEER_FORBIDDEN,
             404: "webhook_subscription_not_found, event_not_found: not in your feed (any more)",
-            409: "webhook_subscription_disabled: re-enable it first",
+            409: "webhook_subscription_disabled: re-enable it first; too_many_redeliveries: "
+            f"at most {OPEN_REDELIVERIES_MAX} open at once, wait for one to finish",
             422: "invalid_redelivery: one event_id, or after and through (at most 10000)",
         },
     ),
@@ -442,7 +477,7 @@ async def redeliver_webhook_events(
     of the range (of the subscription's types, in cursor order). They go once the subscription
     has caught up with its feed, marked `redelivery` in the log, with their original
     `webhook-id` (a receiver that keeps ids sees them as duplicates)."""
-    partner_id = _partner(principal)
+    partner_id = _steering(principal)
     sub = await _owned(session, partner_id, subscription_id)
     if sub.status != ACTIVE:
         raise ProblemError(409, "webhook_subscription_disabled", "Re-enable it first.")
@@ -469,6 +504,18 @@ async def redeliver_webhook_events(
     else:
         raise ProblemError(
             422, "invalid_redelivery", "Send one event_id, or after and through (cursors)."
+        )
+    open_jobs = await session.exec(
+        select(col(Redelivery.id)).where(
+            Redelivery.subscription_id == sub.id, col(Redelivery.finished_at).is_(None)
+        )
+    )
+    if len(open_jobs.all()) >= OPEN_REDELIVERIES_MAX:
+        raise ProblemError(
+            409,
+            "too_many_redeliveries",
+            f"At most {OPEN_REDELIVERIES_MAX} redeliveries open at once; wait for one to finish "
+            "(see the delivery log) or redeliver a wider range.",
         )
     job = Redelivery(
         subscription_id=sub.id, after_seq=after, through_seq=through, done_through=after
