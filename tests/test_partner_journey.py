@@ -233,8 +233,14 @@ async def test_a_partners_booking_through_its_feed_and_webhook(platform: Platfor
         assert_feed_order(b_feed)
         assert {e["reservation_id"] for e in b_feed} == {b_rid}
         assert not {e["id"] for e in b_feed} & {e["id"] for e in feed}
+        b_newest = max(int(e["cursor"]) for e in b_feed)
         for cursor in [e["cursor"] for e in feed]:
             after = await b.client.get(f"{API}/events", params={"after": cursor})
+            if int(cursor) > b_newest:  # never handed to B: refused, nothing of A's shown
+                assert assert_problem(after, 422, "cursor_unknown")["newest_cursor"] == str(
+                    b_newest
+                )
+                continue
             assert after.status_code == 200, after.text
             assert {e["reservation_id"] for e in after.json()["events"]} <= {b_rid}
             assert [e["id"] for e in after.json()["events"]] == [

@@ -283,3 +283,19 @@ async def test_a_new_entry_wakes_the_webhook_sender_once_committed(
     await svc.feed_reaches(a, 3)
     await eventually(lambda: len(woken), lambda n: n >= 3)
     assert len(woken) == 3
+
+
+async def test_a_cursor_never_handed_out_is_refused(partner_service: PartnerService) -> None:
+    """A cursor past the newest entry would skip the entries numbered up to it once they
+    exist: refused, naming the newest, rather than read on from silently."""
+    svc = partner_service
+    a = new_partner_id()
+    lifecycle(svc, booking_of(a))
+    await svc.feed_reaches(a, 5)
+    partner = partner_principal(a)
+    ahead = await svc.get_as(partner, "/api/v1/events", after="6")
+    assert assert_problem(ahead, 422, "cursor_unknown")["newest_cursor"] == "5"
+    assert (await svc.get_as(partner, "/api/v1/events", after="5")).json()["events"] == []
+    fresh = partner_principal(new_partner_id())  # no entry yet: only "0" was ever handed out
+    assert (await svc.get_as(fresh, "/api/v1/events", after="0")).status_code == 200
+    assert_problem(await svc.get_as(fresh, "/api/v1/events", after="1"), 422, "cursor_unknown")

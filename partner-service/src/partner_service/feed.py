@@ -84,6 +84,15 @@ class Page:
     has_more: bool
 
 
+class CursorAhead(Exception):
+    """The cursor is past the partner's newest entry: it was never handed out (reading on
+    from it would silently skip the entries numbered up to it once they exist)."""
+
+    def __init__(self, newest: int) -> None:
+        super().__init__(f"the newest cursor is {newest}")
+        self.newest = newest
+
+
 class CursorExpired(Exception):
     """The cursor points before what the feed still keeps."""
 
@@ -104,12 +113,14 @@ async def read(
     """The partner's entries after `after` (None: from the oldest kept), at most `limit`, in
     cursor order; only of `types` if given; with `bookings` False, none about a booking (a
     key without `reservations:read`). Raises CursorExpired for a cursor before what is kept
-    (entries after it are gone)."""
+    (entries after it are gone), CursorAhead for one never handed out."""
     counter = await session.get(FeedPartner, partner_id, populate_existing=True)
     purged_through = counter.purged_through if counter else 0
     last_seq = counter.last_seq if counter else 0
     if after is not None and after < purged_through:
         raise CursorExpired(purged_through)
+    if after is not None and after > last_seq:
+        raise CursorAhead(last_seq)
     start = purged_through if after is None else after
     query = select(FeedEntry).where(FeedEntry.partner_id == partner_id, FeedEntry.seq > start)
     if types:

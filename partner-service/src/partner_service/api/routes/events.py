@@ -53,7 +53,9 @@ class FeedEvent(BaseModel):
     aggregate_version: int | None = Field(
         default=None,
         description="The version of what it is about after the change (the booking's for "
-        "reservation.* and notice.*): of two entries about one booking, the higher is newer",
+        "reservation.*, the room type's sequence for availability.changed; null for "
+        "notice.status_changed, ordered by its `at`): of two entries about one thing, the "
+        "higher is newer",
     )
     payload: dict[str, Any]
 
@@ -94,7 +96,8 @@ def _entry(row: FeedEntry) -> FeedEvent:
             403: "forbidden: partner API keys only",
             410: "cursor_expired: the entries after this cursor were purged; start again "
             "without `after` (and resynchronise your bookings)",
-            422: "validation_error: a malformed cursor, limit or types",
+            422: "validation_error: a malformed cursor, limit or types; cursor_unknown: a "
+            "cursor past your newest entry (never handed out)",
         },
     ),
 )
@@ -145,6 +148,14 @@ async def read_events(
             "Entries after this cursor were purged (older than the retention). Start again "
             "without `after`.",
             oldest_cursor=str(gone.purged_through),
+        ) from None
+    except feed.CursorAhead as ahead:
+        raise ProblemError(
+            422,
+            "cursor_unknown",
+            f"No entry of yours has this cursor yet (your newest is {ahead.newest}): pass a "
+            "cursor you were given, or none to start from the oldest kept.",
+            newest_cursor=str(ahead.newest),
         ) from None
     return FeedPage(
         events=[_entry(row) for row in page.entries],
