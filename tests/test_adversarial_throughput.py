@@ -232,6 +232,11 @@ async def inventory() -> AsyncIterator[db.SessionFactory]:
                     " from_date date, to_date date)"
                 )
             )
+            # A hold stages its nights for availability.changed (issue 21) in the same
+            # transaction: the staging table as the service's migration makes it.
+            from reservation_service.ari_changes import AriChange
+
+            await conn.run_sync(AriChange.__table__.create)  # type: ignore[attr-defined]
             await conn.execute(
                 text(
                     "INSERT INTO rooms (room_type_id, housekeeping_status)"
