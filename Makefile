@@ -55,7 +55,7 @@ PYTEST_WORKERS ?= 2
 pytest: install
 	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
-## Every benchmark, bounded (< 15 min): figures in docs/performance.md. One with a profile:
+## Every benchmark, bounded (about 16 min): figures in docs/performance.md. One with a profile:
 ## `.venv/bin/python bench/distributed.py --profile reservation-service` (py-spy, bench/out/).
 bench: install bench-tools
 	$(BIN)/python bench/run.py
