@@ -85,3 +85,37 @@ async def test_a_failed_handler_leaves_the_event_unclaimed_for_its_retry(
     await run(envelope)
     await run(envelope)
     assert tries == [envelope.id, envelope.id]
+
+
+async def test_an_event_its_subscription_does_not_want_is_acknowledged_with_no_database_work(
+    sessions: db.SessionFactory,
+) -> None:
+    applied: list[str] = []
+    opened: list[int] = []
+
+    def counting() -> AsyncSession:
+        opened.append(1)
+        return sessions()
+
+    async def handler(session: AsyncSession, event: ThingChanged) -> None:
+        applied.append(event.thing_id)
+
+    run = idempotent(
+        counting,  # type: ignore[arg-type]
+        ThingChanged,
+        handler,
+        name="toy.wanted",
+        wanted=lambda event: event.thing_id != "nothing-to-do",
+    )
+    skipped = Envelope.wrap(ThingChanged(thing_id="nothing-to-do"), "t")
+    await run(skipped)
+    await run(skipped)  # a redelivery: asked again, skipped again
+    assert applied == [] and opened == []
+
+    kept = Envelope.wrap(ThingChanged(thing_id="t-1"), "t")
+    await run(kept)
+    await run(kept)  # as before: once
+    assert applied == ["t-1"]
+    async with sessions() as session:
+        rows = (await session.exec(select(ProcessedEvent))).all()
+    assert [(r.event_id, r.handler) for r in rows] == [(kept.id, "toy.wanted")]

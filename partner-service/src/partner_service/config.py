@@ -15,6 +15,9 @@ class Settings(ServiceSettings):
     feed_purge_interval_seconds: float = Field(3600.0, gt=0)
     feed_purge_batch: int = Field(1000, ge=1)
     feed_parked_hours: float = Field(24.0, gt=0)
+    # Bookings remembered in process as no partner's: their later events are acknowledged with
+    # no database work (bookings.DirectBookings; ~100 bytes each; 0: off).
+    feed_direct_bookings_kept: int = Field(100_000, ge=0)
     # Webhooks (webhooks.py): one request's time limits and the largest answer body read.
     webhook_connect_timeout_seconds: float = Field(3.0, gt=0)
     webhook_timeout_seconds: float = Field(5.0, gt=0)

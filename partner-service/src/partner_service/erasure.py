@@ -44,10 +44,6 @@ async def remember(session: AsyncSession, reservation_id: str) -> None:
         session.add(ErasedBooking(reservation_id=reservation_id))
 
 
-async def is_erased(session: AsyncSession, reservation_id: str) -> bool:
-    return await session.get(ErasedBooking, reservation_id) is not None
-
-
 def blank_own(payload: dict[str, Any]) -> dict[str, Any]:
     """A copy of `payload` without the person its own `guest` objects name (the erasure's
     values are not kept: the late event carries them)."""

@@ -16,7 +16,7 @@ from hotel_common.db import SessionFactory, after_commit
 from hotel_common.service import Runtime
 from hotel_common.time import utcnow
 from hotel_common.uniques import locked_or_inserted
-from sqlalchemy import delete
+from sqlalchemy import delete, exists, false
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -51,15 +51,20 @@ async def append(
         counter, _ = await locked_or_inserted(
             session, FeedPartner, partner_id, lambda: FeedPartner(partner_id=partner_id)
         )
-    if reservation_id is not None and await erasure.is_erased(session, reservation_id):
-        payload = erasure.blank_own(payload)  # a late event of an erased guest's booking
-    seen = await session.exec(
-        select(col(FeedEntry.id)).where(
-            FeedEntry.partner_id == partner_id, FeedEntry.event_id == event_id
-        )
+    # Has the partner this event already? Is the booking's guest erased? One round trip.
+    seen = exists().where(
+        col(FeedEntry.partner_id) == partner_id, col(FeedEntry.event_id) == event_id
     )
-    if seen.first() is not None:
+    erased = (
+        exists().where(col(erasure.ErasedBooking.reservation_id) == reservation_id)
+        if reservation_id is not None
+        else false()
+    )
+    already, late = (await session.exec(select(seen, erased))).one()
+    if already:
         return None
+    if late:
+        payload = erasure.blank_own(payload)  # a late event of an erased guest's booking
     counter.last_seq += 1
     entry = FeedEntry(
         partner_id=partner_id,

@@ -14,7 +14,7 @@ own booking (`GET /reservations/{id}`), nothing of anyone else's.
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from hotel_common import context
+from hotel_common import context, db
 from hotel_common.contracts.guests import GuestErased
 from hotel_common.contracts.notifications import NoticeStatusChanged
 from hotel_common.contracts.partners import AvailabilityChanged, PartnerMappingChanged
@@ -48,6 +48,7 @@ from partner_service.models import FeedEntry
 E = TypeVar("E", bound=IntegrationEvent)
 
 WAKE = "feed_wake"  # runtime.extras key: the webhook sender's wake-up, called on commit
+DIRECT = "direct_bookings"  # runtime.extras key: bookings.DirectBookings
 
 # Events of a booking, by the name of their subscription ("partner.<name>").
 OWNING_EVENTS: dict[str, type[ReservationCreated | ReservationConfirmed]] = {
@@ -87,10 +88,25 @@ def subscribe(runtime: Runtime[Settings]) -> None:
         hook: Callable[[], None] | None = runtime.extras.get(WAKE)
         return hook
 
+    direct: bookings.DirectBookings = runtime.extras.setdefault(
+        DIRECT, bookings.DirectBookings(runtime.settings.feed_direct_bookings_kept)
+    )
+
+    def owning_wanted(event: ReservationCreated | ReservationConfirmed) -> bool:
+        # Known as no partner's, and this event names none either: its handler would change
+        # nothing (the row is there; nothing is parked for a booking with a row).
+        return not (event.partner_id is None and event.reservation_id in direct)
+
+    def booking_wanted(event: IntegrationEvent) -> bool:
+        rid: str | None = getattr(event, "reservation_id", None)
+        return rid is not None and rid not in direct  # None: an ad-hoc ride, no partner's
+
     for name, owning in OWNING_EVENTS.items():
-        runtime.handle(owning, _owning(wake), name=f"partner.{name}")
+        runtime.handle(owning, _owning(wake, direct), name=f"partner.{name}", wanted=owning_wanted)
     for name, contract in BOOKING_EVENTS.items():
-        runtime.handle(contract, _of_booking(wake), name=f"partner.{name}")
+        runtime.handle(
+            contract, _of_booking(wake, direct), name=f"partner.{name}", wanted=booking_wanted
+        )
     runtime.handle(AvailabilityChanged, _availability(wake), name="partner.availability_changed")
     runtime.handle(PartnerMappingChanged, _mapping_changed, name="partner.mapping_changed")
     runtime.handle(GuestErased, _guest_erased, name="partner.guest_erased")
@@ -110,7 +126,15 @@ def _entry_fields(event: IntegrationEvent) -> dict[str, Any]:
     }
 
 
-def _owning(wake: Wake) -> Handler[ReservationCreated | ReservationConfirmed]:
+def _learn_direct(session: AsyncSession, direct: bookings.DirectBookings, rid: str) -> None:
+    """Remember the booking as no partner's once its row (read or written here) commits."""
+    if rid not in direct:
+        db.after_commit(session, lambda: direct.add(rid))
+
+
+def _owning(
+    wake: Wake, direct: bookings.DirectBookings
+) -> Handler[ReservationCreated | ReservationConfirmed]:
     async def handle(
         session: AsyncSession, event: ReservationCreated | ReservationConfirmed
     ) -> None:
@@ -120,7 +144,9 @@ def _owning(wake: Wake) -> Handler[ReservationCreated | ReservationConfirmed]:
         booking = await bookings.record(session, rid, event.partner_id)
         waiting = await bookings.claim(session, rid)
         if booking.partner_id is None:
+            _learn_direct(session, direct, rid)
             return
+        direct.discard(rid)  # a booking made before the field existed, now named (bookings.py)
         fields = [_entry_fields(event)] + [
             {
                 "event_id": row.event_id,
@@ -155,7 +181,7 @@ _VERSIONED_BY_BOOKING = frozenset(
 )
 
 
-def _of_booking(wake: Wake) -> Handler[IntegrationEvent]:
+def _of_booking(wake: Wake, direct: bookings.DirectBookings) -> Handler[IntegrationEvent]:
     async def handle(session: AsyncSession, event: IntegrationEvent) -> None:
         rid: str | None = getattr(event, "reservation_id", None)
         if rid is None:  # an ad-hoc ride: no booking, no partner
@@ -165,7 +191,9 @@ def _of_booking(wake: Wake) -> Handler[IntegrationEvent]:
         if booking is None:
             bookings.park(session, rid, **_entry_fields(event))
             return
-        if booking.partner_id is not None:
+        if booking.partner_id is None:
+            _learn_direct(session, direct, rid)
+        else:
             await feed.append(
                 session,
                 booking.partner_id,

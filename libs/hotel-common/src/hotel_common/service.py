@@ -62,6 +62,7 @@ class Runtime(Generic[SettingsT]):
         *,
         name: str,
         formerly: Sequence[str] = (),
+        wanted: Callable[[E], bool] | None = None,
     ) -> None:
         """Subscribe `handler(session, event)` to the events of `contract`, e.g.
         `runtime.handle(ReservationConfirmed, open_pickup, name="transfer.open_pickup")`.
@@ -71,13 +72,19 @@ class Runtime(Generic[SettingsT]):
         be renamed freely; `formerly` lists keys it was recorded under before). Handlers of
         events of one aggregate run one at a time, across prefetch and replicas
         (events/inbox.py).
+
+        `wanted(event)`, if given, is asked first (decoded, before any database work): False
+        acknowledges the event with nothing recorded and the handler not run. Only for events
+        the handler would certainly do nothing with, now and on any redelivery (a fact that
+        never changes, e.g. "this booking has no partner"); when unsure, say True.
         """
         check_handler_name(name)
         if name in self.handler_names:
             raise ValueError(f"handler name {name!r} is subscribed twice")
         self.handler_names.add(name)
         self.bus.subscribe(
-            contract.event_type, idempotent(self.sessions, contract, handler, name, formerly)
+            contract.event_type,
+            idempotent(self.sessions, contract, handler, name, formerly, wanted),
         )
 
 

@@ -139,16 +139,22 @@ def idempotent(
     handler: EventHandler[E],
     name: str,
     formerly: Sequence[str] = (),
+    wanted: Callable[[E], bool] | None = None,
 ) -> Handler:
     """Wrap `handler(session, event)` so each event takes effect once under the key `name`,
     whatever redelivers it, one at a time per aggregate. `formerly`: keys the handler was
-    recorded under before (an event processed under one of them is not applied again)."""
+    recorded under before (an event processed under one of them is not applied again).
+    `wanted`: an event it says False to is acknowledged at once, nothing recorded, the handler
+    not run (no transaction, no lock): a redelivery is asked again, so it must say False only
+    where the handler would do nothing, whenever it ran."""
     keys = [name, *formerly]
     key_params = {f"k{i}": key for i, key in enumerate(keys)}
     claims: dict[tuple[str, bool], TextClause] = {}  # by (dialect, has an aggregate)
 
     async def run(envelope: Envelope) -> None:
         event = contract.from_envelope(envelope)  # invalid: raise before taking a connection
+        if wanted is not None and not wanted(event):
+            return
         serial = aggregate_key(envelope, contract)
         try:
             async with sessions() as session, session.begin():
