@@ -105,6 +105,9 @@ async def distributed(
                 "rabbitmq_url": f"amqp://guest:guest@127.0.0.1:{proxy.port}/",
                 "bus_namespace": namespace,
                 "seed_demo": True,
+                # Ten service processes and the gateway share PostgreSQL's 100 connections with
+                # the other test worker: a pool of 5 (10 with overflow) each keeps them under it.
+                "database_pool_size": 5,
                 **service_overrides.get(name, {}),
             }
             if "smtp_url" in spec.settings_class.model_fields:
