@@ -237,18 +237,14 @@ class Sender:
         upcoming: Next | None = None
         try:
             client = self.outbound.client()
-            while True:
-                upcoming = None
-                upcoming = await self.next_of(sub_id)
-                if upcoming is None:
-                    return
+            upcoming = await self.next_of(sub_id)
+            while upcoming is not None:
                 body = body_of(upcoming.entry)
                 headers = signing.headers(
                     upcoming.secrets, upcoming.entry.event_id, int(time.time()), body
                 )
                 answer = await self.outbound.post(client, upcoming.url, body, headers)
-                if not await self.record(sub_id, upcoming, answer):
-                    return
+                upcoming = await self.record(sub_id, upcoming, answer)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -356,9 +352,11 @@ class Sender:
             delay = max(delay, min(retry_after, max(steps)))
         return delay
 
-    async def record(self, sub_id: str, sent: Next, answer: Answer) -> bool:
+    async def record(self, sub_id: str, sent: Next, answer: Answer) -> Next | None:
         """Log the attempt and move the subscription on (or schedule the retry, or disable it),
-        in one transaction. True: send the next one now."""
+        in one transaction; after a success, that transaction also takes the next entry to
+        send and renews the lease (one transaction per delivery, not two: a subscription's
+        deliveries are sequential, so this bounds its rate). None: stop for now."""
         outcome = outcome_of(answer)
         now = utcnow()
         async with self.runtime.sessions() as session:
@@ -366,7 +364,7 @@ class Sender:
             if found is None:
                 # Deleted while the POST was in flight: its delivery log went with it, and a
                 # row logged now would be an orphan no partner can read.
-                return False
+                return None
             session.add(
                 DeliveryAttempt(
                     subscription_id=sub_id,
@@ -385,8 +383,9 @@ class Sender:
             sub = self._is_mine(found)
             if sub is None:  # lost the lease, or disabled meanwhile
                 await session.commit()
-                return False
+                return None
             go_on = outcome in (DELIVERED, NOT_RETRIED)
+            upcoming: Next | None = None
             if go_on:
                 sub.reset_failing()
                 if outcome == DELIVERED:
@@ -394,6 +393,10 @@ class Sender:
                 else:
                     sub.last_error = bounded(answer.error)
                 await self._advance(session, sub, sent)
+                sub.lease_until = now + self.lease
+                upcoming = await self._stream_next(session, sub)
+                if upcoming is None:
+                    upcoming = await self._redelivery_next(session, sub)
             else:
                 sub.attempts += 1
                 sub.last_error = bounded(answer.error)
@@ -408,7 +411,7 @@ class Sender:
             sub.updated_at = now
             session.add(sub)
             await session.commit()
-            return go_on
+            return upcoming
 
     async def _advance(self, session: AsyncSession, sub: WebhookSubscription, sent: Next) -> None:
         if sent.job_id is None:
