@@ -57,6 +57,7 @@ from partner_service.subscriptions import (
 )
 
 log = logging.getLogger(__name__)
+STOP_SECONDS = 5.0  # at most this long to stop a sender (its tasks, releasing a lease)
 
 SENDER = "webhook_sender"
 WAKE = "feed_wake"
@@ -159,7 +160,10 @@ class Sender:
         finally:
             for task in self.running.values():
                 task.cancel()
-            await asyncio.gather(*self.running.values(), return_exceptions=True)
+            # Bounded: a sender stopping never holds the shutdown (a lease not released in
+            # time runs out on its own).
+            if self.running:
+                await asyncio.wait(list(self.running.values()), timeout=STOP_SECONDS)
 
     async def start_due(self) -> None:
         room = self.settings.webhook_concurrency - len(self.running)
@@ -262,9 +266,11 @@ class Sender:
             if client is not None:
                 await client.aclose()
             try:
-                await self.release(sub_id)
-            except Exception:  # the lease runs out on its own
-                log.exception("webhook subscription %s: releasing the lease failed", sub_id)
+                # Bounded, also when cancelled: releasing is a courtesy (the lease runs out on
+                # its own), never a reason for a stopping process to wait on its database.
+                await asyncio.wait_for(self.release(sub_id), STOP_SECONDS)
+            except Exception:
+                log.warning("webhook subscription %s: lease not released", sub_id)
 
     async def next_of(self, sub_id: str) -> Next | None:
         """The next entry to send, renewing the lease; None when there is nothing (or the
