@@ -1,9 +1,10 @@
 """Issue 21: what partners learn from notification-service.
 
-- `notice.status_changed` for a notice about a booking that reaches sent, delivered, failed or
-  suppressed: through the outbox, once per status reached (a retried send is one `sent`, a
-  repeated receipt one `delivered`), never with the recipient's address; nothing for a
-  sign-in code.
+- `notice.status_changed` for a notice about a booking a partner made that reaches sent,
+  delivered, failed or suppressed: through the outbox, once per status reached (a retried send
+  is one `sent`, a repeated receipt one `delivered`), never with the recipient's address; the
+  booking's later notices (a cancellation, a pickup) too, though their events name no
+  partner; nothing for a direct booking's notices or a sign-in code.
 - `partner.webhook_disabled`: one email to the subscription's contact naming the
   subscription and how to turn it back on; nothing without a contact; a redelivered event
   sends nothing more; not a guest's notice (no inbox copy, no guest sees it).
@@ -27,6 +28,7 @@ from .channels import booking_of_lin, provider, receipt, stored, texting_guest
 from .conftest import Samples, Service, StartService
 
 STATUS_CHANGED = "notice.status_changed"
+PARTNER = "ota-blue"  # the partner whose key made the bookings below (a direct one has none)
 
 
 class BusyMailServer(MailServer):
@@ -69,7 +71,7 @@ async def test_a_booking_notice_retried_to_sent_is_one_sent_event_without_the_ad
     start_service: StartService, samples: Samples
 ) -> None:
     server = await BusyMailServer(busy=2).start()
-    booking = samples.confirmed("en")
+    booking = samples.confirmed("en", partner_id=PARTNER)
     try:
         async with start_service(smtp_url=server.url) as svc:
             envelope = svc.deliver(booking)
@@ -97,7 +99,7 @@ async def test_a_permanent_failure_is_one_failed_event_and_its_fallback_its_own(
     start_service: StartService, samples: Samples
 ) -> None:
     server = await MailServer().start()
-    booking = samples.confirmed("en")
+    booking = samples.confirmed("en", partner_id=PARTNER)
     server.reject.add(booking.guest.email)
     try:
         async with start_service(smtp_url=server.url) as svc:
@@ -127,7 +129,7 @@ async def test_a_text_delivered_then_receipted_again_is_one_sent_and_one_deliver
         start_service(sms_providers=[provider(sms)]) as svc,
     ):
         svc.deliver(texting_guest(samples))
-        booking = booking_of_lin(samples)
+        booking = booking_of_lin(samples, partner_id=PARTNER)
         svc.deliver(booking)
         [row] = await eventually(
             lambda: stored(svc, booking.reservation_id),
@@ -147,7 +149,7 @@ async def test_a_notice_suppressed_when_queued_is_one_suppressed_event(
     start_service: StartService, samples: Samples
 ) -> None:
     guest = samples.guest("en").model_copy(update={"phone": None})
-    booking = samples.confirmed("en", guest=guest)
+    booking = samples.confirmed("en", guest=guest, partner_id=PARTNER)
     async with start_service() as svc:
         async with svc.app.state.runtime.sessions() as session:
             session.add(
@@ -168,7 +170,7 @@ async def test_a_confirmation_superseded_by_the_cancellation_is_one_suppressed_e
     start_service: StartService, samples: Samples
 ) -> None:
     server = MailServer()  # down until started: both notices wait
-    booking = samples.confirmed("en")
+    booking = samples.confirmed("en", partner_id=PARTNER)
     try:
         async with start_service(smtp_url=server.url) as svc:
             svc.deliver(booking)
@@ -191,6 +193,53 @@ async def test_a_confirmation_superseded_by_the_cancellation_is_one_suppressed_e
         ("reservation_confirmed", "suppressed"),
         ("reservation_cancelled", "sent"),
     }
+
+
+async def test_a_direct_bookings_notices_publish_nothing(
+    start_service: StartService, mail_server: MailServer, samples: Samples
+) -> None:
+    booking = samples.confirmed("en")  # no partner: made by the guest or the front desk
+    cancelled = samples.cancelled("en", reservation_id=booking.reservation_id)
+    async with start_service(smtp_url=mail_server.url) as svc:
+        svc.deliver(booking)
+        await svc.wait_for(booking.reservation_id, lambda n: n["status"] == "sent")
+        svc.deliver(cancelled)
+        await eventually(
+            lambda: svc.notices(reservation_id=booking.reservation_id, status="sent"),
+            lambda ns: len(ns) == 2,
+        )
+        rows = await stored(svc, booking.reservation_id)
+        events = await published(svc)
+
+    assert [r.partner_id for r in rows] == [None, None]
+    assert events == []
+
+
+async def test_a_partner_bookings_pickup_notice_publishes_though_its_event_names_no_partner(
+    start_service: StartService, mail_server: MailServer, samples: Samples
+) -> None:
+    booking = samples.confirmed("en", partner_id=PARTNER)
+    pickup = samples.assigned("en", reservation_id=booking.reservation_id, guest=booking.guest)
+    assert "partner_id" not in type(pickup).model_fields
+    async with start_service(smtp_url=mail_server.url) as svc:
+        svc.deliver(booking)
+        await svc.wait_for(booking.reservation_id, lambda n: n["status"] == "sent")
+        svc.deliver(pickup)
+        await eventually(
+            lambda: svc.notices(reservation_id=booking.reservation_id, status="sent"),
+            lambda ns: len(ns) == 2,
+        )
+        rows = await stored(svc, booking.reservation_id)
+        events = await eventually(lambda: published(svc), lambda found: len(found) == 2)
+
+    assert {r.kind: r.partner_id for r in rows} == {
+        "reservation_confirmed": PARTNER,
+        "transfer_assigned": PARTNER,
+    }
+    told = [(e["payload"]["kind"], e["payload"]["status"]) for e in events]
+    assert told == [("reservation_confirmed", "sent"), ("transfer_assigned", "sent")]
+    assert all(e["aggregate_id"] == booking.reservation_id for e in events)
+    assert booking.guest.email not in json.dumps(events)
 
 
 async def test_a_sign_in_code_publishes_nothing(

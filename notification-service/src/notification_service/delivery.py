@@ -619,6 +619,7 @@ async def fall_back(session: AsyncSession, row: Notification) -> Notification | 
         purpose=row.purpose,
         fallback=rest or None,
         fallback_of=row.id,
+        partner_id=row.partner_id,
     )
     session.add(follow)
     await session.flush()

@@ -443,6 +443,7 @@ class NoticeHandlers:
             guest_id=notice.guest_id,
             purpose=purpose,
             fallback=entries or None,
+            partner_id=await partner_of(session, event, notice.reservation_id),
         )
         if suppressed is not None:
             notification.status = Status.SUPPRESSED
@@ -525,6 +526,32 @@ _ERASED_OR_CANCELLED = union_all(
             col(Notification.kind) == Kind.RESERVATION_CANCELLED.value,
         )
     ),
+)
+
+
+async def partner_of(
+    session: AsyncSession, event: IntegrationEvent, reservation_id: str | None
+) -> str | None:
+    """Issue 21: the partner whose key made the notice's booking (None: a direct booking, or
+    no booking). reservation.created and reservation.confirmed say so themselves (no read);
+    any other event's notice takes it from the booking's earlier notices (one indexed read by
+    reservation_id; every booking is told its request or confirmation first)."""
+    if reservation_id is None:
+        return None
+    if isinstance(event, ReservationCreated | ReservationConfirmed):
+        return event.partner_id
+    found = await session.exec(_PARTNER_OF, params={"reservation_id": reservation_id})
+    return found.first()
+
+
+# Built once: a partner id from the booking's earlier notices (None: a direct booking).
+_PARTNER_OF = (
+    select(Notification.partner_id)
+    .where(
+        col(Notification.reservation_id) == bindparam("reservation_id"),
+        col(Notification.partner_id).is_not(None),
+    )
+    .limit(1)
 )
 
 

@@ -217,6 +217,10 @@ class Notification(NotificationBase, table=True):
     # "location", "description"}: notices.Calendar as a dict).
     html: str | None = Field(default=None, sa_type=Text)
     calendar: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    # Issue 21: the partner whose key made the booking (None: a direct booking, or no
+    # booking). Set when queued (handlers.partner_of); only such notices publish
+    # notice.status_changed (statuses.py).
+    partner_id: str | None = Field(default=None, max_length=64)
 
 
 class NotificationPublic(SQLModel):

@@ -1,13 +1,15 @@
 """THE way a notice's status changes (issue 21): one conditional UPDATE, and for a notice
-about a booking that reaches sent, delivered, failed or suppressed, one `notice.status_changed`
-in the outbox in the same transaction.
+about a booking a partner made (its `partner_id`, set when queued: handlers.partner_of) that
+reaches sent, delivered, failed or suppressed, one `notice.status_changed` in the outbox in the
+same transaction. A direct booking's notices publish nothing (partner-service, the only
+consumer, keeps only its partners' bookings).
 
 Every status change of a stored notice goes through `change` (the sender's outcomes, the
 claim-time suppressions, erasure, withdrawn consent, receipts, the API's retry); a notice
 recorded already suppressed when it is queued goes through `recorded`. The tests' guard
 (tests/conftest.py) fails any UPDATE of `notifications.status` that did not come from here.
 
-Cost: no read is added. The UPDATE returns the few columns the event needs (RETURNING, on
+Cost: no read is added here. The UPDATE returns the few columns the event needs (RETURNING, on
 PostgreSQL and SQLite >= 3.35); one outbox row per status reached. It adds
 `status <> <the new status>` to the caller's conditions for a published status, so a status
 is reached, and published, once per notice, whatever retries, receipts or replicas do.
@@ -42,12 +44,15 @@ _RETURNED = (
     col(Notification.channel),
     col(Notification.reservation_id),
     col(Notification.reason),
+    col(Notification.partner_id),
 )
 
 
-def _about_a_booking(kind: str, reservation_id: str | None) -> bool:
-    # A sign-in code never names a booking; said again so that it cannot start to.
-    return reservation_id is not None and kind != Kind.SIGN_IN_CODE
+def _for_a_partner(kind: str, reservation_id: str | None, partner_id: str | None) -> bool:
+    # Only a partner's booking has a consumer (partner-service's feed); a direct booking's
+    # notices publish nothing. A sign-in code never names a booking; said again so that it
+    # cannot start to.
+    return partner_id is not None and reservation_id is not None and kind != Kind.SIGN_IN_CODE
 
 
 def _publish(
@@ -95,8 +100,8 @@ async def change(
     statement = statement.where(col(Notification.status) != status).returning(*_RETURNED)
     rows = (await session.exec(statement)).all()
     at = at or utcnow()
-    for notice_id, kind, channel, reservation_id, reason in rows:
-        if _about_a_booking(kind, reservation_id):
+    for notice_id, kind, channel, reservation_id, reason, partner_id in rows:
+        if _for_a_partner(kind, reservation_id, partner_id):
             _publish(
                 session,
                 notice_id=notice_id,
@@ -113,7 +118,9 @@ async def change(
 def recorded(session: AsyncSession, notice: Notification) -> None:
     """A notice added to the session already in a published status (recorded suppressed when
     queued): its event, as `change` would publish it."""
-    if notice.status in PUBLISHED and _about_a_booking(notice.kind, notice.reservation_id):
+    if notice.status in PUBLISHED and _for_a_partner(
+        notice.kind, notice.reservation_id, notice.partner_id
+    ):
         assert notice.reservation_id is not None
         _publish(
             session,
