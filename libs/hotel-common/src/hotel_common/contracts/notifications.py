@@ -8,8 +8,9 @@ from hotel_common.events.envelope import IntegrationEvent
 
 
 class NoticeStatusChanged(IntegrationEvent):
-    """A notice about a booking reached a status a partner may be shown (sent, delivered,
-    failed, suppressed): what was sent and how it went, never to whom.
+    """A notice about a booking a partner made reached a status the partner may be shown
+    (sent, delivered, failed, suppressed): what was sent and how it went, never to whom. A
+    direct booking's notices publish none.
 
     One event per status a notice reaches (a send retried until accepted is one `sent`),
     in the transaction that changed it. Not a change of the reservation: `aggregate_version`
