@@ -105,9 +105,18 @@ async def test_make_up_runs_the_journey_and_stops_cleanly(
                 return 0
 
         await eventually(ready, lambda status: status == 200, timeout=120, interval=0.5)
-        # Every replica serves (its readiness includes its consumer on the queue)...
+        # Every replica serves (its readiness includes its consumer on the queue)... The
+        # gateway is ready once one replica of each service is: the others may still be
+        # declaring their consumers (six services now start on two cores), so each gets a
+        # short while of its own, and must then answer 200.
         for port in PORTS[1:]:
-            replica = await client.get(f"http://127.0.0.1:{port}/health/ready")
+
+            async def replica_ready(port: int = port) -> httpx.Response:
+                return await client.get(f"http://127.0.0.1:{port}/health/ready")
+
+            replica = await eventually(
+                replica_ready, lambda answer: answer.status_code == 200, timeout=30, interval=0.5
+            )
             assert replica.status_code == 200, (port, replica.text)
         # ...and each consuming service's one queue has both replicas as competing consumers.
         for service in CONSUMERS:
