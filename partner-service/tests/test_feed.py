@@ -14,6 +14,7 @@ from hotel_common.contracts.partners import (
     PartnerMappingChanged,
 )
 from hotel_common.contracts.reservations import ReservationConfirmed
+from hotel_common.events.envelope import IntegrationEvent
 from hotel_common.testing import (
     assert_problem,
     eventually,
@@ -39,10 +40,10 @@ def booking_of(partner_id: str | None, **overrides: Any) -> ReservationConfirmed
     return reservation_confirmed(partner_id=partner_id, aggregate_version=2, **overrides)
 
 
-def lifecycle(svc: PartnerService, booking: ReservationConfirmed) -> list[str]:
-    """created, confirmed, its pickup and a notice, then cancelled: the event ids, in order."""
-    events = [
-        reservation_created(booking),
+def later_events(booking: ReservationConfirmed) -> list[IntegrationEvent]:
+    """What follows a booking's request: its confirmation, its pickup, a notice, then its
+    cancellation."""
+    return [
         booking,
         transfer_assigned(
             reservation_id=booking.reservation_id,
@@ -61,6 +62,11 @@ def lifecycle(svc: PartnerService, booking: ReservationConfirmed) -> list[str]:
         ),
         reservation_cancelled(booking, aggregate_version=3),
     ]
+
+
+def lifecycle(svc: PartnerService, booking: ReservationConfirmed) -> list[str]:
+    """created, confirmed, its pickup and a notice, then cancelled: the event ids, in order."""
+    events = [reservation_created(booking), *later_events(booking)]
     return [svc.deliver(event).id for event in events]
 
 

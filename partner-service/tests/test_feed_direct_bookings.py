@@ -5,18 +5,14 @@ known yet still waits for it (bookings.DirectBookings, runtime.handle's `wanted`
 
 import asyncio
 
-from hotel_common.contracts.notifications import NoticeStatusChanged
-from hotel_common.contracts.reservations import ReservationConfirmed
-from hotel_common.events.envelope import IntegrationEvent
 from hotel_common.events.inbox import ProcessedEvent
-from hotel_common.testing import eventually, reservation_cancelled, transfer_assigned
-from hotel_common.time import utcnow
+from hotel_common.testing import eventually
 from partner_service.bookings import DirectBookings, ParkedEvent, PartnerBooking
 from partner_service.handlers import DIRECT
 from sqlmodel import col, func, select
 
 from .conftest import PartnerService, new_partner_id, reservation_created
-from .test_feed import booking_of
+from .test_feed import booking_of, later_events
 
 
 async def _processed(svc: PartnerService, event_ids: list[str]) -> list[str]:
@@ -32,27 +28,6 @@ async def _count(svc: PartnerService, table: type[ParkedEvent | PartnerBooking])
         return int((await session.exec(select(func.count()).select_from(table))).one())
 
 
-def _later_events(booking: ReservationConfirmed) -> list[IntegrationEvent]:
-    return [
-        booking,
-        transfer_assigned(
-            reservation_id=booking.reservation_id,
-            confirmation_number=booking.confirmation_number,
-            guest=booking.guest,
-            aggregate_version=2,
-        ),
-        NoticeStatusChanged(
-            notice_id="n-" + booking.reservation_id[:8],
-            reservation_id=booking.reservation_id,
-            kind="reservation_confirmed",
-            channel="email",
-            status="delivered",
-            at=utcnow(),
-        ),
-        reservation_cancelled(booking, aggregate_version=3),
-    ]
-
-
 async def test_a_direct_bookings_later_events_write_nothing_and_a_partners_still_arrive(
     partner_service: PartnerService,
 ) -> None:
@@ -63,13 +38,13 @@ async def test_a_direct_bookings_later_events_write_nothing_and_a_partners_still
     await eventually(lambda: _processed(svc, [created.id]))
     await eventually(lambda: hotel.reservation_id in direct)  # learnt once it committed
 
-    later = [svc.deliver(event).id for event in _later_events(hotel)]
+    later = [svc.deliver(event).id for event in later_events(hotel)]
     # A partner's booking after them: once its events are in its feed and the queue is empty,
     # the bus has taken the direct booking's too (skipping one is no I/O: done when taken).
     a = new_partner_id()
     theirs = booking_of(a)
     svc.deliver(reservation_created(theirs))
-    ids = [svc.deliver(event).id for event in _later_events(theirs)]
+    ids = [svc.deliver(event).id for event in later_events(theirs)]
     got = await svc.feed_reaches(a, 5)
     assert [e["id"] for e in got][1:] == ids
     await eventually(lambda: all(q.messages.empty() for q in svc.broker.queues.values()))
@@ -86,7 +61,7 @@ async def test_a_booking_not_known_yet_still_parks_and_a_miss_takes_the_full_pat
     svc = partner_service
     direct: DirectBookings = svc.runtime.extras[DIRECT]
     hotel = booking_of(None)
-    pickup, *_ = _later_events(hotel)[1:]
+    pickup, *_ = later_events(hotel)[1:]
     early = svc.deliver(pickup)  # before its created: parked
     await eventually(lambda: _count(svc, ParkedEvent), lambda n: n == 1)
     assert hotel.reservation_id not in direct

@@ -22,16 +22,14 @@ from partner_service.config import Settings
 from partner_service.delivery import WAKE
 from partner_service.main import create_app
 
+from .conftest import new_partner_id
+
 
 def partner(partner_id: str) -> Principal:
     # A key as the gateway issues them: with scopes (webhook changes need reservations:read).
     return Principal(
         id=f"partner:{partner_id}", kind=Kind.PARTNER, channel="ota", scopes=frozenset(ApiScope)
     )
-
-
-def new_partner_id() -> str:
-    return uuid.uuid4().hex
 
 
 @dataclass
