@@ -99,7 +99,9 @@ PartnerCode = Annotated[
     SINGLE_LINE,
 ]
 HotelCode = Annotated[str, StringConstraints(min_length=1, max_length=16), SINGLE_LINE]
-PartnerId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+# The gateway's partner ids (hex, at most 32): one no partner can hold is refused here, at the
+# source, rather than mapped and then ignored by partner-service.
+PartnerId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{1,32}$")]
 MAX_CODES = 500  # per kind: far above a hotel's room types and plans
 
 
