@@ -12,7 +12,7 @@ SOURCES := $(wildcard libs/*/src */src)
 empty :=
 space := $(empty) $(empty)
 
-.PHONY: install run up test lint typecheck pytest bench bench-tools load soak fuzz chaos clean migration openapi
+.PHONY: install browser run up test lint typecheck pytest bench bench-tools load soak fuzz chaos clean migration openapi
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -23,6 +23,11 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml */pyproject.toml libs/*/pyproject.
 	touch $@
 
 install: $(VENV)/.synced
+
+## The dashboard's browser tests drive the machine's Chromium (Debian's chromium package, with
+## CJK fonts for the Chinese screens); installs only what is missing (apt-get, as root or sudo).
+browser:
+	scripts/install-browser.sh
 
 ## Embedded mode: every service in one process, SQLite files in ./data, demo data seeded;
 ## prints a demo admin (email / password) and a demo partner API key, new on every start.
@@ -37,7 +42,7 @@ run: install
 up: install
 	$(BIN)/hotel-platform up
 
-test: install lint typecheck pytest
+test: install browser lint typecheck pytest
 
 lint: install
 	$(BIN)/ruff check .

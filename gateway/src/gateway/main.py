@@ -21,7 +21,7 @@ from hotel_common.middleware import RequestIdMiddleware
 from hotel_common.service import start
 from hotel_common.strict import reject_unknown_query
 
-from gateway import health, openapi
+from gateway import dashboard, health, openapi
 from gateway.auth import AnonymousOnly, Authenticate, Authenticator
 from gateway.config import Settings
 from gateway.edges import install_edges
@@ -148,6 +148,8 @@ def create_app(
     )
     app.include_router(health.router)
     app.include_router(openapi.router)
+    if with_identity:  # staff sign in to it: no identity store, no dashboard
+        dashboard.install(app)
 
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:

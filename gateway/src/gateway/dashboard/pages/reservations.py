@@ -1,0 +1,14 @@
+"""The reservations section (issue 22): see docs/dashboard.md."""
+
+from fastapi import Request, Response
+
+from gateway.dashboard.render import render
+from gateway.dashboard.route import page_router
+from gateway.dashboard.session import ApiDep
+
+router = page_router()
+
+
+@router.get("/reservations")
+async def reservations_page(request: Request, api: ApiDep) -> Response:
+    return render(request, "pages/reservations.html")

@@ -1,0 +1,144 @@
+"""Who is signed in to the dashboard, and the cookies that carry it.
+
+The staff member's access and refresh tokens (from `POST /api/v1/auth/token`) live in HttpOnly,
+SameSite=Strict cookies scoped to /dashboard: page scripts never see a token. An access token
+near its end is exchanged for a new pair (`POST /api/v1/auth/refresh`) before the page's calls.
+Every unsafe request carries the session's CSRF token (a form field or the X-CSRF-Token header
+htmx sends), compared with its cookie (double submit) in `routes.DashboardRoute`.
+
+The roles read from the token only choose what the navigation shows: the API decides what the
+staff member may see and do, on every call.
+"""
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import jwt
+from fastapi import Depends, Request
+
+from gateway.dashboard.api import Api, ApiError
+
+BASE = "/dashboard"
+ACCESS = "hotel_access"
+REFRESH = "hotel_refresh"
+CSRF = "hotel_csrf"
+LANG = "hotel_lang"
+REFRESH_AHEAD = 30  # seconds: refresh a token this close to its end
+REFRESH_MAX_AGE = 14 * 86400  # the gateway's refresh_token_days default
+
+
+class SignInRequired(Exception):
+    """No session, or one that can no longer be refreshed: answered with the sign-in page."""
+
+
+@dataclass
+class Cookie:
+    name: str
+    value: str
+    max_age: int | None
+    http_only: bool = True
+
+
+@dataclass
+class Staff:
+    """The signed-in staff member, as the token says (display only: the API enforces)."""
+
+    token: str
+    claims: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return str(self.claims.get("sub", ""))
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(self.claims.get("roles") or ())
+
+    @property
+    def properties(self) -> list[int] | None:
+        return self.claims.get("properties")
+
+    @property
+    def driver_id(self) -> int | None:
+        return self.claims.get("driver_id")
+
+    def has(self, *roles: str) -> bool:
+        """Whether the member holds one of `roles` (admin holds every role)."""
+        return "admin" in self.roles or bool(self.roles & set(roles))
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    """The token's claims, unverified: the gateway verifies it on every API call."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def queue_cookie(request: Request, cookie: Cookie) -> None:
+    """Set on the answer by routes.DashboardRoute (dependencies cannot reach the response)."""
+    request.state.dashboard_cookies = [*getattr(request.state, "dashboard_cookies", []), cookie]
+
+
+def keep_tokens(request: Request, answer: dict[str, Any]) -> str:
+    access = str(answer["access_token"])
+    queue_cookie(request, Cookie(ACCESS, access, int(answer.get("expires_in", 900))))
+    if answer.get("refresh_token"):
+        queue_cookie(request, Cookie(REFRESH, str(answer["refresh_token"]), REFRESH_MAX_AGE))
+    return access
+
+
+def forget_tokens(request: Request) -> None:
+    queue_cookie(request, Cookie(ACCESS, "", 0))
+    queue_cookie(request, Cookie(REFRESH, "", 0))
+
+
+async def current_staff(request: Request) -> Staff:
+    """The signed-in staff member; refreshes a token near its end; `SignInRequired` if none."""
+    token = request.cookies.get(ACCESS)
+    claims = claims_of(token) if token else {}
+    if not token or claims.get("exp", 0) < time.time() + REFRESH_AHEAD:
+        refresh = request.cookies.get(REFRESH)
+        if not refresh:
+            raise SignInRequired
+        api = Api(request, None)
+        try:
+            answer = await api.post("/auth/refresh", {"refresh_token": refresh})
+        except ApiError as exc:
+            forget_tokens(request)
+            raise SignInRequired from exc
+        finally:
+            await api.aclose()
+        token = keep_tokens(request, answer)
+        claims = claims_of(token)
+    if claims.get("kind") != "staff":
+        raise SignInRequired
+    staff = Staff(token, claims)
+    request.state.staff = staff
+    return staff
+
+
+async def staff_api(request: Request, staff: Annotated[Staff, Depends(current_staff)]) -> Any:
+    """The API as the signed-in staff member, closed when the request ends."""
+    api = Api(request, staff.token)
+    try:
+        yield api
+    finally:
+        await api.aclose()
+
+
+StaffDep = Annotated[Staff, Depends(current_staff)]
+ApiDep = Annotated[Api, Depends(staff_api)]
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token: the cookie's, or a new one set on this answer."""
+    token = request.cookies.get(CSRF) or getattr(request.state, "new_csrf", None)
+    if not token:
+        token = secrets.token_urlsafe(24)
+        request.state.new_csrf = token
+        queue_cookie(request, Cookie(CSRF, token, None))
+    return token

@@ -1,0 +1,5 @@
+"""The browser tests' fixtures (tests/browser_kit.py): the platform, Chromium, a page."""
+
+from browser_kit import browser, page, platform, playwright_instance
+
+__all__ = ["browser", "page", "platform", "playwright_instance"]
