@@ -60,7 +60,7 @@ def test_a_filed_complaint_is_queued_with_its_clock_and_moves_on(
     row.get_by_role("link").click()
     page.get_by_role("form", name="Validate").get_by_role("button", name="Validate").click()
     expect(page.get_by_role("status").filter(has_text="Case updated.")).to_be_visible()
-    expect(page.get_by_role("row", name=re.compile("validated"))).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("Validated"))).to_be_visible()
     # validated: the resolution clock runs now (high: 72 h)
     expect(page.get_by_text(re.compile(r"\d+ d \d+ h left"))).to_be_visible()
 
