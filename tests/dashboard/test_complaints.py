@@ -2,11 +2,52 @@
 
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from axe_playwright_python.sync_playwright import Axe
 from browser_kit import RunningPlatform, sign_in
+from gateway.dashboard.i18n import translator
+from gateway.dashboard.pages.complaints_sla import clock, transition_body
 from playwright.sync_api import Page, expect
+
+NOW = datetime(2026, 12, 2, 6, 0, tzinfo=UTC)
+
+
+def _case(status: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "status": status,
+        "waiting_on_guest": False,
+        "response_due_at": (NOW + timedelta(hours=2, minutes=10)).isoformat(),
+        "resolution_due_at": (NOW - timedelta(minutes=15)).isoformat(),
+        **extra,
+    }
+
+
+def test_the_sla_clock_reads_as_text() -> None:
+    t = translator("en")
+    assert clock(_case("received"), NOW, t).text == "2 h 10 min left"
+    assert clock(_case("investigating"), NOW, t).text == "overdue by 15 min"
+    assert clock(_case("investigating"), NOW, t).state == "bad"
+    assert clock(_case("assigned", waiting_on_guest=True), NOW, t).state == "paused"
+    assert clock(_case("closed"), NOW, t).text == "clock stopped"
+    assert translator("zh-Hans")("complaints.sla_left", span="1 小时") == "剩余 1 小时"
+
+
+def test_a_step_sends_only_its_own_fields() -> None:
+    form = {"to": "remedy_proposed", "cause": "Leak", "remedy": "Move room", "owner": "x",
+            "compensation_kind": "refund", "amount": "120.50", "note": " "}  # fmt: skip
+    body = transition_body("remedy_proposed", form)
+    assert body == {
+        "to": "remedy_proposed",
+        "cause": "Leak",
+        "remedy": "Move room",
+        "compensation": {"kind": "refund", "amount": 12050, "currency": "CNY"},
+    }
+    assert transition_body("assigned", {"department": "HK", "cause": "no"}) == {
+        "to": "assigned",
+        "department": "HK",
+    }
 
 
 def _file(platform: RunningPlatform, subject: str, **extra: Any) -> dict[str, Any]:
