@@ -106,7 +106,7 @@ def test_a_filed_complaint_is_queued_with_its_clock_and_moves_on(
     expect(page.get_by_text(re.compile(r"\d+ d \d+ h left"))).to_be_visible()
 
 
-def test_a_non_manager_approval_is_refused_with_the_problem(
+def test_a_non_manager_approval_is_refused_and_a_manager_approves(
     page: Page, platform: RunningPlatform
 ) -> None:
     case = _file(platform, f"Broken air conditioning {uuid.uuid4().hex[:6]}")
@@ -131,6 +131,15 @@ def test_a_non_manager_approval_is_refused_with_the_problem(
     results = Axe().run(page)
     serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
     assert serious == [], results.generate_report()
+
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, platform, "manager")
+    page.goto(f"/dashboard/complaints/{case['id']}")
+    approve = page.get_by_role("form", name="Approve the remedy")
+    approve.get_by_role("button", name="Approve the remedy").click()
+    expect(page.get_by_role("status").filter(has_text="Case updated.")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("Approved"))).to_be_visible()
+    expect(page.get_by_role("form", name="Mark remedied")).to_be_visible()
 
 
 def test_the_queue_sorts_by_deadline_and_passes_axe(page: Page, platform: RunningPlatform) -> None:
