@@ -164,6 +164,8 @@ def test_marketing_reads_survey_results_not_cases(page: Page, platform: RunningP
     expect(page.get_by_role("heading", name="Survey results", level=1)).to_be_visible()
     expect(page.get_by_role("heading", name="Results", exact=True)).to_be_visible()
     expect(page.get_by_role("alert")).to_have_count(0)
+    page.get_by_role("link", name="繁體中文").click()
+    expect(page.get_by_role("heading", name="滿意度調查結果", level=1)).to_be_visible()
     results = Axe().run(page)
     serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
     assert serious == [], results.generate_report()

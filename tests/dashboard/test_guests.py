@@ -139,3 +139,10 @@ def test_marketing_sees_contacts_masked(page: Page, platform: RunningPlatform) -
     page.goto("/dashboard/guests")
     expect(page.get_by_role("region", name="Merge suggestions")).to_have_count(0)
     expect(page.get_by_label("ID document")).to_have_count(0)
+    page.get_by_label("Name").fill("Sun Li")  # marketing may search by name
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("heading", name=re.compile("profiles found"))).to_be_visible()
+    page.goto(f"/dashboard/guests/{guest['id']}")
+    page.get_by_role("link", name="简体中文").click()
+    expect(page.get_by_role("heading", name="客群")).to_be_visible()
+    expect(page.get_by_role("heading", name="入住记录")).to_be_visible()
