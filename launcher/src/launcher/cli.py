@@ -14,6 +14,12 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=GATEWAY_PORT)
     run.add_argument("--data-dir", type=Path, default=Path("data"), help="SQLite files go here")
+    run.add_argument(
+        "--no-demo-day",
+        dest="demo_day",
+        action="store_false",
+        help="seed no demo day (today's arrivals, in-house guests, a complaint, history)",
+    )
     up = commands.add_parser(
         "up", help="distributed: one process per service (PostgreSQL, RabbitMQ)"
     )
@@ -41,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command is None:  # plain `hotel-platform` is `hotel-platform run`
         args = parser().parse_args(["run"])
-    run(args.host, args.port, args.data_dir)
+    run(args.host, args.port, args.data_dir, demo_day=args.demo_day)
     return 0
 
 

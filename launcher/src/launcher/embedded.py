@@ -155,8 +155,18 @@ def demo_credentials(app: Any) -> str:
     )
 
 
-def run(host: str = "127.0.0.1", port: int = 8000, data_dir: Path = Path("data")) -> None:
+def run(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    data_dir: Path = Path("data"),
+    *,
+    demo_day: bool = True,
+) -> None:
     app = create_embedded_app(data_dir)
+    if demo_day:  # only `run`: tests building embedded apps stay without it (and fast)
+        from launcher.demo_day import with_demo_day
+
+        with_demo_day(app)
     url = public_url(host, port)
     services = ", ".join(app.state.upstreams) or "none installed"
     banner = (
