@@ -1,6 +1,7 @@
 """The dashboard in a real browser: the machine's Chromium (Debian's package, installed by
 `make browser`, never downloaded at test time) driven by Playwright against the platform as
-`make run` starts it (embedded mode, demo data and demo day seeded), one per test worker.
+`make run` starts it (embedded mode, demo data seeded; the demo day only for `demo_platform`),
+one per test worker.
 
 Tests arrange what they need through the public API (`platform.api`, as the demo admin),
 act in the browser as a staff member of the roles they name (`sign_in(page, "front_desk")`),
@@ -123,11 +124,15 @@ class RunningPlatform:
         return booking
 
 
-def _start(data_dir: Path) -> tuple[subprocess.Popen[str], str, str, str]:
+def _start(data_dir: Path, demo_day: bool) -> tuple[subprocess.Popen[str], str, str, str]:
     port = free_port()
+    flags = [] if demo_day else ["--no-demo-day"]
     log = (data_dir.parent / "platform.log").open("w")
     child = subprocess.Popen(
-        [sys.executable, "-m", "launcher", "run", "--port", str(port), "--data-dir", str(data_dir)],
+        [
+            *(sys.executable, "-m", "launcher", "run", *flags),
+            *("--port", str(port), "--data-dir", str(data_dir)),
+        ],
         stdout=subprocess.PIPE,
         stderr=log,
         text=True,
@@ -149,10 +154,11 @@ def _start(data_dir: Path) -> tuple[subprocess.Popen[str], str, str, str]:
     pytest.fail(f"the platform did not start:\n{printed}\n(see {data_dir.parent}/platform.log)")
 
 
-@pytest.fixture(scope="session")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
+def _platform(
+    tmp_path_factory: pytest.TempPathFactory, demo_day: bool
+) -> Iterator[RunningPlatform]:
     base = tmp_path_factory.mktemp("dashboard")
-    child, url, email, password = _start(base / "data")
+    child, url, email, password = _start(base / "data", demo_day)
     try:
         with httpx.Client(base_url=url, timeout=30) as client:
             token = client.post(
@@ -167,6 +173,18 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
             child.wait(20)
         except subprocess.TimeoutExpired:
             child.kill()
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
+    """The platform without the demo day (it starts in seconds): tests make their own data."""
+    yield from _platform(tmp_path_factory, demo_day=False)
+
+
+@pytest.fixture(scope="session")
+def demo_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
+    """The platform exactly as `make run` starts it, the demo day seeded."""
+    yield from _platform(tmp_path_factory, demo_day=True)
 
 
 @pytest.fixture(scope="session")
@@ -185,12 +203,7 @@ def browser(playwright_instance: Playwright) -> Iterator[Browser]:
     launched.close()
 
 
-@pytest.fixture
-def page(
-    browser: Browser, platform: RunningPlatform, request: pytest.FixtureRequest
-) -> Iterator[Page]:
-    """A fresh browser context (no cookies) at a tablet's size, English unless the test
-    switches; its last screen is saved as test-artifacts/dashboard/<test>.png."""
+def _page(browser: Browser, platform: RunningPlatform, name: str) -> Iterator[Page]:
     context = browser.new_context(
         base_url=platform.url, viewport={"width": 1180, "height": 820}, locale="en-GB"
     )
@@ -198,11 +211,31 @@ def page(
     tab = context.new_page()
     yield tab
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
     try:
         tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     finally:
         context.close()
+
+
+def _name(request: pytest.FixtureRequest) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+
+
+@pytest.fixture
+def page(
+    browser: Browser, platform: RunningPlatform, request: pytest.FixtureRequest
+) -> Iterator[Page]:
+    """A fresh browser context (no cookies) on `platform` at a tablet's size, English unless
+    the test switches; its last screen is saved as test-artifacts/dashboard/<test>.png."""
+    yield from _page(browser, platform, _name(request))
+
+
+@pytest.fixture
+def demo_page(
+    browser: Browser, demo_platform: RunningPlatform, request: pytest.FixtureRequest
+) -> Iterator[Page]:
+    """The same on `demo_platform` (the demo day seeded)."""
+    yield from _page(browser, demo_platform, _name(request))
 
 
 def sign_in(page: Page, platform: RunningPlatform, *roles: str) -> str:

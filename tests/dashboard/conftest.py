@@ -1,5 +1,12 @@
 """The browser tests' fixtures (tests/browser_kit.py): the platform, Chromium, a page."""
 
-from browser_kit import browser, page, platform, playwright_instance
+from browser_kit import (
+    browser,
+    demo_page,
+    demo_platform,
+    page,
+    platform,
+    playwright_instance,
+)
 
-__all__ = ["browser", "page", "platform", "playwright_instance"]
+__all__ = ["browser", "demo_page", "demo_platform", "page", "platform", "playwright_instance"]
