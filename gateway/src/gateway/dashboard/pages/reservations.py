@@ -65,8 +65,9 @@ async def reservations_page(request: Request, api: ApiDep) -> Response:
     filters = Filters.of(dict(request.query_params))
     cursor = request.query_params.get("cursor") or None
     bad_days = [
-        k for k in ("check_in_from", "check_in_to", "stay_on") if getattr(filters, k)
-        and not valid_day(getattr(filters, k))
+        k
+        for k in ("check_in_from", "check_in_to", "stay_on")
+        if getattr(filters, k) and not valid_day(getattr(filters, k))
     ]
     results, error = None, None
     if filters.any() and not bad_days:
@@ -78,7 +79,9 @@ async def reservations_page(request: Request, api: ApiDep) -> Response:
             error = exc
     more = None
     if results and results.next_cursor:
-        more = f"{BASE}/reservations?" + urlencode({**filters.query(), "cursor": results.next_cursor})
+        more = f"{BASE}/reservations?" + urlencode(
+            {**filters.query(), "cursor": results.next_cursor}
+        )
     return render(
         request,
         "pages/reservations.html",
@@ -199,7 +202,13 @@ async def modify_preview(
         if exc.status == 401:
             raise
         return await _detail(
-            request, api, staff, booking_id, modify_error=exc, modify_form=form, status_code=exc.status
+            request,
+            api,
+            staff,
+            booking_id,
+            modify_error=exc,
+            modify_form=form,
+            status_code=exc.status,
         )
     return render(
         request,
@@ -226,7 +235,13 @@ async def modify_confirm(
         if exc.status == 401:
             raise
         return await _detail(
-            request, api, staff, booking_id, modify_error=exc, modify_form=form, status_code=exc.status
+            request,
+            api,
+            staff,
+            booking_id,
+            modify_error=exc,
+            modify_form=form,
+            status_code=exc.status,
         )
     return RedirectResponse(_url(booking_id, done="modified"), status_code=303)
 

@@ -7,7 +7,7 @@ so a "more" link goes on from there. Marketing reads masked contacts; names are 
 """
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from gateway.dashboard.api import Api
@@ -16,7 +16,15 @@ PAGE = 50  # results shown at once
 SCAN_PAGE = 200  # the API's largest page, when filtering here
 SCAN_PAGES = 5  # pages read for one screen of locally filtered results
 
-STATUSES = ("requested", "confirmed", "checked_in", "checked_out", "cancelled", "no_show", "expired")
+STATUSES = (
+    "requested",
+    "confirmed",
+    "checked_in",
+    "checked_out",
+    "cancelled",
+    "no_show",
+    "expired",
+)
 CHANNELS = ("direct_web", "mobile_app", "front_desk")  # and each partner's own code
 
 
@@ -102,6 +110,3 @@ def valid_day(value: str) -> bool:
         return False
     return True
 
-
-def next_day(value: str) -> str:
-    return (date.fromisoformat(value) + timedelta(days=1)).isoformat()
