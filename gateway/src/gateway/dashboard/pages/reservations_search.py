@@ -109,4 +109,3 @@ def valid_day(value: str) -> bool:
     except ValueError:
         return False
     return True
-
