@@ -8,12 +8,14 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
 from typing import IO
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from browser_kit import RunningPlatform, sign_in
+from gateway.dashboard.pages.reservations_fee import expected_fee
 from playwright.sync_api import Page, expect
 
 _DRAINED: set[int] = set()
@@ -176,3 +178,23 @@ def test_marketing_sees_the_booking_with_contacts_masked(
     expect(page.get_by_role("region", name="Folio")).to_contain_text("Your role may not see this")
     expect(page.get_by_role("button", name="Review the cancellation fee")).to_have_count(0)
     expect(page.get_by_role("region", name="History")).to_contain_text("confirmed")
+
+
+def test_the_expected_fee_follows_the_booking_policy() -> None:
+    booking = {
+        "status": "confirmed",
+        "check_in": "2030-06-10",
+        "total_amount": 30000,
+        "lines": [{"nightly_amounts": [10000, 12000]}, {"nightly_amounts": [5000, 5000]}],
+        "policy": {"cancellation": {"free_until_hours": 48, "fee": "percent", "fee_percent": 25}},
+    }
+    zone, at = "Asia/Shanghai", clock_time(14, 0)
+    early = datetime(2030, 6, 8, 5, 59, tzinfo=UTC)  # 13:59 local, 48 h + 1 min before arrival
+    assert expected_fee(booking, early, at, zone)[0] == 0
+    late = datetime(2030, 6, 8, 6, 0, tzinfo=UTC)
+    assert expected_fee(booking, late, at, zone)[0] == 8000  # 25% of the 32,000 room amount
+    booking["policy"] = {"cancellation": {"free_until_hours": 24, "fee": "first_night"}}
+    assert expected_fee(booking, late, at, zone)[0] == 0  # still more than 24 h ahead
+    day_before = datetime(2030, 6, 9, 6, 0, tzinfo=UTC)
+    assert expected_fee(booking, day_before, at, zone)[0] == 15000  # both rooms' first night
+    assert expected_fee({**booking, "status": "requested"}, day_before, at, zone)[0] == 0
