@@ -121,6 +121,7 @@ async def _detail(
     booking_id: str,
     *,
     modify_error: ApiError | None = None,
+    cancel_error: ApiError | None = None,
     modify_form: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
@@ -150,6 +151,7 @@ async def _detail(
         room_types=await _room_types(api) if may_change else [],
         form=form,
         modify_error=modify_error,
+        cancel_error=cancel_error,
         done=request.query_params.get("done", ""),
         zone=DEFAULT_ZONE,
     )
@@ -285,7 +287,14 @@ async def cancel_confirm(
 ) -> Response:
     form = await _form(request)
     body = {"reason": form["reason"]} if form.get("reason") else None
-    await api.post(
-        f"/reservations/{booking_id}/cancel", body, idempotency_key=form.get("idem") or None
-    )
+    try:
+        await api.post(
+            f"/reservations/{booking_id}/cancel", body, idempotency_key=form.get("idem") or None
+        )
+    except ApiError as exc:
+        if exc.status == 401:
+            raise
+        return await _detail(
+            request, api, staff, booking_id, cancel_error=exc, status_code=exc.status
+        )
     return RedirectResponse(_url(booking_id, done="cancelled"), status_code=303)
