@@ -15,13 +15,14 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time as clock
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -124,6 +125,11 @@ class RunningPlatform:
         return booking
 
 
+def _drain(stream: IO[str]) -> None:
+    for _ in stream:
+        pass
+
+
 def _start(data_dir: Path, demo_day: bool) -> tuple[subprocess.Popen[str], str, str, str]:
     port = free_port()
     flags = [] if demo_day else ["--no-demo-day"]
@@ -149,6 +155,8 @@ def _start(data_dir: Path, demo_day: bool) -> tuple[subprocess.Popen[str], str, 
             continue
         printed += line
         if found := CREDENTIALS.search(line):
+            # Keep reading its stdout (the request log): a full pipe would block every request.
+            threading.Thread(target=_drain, args=(child.stdout,), daemon=True).start()
             return child, f"http://127.0.0.1:{port}", found.group(1), found.group(2)
     child.kill()
     pytest.fail(f"the platform did not start:\n{printed}\n(see {data_dir.parent}/platform.log)")
@@ -187,13 +195,16 @@ def demo_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningP
     yield from _platform(tmp_path_factory, demo_day=True)
 
 
-@pytest.fixture(scope="session")
+# Per test file, not per session: Playwright's sync API keeps its event loop marked running in
+# the main thread while it is open, and an async test run later by the same worker would fail
+# ("cannot be called from a running event loop").
+@pytest.fixture(scope="module")
 def playwright_instance() -> Iterator[Playwright]:
     with sync_playwright() as instance:
         yield instance
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_instance: Playwright) -> Iterator[Browser]:
     # --no-sandbox: CI runs as root, where Chromium's sandbox cannot start.
     launched = playwright_instance.chromium.launch(

@@ -1,46 +1,16 @@
 """The reservations section: search, one booking's panels, modify and cancel behind a
 confirmation screen that shows the money first, marketing's masked view."""
 
-import gc
 import re
-import subprocess
-import threading
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
-from typing import IO
 
-import pytest
 from axe_playwright_python.sync_playwright import Axe
 from browser_kit import RunningPlatform, sign_in
 from gateway.dashboard.pages.reservations_fee import expected_fee
 from playwright.sync_api import Page, expect
-
-_DRAINED: set[int] = set()
-
-
-def _drain(stream: IO[str]) -> None:
-    for _ in stream:
-        pass
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _drain_platform_output(platform: RunningPlatform) -> Iterator[None]:
-    """Stopgap: browser_kit reads the platform's stdout only until it has started, so once its
-    request log fills the pipe (about 64 KB) every request hangs. Read it here until
-    browser_kit drains it itself (asked for in the issue-22 report)."""
-    for child in gc.get_objects():
-        if (
-            isinstance(child, subprocess.Popen)
-            and child.stdout is not None
-            and "launcher" in str(child.args)
-            and id(child) not in _DRAINED
-        ):
-            _DRAINED.add(id(child))
-            threading.Thread(target=_drain, args=(child.stdout,), daemon=True).start()
-    yield
 
 
 def _name(label: str) -> str:

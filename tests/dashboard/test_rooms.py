@@ -1,34 +1,12 @@
 """The Room rack: rooms by floor with housekeeping status and occupant; mark clean, dirty,
 out of order and back; housekeeping sees the rack without guests' names."""
 
-import gc
-import subprocess
-import threading
 import uuid
 from typing import Any
 
-import pytest
 from axe_playwright_python.sync_playwright import Axe
 from browser_kit import RunningPlatform, sign_in
 from playwright.sync_api import Locator, Page, expect
-
-
-@pytest.fixture(scope="module", autouse=True)
-def drained_platform_output(platform: RunningPlatform) -> None:
-    """Read the platform's stdout while the tests run. browser_kit reads it only until the
-    platform starts; its JSON logs then fill the pipe (64 KiB, a few page views of this
-    section) and the platform blocks on its next log line. Until browser_kit drains it
-    itself (reported in issue 22's notes), each module of ours does."""
-    for found in gc.get_objects():
-        if (
-            isinstance(found, subprocess.Popen)
-            and "launcher" in str(found.args)
-            and found.stdout is not None
-            and not getattr(found, "drained", False)
-        ):
-            found.drained = True  # type: ignore[attr-defined]
-            stream = found.stdout
-            threading.Thread(target=lambda s=stream: [None for _ in s], daemon=True).start()
 
 
 def room_row(page: Page, number: str) -> Locator:

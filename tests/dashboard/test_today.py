@@ -1,35 +1,13 @@
 """The Today page: the business day's arrivals, in-house guests and departures, with the
 desk's quick actions (confirm, assign a room, check in, check out) and the next days' figures."""
 
-import gc
 import re
-import subprocess
-import threading
 import uuid
 from datetime import timedelta
 
-import pytest
 from axe_playwright_python.sync_playwright import Axe
 from browser_kit import RunningPlatform, sign_in
 from playwright.sync_api import Locator, Page, expect
-
-
-@pytest.fixture(scope="module", autouse=True)
-def drained_platform_output(platform: RunningPlatform) -> None:
-    """Read the platform's stdout while the tests run. browser_kit reads it only until the
-    platform starts; its JSON logs then fill the pipe (64 KiB, a few page views of this
-    section) and the platform blocks on its next log line. Until browser_kit drains it
-    itself (reported in issue 22's notes), each module of ours does."""
-    for found in gc.get_objects():
-        if (
-            isinstance(found, subprocess.Popen)
-            and "launcher" in str(found.args)
-            and found.stdout is not None
-            and not getattr(found, "drained", False)
-        ):
-            found.drained = True  # type: ignore[attr-defined]
-            stream = found.stdout
-            threading.Thread(target=lambda s=stream: [None for _ in s], daemon=True).start()
 
 
 def guest(label: str) -> str:
