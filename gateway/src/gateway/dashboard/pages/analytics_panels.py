@@ -29,7 +29,7 @@ class Panel:
     error: ApiError | None = None
 
 
-def revpar_adr(room_revenue: int, rooms_sold: int, rooms_available: int) -> tuple[int, int]:
+def adr_revpar(room_revenue: int, rooms_sold: int, rooms_available: int) -> tuple[int, int]:
     """(ADR, RevPAR) in minor units, rounded half up, 0 with nothing to divide by: ADR = room
     revenue / rooms sold, RevPAR = room revenue / rooms available. The occupancy answer gives
     both already; this is for an answer (or a total of nights) that does not."""
@@ -57,7 +57,7 @@ def occupancy(body: dict[str, Any], t: Callable[..., str], lang: str) -> list[Pa
     period = body.get("period", {})
     adr, revpar = period.get("adr"), period.get("revpar")
     if adr is None or revpar is None:
-        adr, revpar = revpar_adr(
+        adr, revpar = adr_revpar(
             period.get("room_revenue", 0),
             period.get("rooms_sold", 0),
             period.get("rooms_available", 0),
