@@ -37,7 +37,7 @@ def occupancy(platform: RunningPlatform, first: str, end: str) -> dict[str, Any]
     return body
 
 
-def test_a_manager_sees_each_chart_with_figures_the_api_gives(
+def test_a_manager_sees_each_chart_with_figures_the_api_gives_and_axe_passes(
     page: Page, platform: RunningPlatform
 ) -> None:
     platform.book("Analytics Manager-Guest", nights=3)
@@ -64,6 +64,13 @@ def test_a_manager_sees_each_chart_with_figures_the_api_gives(
     expect(table.locator("tbody tr")).to_have_count(45)
     chart = occupancy_panel.get_by_role("img", name="Occupancy")
     expect(chart).to_have_attribute("viewBox", re.compile(r"^0 0 \d+ \d+$"))
+    # The page with a table open passes axe (one test: a fourth browser context in this file
+    # has hung Chromium on this machine).
+    results = Axe().run(page)
+    serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == [], results.generate_report()
+    occupancy_panel.get_by_text("Figures as a table").click()  # closed: a shorter screenshot
+    expect(table).to_be_hidden()
 
 
 def test_changing_the_range_draws_the_charts_again(page: Page, platform: RunningPlatform) -> None:
@@ -100,14 +107,3 @@ def test_a_dispatcher_sees_transfer_figures_and_not_for_your_role_elsewhere(
             panel = page.get_by_role("region", name=name, exact=True)
             expect(panel.get_by_text("Not for your role.")).to_be_visible()
             expect(panel.get_by_role("img")).to_have_count(0)
-
-
-def test_the_analytics_page_passes_axe(page: Page, platform: RunningPlatform) -> None:
-    sign_in(page, platform, "manager")
-    page.goto("/dashboard/analytics")
-    page.get_by_role("region", name="Occupancy", exact=True).get_by_text(
-        "Figures as a table"
-    ).click()
-    results = Axe().run(page)
-    serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
-    assert serious == [], results.generate_report()
