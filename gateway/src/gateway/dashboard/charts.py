@@ -151,6 +151,8 @@ def _x_label(label: str) -> str:
 
 
 def _empty(parts: list[str], message: str) -> Markup:
+    """The chart's frame with its message, and only the height the message needs."""
+    parts[0] = re.sub(r'viewBox="0 0 (\d+) \d+"', r'viewBox="0 0 \1 120"', parts[0])
     parts.append(
         f'<text class="empty" x="{WIDTH // 2}" y="60" text-anchor="middle">'
         f"{escape(message)}</text></svg>"
