@@ -210,6 +210,8 @@ def test_scale_and_formats() -> None:
     assert charts.nice_scale(0, 0.033) == (0, pytest.approx(0.04), pytest.approx(0.01))
     assert charts.nice_scale(-3, 7)[0] <= -3 and charts.nice_scale(-3, 7)[1] >= 7
     assert charts.nice_scale(5, 5)[0] == 0  # zero always on the axis
+    assert charts.nice_scale(0, 1, whole=True) == (0, 1, 1)  # counts: no quarter bookings
+    assert charts.nice_scale(0, 10, whole=True)[2] == 3
     assert charts.percent(0.75) == "75%" and charts.percent(0.1234) == "12.3%"
     assert charts.plain(1234) == "1,234" and charts.plain(4.25) == "4.25"
 

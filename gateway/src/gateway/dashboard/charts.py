@@ -69,14 +69,19 @@ def _n(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
-def nice_scale(low: float, high: float, ticks: int = 4) -> tuple[float, float, float]:
-    """(bottom, top, step) of an axis holding `low`..`high` and zero, in round steps."""
+def nice_scale(
+    low: float, high: float, ticks: int = 4, whole: bool = False
+) -> tuple[float, float, float]:
+    """(bottom, top, step) of an axis holding `low`..`high` and zero, in round steps (whole
+    steps for counts: no 0.25 of a booking)."""
     low, high = min(low, 0.0), max(high, 0.0)
     if high == low:
         high = low + 1
     rough = (high - low) / ticks
     magnitude = 10 ** math.floor(math.log10(rough))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= rough)
+    if whole and not float(step).is_integer():
+        step = float(math.ceil(step))
     return math.floor(low / step) * step, math.ceil(high / step) * step, step
 
 
@@ -177,7 +182,8 @@ def line_chart(
     values = [v for s in series for v in s.values if v is not None]
     if not x_labels or not values:
         return _empty(parts, empty)
-    bottom, top, step = nice_scale(min(values), max(values))
+    whole = all(float(v).is_integer() for v in values) and max(values) - min(values) >= 1
+    bottom, top, step = nice_scale(min(values), max(values), whole=whole)
     parts += _y_axis(bottom, top, step, y_label, fmt)
     slots = len(x_labels)
     width = PLOT_RIGHT - PLOT_LEFT
@@ -224,7 +230,7 @@ def line_chart(
             + _marker(shape, legend_x + 14, 16, colour)
             + f'<text x="{_n(legend_x + 34)}" y="20">{escape(short(line.label, 24))}</text></g>'
         )
-        legend_x += 44 + 8 * min(len(line.label), 24)
+        legend_x += 52 + 9 * min(len(line.label), 24)
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -245,7 +251,8 @@ def bar_chart(
     parts = _open(key, title, desc, "bar")
     if not categories or not values:
         return _empty(parts, empty)
-    bottom, top, step = nice_scale(min(values), max(values))
+    whole = all(float(v).is_integer() for v in values)
+    bottom, top, step = nice_scale(min(values), max(values), whole=whole)
     parts += _y_axis(bottom, top, step, y_label, fmt)
     slot = (PLOT_RIGHT - PLOT_LEFT) / len(categories)
     bar = min(slot * 0.7, 64)
