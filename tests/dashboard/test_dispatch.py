@@ -97,7 +97,7 @@ def test_a_pickup_is_reassigned_then_moved_off_a_broken_vehicle(
     # Reassign on the job's page: the board and the job show the new crew.
     _row(page, guest).get_by_role("link", name=guest).click()
     expect(page.get_by_role("heading", name=f"Transfer: {guest}")).to_be_visible()
-    page.get_by_label("Vehicle").select_option(str(vehicle["id"]))
+    page.get_by_label("Vehicle", exact=True).select_option(str(vehicle["id"]))
     page.get_by_label("Driver").select_option(str(driver["id"]))
     page.get_by_role("button", name="Assign this crew").click()
     expect(page.locator("#flash")).to_have_text("Crew assigned")
@@ -109,7 +109,7 @@ def test_a_pickup_is_reassigned_then_moved_off_a_broken_vehicle(
     expect(_row(page, guest)).to_contain_text(driver["name"])
 
     # The vehicle breaks down: the platform moves the job at once, or flags it unassigned.
-    page.get_by_label("Vehicle").select_option(str(vehicle["id"]))
+    page.get_by_label("Vehicle", exact=True).select_option(str(vehicle["id"]))
     page.get_by_label("What happened").fill("Flat tyre on the ring road")
     page.get_by_role("button", name="Report breakdown").click()
     expect(page.locator("#flash")).to_contain_text("Breakdown reported")
@@ -162,6 +162,7 @@ def test_a_status_change_shows_without_a_reload(page: Page, platform: RunningPla
     expect(_row(page, guest)).to_contain_text("En route", timeout=15_000)  # the 10 s poll
     assert page.evaluate("window.stillThisPage") is True
     expect(page.get_by_role("group", name=re.compile("Timeline"))).to_be_visible()
+    page.goto("/dashboard/dispatch/jobs/" + job["id"])  # EXPERIMENT: no poll in flight at close
 
 
 def test_the_front_desk_reads_the_board_without_dispatcher_actions(

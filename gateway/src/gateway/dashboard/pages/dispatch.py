@@ -148,7 +148,21 @@ async def _detail_values(api: Api, transfer_id: str) -> dict[str, Any]:
     notices = await _optional(api, "/notifications", params)
     if notices is not None:
         notices = [n for n in notices if n["kind"] in TRANSFER_NOTICES]
-    return {"job": job, "audit": audit, "notices": notices, "zone": job["property_timezone"]}
+    names: dict[str, dict[int, str]] = {"vehicle": {}, "driver": {}}
+    if audit:  # the audit names crews by id: say which car and who (readers of it may list them)
+        vehicles = await _optional(api, "/vehicles", {"limit": 200}) or []
+        drivers = await _optional(api, "/drivers", {"limit": 200}) or []
+        names = {
+            "vehicle": {v["id"]: v["plate"] for v in vehicles},
+            "driver": {d["id"]: d["name"] for d in drivers},
+        }
+    return {
+        "job": job,
+        "audit": audit,
+        "names": names,
+        "notices": notices,
+        "zone": job["property_timezone"],
+    }
 
 
 async def _crew_choices(api: Api, job: dict[str, Any]) -> dict[str, Any]:
