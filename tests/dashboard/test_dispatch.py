@@ -4,9 +4,9 @@ front desk reading without dispatcher actions.
 
 Each test runs its job on a vehicle and driver of its own (registered through the API, the
 driver on a dated shift covering the next 20 hours): the demo fleet is shared with every other
-test of the worker, so a crew of its own is the one a test can count on being free. The breakdown test runs last
-(see the report of issue 22's dispatch board: the embedded platform was seen to stop answering
-about a minute after a breakdown was reported).
+test of the worker, so a crew of its own is the one a test can count on being free. The
+breakdown test runs last: the embedded platform was seen to stop answering about a minute
+after one (reported with issue 22's dispatch board).
 """
 
 import re
