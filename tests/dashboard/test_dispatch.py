@@ -5,8 +5,9 @@ front desk reading without dispatcher actions.
 Each test runs its job on a vehicle and driver of its own (registered through the API, the
 driver on a dated shift covering the next 20 hours): the demo fleet is shared with every other
 test of the worker, so a crew of its own is the one a test can count on being free. The
-breakdown test runs last: the embedded platform was seen to stop answering about a minute
-after one (reported with issue 22's dispatch board).
+tests pass one by one; run together on one platform, the embedded platform was seen to stop
+answering (every request, for 30 s and more) after the dispatcher writes of two of them:
+reported with issue 22's dispatch board.
 """
 
 import re
