@@ -29,7 +29,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts" / "dashboard"
 CREDENTIALS = re.compile(r"demo admin:\s+(\S+) / (\S+)")
 START_SECONDS = 120
