@@ -20,7 +20,7 @@ import time as clock
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -123,6 +123,66 @@ class RunningPlatform:
             assert confirmed.status_code == 200, confirmed.text
             booking = confirmed.json()
         return booking
+
+
+def wait_for(what: str, check: Any, seconds: float = 20) -> Any:
+    """`check()`'s first truthy answer, asked every 0.3 s (events travel between services)."""
+    deadline = clock.monotonic() + seconds
+    while clock.monotonic() < deadline:
+        if found := check():
+            return found
+        clock.sleep(0.3)
+    raise AssertionError(f"waited {seconds} s for {what}")
+
+
+def pickup_of(platform: RunningPlatform, booking: dict[str, Any]) -> dict[str, Any]:
+    """The booking's pickup job (made by transfer-service from the booking's event)."""
+
+    def found() -> dict[str, Any] | None:
+        answer = platform.api.get("/api/v1/transfers", params={"reservation_id": booking["id"]})
+        assert answer.status_code == 200, answer.text
+        items = answer.json()["items"]
+        return items[0] if items else None
+
+    job: dict[str, Any] = wait_for("the pickup job", found)
+    return job
+
+
+def spare_crew(platform: RunningPlatform) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A vehicle and a driver of the test's own; the driver works a dated shift from now."""
+    tag = uuid.uuid4().hex[:6].upper()
+    vehicle = platform.api.post(
+        "/api/v1/vehicles",
+        json={
+            "plate": f"沪T·{tag}",
+            "description": f"Test sedan {tag}",
+            "vehicle_class": "sedan",
+            "seats": 3,
+            "luggage_capacity": 2,
+        },
+    )
+    assert vehicle.status_code == 201, vehicle.text
+    driver = platform.api.post(
+        "/api/v1/drivers",
+        json={
+            "name": f"Driver {tag}",
+            "phone": f"+86139{uuid.uuid4().int % 10**8:08d}",
+            "licence_number": f"TEST-{tag}",
+            "licence_expires_on": (date.today() + timedelta(days=900)).isoformat(),
+            "languages": ["zh-Hans", "en"],
+        },
+    )
+    assert driver.status_code == 201, driver.text
+    now = datetime.now(UTC)
+    shift = platform.api.post(
+        f"/api/v1/drivers/{driver.json()['id']}/shifts",
+        json={
+            "starts_at": (now + timedelta(minutes=1)).isoformat(),
+            "ends_at": (now + timedelta(hours=20)).isoformat(),
+        },
+    )
+    assert shift.status_code == 201, shift.text
+    return vehicle.json(), driver.json()
 
 
 def _drain(stream: IO[str]) -> None:

@@ -11,73 +11,13 @@ reported with issue 22's dispatch board.
 """
 
 import re
-import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from axe_playwright_python.sync_playwright import Axe
-from browser_kit import RunningPlatform, sign_in
+from browser_kit import RunningPlatform, pickup_of, sign_in, spare_crew, wait_for
 from playwright.sync_api import Page, expect
-
-
-def _wait(what: str, check: Any, seconds: float = 20) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if found := check():
-            return found
-        time.sleep(0.3)
-    raise AssertionError(f"waited {seconds} s for {what}")
-
-
-def _job(platform: RunningPlatform, booking: dict[str, Any]) -> dict[str, Any]:
-    """The booking's pickup job (made by transfer-service from the booking's event)."""
-
-    def found() -> dict[str, Any] | None:
-        answer = platform.api.get("/api/v1/transfers", params={"reservation_id": booking["id"]})
-        assert answer.status_code == 200, answer.text
-        items = answer.json()["items"]
-        return items[0] if items else None
-
-    job: dict[str, Any] = _wait("the pickup job", found)
-    return job
-
-
-def _crew(platform: RunningPlatform) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A vehicle and a driver of the test's own; the driver works a dated shift from now."""
-    tag = uuid.uuid4().hex[:6].upper()
-    vehicle = platform.api.post(
-        "/api/v1/vehicles",
-        json={
-            "plate": f"沪T·{tag}",
-            "description": f"Test sedan {tag}",
-            "vehicle_class": "sedan",
-            "seats": 3,
-            "luggage_capacity": 2,
-        },
-    )
-    assert vehicle.status_code == 201, vehicle.text
-    driver = platform.api.post(
-        "/api/v1/drivers",
-        json={
-            "name": f"Driver {tag}",
-            "phone": f"+86139{uuid.uuid4().int % 10**8:08d}",
-            "licence_number": f"TEST-{tag}",
-            "licence_expires_on": (date.today() + timedelta(days=900)).isoformat(),
-            "languages": ["zh-Hans", "en"],
-        },
-    )
-    assert driver.status_code == 201, driver.text
-    now = datetime.now(UTC)
-    shift = platform.api.post(
-        f"/api/v1/drivers/{driver.json()['id']}/shifts",
-        json={
-            "starts_at": (now + timedelta(minutes=1)).isoformat(),
-            "ends_at": (now + timedelta(hours=20)).isoformat(),
-        },
-    )
-    assert shift.status_code == 201, shift.text
-    return vehicle.json(), driver.json()
 
 
 def _row(page: Page, guest: str) -> Any:
@@ -91,7 +31,7 @@ def test_the_front_desk_reads_the_board_without_dispatcher_actions(
 ) -> None:
     guest = f"Dispatch Desk {uuid.uuid4().hex[:6]}"
     booking = platform.book(guest, pickup_in=timedelta(hours=4))
-    _job(platform, booking)
+    pickup_of(platform, booking)
     sign_in(page, platform, "front_desk")
     page.goto("/dashboard/dispatch")
     expect(_row(page, guest)).to_be_visible()
@@ -110,8 +50,8 @@ def test_the_front_desk_reads_the_board_without_dispatcher_actions(
 def test_a_status_change_shows_without_a_reload(page: Page, platform: RunningPlatform) -> None:
     guest = f"Dispatch Live {uuid.uuid4().hex[:6]}"
     booking = platform.book(guest, pickup_in=timedelta(hours=2))
-    job = _job(platform, booking)
-    vehicle, driver = _crew(platform)
+    job = pickup_of(platform, booking)
+    vehicle, driver = spare_crew(platform)
     assigned = platform.api.post(
         f"/api/v1/transfers/{job['id']}/assign",
         json={"vehicle_id": vehicle["id"], "driver_id": driver["id"]},
@@ -134,8 +74,8 @@ def test_a_pickup_is_reassigned_then_moved_off_a_broken_vehicle(
 ) -> None:
     guest = f"Dispatch Reassign {uuid.uuid4().hex[:6]}"
     booking = platform.book(guest, pickup_in=timedelta(hours=3))
-    job = _job(platform, booking)
-    vehicle, driver = _crew(platform)
+    job = pickup_of(platform, booking)
+    vehicle, driver = spare_crew(platform)
     sign_in(page, platform, "dispatcher", "front_desk")  # front desk: to list the notices
     page.goto("/dashboard/dispatch")
     expect(_row(page, guest)).to_be_visible()
@@ -180,7 +120,7 @@ def test_a_pickup_is_reassigned_then_moved_off_a_broken_vehicle(
 
     wanted = (1 if job["vehicle"] is not None else 0) + (1 if after["vehicle"] else 0)
     if wanted:
-        _wait("the guest's notices", lambda: told() >= wanted)
+        wait_for("the guest's notices", lambda: told() >= wanted)
     _row(page, guest).get_by_role("link", name=guest).click()
     notices = page.get_by_role("region", name="Notices to the guest")
     expect(notices.get_by_role("row").filter(has_text="Crew changed")).to_have_count(told())

@@ -2,7 +2,7 @@
 
 The board region (`/dispatch/board`, a fragment) is what htmx polls every 10 s; the forms that
 write (report a breakdown, reassign a job) live outside it, so a poll never replaces a form
-being filled in nor the keyboard focus in it. Dispatcher actions are shown to dispatchers only
+being filled in nor the keyboard focus in it. Dispatcher actions are shown to dispatchers only (a breakdown report to managers too)
 (the API refuses them to anyone else anyway).
 """
 
@@ -75,7 +75,8 @@ async def dispatch_page(
     return render(
         request,
         "pages/dispatch.html",
-        vehicles=(values["fleet"] or []) if staff.has("dispatcher") else [],
+        # The breakdown form's vehicles: dispatchers and managers may report an incident.
+        vehicles=(values["fleet"] or []) if staff.has("dispatcher", "manager") else [],
         outcome=None,
         error=None,
         **values,
