@@ -2,8 +2,8 @@
 
 The board region (`/dispatch/board`, a fragment) is what htmx polls every 10 s; the forms that
 write (report a breakdown, reassign a job) live outside it, so a poll never replaces a form
-being filled in nor the keyboard focus in it. Dispatcher actions are shown to dispatchers only (a breakdown report to managers too)
-(the API refuses them to anyone else anyway).
+being filled in nor the keyboard focus in it. Dispatcher actions are shown to dispatchers only
+(a breakdown report to managers too: the API lets them; it refuses anyone else anyway).
 """
 
 import json
