@@ -2,9 +2,10 @@
 day (`python -m launcher run`: embedded mode, SQLite, in-memory bus), signed in through the
 dashboard's form as the demo admin (every section), then each section's page timed over
 `--requests` sequential requests (one browser tab's worth of load, no concurrency): p50 / p95
-latency, the public-API calls the page makes (the gateway's request log lines carrying the
-page request's X-Request-ID, which the dashboard passes on to its API calls) and the process's
-RSS. Also how long the start-up took to the banner, and the demo day's own share.
+latency, the platform process's CPU ms per request, the public-API calls the page makes (the
+gateway's request log lines carrying the page request's X-Request-ID, which the dashboard
+passes on to its API calls) and the process's RSS. Also how long the start-up took to the
+banner, and the demo day's own share.
 
     .venv/bin/python bench/dashboard.py [--requests 30]
 """
@@ -25,6 +26,7 @@ from typing import IO
 
 import httpx
 from hotel_common.testing import free_port
+from procs import read_stat
 from stats import percentile
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,6 +35,7 @@ SEEDED = re.compile(r"demo day: .*\(([\d.]+) s\)")
 START_SECONDS = 120
 LAUNCHER = (sys.executable, "-m", "launcher", "run")
 WARM_UP = 2
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class Platform:
@@ -83,6 +86,11 @@ class Platform:
                 self.credentials = (found.group(1), found.group(2))
                 self._ready.set()
 
+    def cpu_seconds(self) -> float:
+        """The platform process's user + system CPU so far (its threads included)."""
+        stat = read_stat(self.child.pid)
+        return (stat.cpu_ticks if stat else 0) / TICKS
+
     def rss_mb(self) -> float:
         status = Path(f"/proc/{self.child.pid}/status").read_text()
         kb = int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
@@ -131,11 +139,15 @@ def pages(api: httpx.Client) -> list[tuple[str, str, dict[str, str]]]:
 
 def measure(
     platform: Platform, client: httpx.Client, path: str, headers: dict[str, str], n: int
-) -> tuple[list[float], list[int]]:
-    """Latencies (ms) and API calls of `n` requests after WARM_UP."""
+) -> tuple[list[float], list[int], float]:
+    """Latencies (ms), API calls of `n` requests after WARM_UP, and the platform's CPU ms
+    per request over them (steadier than latency on a shared machine)."""
     latencies: list[float] = []
     ids: list[str] = []
+    cpu = 0.0
     for i in range(WARM_UP + n):
+        if i == WARM_UP:
+            cpu = platform.cpu_seconds()
         rid = uuid.uuid4().hex
         began = time.perf_counter()
         answer = client.get(path, headers={**headers, "x-request-id": rid})
@@ -145,8 +157,9 @@ def measure(
         if i >= WARM_UP:
             latencies.append(elapsed)
             ids.append(rid)
+    cpu_ms = (platform.cpu_seconds() - cpu) * 1000 / n
     time.sleep(0.2)  # the reader thread catches up with the log
-    return latencies, [platform.calls[rid] for rid in ids]
+    return latencies, [platform.calls[rid] for rid in ids], cpu_ms
 
 
 def main() -> None:
@@ -182,13 +195,15 @@ def run(platform: Platform, n: int) -> None:
             f"{n} requests per page after {WARM_UP} of warm-up, one at a time, as the admin;"
             " gateway rate limits off (RATE_LIMIT_ENABLED=false)"
         )
-        print(f"{'page':40} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'API calls':>10}")
+        print(
+            f"{'page':40} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'API calls':>10} {'CPU ms':>7}"
+        )
         for label, path, headers in pages(api):
-            latencies, calls = measure(platform, browser, path, headers, n)
+            latencies, calls, cpu_ms = measure(platform, browser, path, headers, n)
             spread = f"{min(calls)}" if min(calls) == max(calls) else f"{min(calls)}-{max(calls)}"
             print(
                 f"{label:40} {percentile(latencies, 0.50):8.1f} {percentile(latencies, 0.95):8.1f}"
-                f" {max(latencies):8.1f} {spread:>10}",
+                f" {max(latencies):8.1f} {spread:>10} {cpu_ms:7.1f}",
                 flush=True,
             )
     print(f"RSS: {rss_start:.0f} MB after start-up, {platform.rss_mb():.0f} MB after the pages")
