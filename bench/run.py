@@ -1,6 +1,7 @@
 """`make bench`: every benchmark, with bounded loads on loopback; each prints its figures.
 Together ~16 minutes on a 2-core machine (~13 by its parts' last measures before issue 21, the
-issue-19 guest benches ~3.5 of them; issue 21's partners.py adds up to 3: docs/performance.md);
+issue-19 guest benches ~3.5 of them; issue 21's partners.py adds up to 3, issue 22's dashboard.py
+about 1: docs/performance.md);
 `make load` and `make soak` are apart."""
 
 import subprocess
@@ -14,6 +15,7 @@ BENCHMARKS = [
     [str(HERE / "gateway_auth.py"), "--duration", "5", "--rounds", "3"],
     [str(HERE / "distributed.py"), "--bookings", "400", "--concurrency", "16"],
     [str(HERE / "journey.py"), "--bookings", "300", "--concurrency", "16"],
+    [str(HERE / "dashboard.py"), "--requests", "30"],
     [str(HERE / "notices.py"), "--notices", "1000", "--renders", "2000"],
     [str(HERE / "partners.py"), "--rate", "50", "--seconds", "30"],
     [str(HERE / "floor.py"), "--seconds", "10"],

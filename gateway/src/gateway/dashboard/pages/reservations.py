@@ -7,6 +7,7 @@ expected cancellation fee (pages/reservations_fee.py). The confirming form carri
 Idempotency-Key of the form that started it, so a double click is one change.
 """
 
+import asyncio
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
@@ -125,11 +126,14 @@ async def _detail(
     modify_form: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    booking = await api.get(f"/reservations/{booking_id}")
-    history = await panel(api.get(f"/reservations/{booking_id}/history"))
-    folio = await panel(api.get(f"/reservations/{booking_id}/folio"))
-    pickups = await panel(api.items("/transfers", {"reservation_id": booking_id}))
-    notices = await panel(api.items("/notifications", {"reservation_id": booking_id}))
+    booking = await api.get(f"/reservations/{booking_id}")  # a 404 is the error page
+    # The panels' reads are independent: at once (each panel() keeps its own refusal).
+    history, folio, pickups, notices = await asyncio.gather(
+        panel(api.get(f"/reservations/{booking_id}/history")),
+        panel(api.get(f"/reservations/{booking_id}/folio")),
+        panel(api.items("/transfers", {"reservation_id": booking_id})),
+        panel(api.items("/notifications", {"reservation_id": booking_id})),
+    )
     may_change = staff.has(*WRITERS) and booking["status"] in CHANGEABLE
     form = modify_form or {
         "check_in": booking["check_in"],

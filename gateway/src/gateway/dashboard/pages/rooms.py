@@ -7,6 +7,7 @@ switch, open-ended, until the room gets another status. A dated out-of-order per
 order" ends it. Housekeeping may not read bookings (403): the rack then shows no occupants.
 """
 
+import asyncio
 import json
 from datetime import timedelta
 from itertools import groupby
@@ -62,9 +63,10 @@ def _floors(rooms: list[dict[str, Any]]) -> list[tuple[int, list[dict[str, Any]]
 
 @router.get("/rooms")
 async def rooms_page(request: Request, api: ApiDep) -> Response:
-    rooms = await all_items(api, "/rooms")
-    people = await occupants(api)
-    periods = await periods_tonight(api)
+    # Three independent reads, at once.
+    rooms, people, periods = await asyncio.gather(
+        all_items(api, "/rooms"), occupants(api), periods_tonight(api)
+    )
     counts = {
         s: sum(1 for r in rooms if r["housekeeping_status"] == s)
         for s in ("clean", "inspected", "dirty", "out_of_order")
