@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 
+from gateway.dashboard import numbers
 from gateway.dashboard.api import Api, ApiError
 from gateway.dashboard.pages.reservations_fee import expected_fee
 from gateway.dashboard.pages.reservations_search import (
@@ -169,7 +170,8 @@ def _changes(booking: dict[str, Any], form: dict[str, str]) -> dict[str, Any]:
         if form.get(key) and form[key] != str(booking[key]):
             body[key] = form[key]
     if form.get("guests") and form["guests"] != str(booking["guests"]):
-        body["guests"] = int(form["guests"]) if form["guests"].isdigit() else form["guests"]
+        guests = numbers.whole(form["guests"])
+        body["guests"] = guests if guests is not None else form["guests"]  # bad: the API's 422
     return body
 
 
