@@ -132,11 +132,14 @@ async def _detail(
     pickups = await panel(api.items("/transfers", {"reservation_id": booking_id}))
     notices = await panel(api.items("/notifications", {"reservation_id": booking_id}))
     may_change = staff.has(*WRITERS) and booking["status"] in CHANGEABLE
-    form = modify_form or {
+    # A refused form is shown again as sent, the booking's values where a field was not sent
+    # (a crafted post may send only some: the template must not fail on the others).
+    form = {
         "check_in": booking["check_in"],
         "check_out": booking["check_out"],
         "room_type_code": booking["room_type_code"],
         "guests": str(booking["guests"]),
+        **(modify_form or {}),
     }
     return render(
         request,
