@@ -186,3 +186,16 @@ async def test_hostile_form_input_is_the_apis_problem_and_writes_nothing(
     assert after.json()["status"] == "confirmed"
     assert after.json()["check_in"] == booking["check_in"]
     assert after.json()["guests"] == booking["guests"]
+
+
+async def test_dates_at_the_ends_of_the_calendar_are_no_server_error(embedded: Platform) -> None:
+    manager = staff(embedded, "manager", "dispatcher")
+    for path in (
+        "/dashboard/dispatch?date=9999-12-31",
+        "/dashboard/dispatch/board?date=0001-01-01",
+        "/dashboard/complaints/surveys?start=0001-01-01&end=9999-12-31",
+        "/dashboard/analytics?date_from=9999-12-30&date_to=9999-12-31",
+        "/dashboard/reservations?check_in_from=0001-01-01&stay_on=9999-12-31",
+    ):
+        answer = await manager.get(path)
+        assert answer.status_code < 500, (path, answer.status_code, answer.text[:300])
