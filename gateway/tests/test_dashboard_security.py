@@ -405,3 +405,45 @@ async def test_tokens_never_appear_in_pages_or_urls(gw: Gateway) -> None:
         for token in (access, refresh):
             assert token not in answer.text, path
             assert token not in answer.headers.get("location", ""), path
+
+
+# --- a session after the account changes ------------------------------------------------------
+
+
+@pytest.fixture
+async def short(tmp_path: Path) -> AsyncIterator[Gateway]:
+    """30-second tokens: within the refresh margin at once, so every page refreshes."""
+    async with gateway_on("sqlite", tmp_path, access_token_seconds=30) as gateway:
+        yield gateway
+
+
+@pytest.mark.parametrize("change", [{"active": False}, {"password": "another-Pass-word-9"}])
+async def test_a_disabled_account_or_new_password_ends_the_dashboard_session(
+    short: Gateway, change: dict[str, Any]
+) -> None:
+    admin = await short.admin_headers()
+    email = "desk.member@example.com"
+    created = await short.client.post(
+        "/api/v1/staff-users",
+        headers=admin,
+        json={
+            "email": email,
+            "name": "Desk Member",
+            "password": "first-Pass-word-1",
+            "roles": ["front_desk"],
+        },
+    )
+    assert created.status_code == 201, created.text
+    member = httpx.AsyncClient(transport=short.client._transport, base_url=short.client.base_url)
+    page = await member.get("/dashboard/sign-in")
+    found = CSRF_FIELD.search(page.text)
+    assert found
+    form = {"email": email, "password": "first-Pass-word-1", "csrf": found.group(1)}
+    assert (await member.post("/dashboard/sign-in", data=form)).status_code == 303
+    assert (await member.get("/dashboard/account")).status_code == 200
+    changed = await short.client.patch(
+        f"/api/v1/staff-users/{created.json()['id']}", headers=admin, json=change
+    )
+    assert changed.status_code == 200, changed.text
+    after = await member.get("/dashboard/account")
+    assert after.status_code == 303 and after.headers["location"].startswith("/dashboard/sign-in")
