@@ -5,6 +5,7 @@ limits, the services) in-process over ASGI, carrying the staff member's access t
 browser's address (sign-in lockouts and the audit log see the real client, not the dashboard).
 """
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,16 @@ import httpx
 from fastapi import Request
 
 PREFIX = "/api/v1"
+# A path the dashboard may ask for: segments of unreserved characters, none starting with a dot.
+# Pages put ids from the browser's URL or form into paths (`/reservations/{id}/cancel`); an id
+# carrying `?`, `#`, `%`, a space, a backslash or a dot segment would otherwise end the path
+# early or climb out of it and reach another operation (`r-1#` → `/reservations/r-1`).
+SAFE_PATH = re.compile(r"(?:/[A-Za-z0-9_~:@-][A-Za-z0-9._~:@-]*)+")
+
+
+class SessionEnded(Exception):
+    """The API refused the member's token (401): signed out, expired, revoked or forged. Not
+    an ApiError, so no page shows it in place: the dashboard answers with the sign-in page."""
 
 
 @dataclass
@@ -39,6 +50,7 @@ class Api:
             app=request.app,
             client=(client.host, client.port) if client else ("127.0.0.1", 0),
         )
+        self._token = token
         headers = {"accept": "application/json"}
         if token:
             headers["authorization"] = f"Bearer {token}"
@@ -61,12 +73,17 @@ class Api:
         data: dict[str, str] | None = None,
         idempotency_key: str | None = None,
     ) -> Any:
-        """The JSON body of a 2xx answer (None for 204); `ApiError` for 4xx/5xx."""
+        """The JSON body of a 2xx answer (None for 204); `ApiError` for 4xx/5xx (a path that is
+        not a plain API path: 404 without asking); `SessionEnded` for a 401 to the member."""
+        if not SAFE_PATH.fullmatch(path):
+            raise ApiError(404, {"code": "not_found", "detail": "No such record."})
         headers = {"idempotency-key": idempotency_key} if idempotency_key else None
         query = {k: v for k, v in (params or {}).items() if v is not None and v != ""}
         answer = await self._client.request(
             method, PREFIX + path, params=query, json=json, data=data, headers=headers
         )
+        if answer.status_code == 401 and self._token:
+            raise SessionEnded
         if answer.status_code >= 400:
             try:
                 problem = answer.json()

@@ -9,29 +9,37 @@ it); any other API refusal becomes the error page with the problem's code and de
 import hmac
 from collections.abc import Callable, Coroutine
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 
-from gateway.dashboard.api import ApiError
+from gateway.dashboard.api import ApiError, SessionEnded
 from gateway.dashboard.render import render
-from gateway.dashboard.session import BASE, CSRF, SignInRequired, forget_tokens
+from gateway.dashboard.session import BASE, CSRF, CSRF_SHAPE, SignInRequired, forget_tokens
 
 SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path inside the dashboard: never an open redirect."""
-    if target and target.startswith(BASE + "/") and not target.startswith("//"):
+    """Only a plain path inside the dashboard: never an open redirect, nor a dot segment or
+    backslash that climbs out of it, nor a control character (CR/LF) for the header."""
+    plain = unquote(target or "")
+    if (
+        target
+        and target.startswith(BASE + "/")
+        and "\\" not in plain
+        and plain.isprintable()
+        and not any(part in (".", "..") for part in plain.split("/"))
+    ):
         return target
     return BASE
 
 
 async def _csrf_ok(request: Request) -> bool:
     expected = request.cookies.get(CSRF)
-    if not expected:
+    if not expected or not CSRF_SHAPE.fullmatch(expected):  # a planted value is no token
         return False
     sent = request.headers.get("x-csrf-token")
     if sent is None and "form" in request.headers.get("content-type", ""):
@@ -57,6 +65,9 @@ class DashboardRoute(APIRoute):
                 try:
                     response = await handler(request)
                 except SignInRequired:
+                    response = _sign_in_answer(request)
+                except SessionEnded:  # the API refused the token: a forged or ended session
+                    forget_tokens(request)
                     response = _sign_in_answer(request)
                 except ApiError as exc:
                     if exc.status == 401:

@@ -10,6 +10,7 @@ The roles read from the token only choose what the navigation shows: the API dec
 staff member may see and do, on every call.
 """
 
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -25,6 +26,10 @@ ACCESS = "hotel_access"
 REFRESH = "hotel_refresh"
 CSRF = "hotel_csrf"
 LANG = "hotel_lang"
+# What `secrets.token_urlsafe(24)` makes. The cookie's value is written into the page (the
+# <body hx-headers> JSON, form fields): anything else (a cookie planted by a sibling host or
+# over plain HTTP) is replaced, never reflected.
+CSRF_SHAPE = re.compile(r"[A-Za-z0-9_-]{32}")
 REFRESH_AHEAD = 30  # seconds: refresh a token this close to its end
 REFRESH_MAX_AGE = 14 * 86400  # the gateway's refresh_token_days default
 
@@ -136,7 +141,9 @@ ApiDep = Annotated[Api, Depends(staff_api)]
 
 def csrf_token(request: Request) -> str:
     """The session's CSRF token: the cookie's, or a new one set on this answer."""
-    token = request.cookies.get(CSRF) or getattr(request.state, "new_csrf", None)
+    token = request.cookies.get(CSRF)
+    if not token or not CSRF_SHAPE.fullmatch(token):
+        token = getattr(request.state, "new_csrf", None)
     if not token:
         token = secrets.token_urlsafe(24)
         request.state.new_csrf = token

@@ -41,6 +41,8 @@ def parse_range(first: str | None, last: str | None) -> tuple[date, date, str | 
         end = date.fromisoformat(last) if last else default_last
     except ValueError:
         return default_first, default_last, "analytics.bad_date"
+    if end >= date.max - timedelta(days=1):  # the reservation analytics are asked the day after
+        return default_first, default_last, "analytics.bad_date"
     if end < start:
         return default_first, default_last, "analytics.bad_order"
     if (end - start).days + 1 > MAX_DAYS:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from gateway.dashboard import numbers
+
 NEXT: dict[str, tuple[str, ...]] = {
     "received": ("validated", "rejected"),
     "validated": ("assigned",),
@@ -102,13 +104,12 @@ def transition_body(to: str, form: dict[str, str]) -> dict[str, Any]:
 
 def _number(value: str | None) -> int | str | None:
     text = (value or "").strip()
-    return int(text) if text.isdigit() else (text or None)  # a bad value: the API's 422
+    number = numbers.whole(text)
+    return number if number is not None else (text or None)  # a bad value: the API's 422
 
 
 def _fen(value: str | None) -> int | str | None:
     """Yuan typed by staff as fen (minor units), what the API takes."""
     text = (value or "").strip()
-    try:
-        return round(float(text) * 100) if text else None
-    except ValueError:
-        return text
+    amount = numbers.fen(text) if text else None
+    return amount if amount is not None else (text or None)  # a bad value: the API's 422

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 
+from gateway.dashboard import numbers
 from gateway.dashboard.api import Api, ApiError
 from gateway.dashboard.pages.reservations_fee import expected_fee
 from gateway.dashboard.pages.reservations_search import (
@@ -135,11 +136,14 @@ async def _detail(
         panel(api.items("/notifications", {"reservation_id": booking_id})),
     )
     may_change = staff.has(*WRITERS) and booking["status"] in CHANGEABLE
-    form = modify_form or {
+    # A refused form is shown again as sent, the booking's values where a field was not sent
+    # (a crafted post may send only some: the template must not fail on the others).
+    form = {
         "check_in": booking["check_in"],
         "check_out": booking["check_out"],
         "room_type_code": booking["room_type_code"],
         "guests": str(booking["guests"]),
+        **(modify_form or {}),
     }
     return render(
         request,
@@ -173,7 +177,8 @@ def _changes(booking: dict[str, Any], form: dict[str, str]) -> dict[str, Any]:
         if form.get(key) and form[key] != str(booking[key]):
             body[key] = form[key]
     if form.get("guests") and form["guests"] != str(booking["guests"]):
-        body["guests"] = int(form["guests"]) if form["guests"].isdigit() else form["guests"]
+        guests = numbers.whole(form["guests"])
+        body["guests"] = guests if guests is not None else form["guests"]  # bad: the API's 422
     return body
 
 

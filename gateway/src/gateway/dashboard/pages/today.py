@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import Form, Request, Response
 
+from gateway.dashboard import numbers
 from gateway.dashboard.api import Api, ApiError
 from gateway.dashboard.i18n import translator
 from gateway.dashboard.pages.today_api import ZONE, all_items, business_day, room_numbers
@@ -191,7 +192,8 @@ async def assign_room(
     idem: str = Form(""),
 ) -> Response:
     # An empty choice (the "best room" button) lets the API pick its best suggestion.
-    body = {"room_id": int(room_id)} if room_id.isdigit() else {}
+    room = numbers.whole(room_id)
+    body = {"room_id": room} if room is not None else {}
     try:
         assignment = await api.post(
             f"/reservations/{booking_id}/assign-room", body, idempotency_key=idem or None
@@ -212,13 +214,10 @@ async def check_in_form(request: Request, api: ApiDep, booking_id: str) -> Respo
 
 def _deposit_minor(text: str) -> int | None:
     """A deposit typed in yuan (e.g. 500 or 500.50) in fen; blank: the property's default."""
-    text = text.strip().replace(",", "")
-    if not text:
+    if not text.strip():
         return None
-    try:
-        return round(float(text) * 100)
-    except ValueError:
-        return -1  # the API refuses a negative amount with its own problem
+    amount = numbers.fen(text)
+    return -1 if amount is None else amount  # the API refuses a negative amount with its problem
 
 
 @router.post("/today/{booking_id}/check-in")
