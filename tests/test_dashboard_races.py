@@ -7,6 +7,7 @@ written twice: one check-in, one deposit, one incident."""
 
 import asyncio
 import uuid
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -94,17 +95,33 @@ async def test_check_in_and_assign_room_sent_twice_are_one_operation(platform: P
     await desk.aclose()
 
 
-async def test_a_form_replayed_after_the_token_was_renewed_is_one_operation(
+async def test_a_renewed_session_keeps_forms_single_and_stays_signed_in(
     platform: Platform,
 ) -> None:
+    """The access token ends (its cookie expires with it) while a form is on screen: the next
+    request renews the pair from the refresh cookie. A form replayed after that (back,
+    resubmit) is still one operation. And a double click right then sends two requests with
+    the same refresh cookie, both renewing: the second must not count as a stolen refresh
+    token (which revokes the sign-in): the member stays signed in, the click is one change."""
     desk = await signed_in(platform, "front_desk")
     booking = await book(platform, f"Race Replay {uuid.uuid4().hex[:6]}")
-    await desk.submit(await _assign_form(desk, booking["id"]), htmx=True)
+    assign = await _assign_form(desk, booking["id"])
+
+    # A double click on assign-room just after the token ended.
+    desk.client.cookies.delete(ACCESS, path="/dashboard")
+    a, b = await asyncio.gather(desk.submit(assign, htmx=True), desk.submit(assign, htmx=True))
+    for answer in (a, b):
+        assert answer.status_code == 200, (answer.status_code, answer.headers, answer.text[:300])
+        assert "hx-redirect" not in answer.headers, answer.headers  # not sent to sign in
+        assert 'class="problem"' not in answer.text, answer.text
+    assigned = [x for x in _actions(await _history(platform, booking["id"])) if "assign" in x]
+    assert len(assigned) == 1, assigned
+    later = await desk.get("/dashboard/today")  # still signed in: the renewal was not revoked
+    assert later.status_code == 200, (later.status_code, later.headers.get("location"))
+
+    # Check in, then the token ends and the browser replays the check-in form.
     form = await _check_in_form(desk, booking["id"])
     assert _checked_in_board(await desk.submit(form, htmx=True, **ID_SEEN), booking["id"])
-
-    # The access token ends (its cookie expires with it): the next request renews the pair
-    # from the refresh cookie, then the browser replays the form (back, resubmit).
     desk.client.cookies.delete(ACCESS, path="/dashboard")
     assert ACCESS not in desk.client.cookies
     again = await desk.submit(form, htmx=True, **ID_SEEN)
@@ -115,43 +132,14 @@ async def test_a_form_replayed_after_the_token_was_renewed_is_one_operation(
     await desk.aclose()
 
 
-async def test_two_requests_while_the_token_is_renewed_keep_the_session(
-    platform: Platform,
-) -> None:
-    """A double click (or a page and the board's poll) right after the access token ended:
-    both requests carry the same refresh cookie and both renew. The second must not count as
-    a stolen refresh token: the member stays signed in, and the click is one assignment."""
-    desk = await signed_in(platform, "front_desk")
-    booking = await book(platform, f"Race Renew {uuid.uuid4().hex[:6]}")
-    assign = await _assign_form(desk, booking["id"])
-    desk.client.cookies.delete(ACCESS, path="/dashboard")
-    a, b = await asyncio.gather(desk.submit(assign, htmx=True), desk.submit(assign, htmx=True))
-    for answer in (a, b):
-        assert answer.status_code == 200, (answer.status_code, answer.headers, answer.text[:300])
-        assert "hx-redirect" not in answer.headers, answer.headers  # not sent to sign in
-        assert 'class="problem"' not in answer.text, answer.text
-    assigned = [x for x in _actions(await _history(platform, booking["id"])) if "assign" in x]
-    assert len(assigned) == 1, assigned
-    # Still signed in afterwards (the renewed tokens were not revoked as a reuse).
-    later = await desk.get("/dashboard/today")
-    assert later.status_code == 200, (later.status_code, later.headers.get("location"))
-    desk.client.cookies.delete(ACCESS, path="/dashboard")
-    renewed = await desk.get("/dashboard/today")
-    assert renewed.status_code == 200, (renewed.status_code, renewed.headers.get("location"))
-    await desk.aclose()
-
-
-async def test_confirm_and_cancel_at_once_from_two_sessions(platform: Platform) -> None:
+async def _confirm_and_cancel_at_once(platform: Platform) -> None:
+    """One member in two sessions: the Today page's confirm button in one, the booking's
+    cancel (through its fee screen) in the other, sent at once."""
     booking = await book(platform, f"Race Confirm {uuid.uuid4().hex[:6]}", confirm=False)
     booking_id = booking["id"]
     email = await staff(platform, "front_desk")
-    desk, reservations = (
-        await signed_in(platform, email=email),
-        await signed_in(platform, email=email),
-    )
-
-    # Session 1: the Today page's confirm button. Session 2: the booking's cancel, through
-    # its fee screen.
+    desk = await signed_in(platform, email=email)
+    reservations = await signed_in(platform, email=email)
     confirm = form_to(await desk.page("/dashboard/today"), f"/dashboard/today/{booking_id}/confirm")
     page = await reservations.page(f"/dashboard/reservations/{booking_id}")
     preview = await reservations.submit(
@@ -163,7 +151,7 @@ async def test_confirm_and_cancel_at_once_from_two_sessions(platform: Platform) 
     confirmed, cancelled = await asyncio.gather(
         desk.submit(confirm, htmx=True), reservations.submit(cancel)
     )
-    # A cancel of a requested or a confirmed booking both succeed: it ends cancelled.
+    # A requested and a confirmed booking may both be cancelled: it ends cancelled.
     assert cancelled.status_code == 303, (cancelled.status_code, cancelled.text[:500])
     assert cancelled.headers["location"].endswith("done=cancelled")
     assert confirmed.status_code == 200, confirmed.text[:300]
@@ -171,20 +159,41 @@ async def test_confirm_and_cancel_at_once_from_two_sessions(platform: Platform) 
         assert "409" in confirmed.text or "422" in confirmed.text, confirmed.text
     stored = (await platform.client.get(f"/api/v1/reservations/{booking_id}")).json()
     assert stored["status"] == "cancelled", stored
-    actions = _actions(await _history(platform, booking_id))
+    history = await _history(platform, booking_id)
+    actions = _actions(history)
     assert actions.count("cancelled") == 1 and actions.count("confirmed") <= 1, actions
-    versions = [line.get("version") for line in await _history(platform, booking_id)]
+    versions = [line.get("version") for line in history]
     assert len(versions) == len(set(versions)), versions
-    # Both sessions then see it cancelled; the desk no longer has it as an arrival.
+    # Both sessions then see it so: no longer an arrival; the booking page says cancelled.
     assert not row_of(await desk.page("/dashboard/today"), booking_id)
-    shown = await reservations.page(f"/dashboard/reservations/{booking_id}")
-    assert "Cancelled" in shown
+    assert "Cancelled" in await reservations.page(f"/dashboard/reservations/{booking_id}")
     await desk.aclose()
     await reservations.aclose()
 
 
-async def test_a_breakdown_reported_twice_is_one_incident(platform: Platform) -> None:
-    tag = uuid.uuid4().hex[:6].upper()
+async def _modify_confirmed_twice(platform: Platform) -> None:
+    """The modify confirmation (one more night) sent twice at once: one change."""
+    booking = await book(platform, f"Race Modify {uuid.uuid4().hex[:6]}")
+    booking_id = booking["id"]
+    desk = await signed_in(platform, "front_desk")
+    page = await desk.page(f"/dashboard/reservations/{booking_id}")
+    longer = date.fromisoformat(booking["check_out"]) + timedelta(days=1)
+    preview = await desk.submit(
+        form_to(page, f"/dashboard/reservations/{booking_id}/modify"),
+        check_out=longer.isoformat(),
+    )
+    assert preview.status_code == 200, preview.text[:300]
+    change = form_to(preview.text, f"/dashboard/reservations/{booking_id}/modify/confirm")
+    answers = await asyncio.gather(desk.submit(change), desk.submit(change))
+    for answer in answers:
+        assert answer.status_code == 303, (answer.status_code, answer.text[:500])
+    stored = (await platform.client.get(f"/api/v1/reservations/{booking_id}")).json()
+    assert stored["check_out"] == longer.isoformat()
+    assert _actions(await _history(platform, booking_id)).count("modified") == 1
+    await desk.aclose()
+
+
+async def _vehicle(platform: Platform, tag: str) -> dict[str, Any]:
     made = await platform.client.post(
         "/api/v1/vehicles",
         json={
@@ -196,45 +205,39 @@ async def test_a_breakdown_reported_twice_is_one_incident(platform: Platform) ->
         },
     )
     assert made.status_code == 201, made.text
-    vehicle = made.json()
+    return dict(made.json())
+
+
+async def _incidents(platform: Platform, vehicle_id: int) -> list[dict[str, Any]]:
+    listed = await platform.client.get(
+        "/api/v1/incidents", params={"vehicle_id": vehicle_id, "limit": 50}
+    )
+    assert listed.status_code == 200, listed.text
+    return list(listed.json()["items"])
+
+
+async def _breakdown_twice(platform: Platform) -> None:
+    """One breakdown form sent twice at once (a double click without scripts), once more
+    (resubmitted), and once with htmx: one incident, every answer the outcome."""
+    vehicle = await _vehicle(platform, uuid.uuid4().hex[:6].upper())
     dispatcher = await signed_in(platform, "dispatcher")
     form = form_to(await dispatcher.page("/dashboard/dispatch"), "/dashboard/dispatch/incidents")
     fields = {"vehicle_id": str(vehicle["id"]), "description": "Engine light on"}
-
-    # Sent twice at once (a double click without scripts), then once more (resubmitted).
     answers = await asyncio.gather(*(dispatcher.submit(form, **fields) for _ in range(2)))
     answers.append(await dispatcher.submit(form, **fields))
     for answer in answers:
         assert answer.status_code == 303, (answer.status_code, answer.text[:500])
         assert answer.headers["location"] == "/dashboard/dispatch"
-    # With htmx: the same outcome panel, no refusal.
     panel = await dispatcher.submit(form, htmx=True, **fields)
     assert panel.status_code == 200 and 'class="problem"' not in panel.text, panel.text[:500]
-
-    listed = await platform.client.get(
-        "/api/v1/incidents", params={"vehicle_id": vehicle["id"], "limit": 50}
-    )
-    assert listed.status_code == 200, listed.text
-    assert len(listed.json()["items"]) == 1, listed.json()
+    assert len(await _incidents(platform, vehicle["id"])) == 1
     await dispatcher.aclose()
 
 
-async def test_a_second_breakdown_form_for_a_broken_vehicle_says_so(platform: Platform) -> None:
-    """Two dispatchers' forms (two keys) for one vehicle: one incident; the second report is
-    either refused plainly or answered with the open incident, never a second one."""
-    tag = uuid.uuid4().hex[:6].upper()
-    made = await platform.client.post(
-        "/api/v1/vehicles",
-        json={
-            "plate": f"沪S·{tag}",
-            "description": f"Race van {tag}",
-            "vehicle_class": "sedan",
-            "seats": 3,
-            "luggage_capacity": 2,
-        },
-    )
-    assert made.status_code == 201, made.text
-    vehicle = made.json()
+async def _two_dispatchers_report_one_vehicle(platform: Platform) -> None:
+    """Two dispatchers' forms (two keys) for one vehicle at once: one open incident; the
+    other answer is the outcome again or a plain refusal, never a second incident."""
+    vehicle = await _vehicle(platform, uuid.uuid4().hex[:6].upper())
     one, two = await signed_in(platform, "dispatcher"), await signed_in(platform, "dispatcher")
     forms = [
         form_to(await s.page("/dashboard/dispatch"), "/dashboard/dispatch/incidents")
@@ -246,9 +249,15 @@ async def test_a_second_breakdown_form_for_a_broken_vehicle_says_so(platform: Pl
     )
     for answer in answers:
         assert answer.status_code == 200, (answer.status_code, answer.text[:500])
-    listed = await platform.client.get(
-        "/api/v1/incidents", params={"vehicle_id": vehicle["id"], "status": "open"}
-    )
-    assert len(listed.json()["items"]) == 1, listed.json()
+        if 'class="problem"' in answer.text:
+            assert "<code>" in answer.text, answer.text  # the problem's code, in place
+    assert len([i for i in await _incidents(platform, vehicle["id"]) if i["status"] == "open"]) == 1
     await one.aclose()
     await two.aclose()
+
+
+async def test_two_sessions_at_once_on_one_booking_and_one_vehicle(platform: Platform) -> None:
+    await _confirm_and_cancel_at_once(platform)
+    await _modify_confirmed_twice(platform)
+    await _breakdown_twice(platform)
+    await _two_dispatchers_report_one_vehicle(platform)
