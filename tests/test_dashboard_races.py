@@ -57,7 +57,14 @@ def _checked_in_board(answer: httpx.Response, booking_id: str) -> bool:
     )
 
 
-async def test_check_in_and_assign_room_sent_twice_are_one_operation(platform: Platform) -> None:
+async def test_today_forms_sent_twice_are_one_operation(platform: Platform) -> None:
+    """Assign-room and check-in sent twice (double click, two tabs), and sent again around a
+    token renewal (below)."""
+    await _check_in_and_assign_room_sent_twice(platform)
+    await _renewed_session_keeps_forms_single_and_stays_signed_in(platform)
+
+
+async def _check_in_and_assign_room_sent_twice(platform: Platform) -> None:
     desk = await signed_in(platform, "front_desk")
 
     # A double click on assign-room: the same form (one idem key) posted twice at once.
@@ -95,9 +102,7 @@ async def test_check_in_and_assign_room_sent_twice_are_one_operation(platform: P
     await desk.aclose()
 
 
-async def test_a_renewed_session_keeps_forms_single_and_stays_signed_in(
-    platform: Platform,
-) -> None:
+async def _renewed_session_keeps_forms_single_and_stays_signed_in(platform: Platform) -> None:
     """The access token ends (its cookie expires with it) while a form is on screen: the next
     request renews the pair from the refresh cookie. A form replayed after that (back,
     resubmit) is still one operation. And a double click right then sends two requests with
