@@ -152,6 +152,13 @@ async def test_incidents_are_reported_by_dispatch_and_well_formed(desk: Desk) ->
     assert_problem(missing, 404, "vehicle_not_found")
     assert_problem(await desk.client.get("/api/v1/incidents/999999"), 404, "incident_not_found")
     assert (await desk.client.get("/api/v1/incidents")).json()["items"] == []
+    # Listing by vehicle gives that vehicle's incidents only (not every incident without a
+    # driver, as "driver_id IS NULL" once matched).
+    other = await desk.vehicle()
+    for broken in (vehicle, other):
+        await report(desk, kind="vehicle_breakdown", vehicle_id=broken["id"])
+    listed = await desk.client.get("/api/v1/incidents", params={"vehicle_id": other["id"]})
+    assert [i["vehicle_id"] for i in listed.json()["items"]] == [other["id"]]
 
 
 async def test_the_guests_of_a_broken_down_car_get_the_new_one_in_their_language(

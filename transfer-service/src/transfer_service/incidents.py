@@ -295,12 +295,14 @@ async def list_incidents(
     query = select(Incident)
     if status is not None:
         query = query.where(Incident.status == status)
-    if vehicle_id is not None or driver_id is not None:
-        query = query.where(
-            or_(
-                col(Incident.vehicle_id) == vehicle_id,
-                col(Incident.driver_id) == driver_id,
-            )
-        )
+    # Only the filters given: `column == None` would read "IS NULL" and match every
+    # incident without a driver (each vehicle breakdown) when only the vehicle is asked.
+    wanted = []
+    if vehicle_id is not None:
+        wanted.append(col(Incident.vehicle_id) == vehicle_id)
+    if driver_id is not None:
+        wanted.append(col(Incident.driver_id) == driver_id)
+    if wanted:
+        query = query.where(or_(*wanted))
     page = await keyset_page(session, query, paging, col(Incident.id))
     return page.map(public)

@@ -10,6 +10,8 @@ The roles read from the token only choose what the navigation shows: the API dec
 staff member may see and do, on every call.
 """
 
+import asyncio
+import hashlib
 import re
 import secrets
 import time
@@ -32,6 +34,12 @@ LANG = "hotel_lang"
 CSRF_SHAPE = re.compile(r"[A-Za-z0-9_-]{32}")
 REFRESH_AHEAD = 30  # seconds: refresh a token this close to its end
 REFRESH_MAX_AGE = 14 * 86400  # the gateway's refresh_token_days default
+# A renewal's answer is shared, this long, with the other requests that present the same
+# refresh cookie: requests a browser sent before it stored the new cookies (a double click,
+# a page and its htmx poll, two tabs). Each refresh token is good for one use only, and the
+# gateway takes a second use as theft and revokes the sign-in: without the sharing, the
+# second request would sign the member out.
+RENEWAL_SHARED_SECONDS = 60
 
 
 class SignInRequired(Exception):
@@ -109,14 +117,11 @@ async def current_staff(request: Request) -> Staff:
         refresh = request.cookies.get(REFRESH)
         if not refresh:
             raise SignInRequired
-        api = Api(request, None)
         try:
-            answer = await api.post("/auth/refresh", {"refresh_token": refresh})
+            answer = await _renewed(request, refresh)
         except ApiError as exc:
             forget_tokens(request)
             raise SignInRequired from exc
-        finally:
-            await api.aclose()
         token = keep_tokens(request, answer)
         claims = claims_of(token)
     if claims.get("kind") != "staff":
@@ -124,6 +129,46 @@ async def current_staff(request: Request) -> Staff:
     staff = Staff(token, claims)
     request.state.staff = staff
     return staff
+
+
+@dataclass
+class _Renewal:
+    """One refresh token's exchange: running, then its answer kept a while for latecomers."""
+
+    answer: "asyncio.Future[dict[str, Any]]"
+    started: float
+
+
+async def _renewed(request: Request, refresh: str) -> dict[str, Any]:
+    """`POST /auth/refresh` once per refresh token in this gateway process: requests that
+    present the same token while (or shortly after) it is exchanged share the answer.
+    (Gateways in several processes do not share it: a sticky session keeps a browser on one.)"""
+    renewals: dict[str, _Renewal] | None = getattr(request.app.state, "dashboard_renewals", None)
+    if renewals is None:
+        renewals = request.app.state.dashboard_renewals = {}
+    now = time.monotonic()
+    for key in [k for k, r in renewals.items() if now - r.started > RENEWAL_SHARED_SECONDS]:
+        del renewals[key]
+    key = hashlib.sha256(refresh.encode()).hexdigest()
+    if (shared := renewals.get(key)) is not None:
+        return dict(await asyncio.shield(shared.answer))
+    renewal = _Renewal(asyncio.get_running_loop().create_future(), now)
+    renewals[key] = renewal
+    api = Api(request, None)
+    try:
+        answer = await api.post("/auth/refresh", {"refresh_token": refresh})
+    except BaseException as exc:
+        renewals.pop(key, None)  # a refusal is not kept: the next request asks again
+        # Those waiting get the refusal; if this request failed otherwise (its client went
+        # away), the token may be spent with its answer lost: they sign in again.
+        refusal = exc if isinstance(exc, ApiError) else ApiError(401, {"detail": "renewal lost"})
+        renewal.answer.set_exception(refusal)
+        renewal.answer.exception()  # retrieved: no "never retrieved" warning without waiters
+        raise
+    finally:
+        await api.aclose()
+    renewal.answer.set_result(answer)
+    return dict(answer)
 
 
 async def staff_api(request: Request, staff: Annotated[Staff, Depends(current_staff)]) -> Any:
