@@ -1,7 +1,7 @@
 """The dashboard in a real browser: the machine's Chromium (Debian's package, installed by
 `make browser`, never downloaded at test time) driven by Playwright against the platform as
 `make run` starts it (embedded mode, demo data seeded; the demo day only for `demo_platform`),
-one per test worker.
+one per test file.
 
 Tests arrange what they need through the public API (`platform.api`, as the demo admin),
 act in the browser as a staff member of the roles they name (`sign_in(page, "front_desk")`),
@@ -62,7 +62,7 @@ class RunningPlatform:
     users: dict[str, str] = field(default_factory=dict)  # roles key -> email
 
     def staff(self, *roles: str, properties: list[int] | None = None) -> str:
-        """A staff account holding `roles` (made once per worker); its email. All share
+        """A staff account holding `roles` (made once per platform); its email. All share
         PASSWORD."""
         key = ",".join(sorted(roles)) + (f"@{properties}" if properties is not None else "")
         if key not in self.users:
@@ -243,13 +243,15 @@ def _platform(
             child.kill()
 
 
-@pytest.fixture(scope="session")
+# One platform per test file: a file's bookings, cars and pickups left uncovered cannot use up
+# another file's rooms or take the crews it registers (a file's tests run one after another).
+@pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
     """The platform without the demo day (it starts in seconds): tests make their own data."""
     yield from _platform(tmp_path_factory, demo_day=False)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def demo_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
     """The platform exactly as `make run` starts it, the demo day seeded."""
     yield from _platform(tmp_path_factory, demo_day=True)
