@@ -105,6 +105,18 @@ SLOW_FILES: dict[str, float] = {
     "tests/test_idempotency.py": 25,
     "tests/test_guest_rights.py": 25,
     "tests/test_guest_profiles.py": 20,
+    # Issue 22's browser tests: each file starts its own platform (about 10 s) and Chromium.
+    "tests/dashboard/test_every_page.py": 70,
+    "tests/dashboard/test_journey.py": 60,
+    "tests/dashboard/test_reservations.py": 60,
+    "tests/test_dashboard_races.py": 60,
+    "tests/test_dashboard_modes.py": 50,
+    "tests/dashboard/test_today.py": 50,
+    "tests/dashboard/test_guests.py": 50,
+    "tests/dashboard/test_complaints.py": 50,
+    "tests/dashboard/test_analytics.py": 45,
+    "tests/dashboard/test_dispatch.py": 40,
+    "tests/dashboard/test_rooms.py": 40,
 }
 
 
