@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from gateway.dashboard import session
 from gateway.dashboard.route import safe_next
 from gateway.identity.testing import ADMIN_EMAIL, ADMIN_PASSWORD, Gateway, gateway_on
 
@@ -79,7 +80,9 @@ async def test_a_post_without_the_session_csrf_token_does_nothing(gw: Gateway) -
     assert answer.status_code == 303
 
 
-async def test_a_token_near_its_end_is_refreshed_before_the_page(gw: Gateway) -> None:
+async def test_a_token_near_its_end_is_refreshed_before_the_page(
+    gw: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
     await sign_in(gw.client)
     first_refresh = gw.client.cookies.get("hotel_refresh", path="/dashboard")
     page = await gw.client.get("/dashboard/account")
@@ -87,7 +90,9 @@ async def test_a_token_near_its_end_is_refreshed_before_the_page(gw: Gateway) ->
     renewed = set_cookies(page)
     assert "hotel_access" in renewed and "hotel_refresh" in renewed
     assert gw.client.cookies.get("hotel_refresh", path="/dashboard") != first_refresh
-    # The old refresh token was used once: replaying it ends the session, back to sign-in.
+    # The old refresh token was used once: replaying it after the few seconds in which
+    # concurrent requests share its renewal ends the session, back to sign-in.
+    monkeypatch.setattr(session, "RENEWAL_SHARED_SECONDS", 0)
     gw.client.cookies.set("hotel_refresh", first_refresh or "", path="/dashboard")
     gw.client.cookies.delete("hotel_access", path="/dashboard")
     stale = await gw.client.get("/dashboard/account")

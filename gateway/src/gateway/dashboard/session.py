@@ -39,7 +39,8 @@ REFRESH_MAX_AGE = 14 * 86400  # the gateway's refresh_token_days default
 # a page and its htmx poll, two tabs). Each refresh token is good for one use only, and the
 # gateway takes a second use as theft and revokes the sign-in: without the sharing, the
 # second request would sign the member out.
-RENEWAL_SHARED_SECONDS = 60
+# Short: a refresh token presented again after this is a replay, and revokes the sign-in.
+RENEWAL_SHARED_SECONDS = 10
 
 
 class SignInRequired(Exception):
