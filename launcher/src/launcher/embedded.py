@@ -172,6 +172,7 @@ def run(
     banner = (
         f"Hotel platform (embedded) running at {url}\n"
         f"  API docs: {url}/docs\n"
+        f"  dashboard: {url}/dashboard (sign in as the demo admin below)\n"
         f"  services: {services}\n"
         f"  data:     {Path(data_dir).resolve()}"
     )
