@@ -1,7 +1,7 @@
 """The dashboard in a real browser: the machine's Chromium (Debian's package, installed by
 `make browser`, never downloaded at test time) driven by Playwright against the platform as
 `make run` starts it (embedded mode, demo data seeded; the demo day only for `demo_platform`),
-one per test file.
+one per test worker (`own_platform`: one per file).
 
 Tests arrange what they need through the public API (`platform.api`, as the demo admin),
 act in the browser as a staff member of the roles they name (`sign_in(page, "front_desk")`),
@@ -80,13 +80,30 @@ class RunningPlatform:
             self.users[key] = email
         return self.users[key]
 
+    def free_room_type(self, check_in: date, nights: int) -> str:
+        """A room type free on every night of the stay, King rooms first: the tests of one
+        worker share a platform, and a day has only seven King rooms."""
+        answer = self.api.get(
+            "/api/v1/availability",
+            params={
+                "check_in": check_in.isoformat(),
+                "check_out": (check_in + timedelta(days=nights)).isoformat(),
+            },
+        )
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        rows = body.get("room_types", body) if isinstance(body, dict) else body
+        free = {row["room_type_code"]: int(row["available"]) for row in rows}
+        order = ["KNG", *sorted(free, key=lambda code: -free[code])]
+        return next(code for code in order if free.get(code, 0) > 0)
+
     def book(
         self,
         name: str,
         *,
         arrival: date | None = None,
         nights: int = 2,
-        room_type: str = "KNG",
+        room_type: str | None = None,
         pickup_in: timedelta | None = None,
         confirm: bool = True,
     ) -> dict[str, Any]:
@@ -100,7 +117,7 @@ class RunningPlatform:
         slug = re.sub(r"[^a-z]+", ".", name.lower()).strip(".") or "guest"
         body: dict[str, Any] = {
             "guest": {"name": name, "email": f"{slug}.{uuid.uuid4().hex[:6]}@example.com"},
-            "room_type_code": room_type,
+            "room_type_code": room_type or self.free_room_type(check_in, nights),
             "check_in": check_in.isoformat(),
             "check_out": (check_in + timedelta(days=nights)).isoformat(),
             "guests": 1,
@@ -243,11 +260,17 @@ def _platform(
             child.kill()
 
 
-# One platform per test file: a file's bookings, cars and pickups left uncovered cannot use up
-# another file's rooms or take the crews it registers (a file's tests run one after another).
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
-    """The platform without the demo day (it starts in seconds): tests make their own data."""
+    """The platform without the demo day, one per test worker (a start costs ~10 s): tests
+    make their own data and never assume they are alone on it."""
+    yield from _platform(tmp_path_factory, demo_day=False)
+
+
+@pytest.fixture(scope="module")
+def own_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
+    """A platform for one test file alone: for tests whose cars and drivers must not be
+    taken by pickups other files left without a crew (the dispatch board's)."""
     yield from _platform(tmp_path_factory, demo_day=False)
 
 

@@ -4,9 +4,18 @@ from browser_kit import (
     browser,
     demo_page,
     demo_platform,
+    own_platform,
     page,
     platform,
     playwright_instance,
 )
 
-__all__ = ["browser", "demo_page", "demo_platform", "page", "platform", "playwright_instance"]
+__all__ = [
+    "browser",
+    "demo_page",
+    "demo_platform",
+    "own_platform",
+    "page",
+    "platform",
+    "playwright_instance",
+]

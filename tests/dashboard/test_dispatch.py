@@ -15,9 +15,17 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from axe_playwright_python.sync_playwright import Axe
 from browser_kit import RunningPlatform, pickup_of, sign_in, spare_crew, wait_for
 from playwright.sync_api import Page, expect
+
+
+@pytest.fixture(scope="module")
+def platform(own_platform: RunningPlatform) -> RunningPlatform:
+    """This file's own platform: the crews it registers must not be taken by pickups that
+    other files left without one."""
+    return own_platform
 
 
 def _row(page: Page, guest: str) -> Any:
