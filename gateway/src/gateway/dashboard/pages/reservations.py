@@ -53,8 +53,6 @@ async def panel(call: Awaitable[Any]) -> Panel:
     try:
         return Panel(await call)
     except ApiError as exc:
-        if exc.status == 401:
-            raise
         return Panel(forbidden=exc.status == 403, error=None if exc.status == 403 else exc)
 
 
@@ -76,8 +74,6 @@ async def reservations_page(request: Request, api: ApiDep) -> Response:
         try:
             results = await search(api, filters, cursor)
         except ApiError as exc:
-            if exc.status == 401:
-                raise
             error = exc
     more = None
     if results and results.next_cursor:
@@ -100,9 +96,7 @@ async def reservations_page(request: Request, api: ApiDep) -> Response:
 async def _room_types(api: Api) -> list[dict[str, Any]]:
     try:
         return await api.items("/room-types")
-    except ApiError as exc:
-        if exc.status == 401:
-            raise
+    except ApiError:
         return []
 
 
@@ -210,8 +204,6 @@ async def modify_preview(
             },
         )
     except ApiError as exc:
-        if exc.status == 401:
-            raise
         return await _detail(
             request,
             api,
@@ -243,8 +235,6 @@ async def modify_confirm(
             f"/reservations/{booking_id}", changes, idempotency_key=form.get("idem") or None
         )
     except ApiError as exc:
-        if exc.status == 401:
-            raise
         return await _detail(
             request,
             api,
@@ -262,9 +252,7 @@ async def _property_terms(api: Api, property_id: int) -> tuple[time, str]:
     hotel's if the role may not read the property."""
     try:
         prop = await api.get(f"/properties/{property_id}")
-    except ApiError as exc:
-        if exc.status == 401:
-            raise
+    except ApiError:
         return DEFAULT_CHECK_IN, DEFAULT_ZONE
     return time.fromisoformat(str(prop["check_in_time"])), str(prop["timezone"])
 
@@ -301,8 +289,6 @@ async def cancel_confirm(
             f"/reservations/{booking_id}/cancel", body, idempotency_key=form.get("idem") or None
         )
     except ApiError as exc:
-        if exc.status == 401:
-            raise
         return await _detail(
             request, api, staff, booking_id, cancel_error=exc, status_code=exc.status
         )

@@ -145,8 +145,6 @@ async def _act(request: Request, api: Api, booking_id: str, done_key: str, call:
     try:
         answer = await call
     except ApiError as exc:
-        if exc.status == 401:
-            raise
         balances: dict[str, dict[str, Any]] = {}
         if exc.code == "folio_unsettled":
             with contextlib.suppress(ApiError):  # the refusal alone still says the balance
@@ -171,8 +169,6 @@ async def assign_form(request: Request, api: ApiDep, booking_id: str) -> Respons
         suggestions = await api.items(f"/reservations/{booking_id}/room-suggestions", {"limit": 10})
         error = None
     except ApiError as exc:
-        if exc.status == 401:
-            raise
         suggestions, error = [], exc
     return render(
         request,
@@ -199,8 +195,6 @@ async def assign_room(
             f"/reservations/{booking_id}/assign-room", body, idempotency_key=idem or None
         )
     except ApiError as exc:
-        if exc.status == 401:
-            raise
         return await page(request, api, problems={booking_id: exc})
     text = _t(request)("today.done.assigned", room=assignment.get("room_number", ""))
     return await page(request, api, flash=text)
